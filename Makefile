@@ -1,0 +1,73 @@
+# The verbs people type. `make` alone lists them.
+#
+# Local servers (PostgreSQL 5432, Redis 6379, RabbitMQ 5672) are made sure of by
+# scripts/ensure-services.sh; every target that needs them depends on `services`.
+
+SHELL := bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+MAKEFLAGS += --no-print-directory
+
+CARGO ?= cargo
+# Services in deployment order; one whose services/<name> folder does not exist
+# yet is skipped by `migrate` (and by scripts/dev.sh).
+SERVICES := catalog cart order payment-webhook
+BIN_DIR := target/debug
+
+# Local PostgreSQL as the scripts set it up (trust auth for postgres).
+PSQL := psql -X -w -h 127.0.0.1 -p 5432 -U postgres -d postgres -v ON_ERROR_STOP=1
+
+# Use the `ci` nextest profile when the config is there.
+NEXTEST_PROFILE := $(if $(wildcard .config/nextest.toml),--profile ci)
+
+.PHONY: help services build test lint fmt migrate seed dev bench clean-test-dbs
+
+help: ## List the targets
+	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) \
+	  | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-15s %s\n", $$1, $$2}'
+
+services: ## Make sure PostgreSQL, Redis and RabbitMQ run locally (installs/starts them)
+	@scripts/ensure-services.sh
+
+build: ## Build every service binary (debug)
+	$(CARGO) build --workspace --bins
+
+# --no-tests=warn: a workspace with no tests yet is not a failure (nextest exits 4 otherwise).
+test: services ## Lint, then run all tests (nextest, then doc tests) against the local servers
+	@scripts/install-tools.sh
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	$(CARGO) nextest run --workspace --no-fail-fast --no-tests=warn $(NEXTEST_PROFILE)
+	$(CARGO) test --workspace --doc
+
+lint: ## Check formatting and run clippy with warnings as errors
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --workspace --all-targets -- -D warnings
+
+fmt: ## Format all code
+	$(CARGO) fmt --all
+
+migrate: services build ## Run every present service's migrations on the local database
+	@for s in $(SERVICES); do \
+	  if [[ ! -d services/$$s ]]; then echo "migrate: $$s not in this checkout, skipped"; continue; fi; \
+	  echo "migrate: $$s"; \
+	  $(BIN_DIR)/$$s migrate; \
+	done
+
+seed: migrate ## Load the demo catalog (catalog seed --demo)
+	$(BIN_DIR)/catalog seed --demo
+
+dev: ## Run every service locally with pretty logs (Ctrl-C stops them all)
+	@scripts/dev.sh
+
+bench: ## Run the benchmark scripts in scripts/bench/
+	@shopt -s nullglob; benches=(scripts/bench/*.sh); \
+	if (( $${#benches[@]} == 0 )); then echo "no benchmarks yet"; exit 0; fi; \
+	for b in "$${benches[@]}"; do echo "== $$b"; bash "$$b"; done
+
+clean-test-dbs: services ## Drop leftover per-test databases (tk_*)
+	@dbs=$$($(PSQL) -Atc "select datname from pg_database where datname like 'tk\_%'"); \
+	n=0; for db in $$dbs; do \
+	  $(PSQL) -qc "drop database if exists \"$$db\" with (force)"; n=$$((n + 1)); \
+	done; \
+	echo "clean-test-dbs: dropped $$n database(s)"

@@ -1,0 +1,226 @@
+//! Cart lines and totals. Prices are whatever catalog said last; checkout re-prices.
+
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::ids::{ProductId, Sku};
+use crate::money::{Currency, Money, MoneyError};
+
+/// How many units of one product a cart line holds: 1 to 999.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "i32", into = "i32")]
+pub struct Quantity(i32);
+
+/// A quantity outside `1..=999`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+#[error("quantity must be between 1 and 999, got {0}")]
+pub struct QuantityError(pub i64);
+
+impl Quantity {
+    /// The smallest quantity on a line.
+    pub const MIN: i32 = 1;
+    /// The largest quantity on a line (the seed's limit).
+    pub const MAX: i32 = 999;
+
+    /// Validates `n` as a line quantity.
+    pub fn new(n: i32) -> Result<Self, QuantityError> {
+        if (Self::MIN..=Self::MAX).contains(&n) {
+            Ok(Quantity(n))
+        } else {
+            Err(QuantityError(i64::from(n)))
+        }
+    }
+
+    /// The number of units.
+    pub const fn get(self) -> i32 {
+        self.0
+    }
+
+    /// The quantity after merging another line of the same item; fails above 999.
+    pub fn checked_add(self, other: Quantity) -> Result<Self, QuantityError> {
+        // Both are ≤ 999, so the i32 sum cannot overflow.
+        let sum = self.0 + other.0;
+        Quantity::new(sum)
+    }
+}
+
+impl TryFrom<i32> for Quantity {
+    type Error = QuantityError;
+
+    fn try_from(n: i32) -> Result<Self, Self::Error> {
+        Quantity::new(n)
+    }
+}
+
+impl TryFrom<i64> for Quantity {
+    type Error = QuantityError;
+
+    fn try_from(n: i64) -> Result<Self, Self::Error> {
+        i32::try_from(n)
+            .map_err(|_| QuantityError(n))
+            .and_then(Quantity::new)
+    }
+}
+
+impl From<Quantity> for i32 {
+    fn from(q: Quantity) -> i32 {
+        q.0
+    }
+}
+
+/// One product (with its chosen options) in a cart.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CartLine {
+    /// The product.
+    pub product_id: ProductId,
+    /// The product's SKU, kept for display and events.
+    pub sku: Sku,
+    /// How many units.
+    pub quantity: Quantity,
+    /// The price of one unit.
+    pub unit_price: Money,
+    /// Options the customer picked, such as `{"size": "M"}`.
+    #[serde(default)]
+    pub selected_attributes: serde_json::Map<String, serde_json::Value>,
+}
+
+impl CartLine {
+    /// `unit_price × quantity`; fails on overflow.
+    pub fn line_total(&self) -> Result<Money, MoneyError> {
+        self.unit_price.checked_mul(i64::from(self.quantity.get()))
+    }
+
+    /// Whether `other` is the same item (same product, same options), so the two merge.
+    pub fn same_item(&self, other: &CartLine) -> bool {
+        // serde_json::Map compares by key, whatever the insertion order.
+        self.product_id == other.product_id && self.selected_attributes == other.selected_attributes
+    }
+}
+
+/// A cart's totals: the sum of its lines and the number of units.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CartTotals {
+    /// The sum of the line totals.
+    pub subtotal: Money,
+    /// The number of units across all lines (not the number of lines).
+    pub item_count: i64,
+    /// The cart's currency: the lines', or the shop default when the cart is empty.
+    pub currency: Currency,
+}
+
+impl CartTotals {
+    /// Totals of `lines`; an empty cart is zero in `default_currency`. Mixed currencies fail.
+    pub fn from_lines(lines: &[CartLine], default_currency: Currency) -> Result<Self, MoneyError> {
+        let currency = lines
+            .first()
+            .map_or(default_currency, |l| l.unit_price.currency());
+        let mut subtotal = Money::zero(currency);
+        let mut item_count: i64 = 0;
+        for line in lines {
+            subtotal = subtotal.checked_add(line.line_total()?)?;
+            item_count = item_count
+                .checked_add(i64::from(line.quantity.get()))
+                .ok_or(MoneyError::Overflow)?;
+        }
+        Ok(CartTotals {
+            subtotal,
+            item_count,
+            currency,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(product: i64, qty: i32, cents: i64, currency: Currency) -> CartLine {
+        CartLine {
+            product_id: ProductId(product),
+            sku: Sku::parse("SKU-1").unwrap(),
+            quantity: Quantity::new(qty).unwrap(),
+            unit_price: Money::new(cents, currency),
+            selected_attributes: serde_json::Map::new(),
+        }
+    }
+
+    #[test]
+    fn quantity_bounds() {
+        assert!(Quantity::new(0).is_err());
+        assert!(Quantity::new(-1).is_err());
+        assert!(Quantity::new(1000).is_err());
+        assert_eq!(Quantity::new(999).unwrap().get(), 999);
+        assert_eq!(
+            Quantity::new(0).unwrap_err().to_string(),
+            "quantity must be between 1 and 999, got 0"
+        );
+        assert!(serde_json::from_str::<Quantity>("1000").is_err());
+        assert_eq!(serde_json::from_str::<Quantity>("5").unwrap().get(), 5);
+        let q = Quantity::new(500).unwrap();
+        assert_eq!(
+            q.checked_add(Quantity::new(499).unwrap()).unwrap().get(),
+            999
+        );
+        assert!(q.checked_add(q).is_err());
+        assert_eq!(Quantity::try_from(7_i64).unwrap().get(), 7);
+        assert_eq!(Quantity::try_from(i64::MAX), Err(QuantityError(i64::MAX)));
+    }
+
+    #[test]
+    fn line_total_is_checked() {
+        assert_eq!(
+            line(1, 3, 1999, Currency::Usd).line_total(),
+            Ok(Money::new(5997, Currency::Usd))
+        );
+        assert_eq!(
+            line(1, 2, i64::MAX, Currency::Usd).line_total(),
+            Err(MoneyError::Overflow)
+        );
+    }
+
+    #[test]
+    fn same_item_compares_product_and_options() {
+        let mut a = line(1, 1, 100, Currency::Usd);
+        let mut b = line(1, 5, 120, Currency::Usd);
+        assert!(a.same_item(&b));
+        a.selected_attributes.insert("size".into(), "M".into());
+        assert!(!a.same_item(&b));
+        b.selected_attributes.insert("size".into(), "M".into());
+        assert!(a.same_item(&b));
+        assert!(!a.same_item(&line(2, 1, 100, Currency::Usd)));
+    }
+
+    #[test]
+    fn totals() {
+        let empty = CartTotals::from_lines(&[], Currency::Eur).unwrap();
+        assert_eq!(empty.subtotal, Money::zero(Currency::Eur));
+        assert_eq!((empty.item_count, empty.currency), (0, Currency::Eur));
+
+        let lines = [
+            line(1, 2, 2999, Currency::Usd),
+            line(2, 1, 4999, Currency::Usd),
+        ];
+        let t = CartTotals::from_lines(&lines, Currency::Eur).unwrap();
+        assert_eq!(t.subtotal, Money::new(10_997, Currency::Usd));
+        assert_eq!((t.item_count, t.currency), (3, Currency::Usd));
+
+        let mixed = [
+            line(1, 1, 100, Currency::Usd),
+            line(2, 1, 100, Currency::Gbp),
+        ];
+        assert!(matches!(
+            CartTotals::from_lines(&mixed, Currency::Usd),
+            Err(MoneyError::CurrencyMismatch { .. })
+        ));
+    }
+
+    #[test]
+    fn line_json_defaults_attributes() {
+        let json = serde_json::json!({
+            "product_id": 1, "sku": "SKU-1", "quantity": 2,
+            "unit_price": {"amount_cents": 100, "currency": "USD"}
+        });
+        let l: CartLine = serde_json::from_value(json).unwrap();
+        assert!(l.selected_attributes.is_empty());
+    }
+}

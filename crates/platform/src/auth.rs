@@ -1,0 +1,198 @@
+//! Authentication: JWT bearer tokens for customers and admins, and the internal service token.
+
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, web};
+use jsonwebtoken::{Algorithm, DecodingKey, Validation};
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+
+use crate::config::Secret;
+use crate::http::ApiError;
+
+/// The role that may use `/api/v1/admin/...`.
+pub const ADMIN_ROLE: &str = "admin";
+
+/// How tokens are verified; put in app data as `web::Data<Auth>`.
+#[derive(Clone)]
+pub struct Auth {
+    key: DecodingKey,
+    validation: Validation,
+    internal_token: Secret,
+}
+
+/// Errors building [`Auth`].
+#[derive(Debug, thiserror::Error)]
+#[error("invalid JWT key: {0}")]
+pub struct AuthConfigError(String);
+
+impl Auth {
+    /// HS256 with a shared secret (`JWT_SECRET`).
+    pub fn with_secret(secret: &Secret, internal_token: Secret) -> Self {
+        Self::build(
+            DecodingKey::from_secret(secret.expose().as_bytes()),
+            vec![Algorithm::HS256],
+            internal_token,
+        )
+    }
+
+    /// RS256 or ES256 with a public key (`JWT_PUBLIC_KEY_PEM`).
+    pub fn with_public_key_pem(pem: &str, internal_token: Secret) -> Result<Self, AuthConfigError> {
+        if let Ok(key) = DecodingKey::from_rsa_pem(pem.as_bytes()) {
+            return Ok(Self::build(key, vec![Algorithm::RS256], internal_token));
+        }
+        DecodingKey::from_ec_pem(pem.as_bytes())
+            .map(|key| Self::build(key, vec![Algorithm::ES256], internal_token))
+            .map_err(|e| AuthConfigError(e.to_string()))
+    }
+
+    fn build(key: DecodingKey, algorithms: Vec<Algorithm>, internal_token: Secret) -> Self {
+        let mut validation = Validation::new(algorithms[0]);
+        validation.algorithms = algorithms;
+        validation.leeway = 30;
+        validation.validate_aud = false;
+        Self {
+            key,
+            validation,
+            internal_token,
+        }
+    }
+
+    /// Verifies a bearer token.
+    pub fn verify(&self, token: &str) -> Result<Principal, ApiError> {
+        let data =
+            jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map_err(|_| {
+                ApiError::Unauthorized("The access token is invalid or expired".to_owned())
+            })?;
+        let mut roles = data.claims.roles;
+        if let Some(role) = data.claims.role {
+            roles.push(role);
+        }
+        if data.claims.sub.is_empty() {
+            return Err(ApiError::Unauthorized(
+                "The access token has no subject".to_owned(),
+            ));
+        }
+        Ok(Principal {
+            subject: data.claims.sub,
+            roles,
+        })
+    }
+
+    /// Constant-time comparison with the internal service token.
+    pub fn is_internal_token(&self, token: &str) -> bool {
+        let expected = self.internal_token.expose().as_bytes();
+        !expected.is_empty() && bool::from(expected.ct_eq(token.as_bytes()))
+    }
+}
+
+#[derive(Deserialize)]
+struct Claims {
+    sub: String,
+    #[serde(default)]
+    roles: Vec<String>,
+    #[serde(default)]
+    role: Option<String>,
+}
+
+/// A signed-in customer or admin.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    /// The JWT subject (customer id).
+    pub subject: String,
+    /// Roles from `roles` (array) and/or `role` (string).
+    pub roles: Vec<String>,
+}
+
+impl Principal {
+    /// True for admins.
+    pub fn is_admin(&self) -> bool {
+        self.roles.iter().any(|r| r == ADMIN_ROLE)
+    }
+}
+
+fn bearer(req: &HttpRequest) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then_some(token.trim())
+        .filter(|t| !t.is_empty())
+}
+
+fn auth_of(req: &HttpRequest) -> Result<&Auth, ApiError> {
+    req.app_data::<web::Data<Auth>>()
+        .map(web::Data::get_ref)
+        .ok_or_else(|| ApiError::internal("Auth is not configured for this route"))
+}
+
+fn principal(req: &HttpRequest) -> Result<Principal, ApiError> {
+    let auth = auth_of(req)?;
+    let token = bearer(req)
+        .ok_or_else(|| ApiError::Unauthorized("A bearer token is required".to_owned()))?;
+    auth.verify(token)
+}
+
+impl FromRequest for Principal {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(principal(req))
+    }
+}
+
+/// An optional principal: `None` for guests, 401 for a present but invalid token.
+#[derive(Debug, Clone)]
+pub struct MaybePrincipal(pub Option<Principal>);
+
+impl FromRequest for MaybePrincipal {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(if bearer(req).is_some() {
+            principal(req).map(|p| Self(Some(p)))
+        } else {
+            Ok(Self(None))
+        })
+    }
+}
+
+/// An admin: 401 without a valid token, 403 without the `admin` role.
+#[derive(Debug, Clone)]
+pub struct Admin(pub Principal);
+
+impl FromRequest for Admin {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(principal(req).and_then(|p| {
+            if p.is_admin() {
+                Ok(Admin(p))
+            } else {
+                Err(ApiError::Forbidden("The admin role is required".to_owned()))
+            }
+        }))
+    }
+}
+
+/// A sibling service calling `/internal/v1/...` with the shared service token.
+#[derive(Debug, Clone, Copy)]
+pub struct InternalCaller;
+
+impl FromRequest for InternalCaller {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(auth_of(req).and_then(|auth| match bearer(req) {
+            Some(token) if auth.is_internal_token(token) => Ok(InternalCaller),
+            Some(_) => Err(ApiError::Forbidden(
+                "The service token is not valid".to_owned(),
+            )),
+            None => Err(ApiError::Unauthorized(
+                "A service token is required".to_owned(),
+            )),
+        }))
+    }
+}

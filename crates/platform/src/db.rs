@@ -1,0 +1,120 @@
+//! PostgreSQL access: a diesel-async bb8 pool whose connections live in the service's own schema.
+
+use std::time::Duration;
+
+use diesel::ConnectionError;
+use diesel_async::pooled_connection::bb8::{Pool, PooledConnection, RunError};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
+use futures_util::FutureExt;
+
+/// The pool every service uses.
+pub type PgPool = Pool<AsyncPgConnection>;
+/// A connection checked out of [`PgPool`].
+pub type PgConn<'a> = PooledConnection<'a, AsyncPgConnection>;
+/// Error when checking a connection out of the pool.
+pub type PoolError = RunError;
+
+/// Errors while preparing the database.
+#[derive(Debug, thiserror::Error)]
+pub enum DbError {
+    /// Could not connect.
+    #[error("cannot connect to PostgreSQL: {0}")]
+    Connect(#[from] ConnectionError),
+    /// A statement failed.
+    #[error("database error: {0}")]
+    Query(#[from] diesel::result::Error),
+    /// Migrations failed.
+    #[error("migration failed: {0}")]
+    Migration(String),
+    /// The schema name is not a plain identifier.
+    #[error("invalid schema name {0:?}")]
+    Schema(String),
+}
+
+/// Pool size and time-outs.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolOptions {
+    /// Most connections held open.
+    pub max_size: u32,
+    /// How long a request waits for a free connection.
+    pub connect_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        Self {
+            max_size: 16,
+            connect_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+fn checked_schema(schema: &str) -> Result<&str, DbError> {
+    let ok = !schema.is_empty()
+        && schema.len() <= 63
+        && schema
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if ok {
+        Ok(schema)
+    } else {
+        Err(DbError::Schema(schema.to_owned()))
+    }
+}
+
+/// Opens one connection whose `search_path` is `schema, public` (extensions live in public).
+pub async fn connect(url: &str, schema: &str) -> Result<AsyncPgConnection, DbError> {
+    let schema = checked_schema(schema)?;
+    let mut conn = AsyncPgConnection::establish(url).await?;
+    conn.batch_execute(&format!("SET search_path TO {schema}, public"))
+        .await?;
+    Ok(conn)
+}
+
+/// Builds the service's pool; every connection is set to the service's schema.
+pub fn pool(url: &str, schema: &str, options: PoolOptions) -> Result<PgPool, DbError> {
+    let schema = checked_schema(schema)?.to_owned();
+    let mut config = ManagerConfig::<AsyncPgConnection>::default();
+    config.custom_setup = Box::new(move |url| {
+        let schema = schema.clone();
+        let url = url.to_owned();
+        async move {
+            connect(&url, &schema).await.map_err(|e| match e {
+                DbError::Connect(c) => c,
+                other => ConnectionError::BadConnection(other.to_string()),
+            })
+        }
+        .boxed()
+    });
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(url, config);
+    // Build lazily: a service must start (and report not-ready) while PostgreSQL is down.
+    Ok(Pool::builder()
+        .max_size(options.max_size)
+        .connection_timeout(options.connect_timeout)
+        .test_on_check_out(false)
+        .build_unchecked(manager))
+}
+
+/// Creates the schema if needed and runs the embedded migrations inside it.
+///
+/// The migrations table lives in the service's schema, so services sharing one
+/// database keep separate migration histories.
+pub async fn migrate(
+    url: &str,
+    schema: &str,
+    migrations: EmbeddedMigrations,
+) -> Result<usize, DbError> {
+    let schema = checked_schema(schema)?;
+    let mut conn = AsyncPgConnection::establish(url).await?;
+    conn.batch_execute(&format!(
+        "CREATE SCHEMA IF NOT EXISTS {schema}; SET search_path TO {schema}, public"
+    ))
+    .await?;
+    let mut harness = diesel_async::AsyncMigrationHarness::new(conn);
+    let applied = harness
+        .run_pending_migrations(migrations)
+        .map_err(|e| DbError::Migration(e.to_string()))?;
+    Ok(applied.len())
+}

@@ -1,0 +1,14 @@
+//! The HTTP kit for actix-web services.
+
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod metrics;
+pub mod request_id;
+mod root_span;
+pub mod server;
+
+pub use error::{ApiError, ValidationErrors};
+pub use extract::Json;
+pub use health::{Readiness, ReadyCheck};
+pub use server::{HttpKit, build_server, run_until_signal};

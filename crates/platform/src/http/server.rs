@@ -1,0 +1,128 @@
+//! The HTTP server every service runs: common middleware, health routes, body limits,
+//! JSON error shapes, and graceful shutdown on SIGTERM.
+
+use std::net::TcpListener;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web_prom::PrometheusMetrics;
+use tracing_actix_web::TracingLogger;
+
+use super::extract::{
+    BodyLimit, DEFAULT_JSON_LIMIT, json_error_handler, path_error_handler, query_error_handler,
+};
+use super::health::{Readiness, health, ready};
+use super::root_span::PlatformRootSpan;
+use super::{error, request_id};
+use crate::shutdown::ShutdownTrigger;
+
+/// What every service's server shares.
+#[derive(Clone)]
+pub struct HttpKit {
+    /// Per-route request metrics; serves `/metrics`.
+    pub metrics: PrometheusMetrics,
+    /// `/ready` state.
+    pub readiness: Readiness,
+    /// Default body limit in bytes.
+    pub body_limit: usize,
+    /// How long in-flight requests may take to finish after SIGTERM.
+    pub shutdown_timeout: Duration,
+    /// Worker threads (0 = one per core).
+    pub workers: usize,
+}
+
+impl HttpKit {
+    /// A kit with the default body limit and a 25 s shutdown timeout.
+    pub fn new(metrics: PrometheusMetrics, readiness: Readiness) -> Self {
+        Self {
+            metrics,
+            readiness,
+            body_limit: DEFAULT_JSON_LIMIT,
+            shutdown_timeout: Duration::from_secs(25),
+            workers: 0,
+        }
+    }
+}
+
+/// Builds the server on `listener`; `routes` adds the service's own routes and app data.
+pub fn build_server<F>(listener: TcpListener, kit: HttpKit, routes: F) -> std::io::Result<Server>
+where
+    F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
+{
+    let shutdown_secs = kit.shutdown_timeout.as_secs();
+    let workers = kit.workers;
+    let mut server = HttpServer::new(move || {
+        let routes = routes.clone();
+        App::new()
+            .app_data(web::Data::new(kit.readiness.clone()))
+            .app_data(web::PayloadConfig::new(kit.body_limit))
+            .app_data(BodyLimit(kit.body_limit))
+            .app_data(
+                web::JsonConfig::default()
+                    .limit(kit.body_limit)
+                    .error_handler(json_error_handler),
+            )
+            .app_data(web::QueryConfig::default().error_handler(query_error_handler))
+            .app_data(web::PathConfig::default().error_handler(path_error_handler))
+            .route("/health", web::get().to(health))
+            .route("/ready", web::get().to(ready))
+            // The metrics middleware writes the body; the route keeps the router from 404-ing first.
+            .route("/metrics", web::get().to(HttpResponse::Ok))
+            .configure(routes)
+            .default_service(web::to(error::not_found))
+            .wrap(kit.metrics.clone())
+            .wrap(TracingLogger::<PlatformRootSpan>::new())
+            .wrap(from_fn(request_id::middleware))
+    })
+    .listen(listener)?
+    .disable_signals()
+    .shutdown_timeout(shutdown_secs);
+    if workers > 0 {
+        server = server.workers(workers);
+    }
+    Ok(server.run())
+}
+
+/// Runs `server` until SIGTERM or SIGINT; then `/ready` turns 503, background tasks are told
+/// to stop, and after `drain_delay` (time for load balancers to notice) in-flight requests finish.
+pub async fn run_until_signal(
+    server: Server,
+    readiness: Readiness,
+    trigger: ShutdownTrigger,
+    drain_delay: Duration,
+) -> std::io::Result<()> {
+    let handle = server.handle();
+    tokio::spawn(async move {
+        wait_for_signal().await;
+        tracing::info!("shutdown signal received: draining");
+        readiness.set_draining();
+        trigger.trigger();
+        tokio::time::sleep(drain_delay).await;
+        handle.stop(true).await;
+    });
+    server.await
+}
+
+async fn wait_for_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}

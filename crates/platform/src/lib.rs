@@ -1,0 +1,11 @@
+//! The plumbing every service shares: configuration, pools, events, telemetry and the HTTP kit.
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod events;
+pub mod http;
+pub mod redis;
+pub mod shutdown;
+pub mod telemetry;

@@ -1,0 +1,46 @@
+//! A shutdown signal shared by the HTTP server and background tasks (relay, consumers).
+
+use tokio::sync::watch;
+
+/// Triggers shutdown for every [`Shutdown`] made from it.
+#[derive(Debug, Clone)]
+pub struct ShutdownTrigger(watch::Sender<bool>);
+
+/// Observes the shutdown signal; cheap to clone into each task.
+#[derive(Debug, Clone)]
+pub struct Shutdown(watch::Receiver<bool>);
+
+/// Creates a connected trigger and signal.
+pub fn channel() -> (ShutdownTrigger, Shutdown) {
+    let (tx, rx) = watch::channel(false);
+    (ShutdownTrigger(tx), Shutdown(rx))
+}
+
+impl ShutdownTrigger {
+    /// Signals every observer; idempotent.
+    pub fn trigger(&self) {
+        self.0.send_replace(true);
+    }
+    /// A new observer.
+    pub fn subscribe(&self) -> Shutdown {
+        Shutdown(self.0.subscribe())
+    }
+}
+
+impl Shutdown {
+    /// True once shutdown has been signalled.
+    pub fn is_triggered(&self) -> bool {
+        *self.0.borrow()
+    }
+    /// Resolves when shutdown is signalled (at once if it already was, or if the trigger is gone).
+    pub async fn wait(&mut self) {
+        let _ = self.0.wait_for(|v| *v).await;
+    }
+    /// A signal that never fires, for one-off tools and tests.
+    pub fn never() -> Self {
+        let (tx, rx) = watch::channel(false);
+        // Leak-free: keep the sender alive inside a detached task-less holder.
+        std::mem::forget(tx);
+        Self(rx)
+    }
+}

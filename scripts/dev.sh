@@ -1,0 +1,123 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2016 # single-quoted bash -c bodies expand their own "$1"
+# Run the whole back end locally (`make dev`):
+#
+#   1. make sure PostgreSQL, Redis and RabbitMQ are up (scripts/ensure-services.sh)
+#   2. build every binary, run each service's migrations, seed the demo catalog
+#   3. start every service present in services/ with pretty logs, each output
+#      line prefixed with the service name, and wait until /health answers
+#
+# Ctrl-C (or SIGTERM) stops all of them: they get SIGTERM, and SIGKILL after
+# a grace period. When one service exits on its own, the others are stopped too.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+# Service -> port (ARCHITECTURE.md §6). A service whose services/<name> folder
+# does not exist yet is skipped.
+SERVICES=(catalog cart order payment-webhook)
+declare -A PORT=([catalog]=8081 [cart]=8082 [order]=8083 [payment-webhook]=8084)
+HEALTH_DEADLINE=${DEV_HEALTH_DEADLINE:-60} # seconds for each /health to answer
+STOP_GRACE=${DEV_STOP_GRACE:-15}           # seconds between SIGTERM and SIGKILL
+BIN_DIR=${CARGO_TARGET_DIR:-target}/debug
+# TODO(stripe): start the stripe-emulator here too and export STRIPE_API_BASE
+# once its binary and listen address exist (ARCHITECTURE.md §7).
+
+say() { printf 'dev: %s\n' "$*"; }
+fail() {
+  printf 'dev: %s\n' "$*" >&2
+  exit 1
+}
+port_open() { timeout 2 bash -c 'exec 3<>"/dev/tcp/127.0.0.1/$1"' _ "$1" 2>/dev/null; }
+
+present=()
+for s in "${SERVICES[@]}"; do
+  [[ -d services/$s ]] && present+=("$s")
+done
+((${#present[@]} > 0)) || fail "no service folders under services/"
+
+# Refuse to start when a port is taken (an earlier `make dev` still running?).
+for s in "${present[@]}"; do
+  if port_open "${PORT[$s]}"; then
+    fail "$s: port ${PORT[$s]} is already in use (another 'make dev' running?)"
+  fi
+done
+
+scripts/ensure-services.sh
+cargo build --workspace --bins
+
+for s in "${present[@]}"; do
+  say "$s migrate"
+  "$BIN_DIR/$s" migrate
+done
+if [[ -d services/catalog ]]; then
+  say "catalog seed --demo"
+  "$BIN_DIR/catalog" seed --demo
+fi
+
+# --- run ------------------------------------------------------------------------
+declare -A PID=()
+pids=()
+
+# shellcheck disable=SC2317 # called from the EXIT trap
+stop_all() {
+  trap - INT TERM EXIT
+  ((${#pids[@]} > 0)) || return 0
+  say "stopping ${present[*]}"
+  kill -TERM "${pids[@]}" 2>/dev/null || true
+  local end=$((SECONDS + STOP_GRACE)) pid
+  for pid in "${pids[@]}"; do
+    while kill -0 "$pid" 2>/dev/null && ((SECONDS < end)); do sleep 0.1; done
+  done
+  for pid in "${pids[@]}"; do
+    if kill -0 "$pid" 2>/dev/null; then
+      say "pid $pid did not stop within ${STOP_GRACE}s: SIGKILL"
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+  done
+  wait 2>/dev/null || true
+}
+trap stop_all EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+for s in "${present[@]}"; do
+  # Process substitution keeps $! the service's own PID (a pipeline would give
+  # sed's), so the trap signals the real process. sed ignores Ctrl-C's SIGINT
+  # (sent to the whole process group) so it still prints the shutdown logs; it
+  # ends when the service closes its output.
+  LOG_FORMAT=pretty HTTP_ADDR="0.0.0.0:${PORT[$s]}" \
+    "$BIN_DIR/$s" serve > >(trap '' INT TERM && exec sed -u "s/^/[$s] /") 2>&1 &
+  PID[$s]=$!
+  pids+=("$!")
+done
+
+# Wait until every /health answers, or a service dies, or the deadline passes.
+healthy() { curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$1/health" 2>/dev/null; }
+for s in "${present[@]}"; do
+  end=$((SECONDS + HEALTH_DEADLINE))
+  until healthy "${PORT[$s]}"; do
+    kill -0 "${PID[$s]}" 2>/dev/null || fail "$s exited before answering /health (see the [$s] lines above)"
+    ((SECONDS < end)) || fail "$s: no answer from http://127.0.0.1:${PORT[$s]}/health after ${HEALTH_DEADLINE}s"
+    sleep 0.2
+  done
+done
+
+say "all up. Try:"
+for s in "${present[@]}"; do
+  case $s in
+    catalog) printf '  curl http://localhost:%s/api/v1/products\n' "${PORT[$s]}" ;;
+    *) printf '  curl http://localhost:%s/health   (%s)\n' "${PORT[$s]}" "$s" ;;
+  esac
+done
+say "Ctrl-C stops everything."
+
+# Foreground wait: returns on Ctrl-C (the trap stops everything) or when any
+# service exits (then the others are stopped as well).
+status=0
+wait -n "${pids[@]}" || status=$?
+for s in "${present[@]}"; do
+  if ! kill -0 "${PID[$s]}" 2>/dev/null; then say "$s exited (status $status)"; fi
+done
+# A service stopping on its own is an error for a dev session, even with status 0.
+exit $((status == 0 ? 1 : status))

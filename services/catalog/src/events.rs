@@ -1,0 +1,55 @@
+//! The catalog's outgoing events, written to its outbox in the caller's transaction.
+
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use domain::events::{Envelope, ProductChanged, ProductCreated};
+use domain::ids::{ProductId, Sku, Slug};
+
+use crate::schema::products;
+
+/// `source` of the catalog's envelopes.
+pub const SOURCE: &str = "catalog";
+
+type Row = (i64, String, String, String, i64, String, String, i32, i32);
+
+/// Reads the product as it is now in this transaction, as an event body.
+pub async fn product_changed(
+    conn: &mut AsyncPgConnection,
+    id: i64,
+) -> anyhow::Result<ProductChanged> {
+    use products::dsl as p;
+    let (id, sku, name, slug, price_cents, currency, status, stock, reserved): Row = p::products
+        .find(id)
+        .select((
+            p::id,
+            p::sku,
+            p::name,
+            p::slug,
+            p::price_cents,
+            p::currency,
+            p::status,
+            p::stock_quantity,
+            p::reserved_quantity,
+        ))
+        .get_result(conn)
+        .await?;
+    Ok(ProductChanged {
+        product_id: ProductId(id),
+        sku: Sku::parse(&sku)?,
+        name,
+        slug: Slug::parse(&slug)?,
+        price_cents,
+        currency: currency.parse()?,
+        status: status.parse()?,
+        stock_quantity: i64::from(stock),
+        reserved_quantity: i64::from(reserved),
+    })
+}
+
+/// Writes `product.created` for product `id` to the outbox.
+pub async fn product_created(conn: &mut AsyncPgConnection, id: i64) -> anyhow::Result<()> {
+    let body = ProductCreated(product_changed(conn, id).await?);
+    let envelope = Envelope::new(SOURCE, &body, None)?;
+    platform::events::enqueue(conn, &envelope).await?;
+    Ok(())
+}

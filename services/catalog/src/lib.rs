@@ -1,0 +1,14 @@
+//! The catalog service: products, inventory and reservations (ARCHITECTURE §2).
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
+
+pub mod app;
+pub mod config;
+pub mod events;
+pub mod listing;
+pub mod schema;
+pub mod seed;
+pub mod state;
+
+/// The catalog's SQL migrations, embedded in the binary.
+pub const MIGRATIONS: diesel_migrations::EmbeddedMigrations =
+    diesel_migrations::embed_migrations!("../../migrations/catalog");

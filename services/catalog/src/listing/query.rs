@@ -1,0 +1,357 @@
+//! `GET /api/v1/products` query parameters: parsed and validated with the seed's rules and messages.
+
+use domain::money::{ParseMoneyError, parse_decimal_cents};
+use platform::http::ValidationErrors;
+
+/// Default and maximum page sizes (the seed's config).
+pub const DEFAULT_PER_PAGE: i64 = 24;
+/// Largest `per_page`.
+pub const MAX_PER_PAGE: i64 = 100;
+
+/// Sortable columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SortBy {
+    /// Newest first by default.
+    CreatedAt,
+    /// Price in minor units.
+    PriceCents,
+    /// Name.
+    Name,
+}
+
+/// Sort direction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SortOrder {
+    /// Ascending.
+    Asc,
+    /// Descending (default).
+    Desc,
+}
+
+/// A validated listing request.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ListingQuery {
+    /// 1-based page.
+    pub page: i64,
+    /// Items per page, 1..=100.
+    pub per_page: i64,
+    /// `attributes.category` equals this.
+    pub category: Option<String>,
+    /// Lowest price in minor units, inclusive.
+    pub min_price_cents: Option<i64>,
+    /// Highest price in minor units, inclusive.
+    pub max_price_cents: Option<i64>,
+    /// Only products with stock beyond reservations.
+    pub in_stock: bool,
+    /// Case-insensitive substring of name or description.
+    pub search: Option<String>,
+    /// Sort column.
+    pub sort_by: SortBy,
+    /// Sort direction.
+    pub sort_order: SortOrder,
+}
+
+/// Decodes the raw query string into ordered pairs (later duplicates win, as in PHP).
+pub fn pairs(query_string: &str) -> Vec<(String, String)> {
+    serde_urlencoded::from_str::<Vec<(String, String)>>(query_string).unwrap_or_default()
+}
+
+fn lookup<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
+    // Empty values count as absent, like Laravel's ConvertEmptyStringsToNull.
+    pairs
+        .iter()
+        .rev()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.as_str())
+        .filter(|v| !v.is_empty())
+}
+
+fn label(field: &str) -> String {
+    field.replace('_', " ")
+}
+
+fn integer(
+    pairs: &[(String, String)],
+    field: &str,
+    min: i64,
+    max: Option<i64>,
+    errors: &mut ValidationErrors,
+) -> Option<i64> {
+    let raw = lookup(pairs, field)?;
+    let digits = raw.strip_prefix('-').unwrap_or(raw);
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        errors.add(
+            field,
+            format!("The {} field must be an integer.", label(field)),
+        );
+        return None;
+    }
+    let Ok(value) = raw.parse::<i64>() else {
+        errors.add(
+            field,
+            format!("The {} field must be an integer.", label(field)),
+        );
+        return None;
+    };
+    if value < min {
+        errors.add(
+            field,
+            format!("The {} field must be at least {min}.", label(field)),
+        );
+        return None;
+    }
+    if let Some(max) = max.filter(|m| value > *m) {
+        errors.add(
+            field,
+            format!("The {} field must not be greater than {max}.", label(field)),
+        );
+        return None;
+    }
+    Some(value)
+}
+
+fn string(
+    pairs: &[(String, String)],
+    field: &str,
+    max_chars: usize,
+    errors: &mut ValidationErrors,
+) -> Option<String> {
+    let raw = lookup(pairs, field)?;
+    if raw.chars().count() > max_chars {
+        errors.add(
+            field,
+            format!(
+                "The {} field must not be greater than {max_chars} characters.",
+                label(field)
+            ),
+        );
+        return None;
+    }
+    Some(raw.to_owned())
+}
+
+fn price(pairs: &[(String, String)], field: &str, errors: &mut ValidationErrors) -> Option<i64> {
+    let raw = lookup(pairs, field)?;
+    match parse_decimal_cents(raw) {
+        Ok(cents) => Some(cents),
+        Err(ParseMoneyError::Negative) => {
+            errors.add(
+                field,
+                format!("The {} field must be at least 0.", label(field)),
+            );
+            None
+        }
+        Err(ParseMoneyError::TooPrecise) => {
+            errors.add(
+                field,
+                format!(
+                    "The {} field must have at most 2 decimal places.",
+                    label(field)
+                ),
+            );
+            None
+        }
+        Err(ParseMoneyError::Overflow) => {
+            errors.add(field, format!("The {} field is too large.", label(field)));
+            None
+        }
+        Err(_) => {
+            errors.add(
+                field,
+                format!("The {} field must be a number.", label(field)),
+            );
+            None
+        }
+    }
+}
+
+fn boolean(pairs: &[(String, String)], field: &str, errors: &mut ValidationErrors) -> Option<bool> {
+    match lookup(pairs, field)? {
+        "true" | "1" => Some(true),
+        "false" | "0" => Some(false),
+        _ => {
+            errors.add(
+                field,
+                format!("The {} field must be true or false.", label(field)),
+            );
+            None
+        }
+    }
+}
+
+fn one_of<T: Copy>(
+    pairs: &[(String, String)],
+    field: &str,
+    options: &[(&str, T)],
+    errors: &mut ValidationErrors,
+) -> Option<T> {
+    let raw = lookup(pairs, field)?;
+    let found = options
+        .iter()
+        .find(|(name, _)| *name == raw)
+        .map(|(_, v)| *v);
+    if found.is_none() {
+        errors.add(field, format!("The selected {} is invalid.", label(field)));
+    }
+    found
+}
+
+/// Applies every rule of API.md; all failures are reported together.
+pub fn parse(pairs: &[(String, String)]) -> Result<ListingQuery, ValidationErrors> {
+    let mut errors = ValidationErrors::new();
+    let page = integer(pairs, "page", 1, None, &mut errors);
+    let per_page = integer(pairs, "per_page", 1, Some(MAX_PER_PAGE), &mut errors);
+    let category = string(pairs, "category", 50, &mut errors);
+    let min_price_cents = price(pairs, "min_price", &mut errors);
+    let max_price_cents = price(pairs, "max_price", &mut errors);
+    if let (Some(min), Some(max)) = (min_price_cents, max_price_cents)
+        && max < min
+    {
+        {
+            let shown = lookup(pairs, "min_price").unwrap_or_default();
+            errors.add(
+                "max_price",
+                format!("The max price field must be greater than or equal to {shown}."),
+            );
+        }
+    }
+    let in_stock = boolean(pairs, "in_stock", &mut errors);
+    let search = string(pairs, "search", 200, &mut errors);
+    let sort_by = one_of(
+        pairs,
+        "sort_by",
+        &[
+            ("created_at", SortBy::CreatedAt),
+            ("price_cents", SortBy::PriceCents),
+            ("name", SortBy::Name),
+        ],
+        &mut errors,
+    );
+    let sort_order = one_of(
+        pairs,
+        "sort_order",
+        &[("asc", SortOrder::Asc), ("desc", SortOrder::Desc)],
+        &mut errors,
+    );
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(ListingQuery {
+        page: page.unwrap_or(1),
+        per_page: per_page.unwrap_or(DEFAULT_PER_PAGE),
+        category,
+        min_price_cents,
+        max_price_cents,
+        in_stock: in_stock.unwrap_or(false),
+        search,
+        sort_by: sort_by.unwrap_or(SortBy::CreatedAt),
+        sort_order: sort_order.unwrap_or(SortOrder::Desc),
+    })
+}
+
+impl ListingQuery {
+    /// Rows to skip, or `None` when the page lies beyond any possible result.
+    pub fn offset(&self) -> Option<i64> {
+        (self.page - 1).checked_mul(self.per_page)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(s: &str) -> Result<ListingQuery, ValidationErrors> {
+        parse(&pairs(s))
+    }
+
+    fn messages(s: &str) -> String {
+        serde_json::to_string(&q(s).unwrap_err()).unwrap()
+    }
+
+    #[test]
+    fn defaults() {
+        let l = q("").unwrap();
+        assert_eq!(
+            (l.page, l.per_page, l.sort_by, l.sort_order, l.in_stock),
+            (1, 24, SortBy::CreatedAt, SortOrder::Desc, false)
+        );
+    }
+
+    #[test]
+    fn prices_are_exact() {
+        let l = q("min_price=19.99&max_price=100").unwrap();
+        assert_eq!(
+            (l.min_price_cents, l.max_price_cents),
+            (Some(1999), Some(10000))
+        );
+        assert!(messages("min_price=1.999").contains("at most 2 decimal places"));
+        assert!(messages("min_price=1e3").contains("must be a number"));
+        assert!(messages("min_price=-1").contains("at least 0"));
+    }
+
+    #[test]
+    fn each_rule_has_the_seeds_message() {
+        assert_eq!(
+            messages("per_page=101"),
+            r#"{"per_page":["The per page field must not be greater than 100."]}"#
+        );
+        assert_eq!(
+            messages("page=0"),
+            r#"{"page":["The page field must be at least 1."]}"#
+        );
+        assert_eq!(
+            messages("page=abc"),
+            r#"{"page":["The page field must be an integer."]}"#
+        );
+        assert_eq!(
+            messages("sort_by=id"),
+            r#"{"sort_by":["The selected sort by is invalid."]}"#
+        );
+        assert_eq!(
+            messages("sort_order=up"),
+            r#"{"sort_order":["The selected sort order is invalid."]}"#
+        );
+        assert_eq!(
+            messages("in_stock=maybe"),
+            r#"{"in_stock":["The in stock field must be true or false."]}"#
+        );
+        assert_eq!(
+            messages("min_price=100&max_price=50"),
+            r#"{"max_price":["The max price field must be greater than or equal to 100."]}"#
+        );
+        let long = "x".repeat(51);
+        assert!(
+            messages(&format!("category={long}")).contains("not be greater than 50 characters")
+        );
+        assert!(
+            q(&format!("category={}", "é".repeat(50))).is_ok(),
+            "limits count characters, not bytes"
+        );
+    }
+
+    #[test]
+    fn several_failures_are_reported_together_in_rule_order() {
+        let m = messages("sort_by=id&page=0&per_page=500");
+        assert!(m.find("page").unwrap() < m.find("sort_by").unwrap());
+        assert!(m.contains("per_page"));
+    }
+
+    #[test]
+    fn empty_values_are_absent_and_last_duplicate_wins() {
+        let l = q("page=&category=&per_page=5&per_page=7").unwrap();
+        assert_eq!((l.page, l.per_page, l.category), (1, 7, None));
+    }
+
+    #[test]
+    fn booleans() {
+        for (s, v) in [("true", true), ("1", true), ("false", false), ("0", false)] {
+            assert_eq!(q(&format!("in_stock={s}")).unwrap().in_stock, v);
+        }
+    }
+
+    #[test]
+    fn huge_pages_do_not_overflow() {
+        let l = q("page=9223372036854775807&per_page=100").unwrap();
+        assert_eq!(l.offset(), None);
+    }
+}

@@ -1,0 +1,215 @@
+//! The listing's JSON: `data` / `meta` / `links`, exactly the seed's shape (plus `amount_cents`).
+
+use actix_web::HttpRequest;
+use domain::money::{Currency, Money};
+use domain::product::Availability;
+use serde::Serialize;
+
+use super::repo::ProductRow;
+
+/// `price`.
+#[derive(Debug, Serialize)]
+pub struct Price {
+    /// Currency units as a JSON number (29.99).
+    pub amount: f64,
+    /// `$29.99`, `€…`, `£…`, `CAD 12.34`.
+    pub formatted: String,
+    /// ISO code.
+    pub currency: String,
+    /// Exact minor units (extra field).
+    pub amount_cents: i64,
+}
+
+/// One product in a listing.
+#[derive(Debug, Serialize)]
+pub struct Item {
+    /// Identity.
+    pub id: i64,
+    /// SKU.
+    pub sku: String,
+    /// Name.
+    pub name: String,
+    /// Slug.
+    pub slug: String,
+    /// Price.
+    pub price: Price,
+    /// Attributes object.
+    pub attributes: serde_json::Value,
+    /// Stock beyond reservations.
+    pub availability: Availability,
+}
+
+/// Builds the `price` object; an unknown stored currency still formats as `CODE 12.34`.
+pub fn price(cents: i64, currency: &str) -> Price {
+    let formatted = match currency.parse::<Currency>() {
+        Ok(c) => Money::new(cents, c).formatted(),
+        Err(_) => format!(
+            "{currency} {}",
+            Money::new(cents, Currency::Usd).decimal_string()
+        ),
+    };
+    #[allow(clippy::cast_precision_loss)] // display only: exact below 2^53 cents
+    let amount = cents as f64 / 100.0;
+    Price {
+        amount,
+        formatted,
+        currency: currency.to_owned(),
+        amount_cents: cents,
+    }
+}
+
+impl From<ProductRow> for Item {
+    fn from(r: ProductRow) -> Self {
+        Item {
+            price: price(r.price_cents, &r.currency),
+            availability: Availability::from_stock(
+                i64::from(r.stock_quantity),
+                i64::from(r.reserved_quantity),
+            ),
+            id: r.id,
+            sku: r.sku,
+            name: r.name,
+            slug: r.slug,
+            attributes: r.attributes,
+        }
+    }
+}
+
+/// `meta`.
+#[derive(Debug, Serialize)]
+pub struct Meta {
+    /// Requested page.
+    pub current_page: i64,
+    /// Last page (at least 1).
+    pub last_page: i64,
+    /// Page size.
+    pub per_page: i64,
+    /// Matching products.
+    pub total: i64,
+}
+
+/// `links`.
+#[derive(Debug, Serialize)]
+pub struct Links {
+    /// Page 1.
+    pub first: String,
+    /// Last page.
+    pub last: String,
+    /// Previous page, if any.
+    pub prev: Option<String>,
+    /// Next page, if any.
+    pub next: Option<String>,
+}
+
+/// The whole response body.
+#[derive(Debug, Serialize)]
+pub struct Listing {
+    /// Items.
+    pub data: Vec<Item>,
+    /// Paging facts.
+    pub meta: Meta,
+    /// Navigation.
+    pub links: Links,
+}
+
+/// Last page number for `total` items.
+pub fn last_page(total: i64, per_page: i64) -> i64 {
+    ((total + per_page - 1) / per_page).max(1)
+}
+
+fn forwarded<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
+    let value = req.headers().get(name)?.to_str().ok()?;
+    // Several proxies append: the first value is the client-facing one.
+    let first = value.split(',').next()?.trim();
+    (!first.is_empty()).then_some(first)
+}
+
+fn valid_host(h: &str) -> bool {
+    !h.is_empty()
+        && h.len() <= 255
+        && h.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+}
+
+/// `scheme://host/path` as the client saw it (X-Forwarded-Proto / X-Forwarded-Host from the ingress).
+pub fn base_url(req: &HttpRequest) -> String {
+    let info = req.connection_info();
+    let scheme = match forwarded(req, "x-forwarded-proto") {
+        Some(p) if p.eq_ignore_ascii_case("https") => "https",
+        Some(p) if p.eq_ignore_ascii_case("http") => "http",
+        _ => info.scheme(),
+    };
+    let host = forwarded(req, "x-forwarded-host")
+        .filter(|h| valid_host(h))
+        .map(ToOwned::to_owned)
+        .or_else(|| Some(info.host().to_owned()).filter(|h| valid_host(h)))
+        .unwrap_or_else(|| "localhost".to_owned());
+    format!("{scheme}://{host}{}", req.path())
+}
+
+/// The URL of `page`, keeping every other query parameter in its place.
+pub fn page_url(base: &str, pairs: &[(String, String)], page: i64) -> String {
+    let mut out: Vec<(&str, String)> = Vec::with_capacity(pairs.len() + 1);
+    let mut replaced = false;
+    for (k, v) in pairs {
+        if k == "page" {
+            if !replaced {
+                out.push(("page", page.to_string()));
+                replaced = true;
+            }
+        } else {
+            out.push((k.as_str(), v.clone()));
+        }
+    }
+    if !replaced {
+        out.push(("page", page.to_string()));
+    }
+    let qs = serde_urlencoded::to_string(&out).unwrap_or_else(|_| format!("page={page}"));
+    format!("{base}?{qs}")
+}
+
+/// `links` for a page.
+pub fn links(base: &str, pairs: &[(String, String)], current: i64, last: i64) -> Links {
+    Links {
+        first: page_url(base, pairs, 1),
+        last: page_url(base, pairs, last),
+        prev: (current > 1).then(|| page_url(base, pairs, current - 1)),
+        next: (current < last).then(|| page_url(base, pairs, current + 1)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_links_keep_other_parameters_in_place() {
+        let pairs = vec![
+            ("category".to_owned(), "clothing".to_owned()),
+            ("page".to_owned(), "2".to_owned()),
+            ("per_page".to_owned(), "1".to_owned()),
+        ];
+        assert_eq!(
+            page_url("http://h/p", &pairs, 3),
+            "http://h/p?category=clothing&page=3&per_page=1"
+        );
+        assert_eq!(page_url("http://h/p", &[], 1), "http://h/p?page=1");
+    }
+
+    #[test]
+    fn last_page_is_at_least_one() {
+        assert_eq!(last_page(0, 24), 1);
+        assert_eq!(last_page(3, 2), 2);
+        assert_eq!(last_page(4, 2), 2);
+    }
+
+    #[test]
+    fn prices_serialise_exactly() {
+        let p = price(2999, "USD");
+        assert_eq!(
+            serde_json::to_string(&p).unwrap(),
+            r#"{"amount":29.99,"formatted":"$29.99","currency":"USD","amount_cents":2999}"#
+        );
+        assert_eq!(price(1234, "CAD").formatted, "CAD 12.34");
+    }
+}

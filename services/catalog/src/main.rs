@@ -19,11 +19,33 @@ enum Command {
     Serve,
     /// Apply pending database migrations in the `catalog` schema.
     Migrate,
+    /// Inspect or redrive a consumer's dead-letter queue.
+    Dlq {
+        #[command(subcommand)]
+        action: DlqAction,
+    },
     /// Load sample data.
     Seed {
         /// The seed's three demo products.
         #[arg(long)]
         demo: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum DlqAction {
+    /// How many messages wait in `<queue>.dlq`.
+    Depth {
+        /// The consumer queue, e.g. `catalog.orders`.
+        queue: String,
+    },
+    /// Move messages from `<queue>.dlq` back to `<queue>`.
+    Redrive {
+        /// The consumer queue, e.g. `catalog.orders`.
+        queue: String,
+        /// Move at most this many.
+        #[arg(long)]
+        limit: Option<usize>,
     },
 }
 
@@ -65,6 +87,25 @@ async fn run(cli: Cli, config: CatalogConfig) -> anyhow::Result<()> {
         Command::Migrate => {
             let applied = platform::db::migrate(&url, SCHEMA, catalog::MIGRATIONS).await?;
             println!("catalog: {applied} migration(s) applied");
+            Ok(())
+        }
+        Command::Dlq { action } => {
+            let broker = platform::events::Broker::new(
+                config.connections.amqp_url.expose(),
+                config.amqp_exchange.clone(),
+            )
+            .with_connection_name("catalog-dlq");
+            match action {
+                DlqAction::Depth { queue } => {
+                    let depth = platform::events::dlq_depth(&broker, &queue).await?;
+                    println!("{queue}.dlq: {depth} message(s)");
+                }
+                DlqAction::Redrive { queue, limit } => {
+                    let moved = platform::events::redrive(&broker, &queue, limit).await?;
+                    println!("{queue}: {moved} message(s) redriven from {queue}.dlq");
+                }
+            }
+            broker.close().await;
             Ok(())
         }
         Command::Seed { demo } => {

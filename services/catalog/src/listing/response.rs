@@ -41,17 +41,15 @@ pub struct Item {
 
 /// Builds the `price` object; an unknown stored currency still formats as `CODE 12.34`.
 pub fn price(cents: i64, currency: &str) -> Price {
-    let formatted = match currency.parse::<Currency>() {
-        Ok(c) => Money::new(cents, c).formatted(),
-        Err(_) => format!(
-            "{currency} {}",
-            Money::new(cents, Currency::Usd).decimal_string()
-        ),
+    // The table's CHECK allows only supported currencies; USD stands in for the arithmetic otherwise.
+    let known = currency.parse::<Currency>().ok();
+    let money = Money::new(cents, known.unwrap_or(Currency::Usd));
+    let formatted = match known {
+        Some(_) => money.formatted(),
+        None => format!("{currency} {}", money.decimal_string()),
     };
-    #[allow(clippy::cast_precision_loss)] // display only: exact below 2^53 cents
-    let amount = cents as f64 / 100.0;
     Price {
-        amount,
+        amount: money.amount_f64(),
         formatted,
         currency: currency.to_owned(),
         amount_cents: cents,

@@ -1,0 +1,106 @@
+//! The real binary: migrate, seed, serve, and a graceful SIGTERM (ready turns 503, then exit 0).
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use testkit::TestDb;
+
+fn catalog(db: &TestDb) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_catalog"));
+    cmd.env_clear()
+        .env("DATABASE_URL", db.url())
+        .env("REDIS_URL", testkit::redis_url())
+        .env("AMQP_URL", testkit::amqp_url())
+        .env("REDIS_KEY_PREFIX", testkit::redis_prefix())
+        .env("RUST_LOG", "warn");
+    cmd
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn migrate_seed_serve_and_drain_on_sigterm() {
+    let db = TestDb::new("catalog", catalog::MIGRATIONS).await;
+    // The template is already migrated, so `migrate` finds nothing to do; `seed` is idempotent.
+    let out = catalog(&db).arg("migrate").output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "catalog: 0 migration(s) applied"
+    );
+    for expected in ["seeded 3 demo product(s)", "seeded 0 demo product(s)"] {
+        let out = catalog(&db).args(["seed", "--demo"]).output().unwrap();
+        assert!(String::from_utf8_lossy(&out.stdout).contains(expected));
+    }
+
+    let port = free_port();
+    let child = catalog(&db)
+        .env("HTTP_ADDR", format!("127.0.0.1:{port}"))
+        .env("SHUTDOWN_DRAIN_SECONDS", "3")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut child = Killed(child);
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    testkit::wait_until(Duration::from_secs(30), "the catalog to be ready", || {
+        let (client, base) = (client.clone(), base.clone());
+        async move {
+            let res = client.get(format!("{base}/ready")).send().await.ok()?;
+            (res.status() == 200).then_some(())
+        }
+    })
+    .await;
+    let body: serde_json::Value = client
+        .get(format!("{base}/api/v1/products"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["meta"]["total"], 3);
+
+    let status = Command::new("kill")
+        .args(["-TERM", &child.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    // During the drain pause the process still answers, but says it is not ready.
+    testkit::wait_until(Duration::from_secs(10), "/ready to turn 503", || {
+        let (client, base) = (client.clone(), base.clone());
+        async move {
+            let res = client.get(format!("{base}/ready")).send().await.ok()?;
+            (res.status() == 503).then_some(())
+        }
+    })
+    .await;
+    let exit = testkit::wait_until(Duration::from_secs(30), "the process to exit", || {
+        let exited = child.0.try_wait().unwrap();
+        async move { exited }
+    })
+    .await;
+    assert!(exit.success(), "graceful shutdown exits 0, got {exit:?}");
+}

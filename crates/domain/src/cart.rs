@@ -24,11 +24,7 @@ impl Quantity {
 
     /// Validates `n` as a line quantity.
     pub fn new(n: i32) -> Result<Self, QuantityError> {
-        if (Self::MIN..=Self::MAX).contains(&n) {
-            Ok(Quantity(n))
-        } else {
-            Err(QuantityError(i64::from(n)))
-        }
+        if (Self::MIN..=Self::MAX).contains(&n) { Ok(Quantity(n)) } else { Err(QuantityError(i64::from(n))) }
     }
 
     /// The number of units.
@@ -56,9 +52,7 @@ impl TryFrom<i64> for Quantity {
     type Error = QuantityError;
 
     fn try_from(n: i64) -> Result<Self, Self::Error> {
-        i32::try_from(n)
-            .map_err(|_| QuantityError(n))
-            .and_then(Quantity::new)
+        i32::try_from(n).map_err(|_| QuantityError(n)).and_then(Quantity::new)
     }
 }
 
@@ -111,22 +105,15 @@ pub struct CartTotals {
 impl CartTotals {
     /// Totals of `lines`; an empty cart is zero in `default_currency`. Mixed currencies fail.
     pub fn from_lines(lines: &[CartLine], default_currency: Currency) -> Result<Self, MoneyError> {
-        let currency = lines
-            .first()
-            .map_or(default_currency, |l| l.unit_price.currency());
+        let currency = lines.first().map_or(default_currency, |l| l.unit_price.currency());
         let mut subtotal = Money::zero(currency);
         let mut item_count: i64 = 0;
         for line in lines {
             subtotal = subtotal.checked_add(line.line_total()?)?;
-            item_count = item_count
-                .checked_add(i64::from(line.quantity.get()))
-                .ok_or(MoneyError::Overflow)?;
+            item_count =
+                item_count.checked_add(i64::from(line.quantity.get())).ok_or(MoneyError::Overflow)?;
         }
-        Ok(CartTotals {
-            subtotal,
-            item_count,
-            currency,
-        })
+        Ok(CartTotals { subtotal, item_count, currency })
     }
 }
 
@@ -150,17 +137,11 @@ mod tests {
         assert!(Quantity::new(-1).is_err());
         assert!(Quantity::new(1000).is_err());
         assert_eq!(Quantity::new(999).unwrap().get(), 999);
-        assert_eq!(
-            Quantity::new(0).unwrap_err().to_string(),
-            "quantity must be between 1 and 999, got 0"
-        );
+        assert_eq!(Quantity::new(0).unwrap_err().to_string(), "quantity must be between 1 and 999, got 0");
         assert!(serde_json::from_str::<Quantity>("1000").is_err());
         assert_eq!(serde_json::from_str::<Quantity>("5").unwrap().get(), 5);
         let q = Quantity::new(500).unwrap();
-        assert_eq!(
-            q.checked_add(Quantity::new(499).unwrap()).unwrap().get(),
-            999
-        );
+        assert_eq!(q.checked_add(Quantity::new(499).unwrap()).unwrap().get(), 999);
         assert!(q.checked_add(q).is_err());
         assert_eq!(Quantity::try_from(7_i64).unwrap().get(), 7);
         assert_eq!(Quantity::try_from(i64::MAX), Err(QuantityError(i64::MAX)));
@@ -168,14 +149,8 @@ mod tests {
 
     #[test]
     fn line_total_is_checked() {
-        assert_eq!(
-            line(1, 3, 1999, Currency::Usd).line_total(),
-            Ok(Money::new(5997, Currency::Usd))
-        );
-        assert_eq!(
-            line(1, 2, i64::MAX, Currency::Usd).line_total(),
-            Err(MoneyError::Overflow)
-        );
+        assert_eq!(line(1, 3, 1999, Currency::Usd).line_total(), Ok(Money::new(5997, Currency::Usd)));
+        assert_eq!(line(1, 2, i64::MAX, Currency::Usd).line_total(), Err(MoneyError::Overflow));
     }
 
     #[test]
@@ -196,18 +171,12 @@ mod tests {
         assert_eq!(empty.subtotal, Money::zero(Currency::Eur));
         assert_eq!((empty.item_count, empty.currency), (0, Currency::Eur));
 
-        let lines = [
-            line(1, 2, 2999, Currency::Usd),
-            line(2, 1, 4999, Currency::Usd),
-        ];
+        let lines = [line(1, 2, 2999, Currency::Usd), line(2, 1, 4999, Currency::Usd)];
         let t = CartTotals::from_lines(&lines, Currency::Eur).unwrap();
         assert_eq!(t.subtotal, Money::new(10_997, Currency::Usd));
         assert_eq!((t.item_count, t.currency), (3, Currency::Usd));
 
-        let mixed = [
-            line(1, 1, 100, Currency::Usd),
-            line(2, 1, 100, Currency::Gbp),
-        ];
+        let mixed = [line(1, 1, 100, Currency::Usd), line(2, 1, 100, Currency::Gbp)];
         assert!(matches!(
             CartTotals::from_lines(&mixed, Currency::Usd),
             Err(MoneyError::CurrencyMismatch { .. })

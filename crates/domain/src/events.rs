@@ -24,16 +24,14 @@ mod order;
 mod payment;
 
 pub use cart::CartCheckedOut;
-pub use catalog::{
-    InventoryChanged, ProductChanged, ProductCreated, ProductDeleted, ProductUpdated,
-};
+pub use catalog::{InventoryChanged, ProductChanged, ProductCreated, ProductDeleted, ProductUpdated};
 pub use order::{
     OrderCanceled, OrderClosed, OrderCreated, OrderDisputed, OrderExpired, OrderItemRef, OrderPaid,
     OrderRefunded,
 };
 pub use payment::{
-    PaymentCanceled, PaymentDisputeClosed, PaymentDisputed, PaymentFacts, PaymentFailed,
-    PaymentProcessing, PaymentRefunded, PaymentRequiresAction, PaymentSucceeded,
+    PaymentCanceled, PaymentDisputeClosed, PaymentDisputed, PaymentFacts, PaymentFailed, PaymentProcessing,
+    PaymentRefunded, PaymentRequiresAction, PaymentSucceeded,
 };
 
 /// The one durable topic exchange every service publishes to.
@@ -193,10 +191,7 @@ impl Envelope {
     /// change gets a new event type instead.
     pub fn decode<P: EventPayload>(&self) -> Result<P, DecodeError> {
         if self.event_type != P::TYPE {
-            return Err(DecodeError::WrongType {
-                expected: P::TYPE,
-                actual: self.event_type.clone(),
-            });
+            return Err(DecodeError::WrongType { expected: P::TYPE, actual: self.event_type.clone() });
         }
         if self.version == 0 || self.version > P::VERSION {
             return Err(DecodeError::UnsupportedVersion {
@@ -205,9 +200,6 @@ impl Envelope {
                 supported: P::VERSION,
             });
         }
-        P::deserialize(&self.data).map_err(|source| DecodeError::Data {
-            event_type: P::TYPE,
-            source,
-        })
+        P::deserialize(&self.data).map_err(|source| DecodeError::Data { event_type: P::TYPE, source })
     }
 }

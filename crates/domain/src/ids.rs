@@ -184,10 +184,7 @@ impl Sku {
 
     /// Validates `s` as a SKU.
     pub fn parse(s: &str) -> Result<Self, ParseIdError> {
-        let err = |reason| ParseIdError {
-            kind: "SKU",
-            reason,
-        };
+        let err = |reason| ParseIdError { kind: "SKU", reason };
         let mut bytes = s.bytes();
         match bytes.next() {
             None => return Err(err("must not be empty")),
@@ -225,10 +222,7 @@ mod tests {
         let err = "x".parse::<OrderId>().unwrap_err();
         assert_eq!(err.to_string(), "invalid order id: not an integer");
         assert_eq!(serde_json::to_string(&ProductId(3)).unwrap(), "3");
-        assert_eq!(
-            serde_json::from_str::<ProductId>("3").unwrap(),
-            ProductId(3)
-        );
+        assert_eq!(serde_json::from_str::<ProductId>("3").unwrap(), ProductId(3));
     }
 
     #[test]
@@ -249,25 +243,12 @@ mod tests {
         for ok in ["TSHIRT-BLK-M", "a", "0_x", "abc-DEF_123", &"A".repeat(100)] {
             assert_eq!(Sku::parse(ok).unwrap().as_str(), ok);
         }
-        for bad in [
-            "",
-            "-A",
-            "_A",
-            "A B",
-            "A.B",
-            "Ä",
-            " A",
-            "A ",
-            &"A".repeat(101),
-        ] {
+        for bad in ["", "-A", "_A", "A B", "A.B", "Ä", " A", "A ", &"A".repeat(101)] {
             assert!(Sku::parse(bad).is_err(), "{bad:?}");
         }
         assert!(serde_json::from_str::<Sku>("\"bad sku\"").is_err());
         let sku: Sku = serde_json::from_str("\"TSHIRT-BLK-M\"").unwrap();
         assert_eq!(serde_json::to_string(&sku).unwrap(), "\"TSHIRT-BLK-M\"");
-        assert_eq!(
-            Sku::parse("").unwrap_err().to_string(),
-            "invalid SKU: must not be empty"
-        );
+        assert_eq!(Sku::parse("").unwrap_err().to_string(), "invalid SKU: must not be empty");
     }
 }

@@ -17,9 +17,7 @@ pub mod product;
 pub use cart::{CartLine, CartTotals, Quantity, QuantityError};
 pub use events::{DecodeError, EXCHANGE, Envelope, EventPayload};
 pub use ids::{CartId, EventId, OrderId, ParseIdError, ProductId, Sku, Slug};
-pub use money::{
-    Currency, Money, MoneyError, ParseMoneyError, UnknownCurrency, parse_decimal_cents,
-};
+pub use money::{Currency, Money, MoneyError, ParseMoneyError, UnknownCurrency, parse_decimal_cents};
 pub use order::{
     FulfillmentEvent, FulfillmentStatus, IllegalTransition, OrderNumber, OrderTotals, PaymentEvent,
     PaymentStatus, can_fulfil,

@@ -76,20 +76,14 @@ impl Money {
     /// `self + other`; fails on a currency mismatch or overflow.
     pub fn checked_add(self, other: Money) -> Result<Money, MoneyError> {
         let currency = self.same_currency(other)?;
-        let cents = self
-            .cents
-            .checked_add(other.cents)
-            .ok_or(MoneyError::Overflow)?;
+        let cents = self.cents.checked_add(other.cents).ok_or(MoneyError::Overflow)?;
         Ok(Money::new(cents, currency))
     }
 
     /// `self - other`; fails on a currency mismatch or overflow. The result may be negative.
     pub fn checked_sub(self, other: Money) -> Result<Money, MoneyError> {
         let currency = self.same_currency(other)?;
-        let cents = self
-            .cents
-            .checked_sub(other.cents)
-            .ok_or(MoneyError::Overflow)?;
+        let cents = self.cents.checked_sub(other.cents).ok_or(MoneyError::Overflow)?;
         Ok(Money::new(cents, currency))
     }
 
@@ -104,9 +98,7 @@ impl Money {
     where
         I: IntoIterator<Item = Money>,
     {
-        amounts
-            .into_iter()
-            .try_fold(Money::zero(currency), Money::checked_add)
+        amounts.into_iter().try_fold(Money::zero(currency), Money::checked_add)
     }
 
     /// The common currency of `self` and `other`, or the mismatch.
@@ -114,10 +106,7 @@ impl Money {
         if self.currency == other.currency {
             Ok(self.currency)
         } else {
-            Err(MoneyError::CurrencyMismatch {
-                left: self.currency,
-                right: other.currency,
-            })
+            Err(MoneyError::CurrencyMismatch { left: self.currency, right: other.currency })
         }
     }
 }
@@ -146,15 +135,9 @@ mod tests {
         assert_eq!(usd(1999).checked_mul(3), Ok(usd(5997)));
         assert_eq!(usd(i64::MAX).checked_add(usd(1)), Err(MoneyError::Overflow));
         assert_eq!(usd(i64::MIN).checked_sub(usd(1)), Err(MoneyError::Overflow));
-        assert_eq!(
-            usd(i64::MAX / 2 + 1).checked_mul(2),
-            Err(MoneyError::Overflow)
-        );
+        assert_eq!(usd(i64::MAX / 2 + 1).checked_mul(2), Err(MoneyError::Overflow));
         let eur = Money::new(1, Currency::Eur);
-        let mismatch = MoneyError::CurrencyMismatch {
-            left: Currency::Usd,
-            right: Currency::Eur,
-        };
+        let mismatch = MoneyError::CurrencyMismatch { left: Currency::Usd, right: Currency::Eur };
         assert_eq!(usd(1).checked_add(eur), Err(mismatch));
         assert_eq!(usd(1).checked_sub(eur), Err(mismatch));
         assert_eq!(mismatch.to_string(), "currency mismatch: USD and EUR");
@@ -163,32 +146,20 @@ mod tests {
     #[test]
     fn checked_sum() {
         assert_eq!(Money::checked_sum(Currency::Usd, []), Ok(usd(0)));
-        assert_eq!(
-            Money::checked_sum(Currency::Usd, [usd(1), usd(2)]),
-            Ok(usd(3))
-        );
+        assert_eq!(Money::checked_sum(Currency::Usd, [usd(1), usd(2)]), Ok(usd(3)));
         assert!(Money::checked_sum(Currency::Eur, [usd(1)]).is_err());
     }
 
     #[test]
     fn parse_builds_on_parse_decimal_cents() {
-        assert_eq!(
-            Money::parse("19.99", Currency::Gbp),
-            Ok(Money::new(1999, Currency::Gbp))
-        );
-        assert_eq!(
-            Money::parse("1.999", Currency::Gbp),
-            Err(ParseMoneyError::TooPrecise)
-        );
+        assert_eq!(Money::parse("19.99", Currency::Gbp), Ok(Money::new(1999, Currency::Gbp)));
+        assert_eq!(Money::parse("1.999", Currency::Gbp), Err(ParseMoneyError::TooPrecise));
     }
 
     #[test]
     fn serde_shape() {
         let json = serde_json::to_value(usd(1999)).unwrap();
-        assert_eq!(
-            json,
-            serde_json::json!({"amount_cents": 1999, "currency": "USD"})
-        );
+        assert_eq!(json, serde_json::json!({"amount_cents": 1999, "currency": "USD"}));
         assert_eq!(serde_json::from_value::<Money>(json).unwrap(), usd(1999));
         let bad = serde_json::json!({"amount_cents": 1.5, "currency": "USD"});
         assert!(serde_json::from_value::<Money>(bad).is_err());

@@ -13,8 +13,8 @@ mod transition;
 use thiserror::Error;
 
 pub use fulfillment::{
-    FULFILLMENT_TRANSITIONS, FulfillmentError, FulfillmentEvent, FulfillmentStatus,
-    apply_fulfillment, can_fulfil,
+    FULFILLMENT_TRANSITIONS, FulfillmentError, FulfillmentEvent, FulfillmentStatus, apply_fulfillment,
+    can_fulfil,
 };
 pub use number::OrderNumber;
 pub use payment::{PAYMENT_TRANSITIONS, PaymentEvent, PaymentStatus};
@@ -34,9 +34,6 @@ pub struct UnknownStatus {
 impl UnknownStatus {
     /// An error for `value`, which is not a valid `kind`.
     fn new(kind: &'static str, value: &str) -> Self {
-        UnknownStatus {
-            kind,
-            value: value.to_owned(),
-        }
+        UnknownStatus { kind, value: value.to_owned() }
     }
 }

@@ -23,11 +23,8 @@ pub enum ProductStatus {
 
 impl ProductStatus {
     /// Every status, in life-cycle order.
-    pub const ALL: [ProductStatus; 3] = [
-        ProductStatus::Draft,
-        ProductStatus::Active,
-        ProductStatus::Discontinued,
-    ];
+    pub const ALL: [ProductStatus; 3] =
+        [ProductStatus::Draft, ProductStatus::Active, ProductStatus::Discontinued];
 
     /// The stored and JSON spelling, e.g. `"active"`.
     pub const fn as_str(self) -> &'static str {
@@ -75,10 +72,7 @@ impl Availability {
     pub fn from_stock(stock: i64, reserved: i64) -> Self {
         // Clamped: reserved may briefly exceed stock after an admin lowers stock.
         let quantity = stock.saturating_sub(reserved).max(0);
-        Availability {
-            in_stock: quantity > 0,
-            quantity,
-        }
+        Availability { in_stock: quantity > 0, quantity }
     }
 }
 
@@ -131,27 +125,9 @@ mod tests {
 
     #[test]
     fn availability_from_stock() {
-        assert_eq!(
-            Availability::from_stock(150, 5),
-            Availability {
-                in_stock: true,
-                quantity: 145
-            }
-        );
-        assert_eq!(
-            Availability::from_stock(5, 5),
-            Availability {
-                in_stock: false,
-                quantity: 0
-            }
-        );
-        assert_eq!(
-            Availability::from_stock(3, 10),
-            Availability {
-                in_stock: false,
-                quantity: 0
-            }
-        );
+        assert_eq!(Availability::from_stock(150, 5), Availability { in_stock: true, quantity: 145 });
+        assert_eq!(Availability::from_stock(5, 5), Availability { in_stock: false, quantity: 0 });
+        assert_eq!(Availability::from_stock(3, 10), Availability { in_stock: false, quantity: 0 });
         assert_eq!(Availability::from_stock(i64::MIN, i64::MAX).quantity, 0);
         let json = serde_json::to_value(Availability::from_stock(2, 1)).unwrap();
         assert_eq!(json, serde_json::json!({"in_stock": true, "quantity": 1}));
@@ -173,8 +149,7 @@ mod tests {
         assert_eq!(p.availability().quantity, 3);
         p.status = ProductStatus::Draft;
         assert!(!p.can_sell(1));
-        let back: ProductSummary =
-            serde_json::from_value(serde_json::to_value(&p).unwrap()).unwrap();
+        let back: ProductSummary = serde_json::from_value(serde_json::to_value(&p).unwrap()).unwrap();
         assert_eq!(back, p);
     }
 }

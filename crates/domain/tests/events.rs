@@ -7,13 +7,13 @@ use std::collections::BTreeSet;
 use domain::events::{
     CartCheckedOut, DecodeError, EXCHANGE, Envelope, EventPayload, InventoryChanged, OrderCanceled,
     OrderClosed, OrderCreated, OrderDisputed, OrderExpired, OrderItemRef, OrderPaid, OrderRefunded,
-    PaymentCanceled, PaymentDisputeClosed, PaymentDisputed, PaymentFacts, PaymentFailed,
-    PaymentProcessing, PaymentRefunded, PaymentRequiresAction, PaymentSucceeded, ProductChanged,
-    ProductCreated, ProductDeleted, ProductUpdated, routing,
+    PaymentCanceled, PaymentDisputeClosed, PaymentDisputed, PaymentFacts, PaymentFailed, PaymentProcessing,
+    PaymentRefunded, PaymentRequiresAction, PaymentSucceeded, ProductChanged, ProductCreated, ProductDeleted,
+    ProductUpdated, routing,
 };
 use domain::{
-    CartId, Currency, Money, OrderId, OrderNumber, PaymentEvent, PaymentStatus, ProductId,
-    ProductStatus, Sku, Slug,
+    CartId, Currency, Money, OrderId, OrderNumber, PaymentEvent, PaymentStatus, ProductId, ProductStatus,
+    Sku, Slug,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -59,28 +59,14 @@ fn envelope_json_shape_and_round_trip() {
     let json = serde_json::to_value(&env).unwrap();
     let mut names = keys(&json);
     names.sort_unstable();
-    assert_eq!(
-        names,
-        [
-            "correlation_id",
-            "data",
-            "id",
-            "occurred_at",
-            "source",
-            "type",
-            "version"
-        ]
-    );
+    assert_eq!(names, ["correlation_id", "data", "id", "occurred_at", "source", "type", "version"]);
     assert_eq!(json["type"], "order.paid");
     assert_eq!(json["source"], "order");
     assert_eq!(json["id"], env.id.to_string());
     // RFC 3339 in UTC, as chrono parses it back.
     let at = json["occurred_at"].as_str().unwrap();
     assert!(at.ends_with('Z'), "{at}");
-    assert_eq!(
-        chrono::DateTime::parse_from_rfc3339(at).unwrap(),
-        env.occurred_at
-    );
+    assert_eq!(chrono::DateTime::parse_from_rfc3339(at).unwrap(), env.occurred_at);
 
     let text = serde_json::to_string(&env).unwrap();
     let back: Envelope = serde_json::from_str(&text).unwrap();
@@ -96,12 +82,7 @@ fn missing_correlation_id_is_none_and_serializes_as_null() {
     let mut json = serde_json::to_value(&env).unwrap();
     assert_eq!(json["correlation_id"], Value::Null);
     json.as_object_mut().unwrap().remove("correlation_id");
-    assert_eq!(
-        serde_json::from_value::<Envelope>(json)
-            .unwrap()
-            .correlation_id,
-        None
-    );
+    assert_eq!(serde_json::from_value::<Envelope>(json).unwrap().correlation_id, None);
 }
 
 #[test]
@@ -111,10 +92,7 @@ fn decode_checks_type_version_and_schema() {
     assert!(
         matches!(err, DecodeError::WrongType { expected: "order.created", ref actual } if actual == "order.paid")
     );
-    assert_eq!(
-        err.to_string(),
-        "expected a order.created event, got order.paid"
-    );
+    assert_eq!(err.to_string(), "expected a order.created event, got order.paid");
 
     for version in [0, 2] {
         let mut newer = env.clone();
@@ -127,13 +105,7 @@ fn decode_checks_type_version_and_schema() {
 
     let mut broken = env;
     broken.data["amount_cents"] = json!("lots");
-    assert!(matches!(
-        broken.decode::<OrderPaid>(),
-        Err(DecodeError::Data {
-            event_type: "order.paid",
-            ..
-        })
-    ));
+    assert!(matches!(broken.decode::<OrderPaid>(), Err(DecodeError::Data { event_type: "order.paid", .. })));
 }
 
 /// Encodes `payload`, checks its JSON keys, decodes it back and checks equality.
@@ -177,40 +149,21 @@ fn catalog_payloads() {
     check(&ProductCreated(changed.clone()), &product_keys);
     check(&ProductUpdated(changed.clone()), &product_keys);
     let data = serde_json::to_value(ProductCreated(changed)).unwrap();
-    assert_eq!(
-        (data["currency"].as_str(), data["status"].as_str()),
-        (Some("USD"), Some("active"))
-    );
+    assert_eq!((data["currency"].as_str(), data["status"].as_str()), (Some("USD"), Some("active")));
 
     check(
-        &ProductDeleted {
-            product_id: ProductId(1),
-            sku: Sku::parse("X").unwrap(),
-        },
+        &ProductDeleted { product_id: ProductId(1), sku: Sku::parse("X").unwrap() },
         &["product_id", "sku"],
     );
     let inv = InventoryChanged::new(ProductId(1), Sku::parse("X").unwrap(), 3, 5);
     assert_eq!(inv.available, 0);
-    check(
-        &inv,
-        &[
-            "product_id",
-            "sku",
-            "stock_quantity",
-            "reserved_quantity",
-            "available",
-        ],
-    );
+    check(&inv, &["product_id", "sku", "stock_quantity", "reserved_quantity", "available"]);
 }
 
 #[test]
 fn cart_and_order_created_payloads() {
     check(
-        &CartCheckedOut {
-            cart_id: CartId::new(),
-            order_id: OrderId(42),
-            order_number: order_number(),
-        },
+        &CartCheckedOut { cart_id: CartId::new(), order_id: OrderId(42), order_number: order_number() },
         &["cart_id", "order_id", "order_number"],
     );
     let created = OrderCreated {
@@ -231,29 +184,12 @@ fn cart_and_order_created_payloads() {
     assert_eq!(created.total(), Money::new(5_000, Currency::Gbp));
     check(
         &created,
-        &[
-            "order_id",
-            "order_number",
-            "customer_email",
-            "items",
-            "total_cents",
-            "currency",
-            "cart_id",
-        ],
+        &["order_id", "order_number", "customer_email", "items", "total_cents", "currency", "cart_id"],
     );
     let item = &serde_json::to_value(&created).unwrap()["items"][0];
     let mut item_keys = keys(item);
     item_keys.sort_unstable();
-    assert_eq!(
-        item_keys,
-        [
-            "product_id",
-            "quantity",
-            "reservation_id",
-            "sku",
-            "unit_price_cents"
-        ]
-    );
+    assert_eq!(item_keys, ["product_id", "quantity", "reservation_id", "sku", "unit_price_cents"]);
 }
 
 #[test]
@@ -278,13 +214,7 @@ fn later_order_payloads() {
         reservation_ids: vec![],
         cart_id: None,
     };
-    let closed_keys = [
-        "order_id",
-        "order_number",
-        "reason",
-        "reservation_ids",
-        "cart_id",
-    ];
+    let closed_keys = ["order_id", "order_number", "reason", "reservation_ids", "cart_id"];
     check(&OrderCanceled(closed.clone()), &closed_keys);
     check(&OrderExpired(closed), &closed_keys);
     check(
@@ -295,13 +225,7 @@ fn later_order_payloads() {
             currency: Currency::Eur,
             fully: false,
         },
-        &[
-            "order_id",
-            "order_number",
-            "amount_cents",
-            "currency",
-            "fully",
-        ],
+        &["order_id", "order_number", "amount_cents", "currency", "fully"],
     );
     check(
         &OrderDisputed {
@@ -311,29 +235,16 @@ fn later_order_payloads() {
             amount_cents: 100,
             currency: Currency::Eur,
         },
-        &[
-            "order_id",
-            "order_number",
-            "dispute_id",
-            "amount_cents",
-            "currency",
-        ],
+        &["order_id", "order_number", "dispute_id", "amount_cents", "currency"],
     );
 }
 
 #[test]
 fn payment_payloads_flatten_the_common_fields() {
-    let common = [
-        "order_id",
-        "payment_intent_id",
-        "amount_cents",
-        "currency",
-        "stripe_event_id",
-        "stripe_created",
-    ];
-    let with = |extra: &[&'static str]| -> Vec<&'static str> {
-        common.iter().chain(extra).copied().collect()
-    };
+    let common =
+        ["order_id", "payment_intent_id", "amount_cents", "currency", "stripe_event_id", "stripe_created"];
+    let with =
+        |extra: &[&'static str]| -> Vec<&'static str> { common.iter().chain(extra).copied().collect() };
 
     check(&PaymentSucceeded { payment: facts() }, &common);
     check(&PaymentCanceled { payment: facts() }, &common);
@@ -347,13 +258,7 @@ fn payment_payloads_flatten_the_common_fields() {
         },
         &with(&["failure_code", "failure_message"]),
     );
-    check(
-        &PaymentRefunded {
-            payment: facts(),
-            amount_refunded_cents: 1,
-        },
-        &with(&["amount_refunded_cents"]),
-    );
+    check(&PaymentRefunded { payment: facts(), amount_refunded_cents: 1 }, &with(&["amount_refunded_cents"]));
     let dispute = with(&["dispute_id", "dispute_status"]);
     check(
         &PaymentDisputed {
@@ -364,11 +269,7 @@ fn payment_payloads_flatten_the_common_fields() {
         &dispute,
     );
     check(
-        &PaymentDisputeClosed {
-            payment: facts(),
-            dispute_id: "dp_1".into(),
-            dispute_status: "won".into(),
-        },
+        &PaymentDisputeClosed { payment: facts(), dispute_id: "dp_1".into(), dispute_status: "won".into() },
         &dispute,
     );
 
@@ -383,39 +284,18 @@ fn payment_payloads_flatten_the_common_fields() {
 #[test]
 fn payment_payloads_map_to_state_machine_events() {
     let mut state = PaymentStatus::Pending;
-    state = state
-        .apply(PaymentProcessing { payment: facts() }.payment_event())
-        .unwrap();
-    state = state
-        .apply(PaymentSucceeded { payment: facts() }.payment_event())
-        .unwrap();
+    state = state.apply(PaymentProcessing { payment: facts() }.payment_event()).unwrap();
+    state = state.apply(PaymentSucceeded { payment: facts() }.payment_event()).unwrap();
     assert_eq!(state, PaymentStatus::Completed);
-    let partial = PaymentRefunded {
-        payment: facts(),
-        amount_refunded_cents: 1_000,
-    };
-    assert_eq!(
-        partial.payment_event(),
-        PaymentEvent::Refunded { fully: false }
-    );
-    let full = PaymentRefunded {
-        payment: facts(),
-        amount_refunded_cents: 5_000,
-    };
+    let partial = PaymentRefunded { payment: facts(), amount_refunded_cents: 1_000 };
+    assert_eq!(partial.payment_event(), PaymentEvent::Refunded { fully: false });
+    let full = PaymentRefunded { payment: facts(), amount_refunded_cents: 5_000 };
     assert_eq!(full.payment_event(), PaymentEvent::Refunded { fully: true });
     assert_eq!(
-        PaymentFailed {
-            payment: facts(),
-            failure_code: None,
-            failure_message: None
-        }
-        .payment_event(),
+        PaymentFailed { payment: facts(), failure_code: None, failure_message: None }.payment_event(),
         PaymentEvent::Failed
     );
-    assert_eq!(
-        PaymentCanceled { payment: facts() }.payment_event(),
-        PaymentEvent::Canceled
-    );
+    assert_eq!(PaymentCanceled { payment: facts() }.payment_event(), PaymentEvent::Canceled);
 }
 
 #[test]
@@ -442,10 +322,7 @@ fn routing_keys_are_the_payload_types() {
         PaymentDisputeClosed::TYPE,
     ];
     assert_eq!(types.as_slice(), routing::ALL);
-    assert_eq!(
-        routing::ALL.iter().collect::<BTreeSet<_>>().len(),
-        routing::ALL.len()
-    );
+    assert_eq!(routing::ALL.iter().collect::<BTreeSet<_>>().len(), routing::ALL.len());
     assert_eq!(OrderPaid::VERSION, 1);
     assert_eq!(EXCHANGE, "commerce.events");
 }

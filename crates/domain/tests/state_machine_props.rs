@@ -5,8 +5,8 @@
 use std::collections::BTreeSet;
 
 use domain::order::{
-    FULFILLMENT_TRANSITIONS, FulfillmentEvent, FulfillmentStatus, PAYMENT_TRANSITIONS,
-    PaymentEvent, PaymentStatus,
+    FULFILLMENT_TRANSITIONS, FulfillmentEvent, FulfillmentStatus, PAYMENT_TRANSITIONS, PaymentEvent,
+    PaymentStatus,
 };
 use proptest::prelude::*;
 
@@ -51,15 +51,9 @@ fn every_payment_state_is_reachable() {
 
 #[test]
 fn tables_have_no_conflicting_rows() {
-    let pay: BTreeSet<_> = PAYMENT_TRANSITIONS
-        .iter()
-        .map(|(f, e, _)| format!("{f}/{e}"))
-        .collect();
+    let pay: BTreeSet<_> = PAYMENT_TRANSITIONS.iter().map(|(f, e, _)| format!("{f}/{e}")).collect();
     assert_eq!(pay.len(), PAYMENT_TRANSITIONS.len());
-    let ful: BTreeSet<_> = FULFILLMENT_TRANSITIONS
-        .iter()
-        .map(|(f, e, _)| format!("{f}/{e}"))
-        .collect();
+    let ful: BTreeSet<_> = FULFILLMENT_TRANSITIONS.iter().map(|(f, e, _)| format!("{f}/{e}")).collect();
     assert_eq!(ful.len(), FULFILLMENT_TRANSITIONS.len());
 }
 

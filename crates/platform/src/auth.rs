@@ -53,32 +53,21 @@ impl Auth {
         validation.algorithms = algorithms;
         validation.leeway = 30;
         validation.validate_aud = false;
-        Self {
-            key,
-            validation,
-            internal_token,
-        }
+        Self { key, validation, internal_token }
     }
 
     /// Verifies a bearer token.
     pub fn verify(&self, token: &str) -> Result<Principal, ApiError> {
-        let data =
-            jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation).map_err(|_| {
-                ApiError::Unauthorized("The access token is invalid or expired".to_owned())
-            })?;
+        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
+            .map_err(|_| ApiError::Unauthorized("The access token is invalid or expired".to_owned()))?;
         let mut roles = data.claims.roles;
         if let Some(role) = data.claims.role {
             roles.push(role);
         }
         if data.claims.sub.is_empty() {
-            return Err(ApiError::Unauthorized(
-                "The access token has no subject".to_owned(),
-            ));
+            return Err(ApiError::Unauthorized("The access token has no subject".to_owned()));
         }
-        Ok(Principal {
-            subject: data.claims.sub,
-            roles,
-        })
+        Ok(Principal { subject: data.claims.sub, roles })
     }
 
     /// Constant-time comparison with the internal service token.
@@ -116,10 +105,7 @@ impl Principal {
 fn bearer(req: &HttpRequest) -> Option<&str> {
     let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then_some(token.trim())
-        .filter(|t| !t.is_empty())
+    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim()).filter(|t| !t.is_empty())
 }
 
 fn auth_of(req: &HttpRequest) -> Result<&Auth, ApiError> {
@@ -130,8 +116,7 @@ fn auth_of(req: &HttpRequest) -> Result<&Auth, ApiError> {
 
 fn principal(req: &HttpRequest) -> Result<Principal, ApiError> {
     let auth = auth_of(req)?;
-    let token = bearer(req)
-        .ok_or_else(|| ApiError::Unauthorized("A bearer token is required".to_owned()))?;
+    let token = bearer(req).ok_or_else(|| ApiError::Unauthorized("A bearer token is required".to_owned()))?;
     auth.verify(token)
 }
 
@@ -151,11 +136,7 @@ impl FromRequest for MaybePrincipal {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(if bearer(req).is_some() {
-            principal(req).map(|p| Self(Some(p)))
-        } else {
-            Ok(Self(None))
-        })
+        ready(if bearer(req).is_some() { principal(req).map(|p| Self(Some(p))) } else { Ok(Self(None)) })
     }
 }
 
@@ -187,12 +168,8 @@ impl FromRequest for InternalCaller {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(auth_of(req).and_then(|auth| match bearer(req) {
             Some(token) if auth.is_internal_token(token) => Ok(InternalCaller),
-            Some(_) => Err(ApiError::Forbidden(
-                "The service token is not valid".to_owned(),
-            )),
-            None => Err(ApiError::Unauthorized(
-                "A service token is required".to_owned(),
-            )),
+            Some(_) => Err(ApiError::Forbidden("The service token is not valid".to_owned())),
+            None => Err(ApiError::Unauthorized("A service token is required".to_owned())),
         }))
     }
 }

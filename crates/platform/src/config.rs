@@ -24,10 +24,7 @@ pub enum ConfigError {
 impl ConfigError {
     /// Shorthand for [`ConfigError::Invalid`].
     pub fn invalid(name: &str, reason: impl Into<String>) -> Self {
-        Self::Invalid {
-            name: name.to_owned(),
-            reason: reason.into(),
-        }
+        Self::Invalid { name: name.to_owned(), reason: reason.into() }
     }
 }
 
@@ -55,10 +52,7 @@ fn custom_to_config_error(msg: &str) -> ConfigError {
         let reason = head.split(" while parsing value").next().unwrap_or(head);
         return ConfigError::invalid(var.trim(), reason.trim());
     }
-    ConfigError::Invalid {
-        name: "(unknown)".to_owned(),
-        reason: msg.to_owned(),
-    }
+    ConfigError::Invalid { name: "(unknown)".to_owned(), reason: msg.to_owned() }
 }
 
 /// Parses an optional variable with `FromStr`, naming it on failure (envy cannot name
@@ -70,18 +64,13 @@ where
 {
     match value.map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
-        Some(v) => v
-            .parse::<T>()
-            .map(Some)
-            .map_err(|e| ConfigError::invalid(name, e.to_string())),
+        Some(v) => v.parse::<T>().map(Some).map_err(|e| ConfigError::invalid(name, e.to_string())),
     }
 }
 
 /// Returns the value or a [`ConfigError::Missing`] naming `name`.
 pub fn required<T: Clone>(value: Option<&T>, name: &str) -> Result<T, ConfigError> {
-    value
-        .cloned()
-        .ok_or_else(|| ConfigError::Missing(name.to_owned()))
+    value.cloned().ok_or_else(|| ConfigError::Missing(name.to_owned()))
 }
 
 /// Where the service runs: production refuses development defaults for URLs and secrets.
@@ -251,9 +240,7 @@ mod tests {
     }
 
     fn vars(list: &[(&str, &str)]) -> Vec<(String, String)> {
-        list.iter()
-            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-            .collect()
+        list.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
     }
 
     #[test]
@@ -265,14 +252,13 @@ mod tests {
 
     #[test]
     fn malformed_variable_is_named_without_its_value() {
-        let err = from_iter::<Sample, _>(vars(&[("DATABASE_URL", "x"), ("HTTP_PORT", "eighty")]))
-            .unwrap_err();
+        let err =
+            from_iter::<Sample, _>(vars(&[("DATABASE_URL", "x"), ("HTTP_PORT", "eighty")])).unwrap_err();
         let line = err.to_string();
         assert!(line.contains("HTTP_PORT"), "{line}");
         assert!(!line.contains("eighty"), "{line}");
         assert!(!line.contains('\n'));
-        let err =
-            from_iter::<Sample, _>(vars(&[("DATABASE_URL", "x"), ("FLAG", "maybe")])).unwrap_err();
+        let err = from_iter::<Sample, _>(vars(&[("DATABASE_URL", "x"), ("FLAG", "maybe")])).unwrap_err();
         assert!(err.to_string().contains("FLAG"), "{err}");
     }
 
@@ -281,10 +267,7 @@ mod tests {
         let s: Sample = from_iter(vars(&[("DATABASE_URL", "x"), ("TOKEN", "hunter2")])).unwrap();
         let dbg = format!("{s:?}");
         assert!(!dbg.contains("hunter2"), "{dbg}");
-        assert_eq!(
-            s.token.map(|t| t.expose().to_owned()),
-            Some("hunter2".to_owned())
-        );
+        assert_eq!(s.token.map(|t| t.expose().to_owned()), Some("hunter2".to_owned()));
     }
 
     #[test]
@@ -293,10 +276,7 @@ mod tests {
             redact_url("amqp://guest:guest@127.0.0.1:5672/%2f"),
             "amqp://guest:***@127.0.0.1:5672/%2f"
         );
-        assert_eq!(
-            redact_url("postgres://postgres@h/db"),
-            "postgres://postgres@h/db"
-        );
+        assert_eq!(redact_url("postgres://postgres@h/db"), "postgres://postgres@h/db");
         assert_eq!(redact_url("redis://:pw@h:6379"), "redis://:***@h:6379");
         assert!(!format!("{:?}", DsnUrl::new("postgres://u:p4ss@h/db")).contains("p4ss"));
     }

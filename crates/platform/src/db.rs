@@ -44,32 +44,22 @@ pub struct PoolOptions {
 
 impl Default for PoolOptions {
     fn default() -> Self {
-        Self {
-            max_size: 16,
-            connect_timeout: Duration::from_secs(5),
-        }
+        Self { max_size: 16, connect_timeout: Duration::from_secs(5) }
     }
 }
 
 fn checked_schema(schema: &str) -> Result<&str, DbError> {
     let ok = !schema.is_empty()
         && schema.len() <= 63
-        && schema
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
-    if ok {
-        Ok(schema)
-    } else {
-        Err(DbError::Schema(schema.to_owned()))
-    }
+        && schema.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if ok { Ok(schema) } else { Err(DbError::Schema(schema.to_owned())) }
 }
 
 /// Opens one connection whose `search_path` is `schema, public` (extensions live in public).
 pub async fn connect(url: &str, schema: &str) -> Result<AsyncPgConnection, DbError> {
     let schema = checked_schema(schema)?;
     let mut conn = AsyncPgConnection::establish(url).await?;
-    conn.batch_execute(&format!("SET search_path TO {schema}, public"))
-        .await?;
+    conn.batch_execute(&format!("SET search_path TO {schema}, public")).await?;
     Ok(conn)
 }
 
@@ -101,20 +91,13 @@ pub fn pool(url: &str, schema: &str, options: PoolOptions) -> Result<PgPool, DbE
 ///
 /// The migrations table lives in the service's schema, so services sharing one
 /// database keep separate migration histories.
-pub async fn migrate(
-    url: &str,
-    schema: &str,
-    migrations: EmbeddedMigrations,
-) -> Result<usize, DbError> {
+pub async fn migrate(url: &str, schema: &str, migrations: EmbeddedMigrations) -> Result<usize, DbError> {
     let schema = checked_schema(schema)?;
     let mut conn = AsyncPgConnection::establish(url).await?;
-    conn.batch_execute(&format!(
-        "CREATE SCHEMA IF NOT EXISTS {schema}; SET search_path TO {schema}, public"
-    ))
-    .await?;
+    conn.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}; SET search_path TO {schema}, public"))
+        .await?;
     let mut harness = diesel_async::AsyncMigrationHarness::new(conn);
-    let applied = harness
-        .run_pending_migrations(migrations)
-        .map_err(|e| DbError::Migration(e.to_string()))?;
+    let applied =
+        harness.run_pending_migrations(migrations).map_err(|e| DbError::Migration(e.to_string()))?;
     Ok(applied.len())
 }

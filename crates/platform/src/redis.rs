@@ -20,14 +20,9 @@ impl Redis {
     /// Builds a lazy pool (the service starts, and reports not-ready, while Redis is down).
     pub fn new(url: &str, prefix: impl Into<String>) -> Result<Self, redis::RedisError> {
         let manager = RedisConnectionManager::new(url)?;
-        let pool = Pool::builder()
-            .max_size(16)
-            .connection_timeout(Duration::from_secs(2))
-            .build_unchecked(manager);
-        Ok(Self {
-            pool,
-            prefix: prefix.into(),
-        })
+        let pool =
+            Pool::builder().max_size(16).connection_timeout(Duration::from_secs(2)).build_unchecked(manager);
+        Ok(Self { pool, prefix: prefix.into() })
     }
 
     /// `prefix` + `key`.
@@ -38,14 +33,7 @@ impl Redis {
     /// PING; used by `/ready`.
     pub async fn ping(&self) -> Result<(), String> {
         let mut conn = self.pool.get().await.map_err(|e| e.to_string())?;
-        let pong: String = redis::cmd("PING")
-            .query_async(&mut *conn)
-            .await
-            .map_err(|e| e.to_string())?;
-        if pong == "PONG" {
-            Ok(())
-        } else {
-            Err(format!("unexpected reply {pong:?}"))
-        }
+        let pong: String = redis::cmd("PING").query_async(&mut *conn).await.map_err(|e| e.to_string())?;
+        if pong == "PONG" { Ok(()) } else { Err(format!("unexpected reply {pong:?}")) }
     }
 }

@@ -55,10 +55,8 @@ impl TelemetryGuard {
 /// Installs the global subscriber. Spans always get real trace ids (so context propagates);
 /// they are exported with OTLP/HTTP only when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
 pub fn init(service: &'static str, format: LogFormat) -> TelemetryGuard {
-    let exporter = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")
-        .ok()
-        .filter(|v| !v.trim().is_empty())
-        .and_then(|_| {
+    let exporter =
+        std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT").ok().filter(|v| !v.trim().is_empty()).and_then(|_| {
             opentelemetry_otlp::SpanExporter::builder()
                 .with_http()
                 .build()
@@ -73,28 +71,17 @@ pub fn init(service: &'static str, format: LogFormat) -> TelemetryGuard {
 }
 
 /// Installs the global subscriber with a given exporter (tests use the in-memory one).
-pub fn init_with_exporter<E: SpanExporter + 'static>(
-    service: &'static str,
-    exporter: E,
-) -> TelemetryGuard {
-    let provider = SdkTracerProvider::builder()
-        .with_resource(resource(service))
-        .with_simple_exporter(exporter)
-        .build();
+pub fn init_with_exporter<E: SpanExporter + 'static>(service: &'static str, exporter: E) -> TelemetryGuard {
+    let provider =
+        SdkTracerProvider::builder().with_resource(resource(service)).with_simple_exporter(exporter).build();
     install(service, LogFormat::Json, provider)
 }
 
 fn resource(service: &'static str) -> opentelemetry_sdk::Resource {
-    opentelemetry_sdk::Resource::builder()
-        .with_service_name(service)
-        .build()
+    opentelemetry_sdk::Resource::builder().with_service_name(service).build()
 }
 
-fn install(
-    service: &'static str,
-    format: LogFormat,
-    provider: SdkTracerProvider,
-) -> TelemetryGuard {
+fn install(service: &'static str, format: LogFormat, provider: SdkTracerProvider) -> TelemetryGuard {
     opentelemetry::global::set_text_map_propagator(TraceContextPropagator::new());
     opentelemetry::global::set_tracer_provider(provider.clone());
     let tracer = provider.tracer(service);

@@ -22,8 +22,7 @@ use lapin::types::FieldTable;
 use lapin::{BasicProperties, Channel};
 use platform::db::PgPool;
 use platform::events::{
-    self, Broker, Consumer, ConsumerOptions, EventHandler, HandlerError, QueueOptions, Relay,
-    RelayOptions,
+    self, Broker, Consumer, ConsumerOptions, EventHandler, HandlerError, QueueOptions, Relay, RelayOptions,
 };
 use platform::shutdown::{self, Shutdown, ShutdownTrigger};
 use testkit::{TestDb, wait_until};
@@ -66,22 +65,12 @@ impl World {
         );
         let (trigger, shutdown) = shutdown::channel();
         let queue = format!("{}catalog.test", names.prefix);
-        World {
-            db,
-            pool,
-            broker,
-            queue,
-            trigger,
-            shutdown,
-            tasks: Vec::new(),
-        }
+        World { db, pool, broker, queue, trigger, shutdown, tasks: Vec::new() }
     }
 
     fn consumer_options(&self) -> ConsumerOptions {
         let mut o = ConsumerOptions::new("catalog.test", &self.queue, &["product.*", "test.#"]);
-        o.queue_options = QueueOptions {
-            expires: Some(Duration::from_secs(120)),
-        };
+        o.queue_options = QueueOptions { expires: Some(Duration::from_secs(120)) };
         o.base_backoff = Duration::from_millis(50);
         o.max_backoff = Duration::from_millis(400);
         o.max_attempts = 3;
@@ -90,25 +79,14 @@ impl World {
 
     /// Starts a consumer and waits until it is attached to its queue.
     async fn start_consumer(&mut self, handler: Recorder) {
-        let consumer = Consumer::new(
-            self.pool.clone(),
-            Arc::clone(&self.broker),
-            self.consumer_options(),
-        );
-        self.tasks
-            .push(tokio::spawn(consumer.run(handler, self.shutdown.clone())));
+        let consumer = Consumer::new(self.pool.clone(), Arc::clone(&self.broker), self.consumer_options());
+        self.tasks.push(tokio::spawn(consumer.run(handler, self.shutdown.clone())));
         let (broker, queue) = (Arc::clone(&self.broker), self.queue.clone());
-        wait_until(WAIT, "the consumer to attach to its queue", || {
-            consumer_count(&broker, &queue)
-        })
-        .await;
+        wait_until(WAIT, "the consumer to attach to its queue", || consumer_count(&broker, &queue)).await;
     }
 
     fn start_relay(&mut self) {
-        let options = RelayOptions {
-            poll_interval: Duration::from_secs(1),
-            ..RelayOptions::default()
-        };
+        let options = RelayOptions { poll_interval: Duration::from_secs(1), ..RelayOptions::default() };
         let relay = Relay::new(
             self.pool.clone(),
             self.db.url().to_owned(),
@@ -116,8 +94,7 @@ impl World {
             Arc::clone(&self.broker),
             options,
         );
-        self.tasks
-            .push(tokio::spawn(relay.run(self.shutdown.clone())));
+        self.tasks.push(tokio::spawn(relay.run(self.shutdown.clone())));
     }
 
     /// Writes `envelopes` to the outbox in one transaction, committed or rolled back.
@@ -128,11 +105,7 @@ impl World {
                 for e in envelopes {
                     events::enqueue(c, e).await?;
                 }
-                if commit {
-                    Ok(())
-                } else {
-                    Err(diesel::result::Error::RollbackTransaction)
-                }
+                if commit { Ok(()) } else { Err(diesel::result::Error::RollbackTransaction) }
             })
             .await;
         assert_eq!(result.is_ok(), commit);
@@ -148,10 +121,7 @@ impl World {
             n: i32,
         }
         let mut conn = self.pool.get().await.unwrap();
-        let rows: Vec<Row> = sql_query("SELECT event_id, n FROM applied")
-            .load(&mut conn)
-            .await
-            .unwrap();
+        let rows: Vec<Row> = sql_query("SELECT event_id, n FROM applied").load(&mut conn).await.unwrap();
         rows.into_iter().map(|r| (r.event_id, r.n)).collect()
     }
 
@@ -159,9 +129,7 @@ impl World {
         let what = format!("{} events to be applied", ids.len());
         wait_until(WAIT, &what, || async {
             let applied = self.applied().await;
-            ids.iter()
-                .all(|id| applied.contains_key(id))
-                .then_some(applied)
+            ids.iter().all(|id| applied.contains_key(id)).then_some(applied)
         })
         .await
     }
@@ -173,11 +141,7 @@ impl World {
             n: i64,
         }
         let mut conn = self.pool.get().await.unwrap();
-        sql_query(sql)
-            .get_result::<Count>(&mut conn)
-            .await
-            .unwrap()
-            .n
+        sql_query(sql).get_result::<Count>(&mut conn).await.unwrap().n
     }
 
     /// Stops the consumer and relay and checks they return promptly.
@@ -202,11 +166,7 @@ struct Recorder {
 }
 
 impl EventHandler for Recorder {
-    async fn handle(
-        &self,
-        conn: &mut AsyncPgConnection,
-        event: &Envelope,
-    ) -> Result<(), HandlerError> {
+    async fn handle(&self, conn: &mut AsyncPgConnection, event: &Envelope) -> Result<(), HandlerError> {
         if event.event_type == "test.poison" {
             return Err(HandlerError::permanent("poison: cannot ever apply this"));
         }
@@ -251,14 +211,8 @@ fn envelope(event_type: &str) -> Envelope {
 /// `Some(())` once `queue` exists with a consumer attached.
 async fn consumer_count(broker: &Broker, queue: &str) -> Option<()> {
     let channel = broker.channel().await.ok()?;
-    let options = QueueDeclareOptions {
-        passive: true,
-        ..QueueDeclareOptions::default()
-    };
-    let q = channel
-        .queue_declare(queue.into(), options, FieldTable::default())
-        .await
-        .ok()?;
+    let options = QueueDeclareOptions { passive: true, ..QueueDeclareOptions::default() };
+    let q = channel.queue_declare(queue.into(), options, FieldTable::default()).await.ok()?;
     let _ = channel.close(200, "checked".into()).await;
     (q.consumer_count() > 0).then_some(())
 }
@@ -267,10 +221,7 @@ async fn consumer_count(broker: &Broker, queue: &str) -> Option<()> {
 async fn publish_raw(broker: &Broker, routing_key: &str, body: &[u8], message_id: &str) {
     async fn once(broker: &Broker, routing_key: &str, body: &[u8], message_id: &str) -> Option<()> {
         let channel: Channel = broker.channel().await.ok()?;
-        channel
-            .confirm_select(ConfirmSelectOptions::default())
-            .await
-            .ok()?;
+        channel.confirm_select(ConfirmSelectOptions::default()).await.ok()?;
         let props = BasicProperties::default()
             .with_message_id(message_id.into())
             .with_content_type("application/json".into())
@@ -290,20 +241,12 @@ async fn publish_raw(broker: &Broker, routing_key: &str, body: &[u8], message_id
         let _ = channel.close(200, "published".into()).await;
         confirm.is_ack().then_some(())
     }
-    wait_until(WAIT, "a direct publish to be confirmed", || {
-        once(broker, routing_key, body, message_id)
-    })
-    .await;
+    wait_until(WAIT, "a direct publish to be confirmed", || once(broker, routing_key, body, message_id))
+        .await;
 }
 
 async fn publish_envelope(broker: &Broker, e: &Envelope) {
-    publish_raw(
-        broker,
-        &e.event_type,
-        &serde_json::to_vec(e).unwrap(),
-        &e.id.to_string(),
-    )
-    .await;
+    publish_raw(broker, &e.event_type, &serde_json::to_vec(e).unwrap(), &e.id.to_string()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -316,29 +259,17 @@ async fn committed_outbox_rows_reach_the_consumer_and_rolled_back_ones_never_do(
     let rolled_back = envelope("product.updated");
     let marker = envelope("product.deleted");
     w.write_outbox(std::slice::from_ref(&committed), true).await;
-    w.write_outbox(std::slice::from_ref(&rolled_back), false)
-        .await;
+    w.write_outbox(std::slice::from_ref(&rolled_back), false).await;
     // Written after the rolled-back one: once it has arrived, the other had every chance to.
     w.write_outbox(std::slice::from_ref(&marker), true).await;
 
     let applied = w.wait_applied(&[committed.id.0, marker.id.0]).await;
-    assert!(
-        !applied.contains_key(&rolled_back.id.0),
-        "a rolled-back event was delivered"
-    );
-    assert!(
-        applied.values().all(|n| *n == 1),
-        "applied more than once: {applied:?}"
-    );
-    assert_eq!(
-        w.count("SELECT count(*) AS n FROM processed_events").await,
-        2
-    );
+    assert!(!applied.contains_key(&rolled_back.id.0), "a rolled-back event was delivered");
+    assert!(applied.values().all(|n| *n == 1), "applied more than once: {applied:?}");
+    assert_eq!(w.count("SELECT count(*) AS n FROM processed_events").await, 2);
     // The relay marks what it published; the rolled-back row never existed.
     let published = wait_until(WAIT, "outbox rows marked published", || async {
-        let n = w
-            .count("SELECT count(*) AS n FROM outbox WHERE published_at IS NOT NULL")
-            .await;
+        let n = w.count("SELECT count(*) AS n FROM outbox WHERE published_at IS NOT NULL").await;
         (n == 2).then_some(n)
     })
     .await;
@@ -363,10 +294,7 @@ async fn a_redelivered_event_is_applied_once() {
     // The consumer handles its queue in order, so the marker comes after both copies.
     let applied = w.wait_applied(&[event.id.0, marker.id.0]).await;
     assert_eq!(applied.get(&event.id.0), Some(&1));
-    let dup_sql = format!(
-        "SELECT count(*) AS n FROM processed_events WHERE event_id = '{}'",
-        event.id.0
-    );
+    let dup_sql = format!("SELECT count(*) AS n FROM processed_events WHERE event_id = '{}'", event.id.0);
     assert_eq!(w.count(&dup_sql).await, 1);
     w.stop().await;
 }
@@ -388,42 +316,27 @@ async fn a_failing_event_ends_in_the_dlq_and_redrive_brings_it_back() {
     })
     .await;
     let parked = wait_until(WAIT, "a look into the DLQ", || async {
-        events::peek_dlq(&broker, &queue, 10)
-            .await
-            .ok()
-            .filter(|p| !p.is_empty())
+        events::peek_dlq(&broker, &queue, 10).await.ok().filter(|p| !p.is_empty())
     })
     .await;
     // A dropped connection elsewhere may duplicate a copy; every copy is this event.
     for dead in &parked {
-        assert_eq!(
-            dead.message_id.as_deref(),
-            Some(event.id.to_string().as_str())
-        );
+        assert_eq!(dead.message_id.as_deref(), Some(event.id.to_string().as_str()));
         assert_eq!(dead.routing_key.as_deref(), Some("product.created"));
         assert_eq!(dead.attempts, Some(3));
-        assert!(
-            dead.error.as_deref().unwrap_or_default().contains("boom"),
-            "{dead:?}"
-        );
+        assert!(dead.error.as_deref().unwrap_or_default().contains("boom"), "{dead:?}");
         assert!(dead.failed_at.is_some());
         let body: Envelope = serde_json::from_slice(&dead.body).unwrap();
         assert_eq!(body, event);
     }
     assert!(w.applied().await.is_empty());
-    assert_eq!(
-        w.count("SELECT count(*) AS n FROM processed_events").await,
-        0
-    );
+    assert_eq!(w.count("SELECT count(*) AS n FROM processed_events").await, 0);
 
     // Fixed: redrive, and the consumer now applies it.
     failing.store(false, Ordering::SeqCst);
     // peek_dlq handed the messages back asynchronously; a dropped connection may fail a try.
     wait_until(WAIT, "the dead-lettered event to be redriven", || async {
-        events::redrive(&broker, &queue, None)
-            .await
-            .ok()
-            .filter(|moved| *moved >= 1)
+        events::redrive(&broker, &queue, None).await.ok().filter(|moved| *moved >= 1)
     })
     .await;
     let applied = w.wait_applied(&[event.id.0]).await;
@@ -451,37 +364,22 @@ async fn garbage_permanent_failures_and_panics_end_in_the_dlq() {
 
     let (broker, queue) = (Arc::clone(&w.broker), w.queue.clone());
     let parked = wait_until(WAIT, "three messages in the DLQ", || async {
-        events::peek_dlq(&broker, &queue, 10)
-            .await
-            .ok()
-            .filter(|p| p.len() >= 3)
+        events::peek_dlq(&broker, &queue, 10).await.ok().filter(|p| p.len() >= 3)
     })
     .await;
-    let by_id: HashMap<_, _> = parked
-        .iter()
-        .map(|d| (d.message_id.clone().unwrap_or_default(), d))
-        .collect();
+    let by_id: HashMap<_, _> = parked.iter().map(|d| (d.message_id.clone().unwrap_or_default(), d)).collect();
     let p = by_id[&poison.id.to_string()];
     assert_eq!(p.attempts, Some(1), "a permanent failure is not retried");
     assert!(p.error.as_deref().unwrap_or_default().contains("poison"));
     let g = by_id["garbage-1"];
-    assert!(
-        g.error
-            .as_deref()
-            .unwrap_or_default()
-            .contains("undecodable"),
-        "{g:?}"
-    );
+    assert!(g.error.as_deref().unwrap_or_default().contains("undecodable"), "{g:?}");
     assert_eq!(g.routing_key.as_deref(), Some("test.garbage"));
     assert_eq!(g.body, b"{not json");
     // A panicking handler is retried like any failure, and the consumer lives on.
     let k = by_id[&panics.id.to_string()];
     assert_eq!(k.attempts, Some(3));
     assert!(
-        k.error
-            .as_deref()
-            .unwrap_or_default()
-            .contains("handler panicked: the handler has a bug"),
+        k.error.as_deref().unwrap_or_default().contains("handler panicked: the handler has a bug"),
         "{k:?}"
     );
     let after = envelope("product.updated");
@@ -493,12 +391,9 @@ async fn garbage_permanent_failures_and_panics_end_in_the_dlq() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nothing_is_lost_or_doubled_when_the_broker_drops_every_connection() {
     // scripts/ensure-services.sh installs RabbitMQ with its CLI; without it this test cannot run.
-    let rabbitmqctl =
-        which("rabbitmqctl").expect("rabbitmqctl is needed to drop broker connections");
+    let rabbitmqctl = which("rabbitmqctl").expect("rabbitmqctl is needed to drop broker connections");
     if std::env::var_os("EVENTS_TEST_LOG").is_some() {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter("platform=debug")
-            .try_init();
+        let _ = tracing_subscriber::fmt().with_env_filter("platform=debug").try_init();
     }
     // A broker user of its own, so dropping "every connection" of it leaves the tests running
     // in parallel alone (they connect as guest).
@@ -532,11 +427,7 @@ async fn nothing_is_lost_or_doubled_when_the_broker_drops_every_connection() {
     ])
     .await;
     let mut w = World::with_url(format!("amqp://{user}:tk-pass@127.0.0.1:5672/%2f")).await;
-    w.start_consumer(Recorder {
-        slow: true,
-        ..Recorder::default()
-    })
-    .await;
+    w.start_consumer(Recorder { slow: true, ..Recorder::default() }).await;
     w.start_relay();
 
     let before: Vec<Envelope> = (0..30).map(|_| envelope("product.updated")).collect();
@@ -547,12 +438,8 @@ async fn nothing_is_lost_or_doubled_when_the_broker_drops_every_connection() {
     w.wait_applied(&[before[0].id.0]).await;
     let broker = Arc::clone(&w.broker);
     let probe = wait_until(WAIT, "a channel", || async { broker.channel().await.ok() }).await;
-    ctl(vec![
-        "close_all_user_connections".into(),
-        user.clone(),
-        "test: dropping every connection".into(),
-    ])
-    .await;
+    ctl(vec!["close_all_user_connections".into(), user.clone(), "test: dropping every connection".into()])
+        .await;
     wait_until(WAIT, "our connection to be dropped", || async {
         (!probe.status().connected()).then_some(())
     })
@@ -567,14 +454,9 @@ async fn nothing_is_lost_or_doubled_when_the_broker_drops_every_connection() {
     assert_eq!(applied.len(), ids.len());
     let twice: Vec<_> = applied.iter().filter(|(_, n)| **n != 1).collect();
     assert!(twice.is_empty(), "applied more than once: {twice:?}");
-    assert_eq!(
-        w.count("SELECT count(*) AS n FROM processed_events").await,
-        60
-    );
-    wait_until(WAIT, "the broker connection to be back", || async {
-        broker.is_connected().then_some(())
-    })
-    .await;
+    assert_eq!(w.count("SELECT count(*) AS n FROM processed_events").await, 60);
+    wait_until(WAIT, "the broker connection to be back", || async { broker.is_connected().then_some(()) })
+        .await;
     w.stop().await;
     ctl(vec!["delete_user".into(), user]).await;
 }
@@ -589,18 +471,10 @@ async fn the_relay_publishes_in_batches_with_the_agreed_properties_and_prunes_ol
     wait_until(WAIT, "the test queue", || async {
         let channel = broker.channel().await.ok()?;
         events::declare_exchange(&channel, &broker).await.ok()?;
-        let options = QueueOptions {
-            expires: Some(Duration::from_secs(120)),
-        };
-        events::declare_consumer_queue(
-            &channel,
-            broker.exchange(),
-            &queue,
-            &["product.*"],
-            &options,
-        )
-        .await
-        .ok()
+        let options = QueueOptions { expires: Some(Duration::from_secs(120)) };
+        events::declare_consumer_queue(&channel, broker.exchange(), &queue, &["product.*"], &options)
+            .await
+            .ok()
     })
     .await;
     let sent: Vec<Envelope> = (0..3).map(|_| envelope("product.created")).collect();
@@ -615,10 +489,7 @@ async fn the_relay_publishes_in_batches_with_the_agreed_properties_and_prunes_ol
             options,
         )
     };
-    let relay = relay_with(RelayOptions {
-        batch_size: 2,
-        ..RelayOptions::default()
-    });
+    let relay = relay_with(RelayOptions { batch_size: 2, ..RelayOptions::default() });
     // A failed round rolls back completely, so the first successful one tells the batch size.
     let round = || async { relay.publish_pending_once().await.ok() };
     assert_eq!(wait_until(WAIT, "a relay round", round).await, 2);
@@ -630,35 +501,20 @@ async fn the_relay_publishes_in_batches_with_the_agreed_properties_and_prunes_ol
 
     let got = wait_until(WAIT, "a published message", || async {
         let channel = broker.channel().await.ok()?;
-        channel
-            .basic_get(
-                queue.as_str().into(),
-                lapin::options::BasicGetOptions::default(),
-            )
-            .await
-            .ok()?
+        channel.basic_get(queue.as_str().into(), lapin::options::BasicGetOptions::default()).await.ok()?
     })
     .await;
     assert!(got.message_count >= 2);
     let body: Envelope = serde_json::from_slice(&got.delivery.data).unwrap();
-    let original = sent
-        .iter()
-        .find(|e| e.id == body.id)
-        .expect("one of the events sent");
+    let original = sent.iter().find(|e| e.id == body.id).expect("one of the events sent");
     assert_eq!(&body, original, "the whole envelope is the body");
     let props = &got.delivery.properties;
     let text = |v: &Option<lapin::types::ShortString>| v.as_ref().map(|s| s.as_str().to_owned());
     assert_eq!(text(props.message_id()), Some(body.id.to_string()));
     assert_eq!(text(props.kind()).as_deref(), Some("product.created"));
-    assert_eq!(
-        text(props.content_type()).as_deref(),
-        Some("application/json")
-    );
+    assert_eq!(text(props.content_type()).as_deref(), Some("application/json"));
     assert_eq!(*props.delivery_mode(), Some(2));
-    assert_eq!(
-        *props.timestamp(),
-        u64::try_from(body.occurred_at.timestamp()).ok()
-    );
+    assert_eq!(*props.timestamp(), u64::try_from(body.occurred_at.timestamp()).ok());
     assert_eq!(text(props.correlation_id()).as_deref(), Some("corr-1"));
     assert_eq!(got.delivery.routing_key.as_str(), "product.created");
 
@@ -669,8 +525,7 @@ async fn the_relay_publishes_in_batches_with_the_agreed_properties_and_prunes_ol
         poll_interval: Duration::from_millis(50),
         ..RelayOptions::default()
     };
-    w.tasks
-        .push(tokio::spawn(relay_with(options).run(w.shutdown.clone())));
+    w.tasks.push(tokio::spawn(relay_with(options).run(w.shutdown.clone())));
     wait_until(WAIT, "published rows to be pruned", || async {
         (w.count("SELECT count(*) AS n FROM outbox").await == 0).then_some(())
     })
@@ -683,10 +538,7 @@ async fn the_relay_wakes_on_notify_and_relistens_after_losing_its_connection() {
     let mut w = World::new().await;
     w.start_consumer(Recorder::default()).await;
     // No polling to speak of: only NOTIFY can wake the relay within the test's deadline.
-    let options = RelayOptions {
-        poll_interval: Duration::from_secs(3600),
-        ..RelayOptions::default()
-    };
+    let options = RelayOptions { poll_interval: Duration::from_secs(3600), ..RelayOptions::default() };
     let relay = Relay::new(
         w.pool.clone(),
         w.db.url().to_owned(),
@@ -755,21 +607,12 @@ async fn one_trace_runs_from_the_outbox_write_to_the_handler() {
     let event = envelope("product.created");
     {
         use tracing::Instrument;
-        w.write_outbox(std::slice::from_ref(&event), true)
-            .instrument(span)
-            .await;
+        w.write_outbox(std::slice::from_ref(&event), true).instrument(span).await;
     }
     w.wait_applied(&[event.id.0]).await;
     let mut conn = w.pool.get().await.unwrap();
-    let row: Trace = sql_query("SELECT trace_id FROM applied")
-        .get_result(&mut conn)
-        .await
-        .unwrap();
-    assert_eq!(
-        row.trace_id.as_deref(),
-        Some(trace_id.as_str()),
-        "the handler ran in another trace"
-    );
+    let row: Trace = sql_query("SELECT trace_id FROM applied").get_result(&mut conn).await.unwrap();
+    assert_eq!(row.trace_id.as_deref(), Some(trace_id.as_str()), "the handler ran in another trace");
     drop(conn);
     w.stop().await;
 }

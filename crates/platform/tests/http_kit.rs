@@ -48,17 +48,9 @@ async fn internal(_: InternalCaller) -> HttpResponse {
 
 fn spawn(checks: Vec<Box<dyn ReadyCheck>>) -> (TestServer, Readiness) {
     let readiness = Readiness::new(checks, Duration::from_secs(2));
-    let metrics =
-        platform::http::metrics::middleware("kit_test", prometheus::Registry::new()).unwrap();
-    let kit = HttpKit {
-        workers: 1,
-        body_limit: 1024,
-        ..HttpKit::new(metrics, readiness.clone())
-    };
-    let auth = web::Data::new(Auth::with_secret(
-        &Secret::new(SECRET),
-        Secret::new(INTERNAL),
-    ));
+    let metrics = platform::http::metrics::middleware("kit_test", prometheus::Registry::new()).unwrap();
+    let kit = HttpKit { workers: 1, body_limit: 1024, ..HttpKit::new(metrics, readiness.clone()) };
+    let auth = web::Data::new(Auth::with_secret(&Secret::new(SECRET), Secret::new(INTERNAL)));
     let server = testkit::spawn_server(move |l| {
         platform::http::build_server(l, kit, move |cfg| {
             cfg.app_data(auth.clone())
@@ -81,11 +73,7 @@ fn token(sub: &str, roles: &[&str], secret: &str, exp_offset: i64) -> String {
     .unwrap()
 }
 
-async fn post(
-    server: &TestServer,
-    content_type: &str,
-    body: impl Into<reqwest::Body>,
-) -> (u16, Value) {
+async fn post(server: &TestServer, content_type: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
     let res = server
         .client
         .post(server.url("/items"))
@@ -101,90 +89,36 @@ async fn post(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bad_bodies_get_clear_errors() {
     let (server, _) = spawn(vec![]);
-    let (status, body) = post(
-        &server,
-        "application/json",
-        r#"{"name":"a","quantity":2,"tags":[]}"#,
-    )
-    .await;
+    let (status, body) = post(&server, "application/json", r#"{"name":"a","quantity":2,"tags":[]}"#).await;
     assert_eq!((status, body), (201, json!({"name": "a", "quantity": 2})));
 
     let (status, body) = post(&server, "application/json", r#"{"name":"a","#).await;
     assert_eq!(status, 400);
     assert_eq!(body["error"], "Bad request");
-    assert!(
-        body["message"]
-            .as_str()
-            .unwrap()
-            .starts_with("Malformed JSON"),
-        "{body}"
-    );
+    assert!(body["message"].as_str().unwrap().starts_with("Malformed JSON"), "{body}");
 
-    let (status, body) = post(
-        &server,
-        "application/json",
-        r#"{"name":"a","quantity":"two","tags":[]}"#,
-    )
-    .await;
+    let (status, body) =
+        post(&server, "application/json", r#"{"name":"a","quantity":"two","tags":[]}"#).await;
     assert_eq!(status, 422);
     assert_eq!(body["error"], "Validation failed");
-    assert!(
-        body["messages"]["quantity"][0]
-            .as_str()
-            .unwrap()
-            .contains("invalid type"),
-        "{body}"
-    );
+    assert!(body["messages"]["quantity"][0].as_str().unwrap().contains("invalid type"), "{body}");
 
-    let (status, body) = post(
-        &server,
-        "application/json",
-        r#"{"name":"a","quantity":1,"tags":[1]}"#,
-    )
-    .await;
+    let (status, body) = post(&server, "application/json", r#"{"name":"a","quantity":1,"tags":[1]}"#).await;
     assert_eq!(status, 422);
-    assert!(
-        body["messages"]["tags[0]"].is_array(),
-        "the path names the element: {body}"
-    );
+    assert!(body["messages"]["tags[0]"].is_array(), "the path names the element: {body}");
 
     let (status, body) = post(&server, "application/json", r#"{"name":"a","tags":[]}"#).await;
     assert_eq!(status, 422);
-    assert!(
-        body["messages"]["body"][0]
-            .as_str()
-            .unwrap()
-            .contains("quantity"),
-        "{body}"
-    );
+    assert!(body["messages"]["body"][0].as_str().unwrap().contains("quantity"), "{body}");
 
-    let (status, body) = post(
-        &server,
-        "text/plain",
-        r#"{"name":"a","quantity":1,"tags":[]}"#,
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (415, Some("Unsupported media type"))
-    );
+    let (status, body) = post(&server, "text/plain", r#"{"name":"a","quantity":1,"tags":[]}"#).await;
+    assert_eq!((status, body["error"].as_str()), (415, Some("Unsupported media type")));
 
-    let big = format!(
-        r#"{{"name":"{}","quantity":1,"tags":[]}}"#,
-        "x".repeat(4096)
-    );
+    let big = format!(r#"{{"name":"{}","quantity":1,"tags":[]}}"#, "x".repeat(4096));
     let (status, body) = post(&server, "application/json", big).await;
-    assert_eq!(
-        (status, body["error"].as_str()),
-        (413, Some("Payload too large"))
-    );
+    assert_eq!((status, body["error"].as_str()), (413, Some("Payload too large")));
 
-    let (status, _) = post(
-        &server,
-        "application/json",
-        r#"{"name":"a","quantity":1,"tags":[]} x"#,
-    )
-    .await;
+    let (status, _) = post(&server, "application/json", r#"{"name":"a","quantity":1,"tags":[]} x"#).await;
     assert_eq!(status, 400, "trailing garbage is malformed JSON");
 }
 
@@ -209,22 +143,9 @@ async fn jwt_and_service_token_guards() {
         get("/me", Some(format!("Bearer {customer}"))).await,
         (200, json!({"subject": "cust-1", "admin": false}))
     );
+    assert_eq!(get("/me", Some(format!("Bearer {}", token("x", &[], "wrong-secret", 300)))).await.0, 401);
     assert_eq!(
-        get(
-            "/me",
-            Some(format!("Bearer {}", token("x", &[], "wrong-secret", 300)))
-        )
-        .await
-        .0,
-        401
-    );
-    assert_eq!(
-        get(
-            "/me",
-            Some(format!("Bearer {}", token("x", &[], SECRET, -3600)))
-        )
-        .await
-        .0,
+        get("/me", Some(format!("Bearer {}", token("x", &[], SECRET, -3600)))).await.0,
         401,
         "expired"
     );
@@ -234,19 +155,13 @@ async fn jwt_and_service_token_guards() {
     assert_eq!((status, body["error"].as_str()), (403, Some("Forbidden")));
     assert_eq!(get("/admin", Some(format!("Bearer {root}"))).await.0, 200);
     assert_eq!(get("/internal", None).await.0, 401);
-    assert_eq!(
-        get("/internal", Some("Bearer nope".to_owned())).await.0,
-        403
-    );
+    assert_eq!(get("/internal", Some("Bearer nope".to_owned())).await.0, 403);
     assert_eq!(
         get("/internal", Some(format!("Bearer {root}"))).await.0,
         403,
         "a user JWT is not a service token"
     );
-    assert_eq!(
-        get("/internal", Some(format!("Bearer {INTERNAL}"))).await.0,
-        200
-    );
+    assert_eq!(get("/internal", Some(format!("Bearer {INTERNAL}"))).await.0, 200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -254,43 +169,23 @@ async fn ready_checks_the_real_servers_and_turns_503_when_draining() {
     let db = TestDb::new("catalog", MIGRATIONS).await;
     let redis = Redis::new(&testkit::redis_url(), testkit::redis_prefix()).unwrap();
     let names = testkit::broker_names();
-    let broker =
-        Arc::new(Broker::new(testkit::amqp_url(), names.exchange).with_temporary_exchange());
+    let broker = Arc::new(Broker::new(testkit::amqp_url(), names.exchange).with_temporary_exchange());
     let checks: Vec<Box<dyn ReadyCheck>> = vec![
         Box::new(PostgresCheck(db.pool().await)),
         Box::new(RedisCheck(redis)),
         Box::new(RabbitMqCheck(broker)),
     ];
     let (server, readiness) = spawn(checks);
-    let res = server
-        .client
-        .get(server.url("/ready"))
-        .send()
-        .await
-        .unwrap();
+    let res = server.client.get(server.url("/ready")).send().await.unwrap();
     assert_eq!(res.status(), 200);
     let body: Value = res.json().await.unwrap();
-    assert_eq!(
-        body["checks"],
-        json!({"postgres": "ok", "redis": "ok", "rabbitmq": "ok"})
-    );
+    assert_eq!(body["checks"], json!({"postgres": "ok", "redis": "ok", "rabbitmq": "ok"}));
 
     readiness.set_draining();
-    let res = server
-        .client
-        .get(server.url("/ready"))
-        .send()
-        .await
-        .unwrap();
+    let res = server.client.get(server.url("/ready")).send().await.unwrap();
     assert_eq!(res.status(), 503);
     assert_eq!(
-        server
-            .client
-            .get(server.url("/health"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        server.client.get(server.url("/health")).send().await.unwrap().status(),
         200,
         "liveness stays up"
     );
@@ -300,19 +195,11 @@ async fn ready_checks_the_real_servers_and_turns_503_when_draining() {
 async fn ready_reports_an_unreachable_dependency() {
     let redis = Redis::new("redis://127.0.0.1:1", "x:").unwrap();
     let (server, _) = spawn(vec![Box::new(RedisCheck(redis))]);
-    let res = server
-        .client
-        .get(server.url("/ready"))
-        .send()
-        .await
-        .unwrap();
+    let res = server.client.get(server.url("/ready")).send().await.unwrap();
     assert_eq!(res.status(), 503);
     let body: Value = res.json().await.unwrap();
     assert_eq!(body["checks"]["redis"], "unavailable");
-    assert!(
-        !body.to_string().contains("127.0.0.1"),
-        "no internal detail in the answer: {body}"
-    );
+    assert!(!body.to_string().contains("127.0.0.1"), "no internal detail in the answer: {body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -323,18 +210,7 @@ async fn redis_pool_uses_the_key_prefix() {
     let key = redis.key("greeting");
     assert_eq!(key, format!("{prefix}greeting"));
     let mut conn = redis.pool.get().await.unwrap();
-    let () = redis::cmd("SET")
-        .arg(&key)
-        .arg("hi")
-        .arg("EX")
-        .arg(60)
-        .query_async(&mut *conn)
-        .await
-        .unwrap();
-    let v: String = redis::cmd("GET")
-        .arg(&key)
-        .query_async(&mut *conn)
-        .await
-        .unwrap();
+    let () = redis::cmd("SET").arg(&key).arg("hi").arg("EX").arg(60).query_async(&mut *conn).await.unwrap();
+    let v: String = redis::cmd("GET").arg(&key).query_async(&mut *conn).await.unwrap();
     assert_eq!(v, "hi");
 }

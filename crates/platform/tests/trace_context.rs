@@ -12,8 +12,8 @@ use domain::ids::EventId;
 use opentelemetry_sdk::trace::InMemorySpanExporter;
 use platform::db::PgPool;
 use platform::events::{
-    Broker, Consumer, ConsumerOptions, EventHandler, HandlerError, QueueOptions, Relay,
-    RelayOptions, declare_consumer_queue, declare_exchange,
+    Broker, Consumer, ConsumerOptions, EventHandler, HandlerError, QueueOptions, Relay, RelayOptions,
+    declare_consumer_queue, declare_exchange,
 };
 use platform::http::{ApiError, HttpKit, Readiness};
 use platform::{shutdown, telemetry};
@@ -29,11 +29,7 @@ type Seen = Arc<Mutex<Vec<(EventId, Option<String>)>>>;
 struct Recorder(Seen);
 
 impl EventHandler for Recorder {
-    async fn handle(
-        &self,
-        _conn: &mut AsyncPgConnection,
-        event: &Envelope,
-    ) -> Result<(), HandlerError> {
+    async fn handle(&self, _conn: &mut AsyncPgConnection, event: &Envelope) -> Result<(), HandlerError> {
         let trace_id = telemetry::current_trace_id();
         self.0.lock().unwrap().push((event.id, trace_id));
         Ok(())
@@ -52,10 +48,8 @@ async fn emit(pool: web::Data<PgPool>) -> Result<HttpResponse, ApiError> {
     };
     let mut conn = pool.get().await?;
     let env = envelope.clone();
-    conn.transaction::<_, diesel::result::Error, _>(async |c| {
-        platform::events::enqueue(c, &env).await
-    })
-    .await?;
+    conn.transaction::<_, diesel::result::Error, _>(async |c| platform::events::enqueue(c, &env).await)
+        .await?;
     Ok(HttpResponse::Accepted().json(serde_json::json!({"event_id": envelope.id})))
 }
 
@@ -66,13 +60,9 @@ async fn trace_id_survives_http_outbox_amqp_and_consumer() {
     let db = TestDb::new("catalog", MIGRATIONS).await;
     let pool = db.pool().await;
     let names = testkit::broker_names();
-    let broker = Arc::new(
-        Broker::new(testkit::amqp_url(), names.exchange.clone()).with_temporary_exchange(),
-    );
+    let broker = Arc::new(Broker::new(testkit::amqp_url(), names.exchange.clone()).with_temporary_exchange());
     let queue = format!("{}trace", names.prefix);
-    let queue_options = QueueOptions {
-        expires: Some(Duration::from_secs(60)),
-    };
+    let queue_options = QueueOptions { expires: Some(Duration::from_secs(60)) };
 
     // Bind the queue before anything is published, so the message has somewhere to go.
     // Retried: another test may be dropping broker connections at this moment.
@@ -80,9 +70,7 @@ async fn trace_id_survives_http_outbox_amqp_and_consumer() {
         let channel = broker.channel().await.ok()?;
         declare_exchange(&channel, &broker).await.ok()?;
         let keys = [EVENT_TYPE];
-        declare_consumer_queue(&channel, broker.exchange(), &queue, &keys, &queue_options)
-            .await
-            .ok()
+        declare_consumer_queue(&channel, broker.exchange(), &queue, &keys, &queue_options).await.ok()
     })
     .await;
 
@@ -91,8 +79,7 @@ async fn trace_id_survives_http_outbox_amqp_and_consumer() {
     let mut options = ConsumerOptions::new("trace-test", queue.clone(), &[EVENT_TYPE]);
     options.queue_options = queue_options;
     tokio::spawn(
-        Consumer::new(pool.clone(), broker.clone(), options)
-            .run(Recorder(seen.clone()), stop.clone()),
+        Consumer::new(pool.clone(), broker.clone(), options).run(Recorder(seen.clone()), stop.clone()),
     );
     let relay = Relay::new(
         pool.clone(),
@@ -103,17 +90,12 @@ async fn trace_id_survives_http_outbox_amqp_and_consumer() {
     );
     tokio::spawn(relay.run(stop.clone()));
 
-    let metrics =
-        platform::http::metrics::middleware("trace_test", prometheus::Registry::new()).unwrap();
-    let kit = HttpKit {
-        workers: 1,
-        ..HttpKit::new(metrics, Readiness::new(vec![], Duration::from_secs(1)))
-    };
+    let metrics = platform::http::metrics::middleware("trace_test", prometheus::Registry::new()).unwrap();
+    let kit = HttpKit { workers: 1, ..HttpKit::new(metrics, Readiness::new(vec![], Duration::from_secs(1))) };
     let data = web::Data::new(pool.clone());
     let server = testkit::spawn_server(move |l| {
         platform::http::build_server(l, kit, move |cfg| {
-            cfg.app_data(data.clone())
-                .route("/emit", web::post().to(emit));
+            cfg.app_data(data.clone()).route("/emit", web::post().to(emit));
         })
     });
 
@@ -128,20 +110,15 @@ async fn trace_id_survives_http_outbox_amqp_and_consumer() {
     let body: serde_json::Value = res.json().await.unwrap();
     let event_id: EventId = serde_json::from_value(body["event_id"].clone()).unwrap();
 
-    let consumer_trace = testkit::wait_until(
-        Duration::from_secs(20),
-        "the consumer to receive the event",
-        || {
+    let consumer_trace =
+        testkit::wait_until(Duration::from_secs(20), "the consumer to receive the event", || {
             let seen = seen.clone();
             async move {
                 let seen = seen.lock().unwrap();
-                seen.iter()
-                    .find(|(id, _)| *id == event_id)
-                    .map(|(_, t)| t.clone())
+                seen.iter().find(|(id, _)| *id == event_id).map(|(_, t)| t.clone())
             }
-        },
-    )
-    .await;
+        })
+        .await;
     assert_eq!(
         consumer_trace.as_deref(),
         Some(TRACE_ID),
@@ -150,10 +127,8 @@ async fn trace_id_survives_http_outbox_amqp_and_consumer() {
 
     let _ = guard.provider().force_flush();
     let spans = exporter.get_finished_spans().unwrap();
-    let in_trace: Vec<_> = spans
-        .iter()
-        .filter(|s| s.span_context.trace_id().to_string() == TRACE_ID)
-        .collect();
+    let in_trace: Vec<_> =
+        spans.iter().filter(|s| s.span_context.trace_id().to_string() == TRACE_ID).collect();
     assert!(
         in_trace.len() >= 3,
         "expected the HTTP, publish and consume spans in one trace, got {:?}",

@@ -45,18 +45,14 @@ impl TestDb {
     pub async fn new(schema: &str, migrations: EmbeddedMigrations) -> TestDb {
         let template = ensure_template(schema, migrations).await;
         let name = format!("tk_{}", uuid::Uuid::new_v4().simple());
-        let mut admin = AsyncPgConnection::establish(&admin_url())
-            .await
-            .expect("connect to PostgreSQL");
+        let mut admin = AsyncPgConnection::establish(&admin_url()).await.expect("connect to PostgreSQL");
         let mut attempt = 0;
         loop {
             let sql = format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"");
             match admin.batch_execute(&sql).await {
                 Ok(()) => break,
                 // Another process may be touching the template for a moment.
-                Err(e)
-                    if attempt < 50 && e.to_string().contains("being accessed by other users") =>
-                {
+                Err(e) if attempt < 50 && e.to_string().contains("being accessed by other users") => {
                     attempt += 1;
                     tokio::time::sleep(std::time::Duration::from_millis(20)).await;
                 }
@@ -64,11 +60,7 @@ impl TestDb {
             }
         }
         let url = url_for(&name);
-        TestDb {
-            name,
-            url,
-            schema: schema.to_owned(),
-        }
+        TestDb { name, url, schema: schema.to_owned() }
     }
 
     /// Connection URL of this database.
@@ -84,22 +76,13 @@ impl TestDb {
     /// A pool on this database in the service's schema (async for symmetry with `conn`).
     #[allow(clippy::unused_async)]
     pub async fn pool(&self) -> PgPool {
-        db::pool(
-            &self.url,
-            &self.schema,
-            PoolOptions {
-                max_size: 8,
-                ..PoolOptions::default()
-            },
-        )
-        .expect("pool")
+        db::pool(&self.url, &self.schema, PoolOptions { max_size: 8, ..PoolOptions::default() })
+            .expect("pool")
     }
 
     /// One connection on this database in the service's schema.
     pub async fn conn(&self) -> AsyncPgConnection {
-        db::connect(&self.url, &self.schema)
-            .await
-            .expect("connect test database")
+        db::connect(&self.url, &self.schema).await.expect("connect test database")
     }
 }
 
@@ -108,16 +91,10 @@ impl Drop for TestDb {
         let name = self.name.clone();
         // Drop runs outside async context; use a private runtime on a plain thread.
         let joined = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .ok()?;
+            let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
             rt.block_on(async {
                 let mut admin = AsyncPgConnection::establish(&admin_url()).await.ok()?;
-                admin
-                    .batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
-                    .await
-                    .ok()
+                admin.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)")).await.ok()
             })
         })
         .join();
@@ -165,43 +142,26 @@ async fn exists(admin: &mut AsyncPgConnection, name: String) -> bool {
 
 async fn ensure_template(schema: &str, migrations: EmbeddedMigrations) -> String {
     let template = format!("tktpl_{schema}_{}", fingerprint(schema, &migrations));
-    let mut admin = AsyncPgConnection::establish(&admin_url())
-        .await
-        .expect("connect to PostgreSQL");
+    let mut admin = AsyncPgConnection::establish(&admin_url()).await.expect("connect to PostgreSQL");
     if exists(&mut admin, template.clone()).await {
         return template;
     }
     // Serialise template builds across test processes.
-    admin
-        .batch_execute("SELECT pg_advisory_lock(726354)")
-        .await
-        .expect("advisory lock");
+    admin.batch_execute("SELECT pg_advisory_lock(726354)").await.expect("advisory lock");
     if !exists(&mut admin, template.clone()).await {
         let building = format!("{template}_build");
         admin
-            .batch_execute(&format!(
-                "DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"
-            ))
+            .batch_execute(&format!("DROP DATABASE IF EXISTS \"{building}\" WITH (FORCE)"))
             .await
             .expect("drop stale template build");
-        admin
-            .batch_execute(&format!("CREATE DATABASE \"{building}\""))
-            .await
-            .expect("create template");
-        db::migrate(&url_for(&building), schema, migrations)
-            .await
-            .expect("migrate template");
+        admin.batch_execute(&format!("CREATE DATABASE \"{building}\"")).await.expect("create template");
+        db::migrate(&url_for(&building), schema, migrations).await.expect("migrate template");
         // Renaming makes the finished template visible atomically.
         admin
-            .batch_execute(&format!(
-                "ALTER DATABASE \"{building}\" RENAME TO \"{template}\""
-            ))
+            .batch_execute(&format!("ALTER DATABASE \"{building}\" RENAME TO \"{template}\""))
             .await
             .expect("publish template");
     }
-    admin
-        .batch_execute("SELECT pg_advisory_unlock(726354)")
-        .await
-        .expect("advisory unlock");
+    admin.batch_execute("SELECT pg_advisory_unlock(726354)").await.expect("advisory unlock");
     template
 }

@@ -12,8 +12,7 @@ pub use wait::wait_until;
 
 /// Local RabbitMQ (overridable with `TEST_AMQP_URL`).
 pub fn amqp_url() -> String {
-    std::env::var("TEST_AMQP_URL")
-        .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned())
+    std::env::var("TEST_AMQP_URL").unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".to_owned())
 }
 
 /// Local Redis (overridable with `TEST_REDIS_URL`).
@@ -38,8 +37,5 @@ pub struct BrokerNames {
 /// Fresh, unique exchange and queue-name prefix.
 pub fn broker_names() -> BrokerNames {
     let id = uuid::Uuid::new_v4().simple().to_string();
-    BrokerNames {
-        exchange: format!("tk.{id}.commerce.events"),
-        prefix: format!("tk.{id}."),
-    }
+    BrokerNames { exchange: format!("tk.{id}.commerce.events"), prefix: format!("tk.{id}.") }
 }

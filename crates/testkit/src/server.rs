@@ -38,10 +38,5 @@ pub fn spawn_server(build: impl FnOnce(TcpListener) -> std::io::Result<Server>) 
         .timeout(std::time::Duration::from_secs(10))
         .build()
         .expect("client");
-    TestServer {
-        base_url: format!("http://{addr}"),
-        addr,
-        client,
-        handle,
-    }
+    TestServer { base_url: format!("http://{addr}"), addr, client, handle }
 }

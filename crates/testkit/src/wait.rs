@@ -15,10 +15,7 @@ where
         if let Some(v) = check().await {
             return v;
         }
-        assert!(
-            Instant::now() < deadline,
-            "timed out after {timeout:?} waiting for {what}"
-        );
+        assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
         // A poll interval, not synchronisation: the condition decides.
         tokio::time::sleep(pause).await;
         pause = (pause * 2).min(Duration::from_millis(100));

@@ -22,10 +22,7 @@ use crate::state::AppState;
 pub const SERVICE: &str = "catalog";
 
 /// Adds the catalog's routes and app data.
-pub fn routes(
-    state: AppState,
-    auth: Auth,
-) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
+pub fn routes(state: AppState, auth: Auth) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + 'static {
     let state = web::Data::new(state);
     let auth = web::Data::new(auth);
     move |cfg: &mut web::ServiceConfig| {
@@ -49,9 +46,7 @@ pub fn http_server(
 pub fn auth(config: &CatalogConfig) -> anyhow::Result<Auth> {
     Ok(match &config.jwt {
         JwtKey::Secret(s) => Auth::with_secret(s, config.internal_token.clone()),
-        JwtKey::PublicKeyPem(pem) => {
-            Auth::with_public_key_pem(pem.expose(), config.internal_token.clone())?
-        }
+        JwtKey::PublicKeyPem(pem) => Auth::with_public_key_pem(pem.expose(), config.internal_token.clone())?,
     })
 }
 
@@ -67,41 +62,27 @@ pub fn readiness(state: &AppState, broker: Arc<Broker>) -> Readiness {
 
 /// Pools and state from configuration (lazy: nothing connects yet).
 pub fn state(config: &CatalogConfig) -> anyhow::Result<AppState> {
-    let options = PoolOptions {
-        max_size: config.db_pool_size,
-        ..PoolOptions::default()
-    };
+    let options = PoolOptions { max_size: config.db_pool_size, ..PoolOptions::default() };
     let pool = db::pool(config.connections.database_url.expose(), SCHEMA, options)?;
     let read_pool = match &config.database_read_url {
         Some(url) => db::pool(url.expose(), SCHEMA, options)?,
         None => pool.clone(),
     };
-    let redis = Redis::new(
-        config.connections.redis_url.expose(),
-        config.redis_key_prefix.clone(),
-    )?;
-    Ok(AppState {
-        pool,
-        read_pool,
-        redis,
-        currency: config.currency,
-    })
+    let redis = Redis::new(config.connections.redis_url.expose(), config.redis_key_prefix.clone())?;
+    Ok(AppState { pool, read_pool, redis, currency: config.currency })
 }
 
 /// `catalog serve`: HTTP, the outbox relay and metrics until SIGTERM.
 pub async fn serve(config: CatalogConfig) -> anyhow::Result<()> {
     let state = state(&config)?;
     let broker = Arc::new(
-        Broker::new(
-            config.connections.amqp_url.expose(),
-            config.amqp_exchange.clone(),
-        )
-        .with_connection_name(SERVICE),
+        Broker::new(config.connections.amqp_url.expose(), config.amqp_exchange.clone())
+            .with_connection_name(SERVICE),
     );
     let readiness = readiness(&state, broker.clone());
     let registry = prometheus::Registry::new();
-    let metrics = platform::http::metrics::middleware(SERVICE, registry.clone())
-        .map_err(anyhow::Error::msg)?;
+    let metrics =
+        platform::http::metrics::middleware(SERVICE, registry.clone()).map_err(anyhow::Error::msg)?;
     let (trigger, stop) = shutdown::channel();
     platform::http::metrics::spawn_db_gauges(&registry, state.pool.clone(), true, stop.clone())?;
 

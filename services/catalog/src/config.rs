@@ -109,9 +109,7 @@ impl CatalogConfig {
     }
 
     /// Reads the given variables.
-    pub fn from_vars(
-        vars: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Self, ConfigError> {
+    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
         let raw: Raw = config::from_iter(vars)?;
         let env: AppEnv = config::parse_var("APP_ENV", raw.app_env.as_deref())?.unwrap_or_default();
         let log_format: LogFormat =
@@ -121,9 +119,7 @@ impl CatalogConfig {
             .as_deref()
             .unwrap_or(DEFAULT_ADDR)
             .parse()
-            .map_err(|_| {
-                ConfigError::invalid("HTTP_ADDR", "expected host:port, e.g. 0.0.0.0:8081")
-            })?;
+            .map_err(|_| ConfigError::invalid("HTTP_ADDR", "expected host:port, e.g. 0.0.0.0:8081"))?;
         let connections = Connections::resolve(
             env,
             raw.database_url.as_ref(),

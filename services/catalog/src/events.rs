@@ -13,10 +13,7 @@ pub const SOURCE: &str = "catalog";
 type Row = (i64, String, String, String, i64, String, String, i32, i32);
 
 /// Reads the product as it is now in this transaction, as an event body.
-pub async fn product_changed(
-    conn: &mut AsyncPgConnection,
-    id: i64,
-) -> anyhow::Result<ProductChanged> {
+pub async fn product_changed(conn: &mut AsyncPgConnection, id: i64) -> anyhow::Result<ProductChanged> {
     use products::dsl as p;
     let (id, sku, name, slug, price_cents, currency, status, stock, reserved): Row = p::products
         .find(id)

@@ -4,10 +4,7 @@ use catalog::config::{CatalogConfig, SCHEMA};
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
-#[command(
-    name = "catalog",
-    about = "Catalog service: products, inventory and reservations"
-)]
+#[command(name = "catalog", about = "Catalog service: products, inventory and reservations")]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -58,10 +55,7 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(2);
         }
     };
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("cannot start the runtime: {e}");

@@ -66,30 +66,30 @@ struct Inserted {
 pub async fn seed_demo(conn: &mut AsyncPgConnection) -> anyhow::Result<usize> {
     let inserted = conn
         .transaction::<_, anyhow::Error, _>(async |conn| {
-                let mut count = 0;
-                for p in demo_products() {
-                    let rows: Vec<Inserted> = sql_query(
-                        "INSERT INTO products (sku, name, description, slug, price_cents, currency, attributes, \
+            let mut count = 0;
+            for p in demo_products() {
+                let rows: Vec<Inserted> = sql_query(
+                    "INSERT INTO products (sku, name, description, slug, price_cents, currency, attributes, \
                          stock_quantity, reserved_quantity, status) \
                          VALUES ($1, $2, $3, $4, $5, 'USD', $6, $7, $8, 'active') \
                          ON CONFLICT (sku) DO NOTHING RETURNING id",
-                    )
-                    .bind::<Text, _>(p.sku)
-                    .bind::<Text, _>(p.name)
-                    .bind::<Text, _>(p.description)
-                    .bind::<Text, _>(p.slug)
-                    .bind::<BigInt, _>(p.price_cents)
-                    .bind::<Jsonb, _>(&p.attributes)
-                    .bind::<Integer, _>(p.stock)
-                    .bind::<Integer, _>(p.reserved)
-                    .load(&mut *conn)
-                    .await?;
-                    for row in rows {
-                        crate::events::product_created(&mut *conn, row.id).await?;
-                        count += 1;
-                    }
+                )
+                .bind::<Text, _>(p.sku)
+                .bind::<Text, _>(p.name)
+                .bind::<Text, _>(p.description)
+                .bind::<Text, _>(p.slug)
+                .bind::<BigInt, _>(p.price_cents)
+                .bind::<Jsonb, _>(&p.attributes)
+                .bind::<Integer, _>(p.stock)
+                .bind::<Integer, _>(p.reserved)
+                .load(&mut *conn)
+                .await?;
+                for row in rows {
+                    crate::events::product_created(&mut *conn, row.id).await?;
+                    count += 1;
                 }
-                Ok(count)
+            }
+            Ok(count)
         })
         .await?;
     Ok(inserted)

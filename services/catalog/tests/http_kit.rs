@@ -6,13 +6,7 @@ mod common;
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_response_carries_a_request_id_and_keeps_the_callers() {
     let app = common::spawn().await;
-    let res = app
-        .server
-        .client
-        .get(app.server.url("/api/v1/products"))
-        .send()
-        .await
-        .unwrap();
+    let res = app.server.client.get(app.server.url("/api/v1/products")).send().await.unwrap();
     let generated = res.headers()["x-request-id"].to_str().unwrap().to_owned();
     assert!(generated.len() >= 32, "{generated}");
     let res = app
@@ -51,23 +45,13 @@ async fn health_and_metrics() {
     assert_eq!((status, body["status"].as_str()), (200, Some("ok")));
     let _ = app.get("/api/v1/products").await;
     let _ = app.get("/api/v1/products?page=0").await;
-    let text = app
-        .server
-        .client
-        .get(app.server.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = app.server.client.get(app.server.url("/metrics")).send().await.unwrap().text().await.unwrap();
     assert!(
-        text.contains(r#"catalog_http_requests_total{endpoint="/api/v1/products",method="GET",status="200"} 1"#),
+        text.contains(
+            r#"catalog_http_requests_total{endpoint="/api/v1/products",method="GET",status="200"} 1"#
+        ),
         "{text}"
     );
     assert!(text.contains(r#"status="422"} 1"#), "{text}");
-    assert!(
-        text.contains("catalog_http_requests_duration_seconds_bucket"),
-        "{text}"
-    );
+    assert!(text.contains("catalog_http_requests_duration_seconds_bucket"), "{text}");
 }

@@ -19,11 +19,7 @@ fn catalog(db: &TestDb) -> Command {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
 struct Killed(Child);
@@ -40,15 +36,8 @@ async fn migrate_seed_serve_and_drain_on_sigterm() {
     let db = TestDb::new("catalog", catalog::MIGRATIONS).await;
     // The template is already migrated, so `migrate` finds nothing to do; `seed` is idempotent.
     let out = catalog(&db).arg("migrate").output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        String::from_utf8_lossy(&out.stdout).trim(),
-        "catalog: 0 migration(s) applied"
-    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "catalog: 0 migration(s) applied");
     for expected in ["seeded 3 demo product(s)", "seeded 0 demo product(s)"] {
         let out = catalog(&db).args(["seed", "--demo"]).output().unwrap();
         assert!(String::from_utf8_lossy(&out.stdout).contains(expected));
@@ -73,20 +62,11 @@ async fn migrate_seed_serve_and_drain_on_sigterm() {
         }
     })
     .await;
-    let body: serde_json::Value = client
-        .get(format!("{base}/api/v1/products"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body: serde_json::Value =
+        client.get(format!("{base}/api/v1/products")).send().await.unwrap().json().await.unwrap();
     assert_eq!(body["meta"]["total"], 3);
 
-    let status = Command::new("kill")
-        .args(["-TERM", &child.0.id().to_string()])
-        .status()
-        .unwrap();
+    let status = Command::new("kill").args(["-TERM", &child.0.id().to_string()]).status().unwrap();
     assert!(status.success());
     // During the drain pause the process still answers, but says it is not ready.
     testkit::wait_until(Duration::from_secs(10), "/ready to turn 503", || {
@@ -103,4 +83,76 @@ async fn migrate_seed_serve_and_drain_on_sigterm() {
     })
     .await;
     assert!(exit.success(), "graceful shutdown exits 0, got {exit:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exports_spans_over_otlp_and_logs_json_with_trace_ids() {
+    use std::sync::{Arc, Mutex};
+
+    use actix_web::{HttpResponse, web};
+
+    // A stand-in OpenTelemetry collector: records the paths it receives.
+    let received: Arc<Mutex<Vec<String>>> = Arc::default();
+    let seen = received.clone();
+    let collector = testkit::spawn_server(move |l| {
+        let seen = seen.clone();
+        Ok(actix_web::HttpServer::new(move || {
+            let seen = seen.clone();
+            actix_web::App::new().default_service(web::to(move |req: actix_web::HttpRequest| {
+                let seen = seen.clone();
+                async move {
+                    seen.lock().unwrap().push(req.path().to_owned());
+                    HttpResponse::Ok().finish()
+                }
+            }))
+        })
+        .workers(1)
+        .listen(l)?
+        .run())
+    });
+
+    let db = TestDb::new("catalog", catalog::MIGRATIONS).await;
+    let port = free_port();
+    let child = catalog(&db)
+        .env("HTTP_ADDR", format!("127.0.0.1:{port}"))
+        .env("OTEL_EXPORTER_OTLP_ENDPOINT", &collector.base_url)
+        .env("OTEL_BSP_SCHEDULE_DELAY", "100")
+        .env("LOG_FORMAT", "json")
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut child = Killed(child);
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    testkit::wait_until(Duration::from_secs(30), "the catalog to answer", || {
+        let (client, base) = (client.clone(), base.clone());
+        async move { client.get(format!("{base}/health")).send().await.ok().map(|_| ()) }
+    })
+    .await;
+    let res = client
+        .get(format!("{base}/api/v1/products?per_page=0"))
+        .header("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
+        .header("x-request-id", "lifecycle-req-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 422);
+    testkit::wait_until(Duration::from_secs(20), "spans at the collector", || {
+        let got = received.lock().unwrap().iter().any(|p| p == "/v1/traces");
+        async move { got.then_some(()) }
+    })
+    .await;
+
+    Command::new("kill").args(["-TERM", &child.0.id().to_string()]).status().unwrap();
+    let out = child.0.stdout.take().unwrap();
+    let logs = tokio::task::spawn_blocking(move || std::io::read_to_string(out).unwrap()).await.unwrap();
+    let warn = logs
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["level"] == "WARN" && v["span"]["x_request_id"] == "lifecycle-req-1")
+        .unwrap_or_else(|| panic!("no JSON warning for the request in:\n{logs}"));
+    assert_eq!(warn["span"]["trace_id"], "0af7651916cd43dd8448eb211c80319c");
+    collector.stop().await;
 }

@@ -10,10 +10,7 @@ async fn default_listing_is_the_seeds_answer() {
     let app = common::spawn().await;
     let (status, body) = app.get("/api/v1/products").await;
     assert_eq!(status, 200);
-    assert_eq!(
-        common::skus(&body),
-        ["TSHIRT-BLK-M", "JEANS-DNM-32", "SNKR-RUN-10"]
-    );
+    assert_eq!(common::skus(&body), ["TSHIRT-BLK-M", "JEANS-DNM-32", "SNKR-RUN-10"]);
     let first = &body["data"][0];
     assert_eq!(first["sku"], "TSHIRT-BLK-M");
     assert_eq!(first["name"], "Premium Cotton T-Shirt - Black");
@@ -25,18 +22,9 @@ async fn default_listing_is_the_seeds_answer() {
         first["attributes"],
         json!({"category": "clothing", "color": "black", "size": "M", "material": "cotton"})
     );
-    assert_eq!(
-        first["availability"],
-        json!({"in_stock": true, "quantity": 145})
-    );
-    assert_eq!(
-        body["data"][2]["availability"],
-        json!({"in_stock": true, "quantity": 39})
-    );
-    assert_eq!(
-        body["meta"],
-        json!({"current_page": 1, "last_page": 1, "per_page": 24, "total": 3})
-    );
+    assert_eq!(first["availability"], json!({"in_stock": true, "quantity": 145}));
+    assert_eq!(body["data"][2]["availability"], json!({"in_stock": true, "quantity": 39}));
+    assert_eq!(body["meta"], json!({"current_page": 1, "last_page": 1, "per_page": 24, "total": 3}));
     let base = app.server.url("/api/v1/products");
     assert_eq!(
         body["links"],
@@ -47,25 +35,16 @@ async fn default_listing_is_the_seeds_answer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_example_filters() {
     let app = common::spawn().await;
-    let (_, body) = app
-        .get("/api/v1/products?category=clothing&in_stock=true")
-        .await;
+    let (_, body) = app.get("/api/v1/products?category=clothing&in_stock=true").await;
     assert_eq!(common::skus(&body), ["TSHIRT-BLK-M", "JEANS-DNM-32"]);
     let (_, body) = app.get("/api/v1/products?min_price=50&max_price=100").await;
     assert_eq!(common::skus(&body), ["JEANS-DNM-32"]);
     let (_, body) = app.get("/api/v1/products?search=running").await;
     assert_eq!(common::skus(&body), ["SNKR-RUN-10"]);
     let (_, body) = app.get("/api/v1/products?search=DENIM").await;
-    assert_eq!(
-        common::skus(&body),
-        ["JEANS-DNM-32"],
-        "case-insensitive, matches the description too"
-    );
+    assert_eq!(common::skus(&body), ["JEANS-DNM-32"], "case-insensitive, matches the description too");
     let (_, body) = app.get("/api/v1/products?search=%25").await;
-    assert_eq!(
-        body["meta"]["total"], 0,
-        "% is matched literally, not as a wildcard"
-    );
+    assert_eq!(body["meta"]["total"], 0, "% is matched literally, not as a wildcard");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -74,10 +53,7 @@ async fn pagination_meta_and_links() {
     let base = app.server.url("/api/v1/products");
     let (_, body) = app.get("/api/v1/products?page=1&per_page=2").await;
     assert_eq!(common::skus(&body), ["TSHIRT-BLK-M", "JEANS-DNM-32"]);
-    assert_eq!(
-        body["meta"],
-        json!({"current_page": 1, "last_page": 2, "per_page": 2, "total": 3})
-    );
+    assert_eq!(body["meta"], json!({"current_page": 1, "last_page": 2, "per_page": 2, "total": 3}));
     assert_eq!(
         body["links"],
         json!({
@@ -87,15 +63,10 @@ async fn pagination_meta_and_links() {
             "next": format!("{base}?page=2&per_page=2"),
         })
     );
-    let (_, body) = app
-        .get("/api/v1/products?per_page=2&category=clothing&page=2")
-        .await;
+    let (_, body) = app.get("/api/v1/products?per_page=2&category=clothing&page=2").await;
     assert_eq!(body["meta"]["total"], 2);
     assert_eq!(body["data"], json!([]));
-    assert_eq!(
-        body["links"]["prev"],
-        format!("{base}?per_page=2&category=clothing&page=1")
-    );
+    assert_eq!(body["links"]["prev"], format!("{base}?per_page=2&category=clothing&page=1"));
     let (_, body) = app.get("/api/v1/products?page=2&per_page=2").await;
     assert_eq!(common::skus(&body), ["SNKR-RUN-10"]);
     assert_eq!(body["links"]["next"], json!(null));
@@ -116,119 +87,53 @@ async fn links_respect_forwarded_headers() {
         .await
         .unwrap();
     let body: serde_json::Value = res.json().await.unwrap();
-    assert_eq!(
-        body["links"]["next"],
-        "https://shop.example.com/api/v1/products?per_page=1&page=2"
-    );
+    assert_eq!(body["links"]["next"], "https://shop.example.com/api/v1/products?per_page=1&page=2");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sorting() {
     let app = common::spawn().await;
-    let (_, body) = app
-        .get("/api/v1/products?sort_by=price_cents&sort_order=desc")
-        .await;
-    assert_eq!(
-        common::skus(&body),
-        ["SNKR-RUN-10", "JEANS-DNM-32", "TSHIRT-BLK-M"]
-    );
-    let (_, body) = app
-        .get("/api/v1/products?sort_by=name&sort_order=asc")
-        .await;
-    assert_eq!(
-        common::skus(&body),
-        ["JEANS-DNM-32", "SNKR-RUN-10", "TSHIRT-BLK-M"]
-    );
-    app.exec(
-        "UPDATE products SET created_at = now() + interval '1 minute' WHERE sku = 'JEANS-DNM-32'",
-    )
-    .await;
+    let (_, body) = app.get("/api/v1/products?sort_by=price_cents&sort_order=desc").await;
+    assert_eq!(common::skus(&body), ["SNKR-RUN-10", "JEANS-DNM-32", "TSHIRT-BLK-M"]);
+    let (_, body) = app.get("/api/v1/products?sort_by=name&sort_order=asc").await;
+    assert_eq!(common::skus(&body), ["JEANS-DNM-32", "SNKR-RUN-10", "TSHIRT-BLK-M"]);
+    app.exec("UPDATE products SET created_at = now() + interval '1 minute' WHERE sku = 'JEANS-DNM-32'").await;
     let (_, body) = app.get("/api/v1/products").await;
-    assert_eq!(
-        common::skus(&body)[0],
-        "JEANS-DNM-32",
-        "newest first by default"
-    );
+    assert_eq!(common::skus(&body)[0], "JEANS-DNM-32", "newest first by default");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_rule_breach_is_a_422_in_the_seeds_shape() {
     let app = common::spawn().await;
     let cases = [
-        (
-            "per_page=101",
-            "per_page",
-            "The per page field must not be greater than 100.",
-        ),
-        (
-            "per_page=0",
-            "per_page",
-            "The per page field must be at least 1.",
-        ),
+        ("per_page=101", "per_page", "The per page field must not be greater than 100."),
+        ("per_page=0", "per_page", "The per page field must be at least 1."),
         (
             "min_price=100&max_price=50",
             "max_price",
             "The max price field must be greater than or equal to 100.",
         ),
         ("sort_by=id", "sort_by", "The selected sort by is invalid."),
-        (
-            "sort_order=sideways",
-            "sort_order",
-            "The selected sort order is invalid.",
-        ),
+        ("sort_order=sideways", "sort_order", "The selected sort order is invalid."),
         ("page=0", "page", "The page field must be at least 1."),
         ("page=two", "page", "The page field must be an integer."),
-        (
-            "in_stock=maybe",
-            "in_stock",
-            "The in stock field must be true or false.",
-        ),
-        (
-            "min_price=abc",
-            "min_price",
-            "The min price field must be a number.",
-        ),
-        (
-            "min_price=-5",
-            "min_price",
-            "The min price field must be at least 0.",
-        ),
-        (
-            "max_price=1e3",
-            "max_price",
-            "The max price field must be a number.",
-        ),
-        (
-            "min_price=1.999",
-            "min_price",
-            "The min price field must have at most 2 decimal places.",
-        ),
+        ("in_stock=maybe", "in_stock", "The in stock field must be true or false."),
+        ("min_price=abc", "min_price", "The min price field must be a number."),
+        ("min_price=-5", "min_price", "The min price field must be at least 0."),
+        ("max_price=1e3", "max_price", "The max price field must be a number."),
+        ("min_price=1.999", "min_price", "The min price field must have at most 2 decimal places."),
     ];
     for (query, field, message) in cases {
         let (status, body) = app.get(&format!("/api/v1/products?{query}")).await;
         assert_eq!(status, 422, "{query}");
-        assert_eq!(
-            body,
-            json!({"error": "Validation failed", "messages": {field: [message]}}),
-            "{query}"
-        );
+        assert_eq!(body, json!({"error": "Validation failed", "messages": {field: [message]}}), "{query}");
     }
     let long = "a".repeat(201);
-    let (status, body) = app
-        .get(&format!(
-            "/api/v1/products?search={long}&category={}",
-            "c".repeat(51)
-        ))
-        .await;
+    let (status, body) =
+        app.get(&format!("/api/v1/products?search={long}&category={}", "c".repeat(51))).await;
     assert_eq!(status, 422);
-    assert_eq!(
-        body["messages"]["search"][0],
-        "The search field must not be greater than 200 characters."
-    );
-    assert_eq!(
-        body["messages"]["category"][0],
-        "The category field must not be greater than 50 characters."
-    );
+    assert_eq!(body["messages"]["search"][0], "The search field must not be greater than 200 characters.");
+    assert_eq!(body["messages"]["category"][0], "The category field must not be greater than 50 characters.");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -241,21 +146,12 @@ async fn decimal_price_filters_are_exact() {
     )
     .await;
     let (_, body) = app.get("/api/v1/products?min_price=19.99").await;
-    assert_eq!(
-        common::skus(&body).len(),
-        2,
-        "19.99 includes a product priced 1999"
-    );
+    assert_eq!(common::skus(&body).len(), 2, "19.99 includes a product priced 1999");
     let (_, body) = app.get("/api/v1/products?max_price=19.99").await;
     assert_eq!(common::skus(&body), ["EXACT-1999"]);
     let (_, body) = app.get("/api/v1/products?min_price=19.991").await;
-    assert_eq!(
-        body["messages"]["min_price"][0],
-        "The min price field must have at most 2 decimal places."
-    );
-    let (_, body) = app
-        .get("/api/v1/products?min_price=20.00&max_price=20")
-        .await;
+    assert_eq!(body["messages"]["min_price"][0], "The min price field must have at most 2 decimal places.");
+    let (_, body) = app.get("/api/v1/products?min_price=20.00&max_price=20").await;
     assert_eq!(common::skus(&body), ["EXACT-2000"]);
 }
 
@@ -270,18 +166,10 @@ async fn only_active_undeleted_products_appear() {
          ('DEL-1', 'Deleted running thing', 'del-1', 1000, 'active', 5, now());",
     )
     .await;
-    for query in [
-        "",
-        "?search=running",
-        "?in_stock=1",
-        "?sort_by=name&sort_order=asc&per_page=100",
-    ] {
+    for query in ["", "?search=running", "?in_stock=1", "?sort_by=name&sort_order=asc&per_page=100"] {
         let (_, body) = app.get(&format!("/api/v1/products{query}")).await;
         for sku in common::skus(&body) {
-            assert!(
-                !["DRAFT-1", "GONE-1", "DEL-1"].contains(&sku.as_str()),
-                "{sku} leaked via {query:?}"
-            );
+            assert!(!["DRAFT-1", "GONE-1", "DEL-1"].contains(&sku.as_str()), "{sku} leaked via {query:?}");
         }
     }
     let (_, body) = app.get("/api/v1/products").await;
@@ -291,21 +179,11 @@ async fn only_active_undeleted_products_appear() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn availability_is_stock_minus_reserved_and_in_stock_filters_on_it() {
     let app = common::spawn().await;
-    app.exec("UPDATE products SET reserved_quantity = stock_quantity WHERE sku = 'JEANS-DNM-32'")
-        .await;
+    app.exec("UPDATE products SET reserved_quantity = stock_quantity WHERE sku = 'JEANS-DNM-32'").await;
     let (_, body) = app.get("/api/v1/products?in_stock=true").await;
     assert_eq!(common::skus(&body), ["TSHIRT-BLK-M", "SNKR-RUN-10"]);
     let (_, body) = app.get("/api/v1/products?in_stock=false").await;
     assert_eq!(body["meta"]["total"], 3, "in_stock=false does not filter");
-    let jeans = body["data"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|p| p["sku"] == "JEANS-DNM-32")
-        .unwrap()
-        .clone();
-    assert_eq!(
-        jeans["availability"],
-        json!({"in_stock": false, "quantity": 0})
-    );
+    let jeans = body["data"].as_array().unwrap().iter().find(|p| p["sku"] == "JEANS-DNM-32").unwrap().clone();
+    assert_eq!(jeans["availability"], json!({"in_stock": false, "quantity": 0}));
 }

@@ -73,12 +73,7 @@ pub struct InventoryChanged {
 
 impl InventoryChanged {
     /// The event for these counters, with `available` computed by [`Availability::from_stock`].
-    pub fn new(
-        product_id: ProductId,
-        sku: Sku,
-        stock_quantity: i64,
-        reserved_quantity: i64,
-    ) -> Self {
+    pub fn new(product_id: ProductId, sku: Sku, stock_quantity: i64, reserved_quantity: i64) -> Self {
         InventoryChanged {
             product_id,
             sku,

@@ -141,9 +141,7 @@ impl PaymentRefunded {
     /// The payment state-machine event this causes: a full refund once the cumulative
     /// refunded amount reaches the payment amount.
     pub const fn payment_event(&self) -> PaymentEvent {
-        PaymentEvent::Refunded {
-            fully: self.amount_refunded_cents >= self.payment.amount_cents,
-        }
+        PaymentEvent::Refunded { fully: self.amount_refunded_cents >= self.payment.amount_cents }
     }
 }
 

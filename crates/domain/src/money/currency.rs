@@ -61,10 +61,7 @@ impl FromStr for Currency {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         // Case-sensitive on purpose: the same rule as the JSON form, so "usd" is rejected everywhere.
-        Currency::ALL
-            .into_iter()
-            .find(|c| c.code() == s)
-            .ok_or_else(|| UnknownCurrency(s.to_owned()))
+        Currency::ALL.into_iter().find(|c| c.code() == s).ok_or_else(|| UnknownCurrency(s.to_owned()))
     }
 }
 
@@ -87,10 +84,7 @@ mod tests {
     fn parsing_is_case_sensitive_and_explains_itself() {
         let err = "usd".parse::<Currency>().unwrap_err();
         assert_eq!(err, UnknownCurrency("usd".into()));
-        assert!(
-            err.to_string()
-                .contains("expected one of USD, EUR, GBP, CAD")
-        );
+        assert!(err.to_string().contains("expected one of USD, EUR, GBP, CAD"));
         assert!("JPY".parse::<Currency>().is_err());
         assert!("".parse::<Currency>().is_err());
         assert!(serde_json::from_str::<Currency>("\"usd\"").is_err());

@@ -100,12 +100,7 @@ mod tests {
 
     #[test]
     fn decimal_string() {
-        for (cents, expected) in [
-            (2999, "29.99"),
-            (5, "0.05"),
-            (-500, "-5.00"),
-            (123_456, "1234.56"),
-        ] {
+        for (cents, expected) in [(2999, "29.99"), (5, "0.05"), (-500, "-5.00"), (123_456, "1234.56")] {
             let m = Money::new(cents, Currency::Usd);
             assert_eq!(m.decimal_string(), expected);
             if cents >= 0 {
@@ -118,21 +113,14 @@ mod tests {
     fn amount_f64_prints_like_the_decimal() {
         let m = Money::new(2999, Currency::Usd);
         assert_eq!(serde_json::to_string(&m.amount_f64()).unwrap(), "29.99");
-        assert_eq!(
-            Money::new(10, Currency::Usd).amount_f64().to_string(),
-            "0.1"
-        );
+        assert_eq!(Money::new(10, Currency::Usd).amount_f64().to_string(), "0.1");
     }
 
     #[test]
     fn group_thousands_boundaries() {
-        for (n, expected) in [
-            (0, "0"),
-            (999, "999"),
-            (1000, "1,000"),
-            (100_000, "100,000"),
-            (1_000_000, "1,000,000"),
-        ] {
+        for (n, expected) in
+            [(0, "0"), (999, "999"), (1000, "1,000"), (100_000, "100,000"), (1_000_000, "1,000,000")]
+        {
             assert_eq!(group_thousands(n), expected);
         }
     }

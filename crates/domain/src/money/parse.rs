@@ -62,10 +62,7 @@ pub fn parse_decimal_cents(s: &str) -> Result<i64, ParseMoneyError> {
 fn looks_numeric(s: &str) -> bool {
     matches!(
         parse_decimal_cents(s),
-        Ok(_)
-            | Err(ParseMoneyError::TooPrecise
-                | ParseMoneyError::Overflow
-                | ParseMoneyError::Exponent)
+        Ok(_) | Err(ParseMoneyError::TooPrecise | ParseMoneyError::Overflow | ParseMoneyError::Exponent)
     )
 }
 
@@ -84,18 +81,13 @@ fn plain_decimal(s: &str) -> Result<i64, ParseMoneyError> {
     let units = digits_value(whole)?;
     // "5" after the dot means 50 cents, so pad the kept fraction to two digits.
     let cents = digits_value(kept)? * if kept.len() == 1 { 10 } else { 1 };
-    units
-        .checked_mul(100)
-        .and_then(|u| u.checked_add(cents))
-        .ok_or(ParseMoneyError::Overflow)
+    units.checked_mul(100).and_then(|u| u.checked_add(cents)).ok_or(ParseMoneyError::Overflow)
 }
 
 /// The value of a run of ASCII digits (empty is zero), failing on overflow.
 fn digits_value(digits: &str) -> Result<i64, ParseMoneyError> {
     digits.bytes().try_fold(0_i64, |acc, b| {
-        acc.checked_mul(10)
-            .and_then(|v| v.checked_add(i64::from(b - b'0')))
-            .ok_or(ParseMoneyError::Overflow)
+        acc.checked_mul(10).and_then(|v| v.checked_add(i64::from(b - b'0'))).ok_or(ParseMoneyError::Overflow)
     })
 }
 
@@ -164,19 +156,13 @@ mod tests {
     fn huge_inputs_are_linear_not_recursive() {
         assert_eq!(parse_decimal_cents(&"-".repeat(1_000_000)), Err(Invalid));
         assert_eq!(parse_decimal_cents(&"e".repeat(1_000_000)), Err(Invalid));
-        assert_eq!(
-            parse_decimal_cents(&format!("1.00{}", "0".repeat(1_000_000))),
-            Ok(100)
-        );
+        assert_eq!(parse_decimal_cents(&format!("1.00{}", "0".repeat(1_000_000))), Ok(100));
         assert_eq!(parse_decimal_cents(&"9".repeat(1_000_000)), Err(Overflow));
     }
 
     #[test]
     fn errors_have_readable_messages() {
-        assert_eq!(
-            TooPrecise.to_string(),
-            "amount must have at most 2 decimal places"
-        );
+        assert_eq!(TooPrecise.to_string(), "amount must have at most 2 decimal places");
         assert_eq!(Negative.to_string(), "amount must not be negative");
     }
 }

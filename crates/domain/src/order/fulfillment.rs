@@ -156,12 +156,7 @@ mod tests {
     use super::FulfillmentStatus as S;
     use super::*;
 
-    const EVENTS: [E; 4] = [
-        E::PartiallyFulfilled,
-        E::Fulfilled,
-        E::Shipped,
-        E::Delivered,
-    ];
+    const EVENTS: [E; 4] = [E::PartiallyFulfilled, E::Fulfilled, E::Shipped, E::Delivered];
 
     #[test]
     fn the_table_is_forward_only() {
@@ -184,12 +179,7 @@ mod tests {
     #[test]
     fn repeats_are_duplicates() {
         assert!(S::Shipped.apply(E::Shipped).unwrap_err().is_duplicate());
-        assert!(
-            S::PartiallyFulfilled
-                .apply(E::PartiallyFulfilled)
-                .unwrap_err()
-                .is_duplicate()
-        );
+        assert!(S::PartiallyFulfilled.apply(E::PartiallyFulfilled).unwrap_err().is_duplicate());
         assert!(!S::Delivered.apply(E::Shipped).unwrap_err().is_duplicate());
     }
 
@@ -204,21 +194,14 @@ mod tests {
             PaymentStatus::Refunded,
         ] {
             assert!(!can_fulfil(p));
-            assert_eq!(
-                apply_fulfillment(p, S::Unfulfilled, E::Fulfilled),
-                Err(FulfillmentError::NotPaid(p))
-            );
+            assert_eq!(apply_fulfillment(p, S::Unfulfilled, E::Fulfilled), Err(FulfillmentError::NotPaid(p)));
         }
         assert_eq!(
             apply_fulfillment(PaymentStatus::Completed, S::Unfulfilled, E::Fulfilled),
             Ok(S::Fulfilled)
         );
-        let err =
-            apply_fulfillment(PaymentStatus::Completed, S::Unfulfilled, E::Delivered).unwrap_err();
-        assert_eq!(
-            err.to_string(),
-            "delivery is not allowed in state unfulfilled"
-        );
+        let err = apply_fulfillment(PaymentStatus::Completed, S::Unfulfilled, E::Delivered).unwrap_err();
+        assert_eq!(err.to_string(), "delivery is not allowed in state unfulfilled");
         assert_eq!(
             FulfillmentError::NotPaid(PaymentStatus::Pending).to_string(),
             "the order cannot be fulfilled while its payment is pending"
@@ -231,13 +214,7 @@ mod tests {
             assert_eq!(s.as_str().parse::<S>(), Ok(s));
             assert_eq!(serde_json::to_string(&s).unwrap(), format!("\"{s}\""));
         }
-        assert_eq!(
-            serde_json::from_str::<E>("\"shipped\"").unwrap(),
-            E::Shipped
-        );
-        assert_eq!(
-            serde_json::from_str::<E>("\"partially_fulfilled\"").unwrap(),
-            E::PartiallyFulfilled
-        );
+        assert_eq!(serde_json::from_str::<E>("\"shipped\"").unwrap(), E::Shipped);
+        assert_eq!(serde_json::from_str::<E>("\"partially_fulfilled\"").unwrap(), E::PartiallyFulfilled);
     }
 }

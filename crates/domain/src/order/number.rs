@@ -41,20 +41,13 @@ impl OrderNumber {
 
     /// Validates `s` as an order number (exact: upper case, prefix included).
     pub fn parse(s: &str) -> Result<Self, ParseIdError> {
-        let err = |reason| ParseIdError {
-            kind: "order number",
-            reason,
-        };
-        let code = s
-            .strip_prefix(Self::PREFIX)
-            .ok_or(err("must start with ORD-"))?;
+        let err = |reason| ParseIdError { kind: "order number", reason };
+        let code = s.strip_prefix(Self::PREFIX).ok_or(err("must start with ORD-"))?;
         if code.len() != Self::CODE_LEN {
             return Err(err("must have 12 characters after ORD-"));
         }
         if !code.bytes().all(|b| ALPHABET.contains(&b)) {
-            return Err(err(
-                "may contain only 0-9 and upper-case letters other than I, L, O, U",
-            ));
+            return Err(err("may contain only 0-9 and upper-case letters other than I, L, O, U"));
         }
         Ok(OrderNumber(s.to_owned()))
     }

@@ -62,22 +62,10 @@ pub const PAYMENT_TRANSITIONS: &[(PaymentStatus, PaymentEvent, PaymentStatus)] =
         (S::Processing, E::Canceled, S::Failed),
         (S::Failed, E::Processing, S::Processing),
         (S::Failed, E::Succeeded, S::Completed),
-        (
-            S::Completed,
-            E::Refunded { fully: false },
-            S::PartiallyRefunded,
-        ),
+        (S::Completed, E::Refunded { fully: false }, S::PartiallyRefunded),
         (S::Completed, E::Refunded { fully: true }, S::Refunded),
-        (
-            S::PartiallyRefunded,
-            E::Refunded { fully: false },
-            S::PartiallyRefunded,
-        ),
-        (
-            S::PartiallyRefunded,
-            E::Refunded { fully: true },
-            S::Refunded,
-        ),
+        (S::PartiallyRefunded, E::Refunded { fully: false }, S::PartiallyRefunded),
+        (S::PartiallyRefunded, E::Refunded { fully: true }, S::Refunded),
     ]
 };
 
@@ -119,10 +107,7 @@ impl PaymentStatus {
 
     /// Whether the order's money was taken (and not all given back).
     pub const fn is_paid(self) -> bool {
-        matches!(
-            self,
-            PaymentStatus::Completed | PaymentStatus::PartiallyRefunded
-        )
+        matches!(self, PaymentStatus::Completed | PaymentStatus::PartiallyRefunded)
     }
 }
 
@@ -180,21 +165,9 @@ mod tests {
             (S::Processing, E::Canceled, S::Failed),
             (S::Failed, E::Processing, S::Processing),
             (S::Failed, E::Succeeded, S::Completed),
-            (
-                S::Completed,
-                E::Refunded { fully: false },
-                S::PartiallyRefunded,
-            ),
-            (
-                S::PartiallyRefunded,
-                E::Refunded { fully: false },
-                S::PartiallyRefunded,
-            ),
-            (
-                S::PartiallyRefunded,
-                E::Refunded { fully: true },
-                S::Refunded,
-            ),
+            (S::Completed, E::Refunded { fully: false }, S::PartiallyRefunded),
+            (S::PartiallyRefunded, E::Refunded { fully: false }, S::PartiallyRefunded),
+            (S::PartiallyRefunded, E::Refunded { fully: true }, S::Refunded),
             (S::Completed, E::Refunded { fully: true }, S::Refunded),
         ] {
             assert_eq!(from.apply(event), Ok(to), "{from} + {event}");
@@ -206,23 +179,10 @@ mod tests {
         let dup = S::Completed.apply(E::Succeeded).unwrap_err();
         assert!(dup.is_duplicate());
         assert_eq!((dup.from, dup.event), (S::Completed, E::Succeeded));
-        assert_eq!(
-            dup.to_string(),
-            "payment succeeded was already applied: the state is completed"
-        );
+        assert_eq!(dup.to_string(), "payment succeeded was already applied: the state is completed");
         assert!(S::Failed.apply(E::Canceled).unwrap_err().is_duplicate());
-        assert!(
-            S::Processing
-                .apply(E::Processing)
-                .unwrap_err()
-                .is_duplicate()
-        );
-        assert!(
-            S::Refunded
-                .apply(E::Refunded { fully: true })
-                .unwrap_err()
-                .is_duplicate()
-        );
+        assert!(S::Processing.apply(E::Processing).unwrap_err().is_duplicate());
+        assert!(S::Refunded.apply(E::Refunded { fully: true }).unwrap_err().is_duplicate());
 
         for (from, event) in [
             (S::Completed, E::Failed),
@@ -234,10 +194,7 @@ mod tests {
         ] {
             let err = from.apply(event).unwrap_err();
             assert!(!err.is_duplicate(), "{from} + {event}");
-            assert_eq!(
-                err.to_string(),
-                format!("{event} is not allowed in state {from}")
-            );
+            assert_eq!(err.to_string(), format!("{event} is not allowed in state {from}"));
         }
     }
 
@@ -257,14 +214,8 @@ mod tests {
             assert_eq!(s.as_str().parse::<S>(), Ok(s));
             assert_eq!(serde_json::to_string(&s).unwrap(), format!("\"{s}\""));
         }
-        assert_eq!(
-            serde_json::to_string(&S::PartiallyRefunded).unwrap(),
-            "\"partially_refunded\""
-        );
-        assert_eq!(
-            "paid".parse::<S>().unwrap_err().to_string(),
-            "unknown payment status \"paid\""
-        );
+        assert_eq!(serde_json::to_string(&S::PartiallyRefunded).unwrap(), "\"partially_refunded\"");
+        assert_eq!("paid".parse::<S>().unwrap_err().to_string(), "unknown payment status \"paid\"");
         assert!(S::Completed.is_paid() && S::PartiallyRefunded.is_paid() && !S::Refunded.is_paid());
     }
 }

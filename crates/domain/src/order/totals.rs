@@ -42,9 +42,7 @@ pub enum TotalsError {
 impl From<MoneyError> for TotalsError {
     fn from(e: MoneyError) -> Self {
         match e {
-            MoneyError::CurrencyMismatch { left, right } => {
-                TotalsError::CurrencyMismatch(left, right)
-            }
+            MoneyError::CurrencyMismatch { left, right } => TotalsError::CurrencyMismatch(left, right),
             MoneyError::Overflow => TotalsError::Overflow,
         }
     }
@@ -52,36 +50,19 @@ impl From<MoneyError> for TotalsError {
 
 impl OrderTotals {
     /// Totals from their components, computing the total.
-    pub fn new(
-        subtotal: Money,
-        tax: Money,
-        shipping: Money,
-        discount: Money,
-    ) -> Result<Self, TotalsError> {
-        for (name, part) in [
-            ("subtotal", subtotal),
-            ("tax", tax),
-            ("shipping", shipping),
-            ("discount", discount),
-        ] {
+    pub fn new(subtotal: Money, tax: Money, shipping: Money, discount: Money) -> Result<Self, TotalsError> {
+        for (name, part) in
+            [("subtotal", subtotal), ("tax", tax), ("shipping", shipping), ("discount", discount)]
+        {
             if part.is_negative() {
                 return Err(TotalsError::Negative(name));
             }
         }
-        let total = subtotal
-            .checked_add(tax)?
-            .checked_add(shipping)?
-            .checked_sub(discount)?;
+        let total = subtotal.checked_add(tax)?.checked_add(shipping)?.checked_sub(discount)?;
         if total.is_negative() {
             return Err(TotalsError::Negative("total"));
         }
-        Ok(OrderTotals {
-            subtotal,
-            tax,
-            shipping,
-            discount,
-            total,
-        })
+        Ok(OrderTotals { subtotal, tax, shipping, discount, total })
     }
 
     /// Totals read back from storage: as [`OrderTotals::new`], and `total` must agree.
@@ -94,10 +75,7 @@ impl OrderTotals {
     ) -> Result<Self, TotalsError> {
         let totals = OrderTotals::new(subtotal, tax, shipping, discount)?;
         if totals.total != total {
-            return Err(TotalsError::Inconsistent {
-                expected: totals.total,
-                actual: total,
-            });
+            return Err(TotalsError::Inconsistent { expected: totals.total, actual: total });
         }
         Ok(totals)
     }
@@ -179,44 +157,20 @@ mod tests {
             OrderTotals::new(usd(1), eur, usd(0), usd(0)),
             Err(TotalsError::CurrencyMismatch(Currency::Usd, Currency::Eur))
         );
-        assert_eq!(
-            OrderTotals::new(usd(1), usd(-1), usd(0), usd(0)),
-            Err(TotalsError::Negative("tax"))
-        );
-        assert_eq!(
-            OrderTotals::new(usd(1), usd(0), usd(0), usd(2)),
-            Err(TotalsError::Negative("total"))
-        );
-        assert_eq!(
-            OrderTotals::new(usd(i64::MAX), usd(1), usd(0), usd(0)),
-            Err(TotalsError::Overflow)
-        );
+        assert_eq!(OrderTotals::new(usd(1), usd(-1), usd(0), usd(0)), Err(TotalsError::Negative("tax")));
+        assert_eq!(OrderTotals::new(usd(1), usd(0), usd(0), usd(2)), Err(TotalsError::Negative("total")));
+        assert_eq!(OrderTotals::new(usd(i64::MAX), usd(1), usd(0), usd(0)), Err(TotalsError::Overflow));
         let err = OrderTotals::from_parts(usd(100), usd(0), usd(0), usd(0), usd(99)).unwrap_err();
-        assert_eq!(
-            err,
-            TotalsError::Inconsistent {
-                expected: usd(100),
-                actual: usd(99)
-            }
-        );
-        assert_eq!(
-            err.to_string(),
-            "order total is $0.99 but its components add up to $1.00"
-        );
+        assert_eq!(err, TotalsError::Inconsistent { expected: usd(100), actual: usd(99) });
+        assert_eq!(err.to_string(), "order total is $0.99 but its components add up to $1.00");
     }
 
     #[test]
     fn serde_validates() {
         let t = OrderTotals::new(usd(100), usd(8), usd(5), usd(0)).unwrap();
         let json = serde_json::to_value(t).unwrap();
-        assert_eq!(
-            json["total"],
-            serde_json::json!({"amount_cents": 113, "currency": "USD"})
-        );
-        assert_eq!(
-            serde_json::from_value::<OrderTotals>(json.clone()).unwrap(),
-            t
-        );
+        assert_eq!(json["total"], serde_json::json!({"amount_cents": 113, "currency": "USD"}));
+        assert_eq!(serde_json::from_value::<OrderTotals>(json.clone()).unwrap(), t);
         let mut bad = json;
         bad["total"]["amount_cents"] = 1.into();
         assert!(serde_json::from_value::<OrderTotals>(bad).is_err());

@@ -26,11 +26,7 @@ impl<S, E> IllegalTransition<S, E> {
 impl<S: fmt::Display, E: fmt::Display> fmt::Display for IllegalTransition<S, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.duplicate {
-            write!(
-                f,
-                "{} was already applied: the state is {}",
-                self.event, self.from
-            )
+            write!(f, "{} was already applied: the state is {}", self.event, self.from)
         } else {
             write!(f, "{} is not allowed in state {}", self.event, self.from)
         }
@@ -48,11 +44,7 @@ where
 ///
 /// A row is the only way to move: any pair not listed is illegal. A rejected event is a
 /// duplicate when some row takes that event into `from`.
-pub(crate) fn step<S, E>(
-    table: &[(S, E, S)],
-    from: S,
-    event: E,
-) -> Result<S, IllegalTransition<S, E>>
+pub(crate) fn step<S, E>(table: &[(S, E, S)], from: S, event: E) -> Result<S, IllegalTransition<S, E>>
 where
     S: Copy + PartialEq,
     E: Copy + PartialEq,
@@ -61,11 +53,7 @@ where
         return Ok(to);
     }
     let duplicate = table.iter().any(|&(_, e, to)| e == event && to == from);
-    Err(IllegalTransition {
-        from,
-        event,
-        duplicate,
-    })
+    Err(IllegalTransition { from, event, duplicate })
 }
 
 /// Whether no row leaves `state`.

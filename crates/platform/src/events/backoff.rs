@@ -13,11 +13,7 @@ pub(crate) struct Backoff {
 impl Backoff {
     /// A back-off starting at `base` and never exceeding `max`.
     pub(crate) fn new(base: Duration, max: Duration) -> Self {
-        Self {
-            base,
-            max,
-            failures: 0,
-        }
+        Self { base, max, failures: 0 }
     }
 
     /// The pause before the next attempt (grows with each call, plus up to 20 % jitter).

@@ -111,18 +111,12 @@ impl Broker {
             channel.close(200, "ping".into()).await?;
             Ok(())
         };
-        tokio::time::timeout(timeout, check)
-            .await
-            .unwrap_or(Err(EventsError::Timeout("broker ping")))
+        tokio::time::timeout(timeout, check).await.unwrap_or(Err(EventsError::Timeout("broker ping")))
     }
 
     /// Closes the connection (if any) cleanly; a later [`Broker::channel`] reconnects.
     pub async fn close(&self) {
-        let conn = self
-            .current
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
+        let conn = self.current.lock().unwrap_or_else(PoisonError::into_inner).take();
         if let Some(conn) = conn
             && conn.status().connected()
         {
@@ -159,8 +153,7 @@ impl Broker {
                 reconnect.backoff.reset();
                 reconnect.not_before = None;
                 let conn = Arc::new(conn);
-                *self.current.lock().unwrap_or_else(PoisonError::into_inner) =
-                    Some(Arc::clone(&conn));
+                *self.current.lock().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&conn));
                 tracing::info!(broker = %redact_url(&self.url), "connected to the broker");
                 Ok(conn)
             }
@@ -174,11 +167,11 @@ impl Broker {
     }
 
     async fn connect(&self) -> Result<Connection, EventsError> {
-        let uri: AMQPUri = self.url.parse().map_err(|e: String| {
-            EventsError::InvalidUrl(format!("{}: {e}", redact_url(&self.url)))
-        })?;
-        let props = ConnectionProperties::default()
-            .with_connection_name(self.connection_name.clone().into());
+        let uri: AMQPUri = self
+            .url
+            .parse()
+            .map_err(|e: String| EventsError::InvalidUrl(format!("{}: {e}", redact_url(&self.url))))?;
+        let props = ConnectionProperties::default().with_connection_name(self.connection_name.clone().into());
         tokio::time::timeout(CONNECT_TIMEOUT, Connection::connect_uri(uri, props))
             .await
             .map_err(|_| EventsError::Timeout("broker connect"))?

@@ -21,8 +21,7 @@ use futures_util::{FutureExt, StreamExt};
 use lapin::Channel;
 use lapin::message::Delivery;
 use lapin::options::{
-    BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicNackOptions,
-    ConfirmSelectOptions,
+    BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicNackOptions, ConfirmSelectOptions,
 };
 use lapin::types::FieldTable;
 use tracing::Instrument;
@@ -31,8 +30,7 @@ use super::backoff::{Backoff, exponential};
 use super::message::{self, publish_confirmed, short};
 use super::topology::{self, QueueOptions, dlq_name, retry_name};
 use super::{
-    ATTEMPTS_HEADER, Broker, ERROR_HEADER, EventsError, FAILED_AT_HEADER,
-    ORIGINAL_ROUTING_KEY_HEADER,
+    ATTEMPTS_HEADER, Broker, ERROR_HEADER, EventsError, FAILED_AT_HEADER, ORIGINAL_ROUTING_KEY_HEADER,
 };
 use crate::db::PgPool;
 use crate::shutdown::Shutdown;
@@ -58,18 +56,12 @@ pub struct HandlerError {
 impl HandlerError {
     /// A failure worth retrying (the default).
     pub fn transient(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-            permanent: false,
-        }
+        Self { message: message.into(), permanent: false }
     }
 
     /// A failure no retry can fix: the event goes straight to the dead-letter queue.
     pub fn permanent(message: impl Into<String>) -> Self {
-        Self {
-            message: message.into(),
-            permanent: true,
-        }
+        Self { message: message.into(), permanent: true }
     }
 
     /// True for [`HandlerError::permanent`] failures.
@@ -125,11 +117,7 @@ pub struct ConsumerOptions {
 
 impl ConsumerOptions {
     /// Options with the defaults (prefetch 16, 5 attempts, back-off 1 s doubling up to 5 min).
-    pub fn new(
-        consumer_name: impl Into<String>,
-        queue: impl Into<String>,
-        routing_keys: &[&str],
-    ) -> Self {
+    pub fn new(consumer_name: impl Into<String>, queue: impl Into<String>, routing_keys: &[&str]) -> Self {
         Self {
             consumer_name: consumer_name.into(),
             queue: queue.into(),
@@ -165,11 +153,7 @@ impl From<diesel::result::Error> for ApplyError {
 impl Consumer {
     /// A consumer reading with `broker` and applying in `pool`.
     pub fn new(pool: PgPool, broker: Arc<Broker>, options: ConsumerOptions) -> Self {
-        Self {
-            pool,
-            broker,
-            options,
-        }
+        Self { pool, broker, options }
     }
 
     /// Consumes until `shutdown`, reconnecting (with back-off) whenever the broker or the
@@ -203,20 +187,10 @@ impl Consumer {
         let channel = self.broker.channel().await?;
         topology::declare_exchange(&channel, &self.broker).await?;
         let keys: Vec<&str> = o.routing_keys.iter().map(String::as_str).collect();
-        topology::declare_consumer_queue(
-            &channel,
-            self.broker.exchange(),
-            &o.queue,
-            &keys,
-            &o.queue_options,
-        )
-        .await?;
-        channel
-            .confirm_select(ConfirmSelectOptions::default())
+        topology::declare_consumer_queue(&channel, self.broker.exchange(), &o.queue, &keys, &o.queue_options)
             .await?;
-        channel
-            .basic_qos(o.prefetch, lapin::options::BasicQosOptions::default())
-            .await?;
+        channel.confirm_select(ConfirmSelectOptions::default()).await?;
+        channel.basic_qos(o.prefetch, lapin::options::BasicQosOptions::default()).await?;
         let tag = format!("{}.{}", o.consumer_name, uuid::Uuid::new_v4().simple());
         let mut deliveries = channel
             .basic_consume(
@@ -322,16 +296,8 @@ impl Consumer {
 
     /// Runs the handler and records the event in one transaction; `Ok(false)` = already applied.
     /// A panicking handler counts as a failed attempt instead of ending the consumer.
-    async fn apply<H: EventHandler>(
-        &self,
-        handler: &H,
-        envelope: &Envelope,
-    ) -> Result<bool, ApplyError> {
-        let mut conn = self
-            .pool
-            .get()
-            .await
-            .map_err(|e| ApplyError::Infra(e.into()))?;
+    async fn apply<H: EventHandler>(&self, handler: &H, envelope: &Envelope) -> Result<bool, ApplyError> {
+        let mut conn = self.pool.get().await.map_err(|e| ApplyError::Infra(e.into()))?;
         let consumer = self.options.consumer_name.as_str();
         let work = conn.transaction::<_, ApplyError, _>(async |c| {
             let inserted = diesel::sql_query(
@@ -356,9 +322,7 @@ impl Consumer {
                     .map(|s| (*s).to_owned())
                     .or_else(|| panic.downcast_ref::<String>().cloned())
                     .unwrap_or_default();
-                Err(ApplyError::Handler(HandlerError::transient(format!(
-                    "handler panicked: {what}"
-                ))))
+                Err(ApplyError::Handler(HandlerError::transient(format!("handler panicked: {what}"))))
             }
         }
     }
@@ -373,25 +337,10 @@ impl Consumer {
     ) -> Result<(), EventsError> {
         let mut headers = message::without(delivery.properties.headers().as_ref(), &[]);
         message::set_int(&mut headers, ATTEMPTS_HEADER, failed.into());
-        message::set_str(
-            &mut headers,
-            ORIGINAL_ROUTING_KEY_HEADER,
-            &original_routing_key(delivery),
-        );
+        message::set_str(&mut headers, ORIGINAL_ROUTING_KEY_HEADER, &original_routing_key(delivery));
         let expiration = delay.as_millis().max(1).to_string();
-        let props = delivery
-            .properties
-            .clone()
-            .with_headers(headers)
-            .with_expiration(expiration.into());
-        publish_confirmed(
-            channel,
-            "",
-            &retry_name(&self.options.queue),
-            &delivery.data,
-            props,
-        )
-        .await
+        let props = delivery.properties.clone().with_headers(headers).with_expiration(expiration.into());
+        publish_confirmed(channel, "", &retry_name(&self.options.queue), &delivery.data, props).await
     }
 
     /// Parks a copy in `<queue>.dlq` with the error.
@@ -405,11 +354,7 @@ impl Consumer {
         let mut headers = message::without(delivery.properties.headers().as_ref(), &[]);
         message::set_str(&mut headers, ERROR_HEADER, &message::truncate(error, 2000));
         message::set_int(&mut headers, ATTEMPTS_HEADER, attempts.into());
-        message::set_str(
-            &mut headers,
-            ORIGINAL_ROUTING_KEY_HEADER,
-            &original_routing_key(delivery),
-        );
+        message::set_str(&mut headers, ORIGINAL_ROUTING_KEY_HEADER, &original_routing_key(delivery));
         message::set_str(
             &mut headers,
             FAILED_AT_HEADER,
@@ -417,24 +362,13 @@ impl Consumer {
         );
         message::set_str(&mut headers, "x-consumer", &self.options.consumer_name);
         let props = message::without_expiration(&delivery.properties).with_headers(headers);
-        publish_confirmed(
-            channel,
-            "",
-            &dlq_name(&self.options.queue),
-            &delivery.data,
-            props,
-        )
-        .await
+        publish_confirmed(channel, "", &dlq_name(&self.options.queue), &delivery.data, props).await
     }
 }
 
 /// Acks `delivery`; an ack that cannot be sent (channel gone) ends the session.
 async fn ack(delivery: &Delivery) -> Result<(), EventsError> {
-    if delivery.ack(BasicAckOptions::default()).await? {
-        Ok(())
-    } else {
-        Err(EventsError::Disconnected)
-    }
+    if delivery.ack(BasicAckOptions::default()).await? { Ok(()) } else { Err(EventsError::Disconnected) }
 }
 
 /// The routing key the message was first published with (retries arrive via the default exchange).

@@ -6,19 +6,12 @@ use lapin::types::FieldTable;
 use super::message::{self, publish_confirmed, short};
 use super::topology::dlq_name;
 use super::{
-    ATTEMPTS_HEADER, Broker, ERROR_HEADER, EventsError, FAILED_AT_HEADER,
-    ORIGINAL_ROUTING_KEY_HEADER,
+    ATTEMPTS_HEADER, Broker, ERROR_HEADER, EventsError, FAILED_AT_HEADER, ORIGINAL_ROUTING_KEY_HEADER,
 };
 
 /// Headers dropped when a message is redriven (a fresh start for the consumer).
-const RESET_HEADERS: [&str; 6] = [
-    ERROR_HEADER,
-    FAILED_AT_HEADER,
-    ATTEMPTS_HEADER,
-    "x-death",
-    "x-delivery-count",
-    "x-consumer",
-];
+const RESET_HEADERS: [&str; 6] =
+    [ERROR_HEADER, FAILED_AT_HEADER, ATTEMPTS_HEADER, "x-death", "x-delivery-count", "x-consumer"];
 
 /// One dead-lettered message, as seen by [`peek_dlq`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,32 +33,20 @@ pub struct DeadLetter {
 /// How many messages wait in `<queue>.dlq`.
 pub async fn dlq_depth(broker: &Broker, queue: &str) -> Result<u32, EventsError> {
     let channel = broker.channel().await?;
-    let options = QueueDeclareOptions {
-        passive: true,
-        ..QueueDeclareOptions::default()
-    };
-    let declared = channel
-        .queue_declare(short(&dlq_name(queue))?, options, FieldTable::default())
-        .await?;
+    let options = QueueDeclareOptions { passive: true, ..QueueDeclareOptions::default() };
+    let declared = channel.queue_declare(short(&dlq_name(queue))?, options, FieldTable::default()).await?;
     let _ = channel.close(200, "dlq depth".into()).await;
     Ok(declared.message_count())
 }
 
 /// Up to `limit` messages of `<queue>.dlq`, left in place (the broker takes them back
 /// asynchronously: a [`dlq_depth`] right after may briefly not count them).
-pub async fn peek_dlq(
-    broker: &Broker,
-    queue: &str,
-    limit: usize,
-) -> Result<Vec<DeadLetter>, EventsError> {
+pub async fn peek_dlq(broker: &Broker, queue: &str, limit: usize) -> Result<Vec<DeadLetter>, EventsError> {
     let channel = broker.channel().await?;
     let dlq = short(&dlq_name(queue))?;
     let mut seen = Vec::new();
     while seen.len() < limit {
-        let Some(got) = channel
-            .basic_get(dlq.clone(), BasicGetOptions::default())
-            .await?
-        else {
+        let Some(got) = channel.basic_get(dlq.clone(), BasicGetOptions::default()).await? else {
             break;
         };
         let d = got.delivery;
@@ -89,25 +70,16 @@ pub async fn peek_dlq(
 ///
 /// Each message is republished (publisher-confirmed) before its dead-letter copy is acked, so
 /// a crash in between duplicates a message but never loses one.
-pub async fn redrive(
-    broker: &Broker,
-    queue: &str,
-    limit: Option<usize>,
-) -> Result<usize, EventsError> {
+pub async fn redrive(broker: &Broker, queue: &str, limit: Option<usize>) -> Result<usize, EventsError> {
     let channel = broker.channel().await?;
-    channel
-        .confirm_select(ConfirmSelectOptions::default())
-        .await?;
+    channel.confirm_select(ConfirmSelectOptions::default()).await?;
     let dlq = short(&dlq_name(queue))?;
     // With no limit, take only what is there at the first fetch: a message that fails again
     // and comes back must not make this loop forever.
     let mut budget = limit;
     let mut moved = 0;
     while budget != Some(0) {
-        let Some(got) = channel
-            .basic_get(dlq.clone(), BasicGetOptions::default())
-            .await?
-        else {
+        let Some(got) = channel.basic_get(dlq.clone(), BasicGetOptions::default()).await? else {
             break;
         };
         let remaining = usize::try_from(got.message_count).unwrap_or(usize::MAX);

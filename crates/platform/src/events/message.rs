@@ -57,18 +57,12 @@ pub(crate) fn header_int(props: &BasicProperties, key: &str) -> Option<i64> {
 
 /// `traceparent` / `tracestate` from a message's headers.
 pub(crate) fn trace_headers(props: &BasicProperties) -> HashMap<String, String> {
-    TRACE_HEADERS
-        .iter()
-        .filter_map(|k| header_str(props, k).map(|v| ((*k).to_owned(), v)))
-        .collect()
+    TRACE_HEADERS.iter().filter_map(|k| header_str(props, k).map(|v| ((*k).to_owned(), v))).collect()
 }
 
 /// Puts a text header into `table` (long strings: no length limit on the value).
 pub(crate) fn set_str(table: &mut FieldTable, key: &'static str, value: &str) {
-    table.insert(
-        ShortString::from(key),
-        AMQPValue::LongString(LongString::from(value.as_bytes())),
-    );
+    table.insert(ShortString::from(key), AMQPValue::LongString(LongString::from(value.as_bytes())));
 }
 
 /// Puts an integer header into `table`.
@@ -107,13 +101,7 @@ pub(crate) async fn publish_confirmed(
     props: BasicProperties,
 ) -> Result<(), EventsError> {
     let confirm = channel
-        .basic_publish(
-            short(exchange)?,
-            short(routing_key)?,
-            BasicPublishOptions::default(),
-            body,
-            props,
-        )
+        .basic_publish(short(exchange)?, short(routing_key)?, BasicPublishOptions::default(), body, props)
         .await?;
     match tokio::time::timeout(CONFIRM_TIMEOUT, confirm).await {
         Err(_) => Err(EventsError::Timeout("publisher confirm")),

@@ -25,23 +25,19 @@ pub async fn enqueue(conn: &mut AsyncPgConnection, envelope: &Envelope) -> Query
             format!("event type must be 1 to 255 bytes, got {key_len}").into(),
         ));
     }
-    let payload = serde_json::to_value(envelope)
-        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+    let payload =
+        serde_json::to_value(envelope).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
     let headers = serde_json::to_value(telemetry::current_trace_headers())
         .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-    diesel::sql_query(
-        "INSERT INTO outbox (id, event_type, payload, headers) VALUES ($1, $2, $3, $4)",
-    )
-    .bind::<SqlUuid, _>(envelope.id.0)
-    .bind::<Text, _>(&envelope.event_type)
-    .bind::<Jsonb, _>(payload)
-    .bind::<Jsonb, _>(headers)
-    .execute(conn)
-    .await?;
-    // The connection's search_path starts with the service's schema, so current_schema() is it.
-    diesel::sql_query("SELECT pg_notify('outbox_' || current_schema(), '')")
+    diesel::sql_query("INSERT INTO outbox (id, event_type, payload, headers) VALUES ($1, $2, $3, $4)")
+        .bind::<SqlUuid, _>(envelope.id.0)
+        .bind::<Text, _>(&envelope.event_type)
+        .bind::<Jsonb, _>(payload)
+        .bind::<Jsonb, _>(headers)
         .execute(conn)
         .await?;
+    // The connection's search_path starts with the service's schema, so current_schema() is it.
+    diesel::sql_query("SELECT pg_notify('outbox_' || current_schema(), '')").execute(conn).await?;
     Ok(())
 }
 
@@ -53,9 +49,8 @@ struct Count {
 
 /// How many outbox rows wait to be published (for a metrics gauge).
 pub async fn pending_count(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
-    let row: Count =
-        diesel::sql_query("SELECT count(*) AS n FROM outbox WHERE published_at IS NULL")
-            .get_result(conn)
-            .await?;
+    let row: Count = diesel::sql_query("SELECT count(*) AS n FROM outbox WHERE published_at IS NULL")
+        .get_result(conn)
+        .await?;
     Ok(row.n)
 }

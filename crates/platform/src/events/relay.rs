@@ -83,18 +83,8 @@ impl Relay {
         options: RelayOptions,
     ) -> Self {
         // A zero batch would never make progress.
-        let options = RelayOptions {
-            batch_size: options.batch_size.max(1),
-            ..options
-        };
-        Self {
-            pool,
-            database_url,
-            schema,
-            broker,
-            options,
-            channel: Mutex::new(None),
-        }
+        let options = RelayOptions { batch_size: options.batch_size.max(1), ..options };
+        Self { pool, database_url, schema, broker, options, channel: Mutex::new(None) }
     }
 
     /// Runs until `shutdown`: publishes whenever woken or every poll interval.
@@ -180,9 +170,7 @@ impl Relay {
             return Ok(channel.clone());
         }
         let channel = self.broker.channel().await?;
-        channel
-            .confirm_select(ConfirmSelectOptions::default())
-            .await?;
+        channel.confirm_select(ConfirmSelectOptions::default()).await?;
         topology::declare_exchange(&channel, &self.broker).await?;
         *guard = Some(channel.clone());
         Ok(channel)
@@ -224,14 +212,9 @@ async fn publish_batch(
     let mut confirms = Vec::with_capacity(rows.len());
     for row in &rows {
         let span = tracing::info_span!("event.publish", otel.kind = "producer", event_id = %row.id, event_type = %row.event_type);
-        let stored: HashMap<String, String> =
-            serde_json::from_value(row.headers.clone()).unwrap_or_default();
+        let stored: HashMap<String, String> = serde_json::from_value(row.headers.clone()).unwrap_or_default();
         telemetry::set_parent_from_headers(&span, &stored);
-        confirms.push(
-            publish_row(channel, exchange, row, &stored)
-                .instrument(span)
-                .await?,
-        );
+        confirms.push(publish_row(channel, exchange, row, &stored).instrument(span).await?);
     }
     for confirm in confirms {
         match tokio::time::timeout(CONFIRM_TIMEOUT, confirm).await {
@@ -241,12 +224,10 @@ async fn publish_batch(
             Ok(Ok(_)) => {}
         }
     }
-    diesel::sql_query(
-        "UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1)",
-    )
-    .bind::<diesel::sql_types::Array<SqlUuid>, _>(&*locked)
-    .execute(conn)
-    .await?;
+    diesel::sql_query("UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1)")
+        .bind::<diesel::sql_types::Array<SqlUuid>, _>(&*locked)
+        .execute(conn)
+        .await?;
     tracing::debug!(count = locked.len(), "outbox rows published");
     Ok(locked.len())
 }
@@ -308,13 +289,12 @@ async fn record_failure(conn: &mut AsyncPgConnection, ids: &[Uuid], error: &Even
     if ids.is_empty() {
         return;
     }
-    let _ = diesel::sql_query(
-        "UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1)",
-    )
-    .bind::<diesel::sql_types::Array<SqlUuid>, _>(ids)
-    .bind::<Text, _>(message::truncate(&error.to_string(), 1000))
-    .execute(conn)
-    .await;
+    let _ =
+        diesel::sql_query("UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1)")
+            .bind::<diesel::sql_types::Array<SqlUuid>, _>(ids)
+            .bind::<Text, _>(message::truncate(&error.to_string(), 1000))
+            .execute(conn)
+            .await;
 }
 
 /// Keeps a `LISTEN` connection open and turns notifications into wake-ups; reconnects if it drops.
@@ -335,16 +315,9 @@ async fn listen(url: String, schema: String, wake: Arc<Notify>, mut shutdown: Sh
     }
 }
 
-async fn listen_once(
-    url: &str,
-    schema: &str,
-    channel: &str,
-    wake: &Notify,
-) -> Result<(), EventsError> {
+async fn listen_once(url: &str, schema: &str, channel: &str, wake: &Notify) -> Result<(), EventsError> {
     let mut conn = db::connect(url, schema).await?;
-    diesel::sql_query(format!("LISTEN {channel}"))
-        .execute(&mut conn)
-        .await?;
+    diesel::sql_query(format!("LISTEN {channel}")).execute(&mut conn).await?;
     wake.notify_one();
     loop {
         let next = {
@@ -355,9 +328,7 @@ async fn listen_once(
             Ok(Some(Ok(_))) => wake.notify_one(),
             Ok(Some(Err(e))) => return Err(e.into()),
             Ok(None) => {
-                return Err(EventsError::DatabaseUnavailable(
-                    "LISTEN connection closed".into(),
-                ));
+                return Err(EventsError::DatabaseUnavailable("LISTEN connection closed".into()));
             }
             // Quiet for a while: make sure the connection is still there.
             Err(_) => {

@@ -48,12 +48,7 @@ pub async fn declare_exchange(channel: &Channel, broker: &Broker) -> Result<(), 
         ..ExchangeDeclareOptions::default()
     };
     channel
-        .exchange_declare(
-            short(broker.exchange())?,
-            ExchangeKind::Topic,
-            options,
-            FieldTable::default(),
-        )
+        .exchange_declare(short(broker.exchange())?, ExchangeKind::Topic, options, FieldTable::default())
         .await?;
     Ok(())
 }
@@ -68,35 +63,23 @@ pub async fn declare_consumer_queue(
 ) -> Result<(), EventsError> {
     let retry = retry_name(queue);
     let dlq = dlq_name(queue);
-    let durable = QueueDeclareOptions {
-        durable: true,
-        ..QueueDeclareOptions::default()
-    };
+    let durable = QueueDeclareOptions { durable: true, ..QueueDeclareOptions::default() };
 
     let mut dlq_args = base_args(opts);
     put_str(&mut dlq_args, "x-queue-type", "quorum");
-    channel
-        .queue_declare(short(&dlq)?, durable, dlq_args)
-        .await?;
+    channel.queue_declare(short(&dlq)?, durable, dlq_args).await?;
 
     let mut main_args = base_args(opts);
     put_str(&mut main_args, "x-queue-type", "quorum");
-    main_args.insert(
-        "x-delivery-limit".into(),
-        AMQPValue::LongLongInt(DELIVERY_LIMIT),
-    );
+    main_args.insert("x-delivery-limit".into(), AMQPValue::LongLongInt(DELIVERY_LIMIT));
     put_str(&mut main_args, "x-dead-letter-exchange", "");
     put_str(&mut main_args, "x-dead-letter-routing-key", &dlq);
-    channel
-        .queue_declare(short(queue)?, durable, main_args)
-        .await?;
+    channel.queue_declare(short(queue)?, durable, main_args).await?;
 
     let mut retry_args = base_args(opts);
     put_str(&mut retry_args, "x-dead-letter-exchange", "");
     put_str(&mut retry_args, "x-dead-letter-routing-key", queue);
-    channel
-        .queue_declare(short(&retry)?, durable, retry_args)
-        .await?;
+    channel.queue_declare(short(&retry)?, durable, retry_args).await?;
 
     for key in routing_keys {
         channel
@@ -115,17 +98,12 @@ pub async fn declare_consumer_queue(
 fn base_args(opts: &QueueOptions) -> FieldTable {
     let mut args = FieldTable::default();
     if let Some(expires) = opts.expires {
-        let ms = i64::try_from(expires.as_millis())
-            .unwrap_or(i64::MAX)
-            .max(1);
+        let ms = i64::try_from(expires.as_millis()).unwrap_or(i64::MAX).max(1);
         args.insert("x-expires".into(), AMQPValue::LongLongInt(ms));
     }
     args
 }
 
 fn put_str(table: &mut FieldTable, key: &str, value: &str) {
-    table.insert(
-        ShortString::from(key),
-        AMQPValue::LongString(LongString::from(value.as_bytes())),
-    );
+    table.insert(ShortString::from(key), AMQPValue::LongString(LongString::from(value.as_bytes())));
 }

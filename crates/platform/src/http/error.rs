@@ -34,11 +34,7 @@ impl ValidationErrors {
     }
     /// `Ok(())` when empty, else the 422 error.
     pub fn into_result(self) -> Result<(), ApiError> {
-        if self.is_empty() {
-            Ok(())
-        } else {
-            Err(ApiError::Validation(self))
-        }
+        if self.is_empty() { Ok(()) } else { Err(ApiError::Validation(self)) }
     }
     /// A single-field error.
     pub fn single(field: &str, message: impl Into<String>) -> Self {
@@ -169,24 +165,15 @@ impl ResponseError for ApiError {
                     error: &'a str,
                     messages: &'a ValidationErrors,
                 }
-                res.json(V {
-                    error: self.title(),
-                    messages,
-                })
+                res.json(V { error: self.title(), messages })
             }
             Self::Internal(detail) => {
                 tracing::error!(error = %detail, "request failed");
-                res.json(Body {
-                    error: self.title(),
-                    message: "Internal server error",
-                    field: None,
-                })
+                res.json(Body { error: self.title(), message: "Internal server error", field: None })
             }
-            Self::Conflict { message, field } => res.json(Body {
-                error: self.title(),
-                message,
-                field: field.as_deref(),
-            }),
+            Self::Conflict { message, field } => {
+                res.json(Body { error: self.title(), message, field: field.as_deref() })
+            }
             Self::BadRequest(m)
             | Self::Unauthorized(m)
             | Self::Forbidden(m)
@@ -194,11 +181,7 @@ impl ResponseError for ApiError {
             | Self::PayloadTooLarge(m)
             | Self::UnsupportedMediaType(m)
             | Self::TooManyRequests(m)
-            | Self::Unavailable(m) => res.json(Body {
-                error: self.title(),
-                message: m,
-                field: None,
-            }),
+            | Self::Unavailable(m) => res.json(Body { error: self.title(), message: m, field: None }),
         }
     }
 }

@@ -35,9 +35,7 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<mime::Mime>().ok())
             .is_some_and(|m| m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON));
-        let limit = req
-            .app_data::<BodyLimit>()
-            .map_or(DEFAULT_JSON_LIMIT, |l| l.0);
+        let limit = req.app_data::<BodyLimit>().map_or(DEFAULT_JSON_LIMIT, |l| l.0);
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             if !is_json {
@@ -55,17 +53,13 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 }
 
 fn too_large(limit: usize) -> ApiError {
-    ApiError::PayloadTooLarge(format!(
-        "The request body exceeds the limit of {limit} bytes"
-    ))
+    ApiError::PayloadTooLarge(format!("The request body exceeds the limit of {limit} bytes"))
 }
 
 fn payload_error(e: &actix_web::Error, limit: usize) -> ApiError {
     match e.as_error::<PayloadError>() {
         Some(PayloadError::Overflow) => too_large(limit),
-        _ if e.as_response_error().status_code()
-            == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE =>
-        {
+        _ if e.as_response_error().status_code() == actix_web::http::StatusCode::PAYLOAD_TOO_LARGE => {
             too_large(limit)
         }
         _ => ApiError::BadRequest("The request body could not be read".to_owned()),
@@ -81,11 +75,7 @@ pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             let path = err.path().to_string();
             let inner = err.into_inner();
             if inner.is_data() {
-                let field = if path.is_empty() || path == "." {
-                    "body".to_owned()
-                } else {
-                    path
-                };
+                let field = if path.is_empty() || path == "." { "body".to_owned() } else { path };
                 return Err(ApiError::Validation(ValidationErrors::single(
                     &field,
                     strip_position(&inner.to_string()),
@@ -94,8 +84,7 @@ pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             return Err(ApiError::BadRequest(format!("Malformed JSON: {inner}")));
         }
     };
-    de.end()
-        .map_err(|e| ApiError::BadRequest(format!("Malformed JSON: {e}")))?;
+    de.end().map_err(|e| ApiError::BadRequest(format!("Malformed JSON: {e}")))?;
     Ok(value)
 }
 
@@ -108,14 +97,15 @@ fn strip_position(msg: &str) -> String {
 /// Maps actix's own JSON extractor errors (if a route uses `web::Json`) to our shapes.
 pub fn json_error_handler(err: JsonPayloadError, _req: &HttpRequest) -> actix_web::Error {
     let api = match &err {
-        JsonPayloadError::OverflowKnownLength { limit, .. }
-        | JsonPayloadError::Overflow { limit } => too_large(*limit),
+        JsonPayloadError::OverflowKnownLength { limit, .. } | JsonPayloadError::Overflow { limit } => {
+            too_large(*limit)
+        }
         JsonPayloadError::ContentType => {
             ApiError::UnsupportedMediaType("Expected Content-Type: application/json".to_owned())
         }
-        JsonPayloadError::Deserialize(e) if e.is_data() => ApiError::Validation(
-            ValidationErrors::single("body", strip_position(&e.to_string())),
-        ),
+        JsonPayloadError::Deserialize(e) if e.is_data() => {
+            ApiError::Validation(ValidationErrors::single("body", strip_position(&e.to_string())))
+        }
         JsonPayloadError::Deserialize(e) => ApiError::BadRequest(format!("Malformed JSON: {e}")),
         _ => ApiError::BadRequest("The request body could not be read".to_owned()),
     };
@@ -134,9 +124,6 @@ pub fn query_error_handler(err: QueryPayloadError, _req: &HttpRequest) -> actix_
 
 #[allow(clippy::needless_pass_by_value)] // signature fixed by actix's error_handler
 /// Maps path-segment extractor errors (e.g. `/products/abc` for a numeric id) to 404.
-pub fn path_error_handler(
-    _err: actix_web::error::PathError,
-    _req: &HttpRequest,
-) -> actix_web::Error {
+pub fn path_error_handler(_err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
     ApiError::not_found("No resource at this path").into()
 }

@@ -28,11 +28,7 @@ pub struct Readiness {
 impl Readiness {
     /// Checks run concurrently, each bounded by `timeout`.
     pub fn new(checks: Vec<Box<dyn ReadyCheck>>, timeout: Duration) -> Self {
-        Self {
-            checks: Arc::new(checks),
-            draining: Arc::new(AtomicBool::new(false)),
-            timeout,
-        }
+        Self { checks: Arc::new(checks), draining: Arc::new(AtomicBool::new(false)), timeout }
     }
     /// From now on `/ready` answers 503 (SIGTERM received).
     pub fn set_draining(&self) {
@@ -82,11 +78,7 @@ pub async fn ready(readiness: web::Data<Readiness>) -> HttpResponse {
     }
     let (ok, checks) = readiness.evaluate().await;
     let body = json!({"status": if ok { "ready" } else { "not_ready" }, "checks": checks});
-    if ok {
-        HttpResponse::Ok().json(body)
-    } else {
-        HttpResponse::ServiceUnavailable().json(body)
-    }
+    if ok { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
 }
 
 /// PostgreSQL: check out a connection and run `SELECT 1`.
@@ -100,11 +92,7 @@ impl ReadyCheck for PostgresCheck {
         Box::pin(async move {
             use diesel_async::RunQueryDsl;
             let mut conn = self.0.get().await.map_err(|e| e.to_string())?;
-            diesel::sql_query("SELECT 1")
-                .execute(&mut *conn)
-                .await
-                .map(|_| ())
-                .map_err(|e| e.to_string())
+            diesel::sql_query("SELECT 1").execute(&mut *conn).await.map(|_| ()).map_err(|e| e.to_string())
         })
     }
 }
@@ -129,11 +117,6 @@ impl ReadyCheck for RabbitMqCheck {
         "rabbitmq"
     }
     fn check(&self) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>> {
-        Box::pin(async move {
-            self.0
-                .ping(Duration::from_secs(2))
-                .await
-                .map_err(|e| e.to_string())
-        })
+        Box::pin(async move { self.0.ping(Duration::from_secs(2)).await.map_err(|e| e.to_string()) })
     }
 }

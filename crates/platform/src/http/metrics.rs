@@ -19,9 +19,7 @@ pub fn middleware(service: &str, registry: Registry) -> Result<PrometheusMetrics
         .endpoint("/metrics")
         .exclude("/health")
         .mask_unmatched_patterns("UNMATCHED")
-        .buckets(&[
-            0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
-        ])
+        .buckets(&[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0])
         .build()
         .map_err(|e| e.to_string())
 }
@@ -40,10 +38,7 @@ pub fn spawn_db_gauges(
     mut shutdown: Shutdown,
 ) -> Result<(), prometheus::Error> {
     let conns = IntGaugeVec::new(
-        Opts::new(
-            "db_pool_connections",
-            "PostgreSQL pool connections by state",
-        ),
+        Opts::new("db_pool_connections", "PostgreSQL pool connections by state"),
         &["state"],
     )?;
     let pending = IntGauge::new("outbox_pending", "Outbox rows not yet published")?;
@@ -59,12 +54,8 @@ pub fn spawn_db_gauges(
                 _ = tick.tick() => {}
             }
             let state = pool.state();
-            conns
-                .with_label_values(&["open"])
-                .set(i64::from(state.connections));
-            conns
-                .with_label_values(&["idle"])
-                .set(i64::from(state.idle_connections));
+            conns.with_label_values(&["open"]).set(i64::from(state.connections));
+            conns.with_label_values(&["idle"]).set(i64::from(state.idle_connections));
             if with_outbox
                 && let Ok(mut conn) = pool.get().await
                 && let Ok(row) =

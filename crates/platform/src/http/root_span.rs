@@ -14,11 +14,7 @@ pub struct PlatformRootSpan;
 
 impl RootSpanBuilder for PlatformRootSpan {
     fn on_request_start(request: &ServiceRequest) -> Span {
-        let id = request
-            .extensions()
-            .get::<RequestId>()
-            .map(|r| r.0.clone())
-            .unwrap_or_default();
+        let id = request.extensions().get::<RequestId>().map(|r| r.0.clone()).unwrap_or_default();
         root_span!(request, x_request_id = %id)
     }
 

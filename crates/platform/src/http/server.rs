@@ -59,11 +59,7 @@ where
             .app_data(web::Data::new(kit.readiness.clone()))
             .app_data(web::PayloadConfig::new(kit.body_limit))
             .app_data(BodyLimit(kit.body_limit))
-            .app_data(
-                web::JsonConfig::default()
-                    .limit(kit.body_limit)
-                    .error_handler(json_error_handler),
-            )
+            .app_data(web::JsonConfig::default().limit(kit.body_limit).error_handler(json_error_handler))
             .app_data(web::QueryConfig::default().error_handler(query_error_handler))
             .app_data(web::PathConfig::default().error_handler(path_error_handler))
             .route("/health", web::get().to(health))

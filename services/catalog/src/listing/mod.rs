@@ -10,10 +10,7 @@ use platform::http::ApiError;
 use crate::state::AppState;
 
 /// The handler.
-pub async fn list_products(
-    req: HttpRequest,
-    state: web::Data<AppState>,
-) -> Result<HttpResponse, ApiError> {
+pub async fn list_products(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let pairs = query::pairs(req.query_string());
     let q = query::parse(&pairs).map_err(ApiError::Validation)?;
     let mut conn = state.read_pool.get().await?;
@@ -27,12 +24,7 @@ pub async fn list_products(
     let base = response::base_url(&req);
     let body = response::Listing {
         data: rows.into_iter().map(response::Item::from).collect(),
-        meta: response::Meta {
-            current_page: q.page,
-            last_page: last,
-            per_page: q.per_page,
-            total,
-        },
+        meta: response::Meta { current_page: q.page, last_page: last, per_page: q.per_page, total },
         links: response::links(&base, &pairs, q.page, last),
     };
     Ok(HttpResponse::Ok().json(body))

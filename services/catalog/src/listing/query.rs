@@ -58,12 +58,7 @@ pub fn pairs(query_string: &str) -> Vec<(String, String)> {
 
 fn lookup<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
     // Empty values count as absent, like Laravel's ConvertEmptyStringsToNull.
-    pairs
-        .iter()
-        .rev()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.as_str())
-        .filter(|v| !v.is_empty())
+    pairs.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
 }
 
 fn label(field: &str) -> String {
@@ -80,31 +75,19 @@ fn integer(
     let raw = lookup(pairs, field)?;
     let digits = raw.strip_prefix('-').unwrap_or(raw);
     if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
-        errors.add(
-            field,
-            format!("The {} field must be an integer.", label(field)),
-        );
+        errors.add(field, format!("The {} field must be an integer.", label(field)));
         return None;
     }
     let Ok(value) = raw.parse::<i64>() else {
-        errors.add(
-            field,
-            format!("The {} field must be an integer.", label(field)),
-        );
+        errors.add(field, format!("The {} field must be an integer.", label(field)));
         return None;
     };
     if value < min {
-        errors.add(
-            field,
-            format!("The {} field must be at least {min}.", label(field)),
-        );
+        errors.add(field, format!("The {} field must be at least {min}.", label(field)));
         return None;
     }
     if let Some(max) = max.filter(|m| value > *m) {
-        errors.add(
-            field,
-            format!("The {} field must not be greater than {max}.", label(field)),
-        );
+        errors.add(field, format!("The {} field must not be greater than {max}.", label(field)));
         return None;
     }
     Some(value)
@@ -120,10 +103,7 @@ fn string(
     if raw.chars().count() > max_chars {
         errors.add(
             field,
-            format!(
-                "The {} field must not be greater than {max_chars} characters.",
-                label(field)
-            ),
+            format!("The {} field must not be greater than {max_chars} characters.", label(field)),
         );
         return None;
     }
@@ -135,20 +115,11 @@ fn price(pairs: &[(String, String)], field: &str, errors: &mut ValidationErrors)
     match parse_decimal_cents(raw) {
         Ok(cents) => Some(cents),
         Err(ParseMoneyError::Negative) => {
-            errors.add(
-                field,
-                format!("The {} field must be at least 0.", label(field)),
-            );
+            errors.add(field, format!("The {} field must be at least 0.", label(field)));
             None
         }
         Err(ParseMoneyError::TooPrecise) => {
-            errors.add(
-                field,
-                format!(
-                    "The {} field must have at most 2 decimal places.",
-                    label(field)
-                ),
-            );
+            errors.add(field, format!("The {} field must have at most 2 decimal places.", label(field)));
             None
         }
         Err(ParseMoneyError::Overflow) => {
@@ -156,10 +127,7 @@ fn price(pairs: &[(String, String)], field: &str, errors: &mut ValidationErrors)
             None
         }
         Err(_) => {
-            errors.add(
-                field,
-                format!("The {} field must be a number.", label(field)),
-            );
+            errors.add(field, format!("The {} field must be a number.", label(field)));
             None
         }
     }
@@ -170,10 +138,7 @@ fn boolean(pairs: &[(String, String)], field: &str, errors: &mut ValidationError
         "true" | "1" => Some(true),
         "false" | "0" => Some(false),
         _ => {
-            errors.add(
-                field,
-                format!("The {} field must be true or false.", label(field)),
-            );
+            errors.add(field, format!("The {} field must be true or false.", label(field)));
             None
         }
     }
@@ -186,10 +151,7 @@ fn one_of<T: Copy>(
     errors: &mut ValidationErrors,
 ) -> Option<T> {
     let raw = lookup(pairs, field)?;
-    let found = options
-        .iter()
-        .find(|(name, _)| *name == raw)
-        .map(|(_, v)| *v);
+    let found = options.iter().find(|(name, _)| *name == raw).map(|(_, v)| *v);
     if found.is_none() {
         errors.add(field, format!("The selected {} is invalid.", label(field)));
     }
@@ -209,10 +171,7 @@ pub fn parse(pairs: &[(String, String)]) -> Result<ListingQuery, ValidationError
     {
         {
             let shown = lookup(pairs, "min_price").unwrap_or_default();
-            errors.add(
-                "max_price",
-                format!("The max price field must be greater than or equal to {shown}."),
-            );
+            errors.add("max_price", format!("The max price field must be greater than or equal to {shown}."));
         }
     }
     let in_stock = boolean(pairs, "in_stock", &mut errors);
@@ -220,19 +179,11 @@ pub fn parse(pairs: &[(String, String)]) -> Result<ListingQuery, ValidationError
     let sort_by = one_of(
         pairs,
         "sort_by",
-        &[
-            ("created_at", SortBy::CreatedAt),
-            ("price_cents", SortBy::PriceCents),
-            ("name", SortBy::Name),
-        ],
+        &[("created_at", SortBy::CreatedAt), ("price_cents", SortBy::PriceCents), ("name", SortBy::Name)],
         &mut errors,
     );
-    let sort_order = one_of(
-        pairs,
-        "sort_order",
-        &[("asc", SortOrder::Asc), ("desc", SortOrder::Desc)],
-        &mut errors,
-    );
+    let sort_order =
+        one_of(pairs, "sort_order", &[("asc", SortOrder::Asc), ("desc", SortOrder::Desc)], &mut errors);
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -280,10 +231,7 @@ mod tests {
     #[test]
     fn prices_are_exact() {
         let l = q("min_price=19.99&max_price=100").unwrap();
-        assert_eq!(
-            (l.min_price_cents, l.max_price_cents),
-            (Some(1999), Some(10000))
-        );
+        assert_eq!((l.min_price_cents, l.max_price_cents), (Some(1999), Some(10000)));
         assert!(messages("min_price=1.999").contains("at most 2 decimal places"));
         assert!(messages("min_price=1e3").contains("must be a number"));
         assert!(messages("min_price=-1").contains("at least 0"));
@@ -295,22 +243,10 @@ mod tests {
             messages("per_page=101"),
             r#"{"per_page":["The per page field must not be greater than 100."]}"#
         );
-        assert_eq!(
-            messages("page=0"),
-            r#"{"page":["The page field must be at least 1."]}"#
-        );
-        assert_eq!(
-            messages("page=abc"),
-            r#"{"page":["The page field must be an integer."]}"#
-        );
-        assert_eq!(
-            messages("sort_by=id"),
-            r#"{"sort_by":["The selected sort by is invalid."]}"#
-        );
-        assert_eq!(
-            messages("sort_order=up"),
-            r#"{"sort_order":["The selected sort order is invalid."]}"#
-        );
+        assert_eq!(messages("page=0"), r#"{"page":["The page field must be at least 1."]}"#);
+        assert_eq!(messages("page=abc"), r#"{"page":["The page field must be an integer."]}"#);
+        assert_eq!(messages("sort_by=id"), r#"{"sort_by":["The selected sort by is invalid."]}"#);
+        assert_eq!(messages("sort_order=up"), r#"{"sort_order":["The selected sort order is invalid."]}"#);
         assert_eq!(
             messages("in_stock=maybe"),
             r#"{"in_stock":["The in stock field must be true or false."]}"#
@@ -320,13 +256,8 @@ mod tests {
             r#"{"max_price":["The max price field must be greater than or equal to 100."]}"#
         );
         let long = "x".repeat(51);
-        assert!(
-            messages(&format!("category={long}")).contains("not be greater than 50 characters")
-        );
-        assert!(
-            q(&format!("category={}", "é".repeat(50))).is_ok(),
-            "limits count characters, not bytes"
-        );
+        assert!(messages(&format!("category={long}")).contains("not be greater than 50 characters"));
+        assert!(q(&format!("category={}", "é".repeat(50))).is_ok(), "limits count characters, not bytes");
     }
 
     #[test]

@@ -49,14 +49,9 @@ pub fn like_pattern(term: &str) -> String {
 
 fn filtered(q: &ListingQuery) -> products::BoxedQuery<'static, Pg> {
     use products::dsl as p;
-    let mut query = p::products
-        .filter(p::status.eq("active"))
-        .filter(p::deleted_at.is_null())
-        .into_boxed();
+    let mut query = p::products.filter(p::status.eq("active")).filter(p::deleted_at.is_null()).into_boxed();
     if let Some(category) = &q.category {
-        query = query.filter(
-            sql::<Bool>("(attributes ->> 'category') = ").bind::<Text, _>(category.clone()),
-        );
+        query = query.filter(sql::<Bool>("(attributes ->> 'category') = ").bind::<Text, _>(category.clone()));
     }
     if let Some(min) = q.min_price_cents {
         query = query.filter(p::price_cents.ge(min));
@@ -69,11 +64,7 @@ fn filtered(q: &ListingQuery) -> products::BoxedQuery<'static, Pg> {
     }
     if let Some(term) = &q.search {
         let pattern = like_pattern(term);
-        query = query.filter(
-            p::name
-                .ilike(pattern.clone())
-                .or(p::description.ilike(pattern)),
-        );
+        query = query.filter(p::name.ilike(pattern.clone()).or(p::description.ilike(pattern)));
     }
     query
 }
@@ -99,10 +90,5 @@ pub async fn page(
         (SortBy::Name, SortOrder::Asc) => query.order(p::name.asc()),
         (SortBy::Name, SortOrder::Desc) => query.order(p::name.desc()),
     };
-    query
-        .then_order_by(p::id.asc())
-        .limit(q.per_page)
-        .offset(offset)
-        .load(conn)
-        .await
+    query.then_order_by(p::id.asc()).limit(q.per_page).offset(offset).load(conn).await
 }

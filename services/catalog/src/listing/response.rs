@@ -48,12 +48,7 @@ pub fn price(cents: i64, currency: &str) -> Price {
         Some(_) => money.formatted(),
         None => format!("{currency} {}", money.decimal_string()),
     };
-    Price {
-        amount: money.amount_f64(),
-        formatted,
-        currency: currency.to_owned(),
-        amount_cents: cents,
-    }
+    Price { amount: money.amount_f64(), formatted, currency: currency.to_owned(), amount_cents: cents }
 }
 
 impl From<ProductRow> for Item {
@@ -123,10 +118,7 @@ fn forwarded<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
 }
 
 fn valid_host(h: &str) -> bool {
-    !h.is_empty()
-        && h.len() <= 255
-        && h.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
+    !h.is_empty() && h.len() <= 255 && h.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
 }
 
 /// `scheme://host/path` as the client saw it (X-Forwarded-Proto / X-Forwarded-Host from the ingress).
@@ -187,10 +179,7 @@ mod tests {
             ("page".to_owned(), "2".to_owned()),
             ("per_page".to_owned(), "1".to_owned()),
         ];
-        assert_eq!(
-            page_url("http://h/p", &pairs, 3),
-            "http://h/p?category=clothing&page=3&per_page=1"
-        );
+        assert_eq!(page_url("http://h/p", &pairs, 3), "http://h/p?category=clothing&page=3&per_page=1");
         assert_eq!(page_url("http://h/p", &[], 1), "http://h/p?page=1");
     }
 

@@ -30,9 +30,7 @@ pub async fn spawn_with(seed: bool) -> App {
     let db = TestDb::new("catalog", catalog::MIGRATIONS).await;
     if seed {
         let mut conn = db.conn().await;
-        catalog::seed::seed_demo(&mut conn)
-            .await
-            .expect("seed demo");
+        catalog::seed::seed_demo(&mut conn).await.expect("seed demo");
     }
     let pool = db.pool().await;
     let state = AppState {
@@ -42,13 +40,10 @@ pub async fn spawn_with(seed: bool) -> App {
         currency: Currency::Usd,
     };
     let readiness = Readiness::new(vec![], Duration::from_secs(1));
-    let metrics = platform::http::metrics::middleware("catalog", prometheus::Registry::new())
-        .expect("metrics");
+    let metrics =
+        platform::http::metrics::middleware("catalog", prometheus::Registry::new()).expect("metrics");
     let auth = Auth::with_secret(&Secret::new(JWT_SECRET), Secret::new(INTERNAL_TOKEN));
-    let kit = HttpKit {
-        workers: 1,
-        ..HttpKit::new(metrics, readiness)
-    };
+    let kit = HttpKit { workers: 1, ..HttpKit::new(metrics, readiness) };
     let st = state.clone();
     let server = testkit::spawn_server(move |l| catalog::app::http_server(l, kit, st, auth));
     App { db, server, state }
@@ -56,13 +51,7 @@ pub async fn spawn_with(seed: bool) -> App {
 
 impl App {
     pub async fn get(&self, path: &str) -> (u16, serde_json::Value) {
-        let res = self
-            .server
-            .client
-            .get(self.server.url(path))
-            .send()
-            .await
-            .expect("request");
+        let res = self.server.client.get(self.server.url(path)).send().await.expect("request");
         let status = res.status().as_u16();
         let body = res.json().await.unwrap_or(serde_json::Value::Null);
         (status, body)

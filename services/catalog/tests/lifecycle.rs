@@ -24,6 +24,30 @@ fn free_port() -> u16 {
 
 struct Killed(Child);
 
+/// A `catalog serve` on a free port, once its `/ready` answers 200.
+struct Serving {
+    child: Killed,
+    base: String,
+    client: reqwest::Client,
+}
+
+async fn serve(mut cmd: Command) -> Serving {
+    let port = free_port();
+    let child =
+        Killed(cmd.env("HTTP_ADDR", format!("127.0.0.1:{port}")).stderr(Stdio::null()).spawn().unwrap());
+    let client = reqwest::Client::builder().no_proxy().build().unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    testkit::wait_until(Duration::from_secs(30), "the catalog to be ready", || {
+        let (client, base) = (client.clone(), base.clone());
+        async move {
+            let res = client.get(format!("{base}/ready")).send().await.ok()?;
+            (res.status() == 200).then_some(())
+        }
+    })
+    .await;
+    Serving { child, base, client }
+}
+
 impl Drop for Killed {
     fn drop(&mut self) {
         let _ = self.0.kill();
@@ -43,25 +67,9 @@ async fn migrate_seed_serve_and_drain_on_sigterm() {
         assert!(String::from_utf8_lossy(&out.stdout).contains(expected));
     }
 
-    let port = free_port();
-    let child = catalog(&db)
-        .env("HTTP_ADDR", format!("127.0.0.1:{port}"))
-        .env("SHUTDOWN_DRAIN_SECONDS", "3")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut child = Killed(child);
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    testkit::wait_until(Duration::from_secs(30), "the catalog to be ready", || {
-        let (client, base) = (client.clone(), base.clone());
-        async move {
-            let res = client.get(format!("{base}/ready")).send().await.ok()?;
-            (res.status() == 200).then_some(())
-        }
-    })
-    .await;
+    let mut cmd = catalog(&db);
+    cmd.env("SHUTDOWN_DRAIN_SECONDS", "3").stdout(Stdio::null());
+    let Serving { mut child, base, client } = serve(cmd).await;
     let body: serde_json::Value =
         client.get(format!("{base}/api/v1/products")).send().await.unwrap().json().await.unwrap();
     assert_eq!(body["meta"]["total"], 3);
@@ -112,25 +120,13 @@ async fn exports_spans_over_otlp_and_logs_json_with_trace_ids() {
     });
 
     let db = TestDb::new("catalog", catalog::MIGRATIONS).await;
-    let port = free_port();
-    let child = catalog(&db)
-        .env("HTTP_ADDR", format!("127.0.0.1:{port}"))
-        .env("OTEL_EXPORTER_OTLP_ENDPOINT", &collector.base_url)
+    let mut cmd = catalog(&db);
+    cmd.env("OTEL_EXPORTER_OTLP_ENDPOINT", &collector.base_url)
         .env("OTEL_BSP_SCHEDULE_DELAY", "100")
         .env("LOG_FORMAT", "json")
         .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let mut child = Killed(child);
-    let client = reqwest::Client::builder().no_proxy().build().unwrap();
-    let base = format!("http://127.0.0.1:{port}");
-    testkit::wait_until(Duration::from_secs(30), "the catalog to answer", || {
-        let (client, base) = (client.clone(), base.clone());
-        async move { client.get(format!("{base}/health")).send().await.ok().map(|_| ()) }
-    })
-    .await;
+        .stdout(Stdio::piped());
+    let Serving { mut child, base, client } = serve(cmd).await;
     let res = client
         .get(format!("{base}/api/v1/products?per_page=0"))
         .header("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")

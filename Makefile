@@ -35,14 +35,12 @@ build: ## Build every service binary (debug)
 # --no-tests=warn: a workspace with no tests yet is not a failure (nextest exits 4 otherwise).
 test: services ## Lint, then run all tests (nextest, then doc tests) against the local servers
 	@scripts/install-tools.sh
-	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --all-targets --locked -- -D warnings
+	@scripts/lint.sh --if-available
 	$(CARGO) nextest run --workspace --no-fail-fast --no-tests=warn $(NEXTEST_PROFILE)
 	$(CARGO) test --workspace --doc
 
 lint: ## Check formatting and run clippy with warnings as errors
-	$(CARGO) fmt --all -- --check
-	$(CARGO) clippy --workspace --all-targets -- -D warnings
+	@scripts/lint.sh
 
 fmt: ## Format all code
 	$(CARGO) fmt --all

@@ -40,11 +40,18 @@ pub struct PoolOptions {
     pub max_size: u32,
     /// How long a request waits for a free connection.
     pub connect_timeout: Duration,
+    /// Server-side cap on any one statement (`statement_timeout`), so a runaway query
+    /// cannot hold a pooled connection forever. Migrations use their own connection, without it.
+    pub statement_timeout: Duration,
 }
 
 impl Default for PoolOptions {
     fn default() -> Self {
-        Self { max_size: 16, connect_timeout: Duration::from_secs(5) }
+        Self {
+            max_size: 16,
+            connect_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(30),
+        }
     }
 }
 
@@ -66,15 +73,20 @@ pub async fn connect(url: &str, schema: &str) -> Result<AsyncPgConnection, DbErr
 /// Builds the service's pool; every connection is set to the service's schema.
 pub fn pool(url: &str, schema: &str, options: PoolOptions) -> Result<PgPool, DbError> {
     let schema = checked_schema(schema)?.to_owned();
+    let timeout_ms = options.statement_timeout.as_millis();
     let mut config = ManagerConfig::<AsyncPgConnection>::default();
     config.custom_setup = Box::new(move |url| {
         let schema = schema.clone();
         let url = url.to_owned();
         async move {
-            connect(&url, &schema).await.map_err(|e| match e {
+            let mut conn = connect(&url, &schema).await.map_err(|e| match e {
                 DbError::Connect(c) => c,
                 other => ConnectionError::BadConnection(other.to_string()),
-            })
+            })?;
+            conn.batch_execute(&format!("SET statement_timeout = {timeout_ms}"))
+                .await
+                .map_err(|e| ConnectionError::BadConnection(e.to_string()))?;
+            Ok(conn)
         }
         .boxed()
     });

@@ -62,7 +62,11 @@ pub fn readiness(state: &AppState, broker: Arc<Broker>) -> Readiness {
 
 /// Pools and state from configuration (lazy: nothing connects yet).
 pub fn state(config: &CatalogConfig) -> anyhow::Result<AppState> {
-    let options = PoolOptions { max_size: config.db_pool_size, ..PoolOptions::default() };
+    let options = PoolOptions {
+        max_size: config.db_pool_size,
+        statement_timeout: config.db_statement_timeout,
+        ..PoolOptions::default()
+    };
     let pool = db::pool(config.connections.database_url.expose(), SCHEMA, options)?;
     let read_pool = match &config.database_read_url {
         Some(url) => db::pool(url.expose(), SCHEMA, options)?,

@@ -26,6 +26,8 @@ struct Raw {
     inventory_reservation_ttl: u64,
     #[serde(default = "default_pool_size")]
     db_pool_size: u32,
+    #[serde(default = "default_statement_timeout_ms")]
+    db_statement_timeout_ms: u64,
     #[serde(default)]
     http_workers: usize,
     #[serde(default)]
@@ -44,6 +46,9 @@ fn default_reservation_ttl() -> u64 {
 }
 fn default_pool_size() -> u32 {
     16
+}
+fn default_statement_timeout_ms() -> u64 {
+    30_000
 }
 fn default_exchange() -> String {
     domain::events::EXCHANGE.to_owned()
@@ -86,6 +91,8 @@ pub struct CatalogConfig {
     pub reservation_ttl_minutes: u64,
     /// `DB_POOL_SIZE`.
     pub db_pool_size: u32,
+    /// `DB_STATEMENT_TIMEOUT_MS`: server-side cap on one statement.
+    pub db_statement_timeout: std::time::Duration,
     /// `HTTP_WORKERS` (0 = one per core).
     pub http_workers: usize,
     /// `SHUTDOWN_DRAIN_SECONDS`: pause between readiness 503 and stopping the listener.
@@ -142,6 +149,9 @@ impl CatalogConfig {
                 ConfigError::invalid("ECOMMERCE_CURRENCY", "expected one of USD, EUR, GBP, CAD")
             })?,
         };
+        if raw.db_statement_timeout_ms == 0 {
+            return Err(ConfigError::invalid("DB_STATEMENT_TIMEOUT_MS", "must be at least 1"));
+        }
         if raw.db_pool_size == 0 {
             return Err(ConfigError::invalid("DB_POOL_SIZE", "must be at least 1"));
         }
@@ -157,6 +167,7 @@ impl CatalogConfig {
             cache_ttl_secs: raw.catalog_cache_ttl,
             reservation_ttl_minutes: raw.inventory_reservation_ttl,
             db_pool_size: raw.db_pool_size,
+            db_statement_timeout: std::time::Duration::from_millis(raw.db_statement_timeout_ms),
             http_workers: raw.http_workers,
             shutdown_drain_seconds: raw.shutdown_drain_seconds,
             amqp_exchange: raw.amqp_exchange,

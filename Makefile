@@ -63,8 +63,8 @@ bench: ## Run the benchmark scripts in scripts/bench/
 	if (( $${#benches[@]} == 0 )); then echo "no benchmarks yet"; exit 0; fi; \
 	for b in "$${benches[@]}"; do echo "== $$b"; bash "$$b"; done
 
-clean-test-dbs: services ## Drop leftover per-test databases (tk_*)
-	@dbs=$$($(PSQL) -Atc "select datname from pg_database where datname like 'tk\_%'"); \
+clean-test-dbs: services ## Drop leftover per-test databases (tk_*) and test templates (tktpl_*)
+	@dbs=$$($(PSQL) -Atc "select datname from pg_database where datname like 'tk\_%' or datname like 'tktpl\_%'"); \
 	n=0; for db in $$dbs; do \
 	  $(PSQL) -qc "drop database if exists \"$$db\" with (force)"; n=$$((n + 1)); \
 	done; \

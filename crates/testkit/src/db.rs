@@ -3,6 +3,11 @@
 //! The template is built once per distinct set of migrations (its name carries a hash
 //! of their SQL), under an advisory lock, so parallel test processes share it safely.
 //! Cloning a template is much faster than migrating each test database.
+//!
+//! The hash is read from the migration files on disk while the SQL that runs is the SQL
+//! embedded in the test binary: both agree whenever cargo has rebuilt the tests. A test binary
+//! run by hand after editing a migration, without rebuilding, could build a template from the
+//! old SQL under the new name; `make clean-test-dbs` removes every test database and template.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;

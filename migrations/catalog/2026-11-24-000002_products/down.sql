@@ -1,1 +1,2 @@
 DROP TABLE products;
+DROP FUNCTION set_updated_at();

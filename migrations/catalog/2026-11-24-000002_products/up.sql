@@ -34,3 +34,13 @@ CREATE INDEX products_attributes_idx ON products USING GIN (attributes jsonb_pat
 -- category is the one attribute the listing filters on by equality.
 CREATE INDEX products_category_idx ON products ((attributes ->> 'category'), created_at DESC, id)
     WHERE status = 'active' AND deleted_at IS NULL;
+
+-- updated_at follows every change, whoever makes it (API, import, consumers, psql).
+CREATE FUNCTION set_updated_at() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    NEW.updated_at := now();
+    RETURN NEW;
+END
+$$;
+CREATE TRIGGER products_set_updated_at BEFORE UPDATE ON products
+    FOR EACH ROW WHEN (OLD IS DISTINCT FROM NEW) EXECUTE FUNCTION set_updated_at();

@@ -68,11 +68,6 @@ where
     }
 }
 
-/// Returns the value or a [`ConfigError::Missing`] naming `name`.
-pub fn required<T: Clone>(value: Option<&T>, name: &str) -> Result<T, ConfigError> {
-    value.cloned().ok_or_else(|| ConfigError::Missing(name.to_owned()))
-}
-
 /// Where the service runs: production refuses development defaults for URLs and secrets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
 #[serde(rename_all = "lowercase")]

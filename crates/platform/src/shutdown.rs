@@ -38,9 +38,8 @@ impl Shutdown {
     }
     /// A signal that never fires, for one-off tools and tests.
     pub fn never() -> Self {
-        let (tx, rx) = watch::channel(false);
-        // Leak-free: keep the sender alive inside a detached task-less holder.
-        std::mem::forget(tx);
-        Self(rx)
+        // One sender kept for the life of the process: receivers of a dropped sender would fire.
+        static NEVER: std::sync::OnceLock<watch::Sender<bool>> = std::sync::OnceLock::new();
+        Self(NEVER.get_or_init(|| watch::channel(false).0).subscribe())
     }
 }

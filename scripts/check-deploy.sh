@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Deployment checks (`make test` runs them first; `make deploy-check` alone):
+#
+#   hadolint        Dockerfile.service
+#   compose         docker-compose.yml against the Compose specification (schema), and
+#                   its wiring (deploy/checks/compose_test.py)
+#   yamllint        chart values and metadata, deploy/k8s/, docker-compose.yml (.yamllint)
+#   helm lint       --strict, every application chart, default and production values
+#   helm template   the same renders, validated with kubernetes-validate against the
+#                   Kubernetes schemas of K8S_VERSION (--strict; any WARN fails);
+#                   ServiceMonitor (a CRD) is checked by deploy/checks/manifests.py
+#   validator       a broken manifest really is rejected (guards the check itself)
+#   routes          gateway, Ingresses and docs/deploy.md name the same prefixes
+#   gateway         requests through NGINX with deploy/nginx/ reach the right service
+#
+# Tools are pinned and installed once into .tools/ (scripts/install-deploy-tools.sh).
+# Prints PASS/FAIL per check and "N passed, N failed"; exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+K8S_VERSION=${K8S_VERSION:-1.33.0}
+
+scripts/install-deploy-tools.sh
+eval "$(scripts/install-deploy-tools.sh --env)"
+PY=.tools/venv/bin/python
+
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+passed=0
+failed=0
+
+# check NAME CMD...: run CMD quietly; on failure show its output.
+check() {
+  local name=$1
+  shift
+  if "$@" >"$out/log" 2>&1; then
+    passed=$((passed + 1))
+    printf '  PASS %s\n' "$name"
+  else
+    failed=$((failed + 1))
+    printf '  FAIL %s\n' "$name"
+    sed 's/^/       /' "$out/log"
+  fi
+}
+
+# kubernetes-validate exits 0 on an unknown kind or apiVersion (only a WARN line).
+k8s_validate() {
+  local log
+  log=$(kubernetes-validate -k "$K8S_VERSION" --strict --quiet "$@" 2>&1) || {
+    printf '%s\n' "$log"
+    return 1
+  }
+  printf '%s\n' "$log"
+  ! grep -qE 'WARN|ERROR|FAIL' <<<"$log"
+}
+
+# A deliberately wrong HPA (a field that does not exist) must be rejected.
+validator_rejects_broken() {
+  cat >"$out/broken.yaml" <<'YAML'
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: broken}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: x}
+  minReplicas: 2
+  maxReplicas: 20
+  targetCPUUtilizationPercentage: 70
+YAML
+  ! k8s_validate "$out/broken.yaml"
+}
+
+echo "deploy checks (kubernetes $K8S_VERSION schemas)"
+check "hadolint Dockerfile.service" hadolint Dockerfile.service
+check "docker-compose.yml matches the Compose specification" \
+  check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+check "docker-compose.yml wiring (depends_on, migrations, published ports, gateway config)" \
+  "$PY" deploy/checks/compose_test.py docker-compose.yml
+check "yamllint (chart values and Chart.yaml, deploy/, docker-compose.yml)" \
+  yamllint --strict -c .yamllint helm/*/values*.yaml helm/*/Chart.yaml deploy/k8s deploy/ingress-nginx docker-compose.yml
+
+charts=()
+for chart_yaml in helm/*/Chart.yaml; do
+  grep -q '^type: library' "$chart_yaml" || charts+=("$(dirname "$chart_yaml")")
+done
+rendered=()
+for chart in "${charts[@]}"; do
+  name=$(basename "$chart")
+  check "helm dependency build $name" helm dependency build "$chart" --skip-refresh
+  for values in default production; do
+    args=()
+    [[ $values == production ]] && args=(-f "$chart/values-production.yaml")
+    check "helm lint --strict $name ($values values)" helm lint --strict "$chart" "${args[@]}"
+    check "helm template $name ($values values)" \
+      bash -c 'helm template "$1" "$2" --namespace commerce "${@:4}" >"$3"' _ "$name" "$chart" "$out/$name-$values.yaml" "${args[@]}"
+    rendered+=("$out/$name-$values.yaml")
+  done
+done
+check "ServiceMonitors (CRD) reference a Service port; built-in objects extracted" \
+  "$PY" deploy/checks/manifests.py "$out/builtin.yaml" "${rendered[@]}"
+check "rendered manifests valid for Kubernetes $K8S_VERSION (kubernetes-validate --strict)" \
+  k8s_validate "$out/builtin.yaml"
+check "deploy/k8s/ valid for Kubernetes $K8S_VERSION" k8s_validate deploy/k8s/*.yaml
+check "kubernetes-validate rejects a broken manifest" validator_rejects_broken
+check "gateway, Ingresses and docs/deploy.md name the same prefixes" \
+  "$PY" deploy/checks/routes_test.py "$out"/*-default.yaml
+check "gateway routes through NGINX (deploy/checks/gateway_test.py)" \
+  python3 deploy/checks/gateway_test.py
+
+echo "deploy: $passed passed, $failed failed"
+((failed == 0))

@@ -54,6 +54,25 @@ k8s_validate() {
   ! grep -qE 'WARN|ERROR|FAIL' <<<"$log"
 }
 
+# render OUT RELEASE CHART [ARGS...]: helm template into OUT.
+render() {
+  local file=$1
+  shift
+  helm template "$@" --namespace commerce >"$file"
+}
+
+MINIMAL=api.autoscaling.enabled=false,api.pdb.enabled=false,ingress.enabled=false,networkPolicy.enabled=false
+MINIMAL+=,migrations.enabled=false,serviceAccount.create=false,worker.autoscaling.enabled=false,worker.pdb.enabled=false
+
+# The guards in helm/common fail the render, with a message naming the value.
+refusals() {
+  local msg
+  msg=$(helm template catalog helm/catalog --set 'ingress.routes.public.paths={/internal/v1}' 2>&1) && return 1
+  grep -q 'must never be routed' <<<"$msg" || { echo "$msg"; return 1; }
+  msg=$(helm template cart helm/cart --set api.autoscaling.minReplicas=30 2>&1) && return 1
+  grep -q 'minReplicas (30) is above maxReplicas' <<<"$msg" || { echo "$msg"; return 1; }
+}
+
 # A deliberately wrong HPA (a field that does not exist) must be rejected.
 validator_rejects_broken() {
   cat >"$out/broken.yaml" <<'YAML'
@@ -91,10 +110,15 @@ for chart in "${charts[@]}"; do
     [[ $values == production ]] && args=(-f "$chart/values-production.yaml")
     check "helm lint --strict $name ($values values)" helm lint --strict "$chart" "${args[@]}"
     check "helm template $name ($values values)" \
-      bash -c 'helm template "$1" "$2" --namespace commerce "${@:4}" >"$3"' _ "$name" "$chart" "$out/$name-$values.yaml" "${args[@]}"
+      render "$out/$name-$values.yaml" "$name" "$chart" "${args[@]}"
     rendered+=("$out/$name-$values.yaml")
   done
+  # Every optional part off: the other branches of the templates must render valid objects too.
+  check "helm template $name (autoscaling, PDB, ingress, policy, migrations off)" \
+    render "$out/$name-minimal.yaml" "$name" "$chart" --set "$MINIMAL"
+  rendered+=("$out/$name-minimal.yaml")
 done
+check "charts refuse an /internal route and minReplicas above maxReplicas" refusals
 check "ServiceMonitors (CRD) reference a Service port; built-in objects extracted" \
   "$PY" deploy/checks/manifests.py "$out/builtin.yaml" "${rendered[@]}"
 check "rendered manifests valid for Kubernetes $K8S_VERSION (kubernetes-validate --strict)" \

@@ -6,6 +6,9 @@
 #   2. build every binary, run each service's migrations, seed the demo catalog
 #   3. start every service present in services/ with pretty logs, each output
 #      line prefixed with the service name, and wait until /health answers
+#   4. start the NGINX gateway (deploy/nginx/, scripts/gateway.sh) on :8080 in
+#      front of them, routing like the production Ingresses (nginx from apt when
+#      missing); DEV_GATEWAY_PORT changes the port
 #
 # Ctrl-C (or SIGTERM) stops all of them: they get SIGTERM, and SIGKILL after
 # a grace period. When one service exits on its own, the others are stopped too.
@@ -17,6 +20,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # does not exist yet is skipped.
 SERVICES=(catalog cart order payment-webhook)
 declare -A PORT=([catalog]=8081 [cart]=8082 [order]=8083 [payment-webhook]=8084)
+GATEWAY_PORT=${DEV_GATEWAY_PORT:-8080}
 HEALTH_DEADLINE=${DEV_HEALTH_DEADLINE:-60} # seconds for each /health to answer
 STOP_GRACE=${DEV_STOP_GRACE:-15}           # seconds between SIGTERM and SIGKILL
 BIN_DIR=${CARGO_TARGET_DIR:-target}/debug
@@ -42,6 +46,11 @@ for s in "${present[@]}"; do
     fail "$s: port ${PORT[$s]} is already in use (another 'make dev' running?)"
   fi
 done
+if port_open "$GATEWAY_PORT"; then
+  fail "gateway: port $GATEWAY_PORT is already in use (another 'make dev' running? DEV_GATEWAY_PORT=... picks another)"
+fi
+# Install NGINX now, before the long build, if it is missing.
+scripts/gateway.sh nginx >/dev/null
 
 scripts/ensure-services.sh
 cargo build --workspace --bins
@@ -59,7 +68,7 @@ fi
 declare -A PID=()
 pids=()
 
-# shellcheck disable=SC2317 # called from the EXIT trap
+# shellcheck disable=SC2317,SC2329 # called from the EXIT trap
 stop_all() {
   trap - INT TERM EXIT
   ((${#pids[@]} > 0)) || return 0
@@ -103,10 +112,24 @@ for s in "${present[@]}"; do
   done
 done
 
+# The gateway last, so its first requests find the services up.
+GATEWAY_LISTEN=$GATEWAY_PORT scripts/gateway.sh run > >(trap '' INT TERM && exec sed -u "s/^/[gateway] /") 2>&1 &
+PID[gateway]=$!
+pids+=("$!")
+end=$((SECONDS + HEALTH_DEADLINE))
+until healthy "$GATEWAY_PORT"; do
+  kill -0 "${PID[gateway]}" 2>/dev/null || fail "the gateway exited before answering /health (see the [gateway] lines above)"
+  ((SECONDS < end)) || fail "gateway: no answer from http://127.0.0.1:$GATEWAY_PORT/health after ${HEALTH_DEADLINE}s"
+  sleep 0.2
+done
+present+=(gateway)
+
 say "all up. Try:"
+printf '  curl http://localhost:%s/api/v1/products      (through the gateway, as in production)\n' "$GATEWAY_PORT"
 for s in "${present[@]}"; do
   case $s in
     catalog) printf '  curl http://localhost:%s/api/v1/products\n' "${PORT[$s]}" ;;
+    gateway) ;;
     *) printf '  curl http://localhost:%s/health   (%s)\n' "${PORT[$s]}" "$s" ;;
   esac
 done

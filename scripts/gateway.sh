@@ -21,6 +21,7 @@ export ORDER_ADDR=${ORDER_ADDR:-127.0.0.1:8083}
 export PAYMENT_WEBHOOK_ADDR=${PAYMENT_WEBHOOK_ADDR:-127.0.0.1:8084}
 export GATEWAY_ACCESS_LOG=${GATEWAY_ACCESS_LOG:-/dev/stdout gateway}
 # Only these are substituted: NGINX's own $variables stay as they are.
+# shellcheck disable=SC2016 # envsubst takes the literal names
 readonly VARS='${GATEWAY_LISTEN} ${CATALOG_ADDR} ${CART_ADDR} ${ORDER_ADDR} ${PAYMENT_WEBHOOK_ADDR} ${GATEWAY_RUN_DIR} ${GATEWAY_ACCESS_LOG}'
 
 fail() {

@@ -27,6 +27,7 @@ fail() {
 have() { command -v "$1" >/dev/null 2>&1; }
 
 if [[ ${1:-} == --env ]]; then
+  # shellcheck disable=SC2016 # $PATH is for the shell that evaluates this line
   printf 'export PATH=%q:%q:$PATH\n' "$TOOLS/bin" "$TOOLS/venv/bin"
   exit 0
 fi

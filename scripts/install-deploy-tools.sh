@@ -53,9 +53,12 @@ mkdir -p "$TOOLS"
 exec 8>"$TOOLS/.lock"
 flock -w 600 8 || fail "another install held $TOOLS/.lock for 10 minutes"
 
-if [[ -f $STAMP && $(cat "$STAMP") == "$WANT" && -x $TOOLS/bin/helm && -x $TOOLS/venv/bin/kubernetes-validate ]]; then
+# Done already? (A venv's scripts name its absolute path: a moved checkout reinstalls.)
+if [[ -f $STAMP && $(cat "$STAMP") == "$WANT" && -x $TOOLS/bin/helm && -x $TOOLS/venv/bin/kubernetes-validate ]] &&
+  [[ $(head -n 1 "$TOOLS/venv/bin/kubernetes-validate") == "#!$TOOLS/venv/bin/python"* ]]; then
   exit 0
 fi
+rm -rf "$TOOLS/venv"
 
 have python3 || fail "python3 not found (apt-get install python3)"
 if [[ ! -x $TOOLS/venv/bin/pip ]]; then

@@ -233,7 +233,9 @@ def run(gw: Gateway, r: Results) -> None:
     }
     wrong = {k: h.get(k) for k, v in expect.items() if h.get(k) != v}
     r.check("X-Forwarded-*, X-Request-ID, traceparent and tracestate reach the service", status == 200 and not wrong, f"wrong: {wrong}")
-    _, _, p = reached(gw, "GET", "/api/v1/carts")
+    _, _, p = reached(gw, "GET", "/api/v1/carts", headers={"Host": "shop.test:8443"})
+    got = p.get("headers", {}).get("x-forwarded-host")
+    r.check("X-Forwarded-Host keeps the port the client used (absolute links)", got == "shop.test:8443", repr(got))
     r.check("a request id is made when the caller sends none", len(p.get("headers", {}).get("x-request-id", "")) >= 16, str(p.get("headers")))
 
     # 7. Body limits: 256 KiB for the API, 1 MiB for the webhook; refused as JSON 413.

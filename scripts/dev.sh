@@ -103,25 +103,24 @@ done
 
 # Wait until every /health answers, or a service dies, or the deadline passes.
 healthy() { curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$1/health" 2>/dev/null; }
-for s in "${present[@]}"; do
-  end=$((SECONDS + HEALTH_DEADLINE))
+wait_healthy() {
+  local s=$1 end=$((SECONDS + HEALTH_DEADLINE))
   until healthy "${PORT[$s]}"; do
     kill -0 "${PID[$s]}" 2>/dev/null || fail "$s exited before answering /health (see the [$s] lines above)"
     ((SECONDS < end)) || fail "$s: no answer from http://127.0.0.1:${PORT[$s]}/health after ${HEALTH_DEADLINE}s"
     sleep 0.2
   done
+}
+for s in "${present[@]}"; do
+  wait_healthy "$s"
 done
 
 # The gateway last, so its first requests find the services up.
+PORT[gateway]=$GATEWAY_PORT
 GATEWAY_LISTEN=$GATEWAY_PORT scripts/gateway.sh run > >(trap '' INT TERM && exec sed -u "s/^/[gateway] /") 2>&1 &
 PID[gateway]=$!
 pids+=("$!")
-end=$((SECONDS + HEALTH_DEADLINE))
-until healthy "$GATEWAY_PORT"; do
-  kill -0 "${PID[gateway]}" 2>/dev/null || fail "the gateway exited before answering /health (see the [gateway] lines above)"
-  ((SECONDS < end)) || fail "gateway: no answer from http://127.0.0.1:$GATEWAY_PORT/health after ${HEALTH_DEADLINE}s"
-  sleep 0.2
-done
+wait_healthy gateway
 present+=(gateway)
 
 say "all up. Try:"

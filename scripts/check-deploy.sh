@@ -6,8 +6,10 @@
 #                   its wiring (deploy/checks/compose_test.py)
 #   yamllint        chart values and metadata, deploy/k8s/, docker-compose.yml (.yamllint)
 #   helm lint       --strict, every application chart, default and production values
-#   helm template   the same renders, validated with kubernetes-validate against the
-#                   Kubernetes schemas of K8S_VERSION (--strict; any WARN fails);
+#   helm template   the same renders (and one with every optional part off), validated
+#                   with kubernetes-validate against the Kubernetes schemas of each of
+#                   K8S_VERSIONS (--strict; any WARN fails): the oldest release the charts
+#                   support (1.30: the preStop sleep action), a current one, the newest bundled;
 #                   ServiceMonitor (a CRD) is checked by deploy/checks/manifests.py
 #   validator       a broken manifest really is rejected (guards the check itself)
 #   routes          gateway, Ingresses and docs/deploy.md name the same prefixes
@@ -18,7 +20,7 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
-K8S_VERSION=${K8S_VERSION:-1.33.0}
+K8S_VERSIONS=${K8S_VERSIONS:-1.30.0 1.33.0 1.37.0}
 
 scripts/install-deploy-tools.sh
 eval "$(scripts/install-deploy-tools.sh --env)"
@@ -43,10 +45,12 @@ check() {
   fi
 }
 
-# kubernetes-validate exits 0 on an unknown kind or apiVersion (only a WARN line).
+# k8s_validate VERSION FILE...: kubernetes-validate exits 0 on an unknown kind or
+# apiVersion (only a WARN line), so any WARN fails here.
 k8s_validate() {
-  local log
-  log=$(kubernetes-validate -k "$K8S_VERSION" --strict --quiet "$@" 2>&1) || {
+  local version=$1 log
+  shift
+  log=$(kubernetes-validate -k "$version" --strict --quiet "$@" 2>&1) || {
     printf '%s\n' "$log"
     return 1
   }
@@ -85,10 +89,10 @@ spec:
   maxReplicas: 20
   targetCPUUtilizationPercentage: 70
 YAML
-  ! k8s_validate "$out/broken.yaml"
+  ! k8s_validate 1.33.0 "$out/broken.yaml"
 }
 
-echo "deploy checks (kubernetes $K8S_VERSION schemas)"
+echo "deploy checks (Kubernetes schemas: $K8S_VERSIONS)"
 check "hadolint Dockerfile.service" hadolint Dockerfile.service
 check "docker-compose.yml matches the Compose specification" \
   check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
@@ -121,9 +125,10 @@ done
 check "charts refuse an /internal route and minReplicas above maxReplicas" refusals
 check "ServiceMonitors (CRD) reference a Service port; built-in objects extracted" \
   "$PY" deploy/checks/manifests.py "$out/builtin.yaml" "${rendered[@]}"
-check "rendered manifests valid for Kubernetes $K8S_VERSION (kubernetes-validate --strict)" \
-  k8s_validate "$out/builtin.yaml"
-check "deploy/k8s/ valid for Kubernetes $K8S_VERSION" k8s_validate deploy/k8s/*.yaml
+for version in $K8S_VERSIONS; do
+  check "rendered manifests and deploy/k8s/ valid for Kubernetes $version (kubernetes-validate --strict)" \
+    k8s_validate "$version" "$out/builtin.yaml" deploy/k8s/*.yaml
+done
 check "kubernetes-validate rejects a broken manifest" validator_rejects_broken
 check "gateway, Ingresses and docs/deploy.md name the same prefixes" \
   "$PY" deploy/checks/routes_test.py "$out"/*-default.yaml

@@ -29,23 +29,34 @@ fail() {
   exit 1
 }
 
+# apt_install PKG...: one apt at a time (make dev and make test may both get here).
+apt_install() {
+  command -v apt-get >/dev/null || fail "$* not installed (and no apt-get to install it)"
+  (
+    flock -w 600 7 || fail "another install held the apt lock for 10 minutes"
+    printf 'gateway: installing %s from apt\n' "$*" >&2
+    apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2
+  ) 7>"${TMPDIR:-/tmp}/commerce-gateway-apt.lock"
+}
+
+find_nginx() {
+  command -v nginx || { [[ -x /usr/sbin/nginx ]] && echo /usr/sbin/nginx; }
+}
+
 nginx_bin() {
   local bin
-  bin=$(command -v nginx || true)
-  [[ -z $bin && -x /usr/sbin/nginx ]] && bin=/usr/sbin/nginx
+  bin=$(find_nginx) || true
   if [[ -z $bin ]]; then
-    command -v apt-get >/dev/null || fail "nginx is not installed (and no apt-get to install it)"
-    printf 'gateway: installing nginx-light from apt\n' >&2
-    apt-get update -qq >&2
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx-light >&2
-    bin=/usr/sbin/nginx
+    apt_install nginx-light
+    bin=$(find_nginx) || fail "nginx still not found after installing nginx-light"
   fi
   printf '%s\n' "$bin"
 }
 
 render() {
   local dir=$1
-  command -v envsubst >/dev/null || fail "envsubst not found (apt-get install gettext-base)"
+  command -v envsubst >/dev/null || apt_install gettext-base
   mkdir -p "$dir/tmp"
   # NGINX workers run as an unprivileged user when the master is root: they must
   # reach the temp directories.

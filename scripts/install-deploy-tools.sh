@@ -42,16 +42,13 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >&2
 }
 
-# nginx: the gateway (make dev) and its test. Debian puts it in /usr/sbin, not always on PATH.
-if ! have nginx && [[ ! -x /usr/sbin/nginx ]]; then
-  say "installing nginx-light from apt"
-  apt_install nginx-light
-fi
-
 # One writer at a time (make test and make dev may run together).
 mkdir -p "$TOOLS"
 exec 8>"$TOOLS/.lock"
 flock -w 600 8 || fail "another install held $TOOLS/.lock for 10 minutes"
+
+# nginx: the gateway (make dev) and its test; scripts/gateway.sh installs it when missing.
+scripts/gateway.sh nginx >/dev/null
 
 # Done already? (A venv's scripts name its absolute path: a moved checkout reinstalls.)
 if [[ -f $STAMP && $(cat "$STAMP") == "$WANT" && -x $TOOLS/bin/helm && -x $TOOLS/venv/bin/kubernetes-validate ]] &&

@@ -99,36 +99,49 @@ class Gateway:
 
     def __init__(self, stubs: dict[str, ThreadingHTTPServer]):
         self.dir = tempfile.mkdtemp(prefix="gateway-test-")
-        self.port = free_port()
-        env = dict(os.environ)
-        env.update(
-            GATEWAY_LISTEN=f"127.0.0.1:{self.port}",
-            GATEWAY_ACCESS_LOG="off",
-            **{
-                f"{s.upper().replace('-', '_')}_ADDR": f"127.0.0.1:{stubs[s].server_address[1]}"
-                for s in SERVICES
-            },
-        )
+        self.proc: subprocess.Popen | None = None
         gw = str(ROOT / "scripts/gateway.sh")
-        subprocess.run([gw, "render", self.dir], env=env, check=True)
-        nginx = subprocess.run([gw, "nginx"], env=env, check=True, capture_output=True, text=True)
-        conf = os.path.join(self.dir, "nginx.conf")
-        self.proc = subprocess.Popen(
-            [nginx.stdout.strip(), "-e", "stderr", "-p", self.dir, "-c", conf],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        nginx = subprocess.run([gw, "nginx"], check=True, capture_output=True, text=True).stdout.strip()
+        upstreams = {
+            f"{s.upper().replace('-', '_')}_ADDR": f"127.0.0.1:{stubs[s].server_address[1]}" for s in SERVICES
+        }
+        # The free port is found by binding and closing; another process may take it before
+        # NGINX binds, so a bind failure picks another port (three tries).
+        for _ in range(3):
+            self.port = free_port()
+            env = dict(os.environ, GATEWAY_LISTEN=f"127.0.0.1:{self.port}", GATEWAY_ACCESS_LOG="off", **upstreams)
+            subprocess.run([gw, "render", self.dir], env=env, check=True)
+            conf = os.path.join(self.dir, "nginx.conf")
+            self.proc = subprocess.Popen(
+                [nginx, "-e", "stderr", "-p", self.dir, "-c", conf],
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+            try:
+                if self._wait_until_up():
+                    return
+            except BaseException:
+                self.stop()  # never leave NGINX running
+                raise
+        self.stop()
+        raise RuntimeError("nginx could not bind a free port in three tries")
+
+    def _wait_until_up(self) -> bool:
+        """True once /health answers; False when NGINX lost its port; raises otherwise."""
         deadline = time.monotonic() + DEADLINE_S
         while True:
             try:
                 status, _, _ = self.request("GET", "/health")
                 if status == 200:
-                    return
+                    return True
             except OSError:
                 pass
             if self.proc.poll() is not None:
-                raise RuntimeError(f"nginx exited: {self.proc.stderr.read() if self.proc.stderr else ''}")
+                err = self.proc.stderr.read() if self.proc.stderr else ""
+                if "Address already in use" in err:
+                    return False
+                raise RuntimeError(f"nginx exited: {err}")
             if time.monotonic() > deadline:
                 raise RuntimeError(f"gateway did not answer /health within {DEADLINE_S}s")
             time.sleep(0.05)
@@ -143,7 +156,7 @@ class Gateway:
             conn.close()
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
+        if self.proc is not None and self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(timeout=DEADLINE_S)
@@ -283,7 +296,7 @@ def main() -> int:
     finally:
         if gw is not None:
             gw.stop()
-            r.check("nginx stopped", gw.proc.poll() is not None)
+            r.check("nginx stopped", gw.proc is None or gw.proc.poll() is not None)
         for s in stubs.values():
             s.shutdown()
             s.server_close()

@@ -75,6 +75,8 @@ refusals() {
   grep -q 'must never be routed' <<<"$msg" || { echo "$msg"; return 1; }
   msg=$(helm template cart helm/cart --set api.autoscaling.minReplicas=30 2>&1) && return 1
   grep -q 'minReplicas (30) is above maxReplicas' <<<"$msg" || { echo "$msg"; return 1; }
+  msg=$(helm template order helm/order --set port=9000 2>&1) && return 1
+  grep -q 'must listen on port (9000)' <<<"$msg" || { echo "$msg"; return 1; }
 }
 
 # A deliberately wrong HPA (a field that does not exist) must be rejected.
@@ -103,7 +105,11 @@ check "yamllint (chart values and Chart.yaml, deploy/, docker-compose.yml)" \
 
 charts=()
 for chart_yaml in helm/*/Chart.yaml; do
-  grep -q '^type: library' "$chart_yaml" || charts+=("$(dirname "$chart_yaml")")
+  if grep -q '^type: library' "$chart_yaml"; then
+    check "helm lint --strict $(basename "$(dirname "$chart_yaml")") (library)" helm lint --strict "$(dirname "$chart_yaml")"
+  else
+    charts+=("$(dirname "$chart_yaml")")
+  fi
 done
 rendered=()
 for chart in "${charts[@]}"; do
@@ -122,7 +128,7 @@ for chart in "${charts[@]}"; do
     render "$out/$name-minimal.yaml" "$name" "$chart" --set "$MINIMAL"
   rendered+=("$out/$name-minimal.yaml")
 done
-check "charts refuse an /internal route and minReplicas above maxReplicas" refusals
+check "charts refuse an /internal route, minReplicas above maxReplicas, HTTP_ADDR off the port" refusals
 check "ServiceMonitors (CRD) reference a Service port; built-in objects extracted" \
   "$PY" deploy/checks/manifests.py "$out/builtin.yaml" "${rendered[@]}"
 for version in $K8S_VERSIONS; do

@@ -50,6 +50,7 @@ impl PiStatus {
 pub struct PaymentIntent {
     pub id: String,
     pub object: &'static str,
+    pub allowed_payment_method_types: Option<Vec<String>>,
     pub amount: i64,
     pub amount_capturable: i64,
     pub amount_details: Value,

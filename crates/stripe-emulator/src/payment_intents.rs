@@ -18,6 +18,8 @@ const CREATE_PARAMS: &[&str] = &[
     "metadata",
     "payment_method",
     "payment_method_types",
+    "allowed_payment_method_types",
+    "excluded_payment_method_types",
     "confirm",
     "capture_method",
     "confirmation_method",
@@ -159,8 +161,13 @@ impl Store {
         if let Some(pm) = &payment_method {
             known_method(pm)?;
         }
-        let payment_method_types =
-            params.str_list("payment_method_types")?.unwrap_or_else(|| vec!["card".to_owned()]);
+        // API versions from 2026 name the requested list `allowed_payment_method_types`; the
+        // response's `payment_method_types` is what applies.
+        let allowed_payment_method_types = params.str_list("allowed_payment_method_types")?;
+        let payment_method_types = params
+            .str_list("payment_method_types")?
+            .or_else(|| allowed_payment_method_types.clone())
+            .unwrap_or_else(|| vec!["card".to_owned()]);
         let mut metadata = std::collections::BTreeMap::new();
         if let Some(change) = params.metadata()? {
             change.apply(&mut metadata);
@@ -176,6 +183,7 @@ impl Store {
             client_secret: ids::client_secret(&id),
             id: id.clone(),
             object: "payment_intent",
+            allowed_payment_method_types,
             amount,
             amount_capturable: 0,
             amount_details: json!({"tip": {}}),

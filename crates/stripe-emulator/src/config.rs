@@ -100,3 +100,52 @@ impl ServeConfig {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+    }
+
+    #[test]
+    fn defaults() {
+        let c = ServeConfig::from_vars(vars(&[])).unwrap();
+        assert_eq!(c.http_addr, DEFAULT_ADDR);
+        assert!(c.emulator.webhook_endpoints.is_empty());
+        assert_eq!(c.emulator.retry, RetryPolicy::default());
+    }
+
+    #[test]
+    fn endpoints_retry_and_the_first_secret_signs() {
+        let c = ServeConfig::from_vars(vars(&[
+            ("HTTP_ADDR", "127.0.0.1:9999"),
+            ("STRIPE_WEBHOOK_URL", "http://127.0.0.1:8084/webhooks/stripe, http://127.0.0.1:9/x"),
+            ("STRIPE_WEBHOOK_SECRET", "whsec_new,whsec_old"),
+            ("WEBHOOK_RETRY_BASE_MS", "5"),
+            ("WEBHOOK_MAX_ATTEMPTS", "3"),
+        ]))
+        .unwrap();
+        assert_eq!(c.http_addr, "127.0.0.1:9999");
+        assert_eq!(c.emulator.webhook_endpoints.len(), 2);
+        assert_eq!(c.emulator.webhook_endpoints[0].1, "whsec_new");
+        assert_eq!(c.emulator.retry.base_delay, Duration::from_millis(5));
+        assert_eq!(c.emulator.retry.max_attempts, 3);
+    }
+
+    #[test]
+    fn refuses_an_unsigned_endpoint_and_bad_numbers() {
+        let e = ServeConfig::from_vars(vars(&[("STRIPE_WEBHOOK_URL", "http://x/y")])).err().unwrap();
+        assert!(e.to_string().contains("STRIPE_WEBHOOK_SECRET"));
+        let e = ServeConfig::from_vars(vars(&[("WEBHOOK_MAX_ATTEMPTS", "many")])).err().unwrap();
+        assert!(e.to_string().contains("WEBHOOK_MAX_ATTEMPTS"));
+        let e = ServeConfig::from_vars(vars(&[
+            ("STRIPE_WEBHOOK_URL", "ftp://x"),
+            ("STRIPE_WEBHOOK_SECRET", "s"),
+        ]))
+        .err()
+        .unwrap();
+        assert!(e.to_string().contains("STRIPE_WEBHOOK_URL"));
+    }
+}

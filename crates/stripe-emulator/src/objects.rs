@@ -128,9 +128,11 @@ pub struct Charge {
 }
 
 impl Charge {
-    /// What may still be refunded.
+    /// What may still be refunded. A partial capture shows the released rest as refunded
+    /// (Stripe's accounting), so what is left is `amount - amount_refunded`, at most what
+    /// was captured.
     pub fn refundable(&self) -> i64 {
-        (self.amount_captured - self.amount_refunded).max(0)
+        (self.amount - self.amount_refunded).min(self.amount_captured).max(0)
     }
 }
 

@@ -126,18 +126,28 @@ async fn unrecognized(req: HttpRequest) -> HttpResponse {
     respond(e.status, &e.body(), &request_id, None, false)
 }
 
-/// The secret key from `Authorization: Bearer sk_test_...`; Stripe's 401 otherwise.
+/// The secret key from `Authorization: Bearer sk_test_...` or HTTP Basic with the key as the
+/// user name (`curl -u sk_test_...:`), as Stripe accepts both; Stripe's 401 otherwise.
 fn api_key(req: &HttpRequest) -> Result<String, ApiError> {
     let Some(header) = req.headers().get("authorization").and_then(|v| v.to_str().ok()) else {
         return Err(ApiError::unauthorized(
             "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/.",
         ));
     };
-    let key = header.strip_prefix("Bearer ").map(str::trim).unwrap_or_default();
+    let key = if let Some(bearer) = header.strip_prefix("Bearer ") {
+        bearer.trim().to_owned()
+    } else if let Some(basic) = header.strip_prefix("Basic ") {
+        use base64::Engine as _;
+        let decoded = base64::engine::general_purpose::STANDARD.decode(basic.trim()).unwrap_or_default();
+        let user_pass = String::from_utf8_lossy(&decoded).into_owned();
+        user_pass.split_once(':').map_or(user_pass.clone(), |(user, _)| user.to_owned())
+    } else {
+        String::new()
+    };
     if key.starts_with("sk_test_") && key.len() > "sk_test_".len() {
-        return Ok(key.to_owned());
+        return Ok(key);
     }
-    // Stripe shows only the last four characters of a rejected key.
+    // Stripe shows only the start and the last four characters of a rejected key.
     let tail: String = key.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
     Err(ApiError::unauthorized(format!(
         "Invalid API Key provided: {}****{tail}. The emulator accepts test-mode secret keys (sk_test_...) only.",

@@ -84,6 +84,15 @@ async fn auth_is_required_with_a_test_secret_key() {
         let body: serde_json::Value = r.json().await.unwrap();
         assert!(body["error"]["message"].as_str().unwrap().starts_with("Invalid API Key provided"));
     }
+    // HTTP Basic with the key as user name, as in Stripe's curl examples.
+    let basic = s
+        .http
+        .get(s.em.url("/v1/payment_intents/pi_x"))
+        .basic_auth(common::KEY, Some(""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(basic.status(), 404, "authenticated, then not found");
     let unknown = s.get("/v1/customers").await;
     assert_eq!(unknown.status, 404);
     assert_eq!(unknown.s("/error/type"), "invalid_request_error");

@@ -61,21 +61,26 @@ impl Op {
     }
 }
 
-/// Registers the `/v1` routes and the Stripe-shaped 404 for everything else.
+/// Registers the `/v1` routes and the Stripe-shaped 404 for everything else (an unknown
+/// method on a known path included, as Stripe answers it).
 pub fn routes(cfg: &mut web::ServiceConfig) {
+    let resource = |path: &str| web::resource(path).default_service(web::to(unrecognized));
     cfg.service(
         web::scope("/v1")
-            .route("/payment_intents", web::post().to(create_pi))
-            .route("/payment_intents/{id}", web::get().to(retrieve_pi))
-            .route("/payment_intents/{id}", web::post().to(update_pi))
-            .route("/payment_intents/{id}/confirm", web::post().to(confirm_pi))
-            .route("/payment_intents/{id}/capture", web::post().to(capture_pi))
-            .route("/payment_intents/{id}/cancel", web::post().to(cancel_pi))
-            .route("/refunds", web::post().to(create_refund))
-            .route("/refunds/{id}", web::get().to(retrieve_refund))
-            .route("/charges/{id}", web::get().to(retrieve_charge))
-            .route("/disputes/{id}", web::get().to(retrieve_dispute))
-            .route("/events/{id}", web::get().to(retrieve_event)),
+            .service(resource("/payment_intents").route(web::post().to(create_pi)))
+            .service(
+                resource("/payment_intents/{id}")
+                    .route(web::get().to(retrieve_pi))
+                    .route(web::post().to(update_pi)),
+            )
+            .service(resource("/payment_intents/{id}/confirm").route(web::post().to(confirm_pi)))
+            .service(resource("/payment_intents/{id}/capture").route(web::post().to(capture_pi)))
+            .service(resource("/payment_intents/{id}/cancel").route(web::post().to(cancel_pi)))
+            .service(resource("/refunds").route(web::post().to(create_refund)))
+            .service(resource("/refunds/{id}").route(web::get().to(retrieve_refund)))
+            .service(resource("/charges/{id}").route(web::get().to(retrieve_charge)))
+            .service(resource("/disputes/{id}").route(web::get().to(retrieve_dispute)))
+            .service(resource("/events/{id}").route(web::get().to(retrieve_event))),
     )
     .default_service(web::to(unrecognized));
 }

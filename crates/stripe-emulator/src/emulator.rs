@@ -8,9 +8,11 @@ use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpServer, web};
 
 use crate::clock::Clock;
+use crate::error::ApiError;
 use crate::ids;
 use crate::objects::Event;
-use crate::store::{Endpoint, Store};
+use crate::store::{Ctx, Endpoint, Store};
+use crate::trigger::TriggerRequest;
 use crate::webhooks::{DeliveryAttempt, Dispatcher, RetryPolicy};
 
 /// How an emulator is set up.
@@ -143,6 +145,18 @@ impl RunningEmulator {
     /// Every delivery attempt so far.
     pub fn deliveries(&self) -> Vec<DeliveryAttempt> {
         self.emulator.deliveries()
+    }
+
+    /// Like `stripe trigger`: see [`TriggerRequest`]. Returns the PaymentIntent involved and
+    /// the ids of the events sent.
+    pub fn trigger(&self, req: &TriggerRequest) -> Result<(String, Vec<String>), ApiError> {
+        let ctx = Ctx { now: self.emulator.clock.now(), request_id: None, idempotency_key: None };
+        self.emulator.with_store(|s| s.trigger(&ctx, req))
+    }
+
+    /// Delivers existing events again, in the order given (duplicates, out-of-order).
+    pub fn redeliver(&self, event_ids: &[String]) -> Result<(), String> {
+        self.emulator.redeliver(event_ids)
     }
 
     /// Stops the server gracefully.

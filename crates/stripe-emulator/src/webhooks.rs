@@ -2,10 +2,12 @@
 //! `Stripe-Signature` header (signed by `domain::stripe_signature`); a non-2xx answer or a
 //! connection error is retried with exponential back-off, up to a bound.
 //!
-//! First attempts go out one at a time in the order events were queued (so a test sees the
-//! order it asked for, e.g. out-of-order delivery); retries run on their own timers and do
-//! not hold up later events, as with Stripe.
+//! Each endpoint has its own worker: first attempts go out one at a time in the order events
+//! were queued (so a test sees the order it asked for, e.g. out-of-order delivery), and a slow
+//! endpoint does not hold up the others; retries run on their own timers and do not hold up
+//! later events, as with Stripe.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -106,12 +108,16 @@ impl Dispatcher {
             .build()
             .unwrap_or_default();
         let sender = Sender { client, policy, clock, log: Arc::clone(&log) };
+        // The router runs on the runtime that created the emulator (not on an HTTP worker's),
+        // and spawns one worker per endpoint there.
         tokio::spawn(async move {
+            let mut workers: HashMap<String, mpsc::UnboundedSender<Job>> = HashMap::new();
             while let Some(job) = rx.recv().await {
-                let job = Arc::new(job);
-                if !sender.attempt(&job, 1).await && sender.policy.max_attempts > 1 {
-                    tokio::spawn(sender.clone().retry(job));
-                }
+                let worker = workers
+                    .entry(job.endpoint.id.clone())
+                    .or_insert_with(|| sender.clone().spawn_endpoint_worker());
+                // A worker only stops when the runtime does.
+                let _ = worker.send(job);
             }
         });
         Self { tx, log }
@@ -138,6 +144,20 @@ impl Dispatcher {
 }
 
 impl Sender {
+    /// Delivers one endpoint's jobs in order; failures are handed to their own retry task.
+    fn spawn_endpoint_worker(self) -> mpsc::UnboundedSender<Job> {
+        let (tx, mut rx) = mpsc::unbounded_channel::<Job>();
+        tokio::spawn(async move {
+            while let Some(job) = rx.recv().await {
+                let job = Arc::new(job);
+                if !self.attempt(&job, 1).await && self.policy.max_attempts > 1 {
+                    tokio::spawn(self.clone().retry(job));
+                }
+            }
+        });
+        tx
+    }
+
     /// Retries a failed delivery with back-off until it succeeds or attempts run out.
     async fn retry(self, job: Arc<Job>) {
         for attempt in 2..=self.policy.max_attempts {

@@ -96,6 +96,16 @@ async fn auth_is_required_with_a_test_secret_key() {
     let unknown = s.get("/v1/customers").await;
     assert_eq!(unknown.status, 404);
     assert_eq!(unknown.s("/error/type"), "invalid_request_error");
+    let wrong_method =
+        s.http.delete(s.em.url("/v1/payment_intents/pi_x")).bearer_auth(common::KEY).send().await.unwrap();
+    assert_eq!(wrong_method.status(), 404);
+    let body: serde_json::Value = wrong_method.json().await.unwrap();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Unrecognized request URL (DELETE: /v1/payment_intents/pi_x)")
+    );
     let missing = s.get("/v1/payment_intents/pi_missing").await;
     assert_eq!(missing.status, 404);
     assert_eq!(missing.s("/error/code"), "resource_missing");

@@ -10,6 +10,7 @@ use std::collections::HashSet;
 use common::{DEADLINE, Received, Receiver, Stripe};
 use domain::stripe_signature::{self, DEFAULT_TOLERANCE_SECS, SignatureError};
 use serde_json::{Value, json};
+use stripe_emulator::trigger::TriggerRequest;
 
 const SECRET: &str = "whsec_test_secret";
 
@@ -204,4 +205,43 @@ async fn cli(args: &[&str]) -> std::process::Output {
     })
     .await
     .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_endpoint_gets_every_event_and_a_failing_one_holds_up_no_other() {
+    let good = Receiver::start(0);
+    let broken = Receiver::start(usize::MAX);
+    let s = Stripe::with_endpoint(good.url(), SECRET, 3).await;
+    let broken_endpoint = s.em.add_webhook_endpoint(&broken.url(), Some("whsec_broken".to_owned()));
+    let req = TriggerRequest {
+        type_: "payment_intent.succeeded".to_owned(),
+        metadata: [("order_id".to_owned(), "5".to_owned())].into(),
+        ..TriggerRequest::default()
+    };
+    let (_pi, ids) = s.em.trigger(&req).unwrap();
+    let got = good.wait_for_ok(3).await;
+    assert_eq!(
+        got.iter().map(Received::id).collect::<Vec<_>>(),
+        ids.iter().map(String::as_str).collect::<Vec<_>>()
+    );
+    assert!(got.iter().all(|r| r.event["pending_webhooks"] == 2));
+    // The broken endpoint gets each event three times (1 + 2 retries), then no more.
+    let attempts = testkit::wait_until(DEADLINE, "3 attempts per event at the broken endpoint", || async {
+        let a: Vec<_> =
+            s.em.deliveries().into_iter().filter(|a| a.endpoint_id == broken_endpoint.id).collect();
+        (a.len() >= 9).then_some(a)
+    })
+    .await;
+    assert_eq!(attempts.len(), 9, "bounded: never more than max_attempts per event");
+    assert!(attempts.iter().all(|a| a.status == Some(500) && !a.succeeded));
+    for r in broken.received() {
+        assert!(
+            stripe_signature::verify(&r.signature, &r.body, &["whsec_broken"], now(), DEFAULT_TOLERANCE_SECS)
+                .is_ok()
+        );
+        assert!(
+            stripe_signature::verify(&r.signature, &r.body, &[SECRET], now(), DEFAULT_TOLERANCE_SECS)
+                .is_err()
+        );
+    }
 }

@@ -14,6 +14,8 @@ use crate::store::{API_VERSION, Ctx, Saved, Store};
 
 /// Idempotency keys are kept this long (Stripe: "at least 24 hours").
 pub const IDEMPOTENCY_TTL_SECS: i64 = 24 * 3600;
+/// Saved responses kept before expired ones are swept (a long `make dev` session).
+const PRUNE_AT: usize = 10_000;
 /// Longest idempotency key Stripe accepts.
 const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
 
@@ -220,6 +222,9 @@ fn handle(req: &HttpRequest, body: &[u8], em: &Emulator, op: &Op) -> HttpRespons
         if let Some(k) = &idem_key
             && (status.is_success() || status == StatusCode::PAYMENT_REQUIRED)
         {
+            if store.idempotency.len() >= PRUNE_AT {
+                store.idempotency.retain(|_, saved| saved.at + IDEMPOTENCY_TTL_SECS > ctx.now);
+            }
             store.idempotency.insert(
                 (key.clone(), k.clone()),
                 Saved { at: ctx.now, route: route.clone(), params: params.0.clone(), status: status.as_u16(), body: body.clone() },

@@ -133,7 +133,7 @@ async fn deliver(em: Em, bytes: web::Bytes) -> HttpResponse {
 fn redeliver(em: &Emulator, ids: &[String]) -> HttpResponse {
     match em.redeliver(ids) {
         Ok(()) => HttpResponse::build(StatusCode::ACCEPTED).json(json!({"queued": ids})),
-        Err(missing) => error(&ApiError::no_such("event", &missing, "events")),
+        Err(e) => error(&e),
     }
 }
 

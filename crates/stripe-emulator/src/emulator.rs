@@ -75,11 +75,13 @@ impl Emulator {
     }
 
     /// Delivers existing events again, in the order given (duplicates and out-of-order
-    /// delivery). Unknown ids are returned as the error.
-    pub fn redeliver(&self, ids: &[String]) -> Result<(), String> {
+    /// delivery); an unknown id is Stripe's 404 and delivers nothing.
+    pub fn redeliver(&self, ids: &[String]) -> Result<(), ApiError> {
         let (events, endpoints) = self.with_store(|s| {
-            let events: Result<Vec<Event>, String> =
-                ids.iter().map(|id| s.event(id).cloned().ok_or_else(|| id.clone())).collect();
+            let events: Result<Vec<Event>, ApiError> = ids
+                .iter()
+                .map(|id| s.event(id).cloned().ok_or_else(|| ApiError::no_such("event", id, "events")))
+                .collect();
             (events, s.endpoints.clone())
         });
         for event in &events? {
@@ -155,7 +157,7 @@ impl RunningEmulator {
     }
 
     /// Delivers existing events again, in the order given (duplicates, out-of-order).
-    pub fn redeliver(&self, event_ids: &[String]) -> Result<(), String> {
+    pub fn redeliver(&self, event_ids: &[String]) -> Result<(), ApiError> {
         self.emulator.redeliver(event_ids)
     }
 

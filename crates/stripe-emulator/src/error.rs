@@ -22,6 +22,14 @@ pub struct ApiError {
     pub extra: Map<String, Value>,
 }
 
+impl std::fmt::Display for ApiError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.status.as_u16(), self.kind, self.message)
+    }
+}
+
+impl std::error::Error for ApiError {}
+
 impl ApiError {
     fn new(status: StatusCode, kind: &'static str, code: Option<&'static str>, message: String) -> Self {
         Self { status, kind, code, message, param: None, extra: Map::new() }

@@ -7,7 +7,7 @@ use crate::error::ApiError;
 use crate::ids;
 use crate::objects::Refund;
 use crate::params::Params;
-use crate::store::{Ctx, Store, format_amount, to_json};
+use crate::store::{Ctx, Store, format_money, to_json};
 
 const CREATE_PARAMS: &[&str] = &[
     "payment_intent",
@@ -55,14 +55,14 @@ impl Store {
             let message = if charge.amount_refunded == 0 {
                 format!(
                     "Refund amount ({}) is greater than charge amount ({})",
-                    format_amount(amount, &charge.currency),
-                    format_amount(refundable, &charge.currency)
+                    format_money(amount, &charge.currency),
+                    format_money(refundable, &charge.currency)
                 )
             } else {
                 format!(
                     "Refund amount ({}) is greater than unrefunded amount on charge ({})",
-                    format_amount(amount, &charge.currency),
-                    format_amount(refundable, &charge.currency)
+                    format_money(amount, &charge.currency),
+                    format_money(refundable, &charge.currency)
                 )
             };
             return Err(ApiError::invalid("amount_too_large", message).with_param("amount"));

@@ -153,13 +153,25 @@ impl Store {
     }
 }
 
-/// Formats an amount for Stripe's messages: `$0.50 usd`-style, whole units for zero-decimal
-/// currencies.
-pub fn format_amount(amount: i64, currency: &str) -> String {
-    let symbol = if currency == "usd" { "$" } else { "" };
+/// Formats money as Stripe's messages do: `$8.01`, `£54.45`, `¥500` (whole units for
+/// zero-decimal currencies).
+pub fn format_money(amount: i64, currency: &str) -> String {
+    let symbol = match currency {
+        "usd" | "cad" | "aud" | "nzd" | "sgd" | "hkd" | "mxn" => "$",
+        "eur" => "€",
+        "gbp" => "£",
+        "jpy" => "¥",
+        "inr" => "₹",
+        _ => "",
+    };
     if crate::cards::zero_decimal(currency) {
-        format!("{symbol}{amount} {currency}")
+        format!("{symbol}{amount}")
     } else {
-        format!("{symbol}{}.{:02} {currency}", amount / 100, (amount % 100).abs())
+        format!("{symbol}{}.{:02}", amount / 100, (amount % 100).abs())
     }
+}
+
+/// Money with the currency code after it, as in `Amount must be at least $0.50 usd`.
+pub fn format_amount(amount: i64, currency: &str) -> String {
+    format!("{} {currency}", format_money(amount, currency))
 }

@@ -96,10 +96,12 @@ fn insert(node: &mut Value, path: &[Segment], value: String) -> Option<()> {
                 *node = Value::Array(Vec::new());
             }
             let items = node.as_array_mut()?;
-            if items.len() <= *i {
-                items.resize(*i + 1, Value::Null);
+            // Indices must come in order without gaps (`[0]`, `[1]`, ...), as every client
+            // encodes them, so a key like `a[999]` cannot make a body allocate a long array.
+            if *i == items.len() {
+                items.push(Value::Null);
             }
-            &mut items[*i]
+            items.get_mut(*i)?
         }
         Segment::Push => {
             if node.is_null() {
@@ -157,11 +159,16 @@ mod tests {
             p("payment_method_options[card][request_three_d_secure]=any"),
             json!({"payment_method_options":{"card":{"request_three_d_secure":"any"}}})
         );
+        assert_eq!(
+            p("items[0][price]=a&items[0][quantity]=2&items[1][price]=b"),
+            json!({"items":[{"price":"a","quantity":"2"},{"price":"b"}]})
+        );
     }
 
     #[test]
     fn refuses_bad_keys() {
-        for bad in ["a]=1", "a[b=1", "[a]=1", "a=1&a[b]=2", "a[b]=1&a[b]=2", "a[1001]=x", "a[b]c=1"] {
+        for bad in ["a]=1", "a[b=1", "[a]=1", "a=1&a[b]=2", "a[b]=1&a[b]=2", "a[1001]=x", "a[1]=x", "a[b]c=1"]
+        {
             assert!(parse(bad.as_bytes()).is_err(), "{bad}");
         }
         assert!(parse(b"a[b][c][d][e][f]=1").is_err());
@@ -170,5 +177,30 @@ mod tests {
     #[test]
     fn empty_body() {
         assert_eq!(p(""), json!({}));
+    }
+
+    proptest::proptest! {
+        /// Whatever a client sends, the parser answers Ok or a FormError; it never panics.
+        #[test]
+        fn never_panics(body in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200)) {
+            let _ = parse(&body);
+        }
+
+        /// Bracket-shaped keys from a small alphabet, the shapes clients produce.
+        #[test]
+        fn never_panics_on_bracket_soup(body in "[a-c\\[\\]0-9=&%]{0,60}") {
+            let _ = parse(body.as_bytes());
+        }
+
+        /// `metadata[k]=v` pairs come back as the same map.
+        #[test]
+        fn metadata_round_trips(map in proptest::collection::btree_map("[a-z_]{1,10}", "[ -~]{0,20}", 0..8)) {
+            let pairs: Vec<(String, String)> = map.iter().map(|(k, v)| (format!("metadata[{k}]"), v.clone())).collect();
+            let body = serde_urlencoded::to_string(&pairs).unwrap();
+            let parsed = parse(body.as_bytes()).unwrap();
+            let expected: Map<String, Value> = map.into_iter().map(|(k, v)| (k, Value::String(v))).collect();
+            let got = parsed.get("metadata").cloned().unwrap_or_else(|| Value::Object(Map::new()));
+            proptest::prop_assert_eq!(got, Value::Object(expected));
+        }
     }
 }

@@ -33,6 +33,9 @@ enum Op {
     RetrieveCharge(String),
     RetrieveDispute(String),
     RetrieveEvent(String),
+    CreateWebhookEndpoint,
+    RetrieveWebhookEndpoint(String),
+    DeleteWebhookEndpoint(String),
 }
 
 impl Op {
@@ -55,6 +58,12 @@ impl Op {
                 only_expand(params)?;
                 Ok(crate::store::to_json(store.dispute(id)?))
             }
+            Op::CreateWebhookEndpoint => store.create_webhook_endpoint(ctx, params),
+            Op::RetrieveWebhookEndpoint(id) => {
+                only_expand(params)?;
+                store.retrieve_webhook_endpoint(id)
+            }
+            Op::DeleteWebhookEndpoint(id) => store.delete_webhook_endpoint(id),
             Op::RetrieveEvent(id) => {
                 only_expand(params)?;
                 store.event(id).map(crate::store::to_json).ok_or_else(|| ApiError::no_such("event", id, "id"))
@@ -82,7 +91,13 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(resource("/refunds/{id}").route(web::get().to(retrieve_refund)))
             .service(resource("/charges/{id}").route(web::get().to(retrieve_charge)))
             .service(resource("/disputes/{id}").route(web::get().to(retrieve_dispute)))
-            .service(resource("/events/{id}").route(web::get().to(retrieve_event))),
+            .service(resource("/events/{id}").route(web::get().to(retrieve_event)))
+            .service(resource("/webhook_endpoints").route(web::post().to(create_endpoint)))
+            .service(
+                resource("/webhook_endpoints/{id}")
+                    .route(web::get().to(retrieve_endpoint))
+                    .route(web::delete().to(delete_endpoint)),
+            ),
     )
     .default_service(web::to(unrecognized));
 }
@@ -122,6 +137,16 @@ async fn retrieve_dispute(req: HttpRequest, body: web::Bytes, em: Em, id: Id) ->
 }
 async fn retrieve_event(req: HttpRequest, body: web::Bytes, em: Em, id: Id) -> HttpResponse {
     handle(&req, &body, &em, &Op::RetrieveEvent(id.into_inner()))
+}
+
+async fn create_endpoint(req: HttpRequest, body: web::Bytes, em: Em) -> HttpResponse {
+    handle(&req, &body, &em, &Op::CreateWebhookEndpoint)
+}
+async fn retrieve_endpoint(req: HttpRequest, body: web::Bytes, em: Em, id: Id) -> HttpResponse {
+    handle(&req, &body, &em, &Op::RetrieveWebhookEndpoint(id.into_inner()))
+}
+async fn delete_endpoint(req: HttpRequest, body: web::Bytes, em: Em, id: Id) -> HttpResponse {
+    handle(&req, &body, &em, &Op::DeleteWebhookEndpoint(id.into_inner()))
 }
 
 async fn unrecognized(req: HttpRequest) -> HttpResponse {

@@ -66,6 +66,8 @@ struct NewEndpoint {
     url: String,
     #[serde(default)]
     secret: Option<String>,
+    #[serde(default)]
+    enabled_events: Option<Vec<String>>,
 }
 
 async fn add_endpoint(em: Em, bytes: web::Bytes) -> HttpResponse {
@@ -76,7 +78,9 @@ async fn add_endpoint(em: Em, bytes: web::Bytes) -> HttpResponse {
     if !(req.url.starts_with("http://") || req.url.starts_with("https://")) {
         return error(&ApiError::invalid_uncoded("url must be an http:// or https:// URL").with_param("url"));
     }
-    HttpResponse::Ok().json(em.add_endpoint(&req.url, req.secret))
+    let events = req.enabled_events.filter(|e| !e.is_empty()).unwrap_or_else(|| vec!["*".to_owned()]);
+    let now = em.clock.now();
+    HttpResponse::Ok().json(em.with_store(|s| s.add_endpoint(&req.url, req.secret, events, now)))
 }
 
 async fn trigger(em: Em, bytes: web::Bytes) -> HttpResponse {

@@ -9,7 +9,6 @@ use actix_web::{App, HttpServer, web};
 
 use crate::clock::Clock;
 use crate::error::ApiError;
-use crate::ids;
 use crate::objects::Event;
 use crate::store::{Ctx, Endpoint, Store};
 use crate::trigger::TriggerRequest;
@@ -58,15 +57,10 @@ impl Emulator {
         result
     }
 
-    /// Registers a webhook endpoint; without a secret one is generated.
+    /// Registers a webhook endpoint for every event type; without a secret one is generated.
     pub fn add_endpoint(&self, url: &str, secret: Option<String>) -> Endpoint {
-        let endpoint = Endpoint {
-            id: ids::new("we"),
-            url: url.to_owned(),
-            secret: secret.unwrap_or_else(ids::webhook_secret),
-        };
-        self.with_store(|s| s.endpoints.push(endpoint.clone()));
-        endpoint
+        let now = self.clock.now();
+        self.with_store(|s| s.add_endpoint(url, secret, vec!["*".to_owned()], now))
     }
 
     /// The configured endpoints.

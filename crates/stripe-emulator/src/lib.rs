@@ -26,6 +26,7 @@ pub mod payment_intents;
 pub mod refunds;
 pub mod store;
 pub mod trigger;
+pub mod webhook_endpoints;
 pub mod webhooks;
 
 pub use emulator::{Emulator, EmulatorConfig, RunningEmulator};

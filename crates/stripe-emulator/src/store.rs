@@ -35,6 +35,19 @@ pub struct Endpoint {
     pub url: String,
     /// The signing secret (`whsec_...`).
     pub secret: String,
+    /// Event types delivered here; `*` is every type.
+    pub enabled_events: Vec<String>,
+    /// When it was created (emulator time).
+    pub created: i64,
+    /// Free text given at creation.
+    pub description: Option<String>,
+}
+
+impl Endpoint {
+    /// Whether events of `type_` go to this endpoint.
+    pub fn wants(&self, type_: &str) -> bool {
+        self.enabled_events.iter().any(|e| e == "*" || e == type_)
+    }
 }
 
 /// A response saved under an idempotency key.
@@ -83,7 +96,7 @@ impl Store {
             created: ctx.now,
             data: EventData { object, previous_attributes: previous },
             livemode: false,
-            pending_webhooks: self.endpoints.len(),
+            pending_webhooks: self.endpoints.iter().filter(|e| e.wants(type_)).count(),
             request: EventRequest {
                 id: ctx.request_id.clone(),
                 idempotency_key: ctx.idempotency_key.clone(),

@@ -123,10 +123,10 @@ impl Dispatcher {
         Self { tx, log }
     }
 
-    /// Queues `event` for every endpoint.
+    /// Queues `event` for every endpoint subscribed to its type.
     pub fn enqueue(&self, event: &Event, endpoints: &[Endpoint]) {
         let body = Arc::new(serde_json::to_string_pretty(event).unwrap_or_default());
-        for endpoint in endpoints {
+        for endpoint in endpoints.iter().filter(|e| e.wants(&event.type_)) {
             // Sending fails only when the worker is gone, i.e. the runtime is shutting down.
             let _ = self.tx.send(Job {
                 event_id: event.id.clone(),

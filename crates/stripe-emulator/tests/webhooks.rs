@@ -245,3 +245,52 @@ async fn every_endpoint_gets_every_event_and_a_failing_one_holds_up_no_other() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn endpoints_from_stripes_api_get_only_their_enabled_events() {
+    let hook = Receiver::start(0);
+    let s = Stripe::start().await;
+    let missing = s.post("/v1/webhook_endpoints", &[("url", &hook.url())]).await;
+    assert_eq!(missing.s("/error/code"), "parameter_missing");
+    let created = s
+        .post(
+            "/v1/webhook_endpoints",
+            &[
+                ("url", &hook.url()),
+                ("enabled_events[]", "payment_intent.succeeded"),
+                ("description", "shop"),
+            ],
+        )
+        .await;
+    assert_eq!(created.status, 200, "{}", created.body);
+    assert_eq!(created.s("/object"), "webhook_endpoint");
+    let secret = created.s("/secret").to_owned();
+    assert!(secret.starts_with("whsec_"));
+    let id = created.s("/id").to_owned();
+    let fetched = s.get(&format!("/v1/webhook_endpoints/{id}")).await;
+    assert_eq!(fetched.body["secret"], Value::Null, "the secret is shown only at creation");
+    assert_eq!(fetched.s("/description"), "shop");
+
+    s.create_pi(&[("payment_method", "pm_card_visa"), ("confirm", "true")]).await;
+    let got = hook.wait_for_ok(1).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].type_(), "payment_intent.succeeded");
+    assert!(
+        stripe_signature::verify(&got[0].signature, &got[0].body, &[&secret], now(), DEFAULT_TOLERANCE_SECS)
+            .is_ok()
+    );
+    let pending: Vec<usize> = s.em.events().iter().map(|e| e.pending_webhooks).collect();
+    assert_eq!(pending, [0, 0, 1], "only payment_intent.succeeded is pending for the endpoint");
+
+    let deleted = s
+        .http
+        .delete(s.em.url(&format!("/v1/webhook_endpoints/{id}")))
+        .bearer_auth(common::KEY)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(deleted.status(), 200);
+    assert_eq!(s.get(&format!("/v1/webhook_endpoints/{id}")).await.status, 404);
+    s.create_pi(&[("payment_method", "pm_card_visa"), ("confirm", "true")]).await;
+    assert!(s.em.events().iter().skip(3).all(|e| e.pending_webhooks == 0));
+}

@@ -1,6 +1,8 @@
 //! Stripe's API under `/v1`: authentication, form decoding, idempotency, routing to the store,
 //! and Stripe's response headers.
 
+use std::future::{Ready, ready};
+
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
@@ -78,75 +80,43 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     let resource = |path: &str| web::resource(path).default_service(web::to(unrecognized));
     cfg.service(
         web::scope("/v1")
-            .service(resource("/payment_intents").route(web::post().to(create_pi)))
+            .service(resource("/payment_intents").route(web::post().to(fixed(&Op::CreatePi))))
             .service(
                 resource("/payment_intents/{id}")
-                    .route(web::get().to(retrieve_pi))
-                    .route(web::post().to(update_pi)),
+                    .route(web::get().to(with_id(Op::RetrievePi)))
+                    .route(web::post().to(with_id(Op::UpdatePi))),
             )
-            .service(resource("/payment_intents/{id}/confirm").route(web::post().to(confirm_pi)))
-            .service(resource("/payment_intents/{id}/capture").route(web::post().to(capture_pi)))
-            .service(resource("/payment_intents/{id}/cancel").route(web::post().to(cancel_pi)))
-            .service(resource("/refunds").route(web::post().to(create_refund)))
-            .service(resource("/refunds/{id}").route(web::get().to(retrieve_refund)))
-            .service(resource("/charges/{id}").route(web::get().to(retrieve_charge)))
-            .service(resource("/disputes/{id}").route(web::get().to(retrieve_dispute)))
-            .service(resource("/events/{id}").route(web::get().to(retrieve_event)))
-            .service(resource("/webhook_endpoints").route(web::post().to(create_endpoint)))
+            .service(resource("/payment_intents/{id}/confirm").route(web::post().to(with_id(Op::ConfirmPi))))
+            .service(resource("/payment_intents/{id}/capture").route(web::post().to(with_id(Op::CapturePi))))
+            .service(resource("/payment_intents/{id}/cancel").route(web::post().to(with_id(Op::CancelPi))))
+            .service(resource("/refunds").route(web::post().to(fixed(&Op::CreateRefund))))
+            .service(resource("/refunds/{id}").route(web::get().to(with_id(Op::RetrieveRefund))))
+            .service(resource("/charges/{id}").route(web::get().to(with_id(Op::RetrieveCharge))))
+            .service(resource("/disputes/{id}").route(web::get().to(with_id(Op::RetrieveDispute))))
+            .service(resource("/events/{id}").route(web::get().to(with_id(Op::RetrieveEvent))))
+            .service(resource("/webhook_endpoints").route(web::post().to(fixed(&Op::CreateWebhookEndpoint))))
             .service(
                 resource("/webhook_endpoints/{id}")
-                    .route(web::get().to(retrieve_endpoint))
-                    .route(web::delete().to(delete_endpoint)),
+                    .route(web::get().to(with_id(Op::RetrieveWebhookEndpoint)))
+                    .route(web::delete().to(with_id(Op::DeleteWebhookEndpoint))),
             ),
     )
     .default_service(web::to(unrecognized));
 }
 
 type Em = web::Data<Emulator>;
-type Id = web::Path<String>;
 
-async fn create_pi(req: HttpRequest, body: web::Bytes, em: Em) -> HttpResponse {
-    handle(&req, &body, &em, &Op::CreatePi)
-}
-async fn retrieve_pi(req: HttpRequest, body: web::Bytes, em: Em, id: Id) -> HttpResponse {
-    handle(&req, &body, &em, &Op::RetrievePi(id.into_inner()))
-}
-async fn update_pi(req: HttpRequest, body: web::Bytes, em: Em, id: Id) -> HttpResponse {
-    handle(&req, &body, &em, &Op::UpdatePi(id.into_inner()))
-}
-async fn confirm_pi(req: HttpRequest, body: web::Bytes, em: Em, id: Id) -> HttpResponse {
-    handle(&req, &body, &em, &Op::ConfirmPi(id.into_inner()))
-}
-async fn capture_pi(req: HttpRequest, body: web::Bytes, em: Em, id: Id) -> HttpResponse {
-    handle(&req, &body, &em, &Op::CapturePi(id.into_inner()))
-}
-async fn cancel_pi(req: HttpRequest, body: web::Bytes, em: Em, id: Id) -> HttpResponse {
-    handle(&req, &body, &em, &Op::CancelPi(id.into_inner()))
-}
-async fn create_refund(req: HttpRequest, body: web::Bytes, em: Em) -> HttpResponse {
-    handle(&req, &body, &em, &Op::CreateRefund)
-}
-async fn retrieve_refund(req: HttpRequest, body: web::Bytes, em: Em, id: Id) -> HttpResponse {
-    handle(&req, &body, &em, &Op::RetrieveRefund(id.into_inner()))
-}
-async fn retrieve_charge(req: HttpRequest, body: web::Bytes, em: Em, id: Id) -> HttpResponse {
-    handle(&req, &body, &em, &Op::RetrieveCharge(id.into_inner()))
-}
-async fn retrieve_dispute(req: HttpRequest, body: web::Bytes, em: Em, id: Id) -> HttpResponse {
-    handle(&req, &body, &em, &Op::RetrieveDispute(id.into_inner()))
-}
-async fn retrieve_event(req: HttpRequest, body: web::Bytes, em: Em, id: Id) -> HttpResponse {
-    handle(&req, &body, &em, &Op::RetrieveEvent(id.into_inner()))
+/// A handler running `op`.
+fn fixed(op: &Op) -> impl Fn(HttpRequest, web::Bytes, Em) -> Ready<HttpResponse> + Clone + 'static {
+    let op = op.clone();
+    move |req, body, em| ready(handle(&req, &body, &em, &op))
 }
 
-async fn create_endpoint(req: HttpRequest, body: web::Bytes, em: Em) -> HttpResponse {
-    handle(&req, &body, &em, &Op::CreateWebhookEndpoint)
-}
-async fn retrieve_endpoint(req: HttpRequest, body: web::Bytes, em: Em, id: Id) -> HttpResponse {
-    handle(&req, &body, &em, &Op::RetrieveWebhookEndpoint(id.into_inner()))
-}
-async fn delete_endpoint(req: HttpRequest, body: web::Bytes, em: Em, id: Id) -> HttpResponse {
-    handle(&req, &body, &em, &Op::DeleteWebhookEndpoint(id.into_inner()))
+/// A handler running the operation `make` builds from the `{id}` in the path.
+fn with_id(
+    make: fn(String) -> Op,
+) -> impl Fn(HttpRequest, web::Bytes, Em, web::Path<String>) -> Ready<HttpResponse> + Clone + 'static {
+    move |req, body, em, id| ready(handle(&req, &body, &em, &make(id.into_inner())))
 }
 
 async fn unrecognized(req: HttpRequest) -> HttpResponse {

@@ -343,6 +343,9 @@ impl Store {
         };
         let method = known_method(&pm)?;
         let return_url = params.str("return_url")?;
+        // Off-session, or when asked, a card that needs the customer fails instead of waiting.
+        let no_customer = params.bool("off_session")?.unwrap_or(false)
+            || params.bool("error_on_requires_action")?.unwrap_or(false);
         let capture_method = one_of(params, "capture_method", &["automatic", "automatic_async", "manual"])?;
 
         let pi = self.pi_mut(id)?;
@@ -369,8 +372,16 @@ impl Store {
                 Ok(to_json(self.pi(id)?))
             }
             Behaviour::Declined { decline_code, message } => {
-                Err(self.decline(ctx, id, &method, decline_code, message))
+                Err(self.decline(ctx, id, &method, "card_declined", decline_code, message))
             }
+            Behaviour::RequiresAuthentication if no_customer => Err(self.decline(
+                ctx,
+                id,
+                &method,
+                "authentication_required",
+                "authentication_required",
+                "Your card was declined. This transaction requires authentication.",
+            )),
             Behaviour::RequiresAuthentication => {
                 let pi = self.pi_mut(id)?;
                 pi.status = PiStatus::RequiresAction;
@@ -595,12 +606,13 @@ impl Store {
         ctx: &Ctx,
         id: &str,
         method: &TestMethod,
+        code: &'static str,
         decline_code: &str,
         message: &str,
     ) -> ApiError {
         let charge_id = self.new_charge(ctx, id, method, "failed");
         if let Some(charge) = self.charges.get_mut(&charge_id) {
-            charge.failure_code = Some("card_declined".into());
+            charge.failure_code = Some(code.into());
             charge.failure_message = Some(message.to_owned());
             charge.outcome = Some(json!({
                 "network_status": "declined_by_network", "reason": decline_code, "risk_level": "normal",
@@ -609,9 +621,9 @@ impl Store {
         }
         let error = json!({
             "type": "card_error",
-            "code": "card_declined",
+            "code": code,
             "decline_code": decline_code,
-            "doc_url": "https://stripe.com/docs/error-codes/card-declined",
+            "doc_url": format!("https://stripe.com/docs/error-codes/{}", code.replace('_', "-")),
             "message": message,
             "charge": charge_id,
             "payment_method_type": method.kind,
@@ -625,7 +637,7 @@ impl Store {
         self.emit_charge(ctx, "charge.failed", &charge_id, None);
         self.emit_pi(ctx, "payment_intent.payment_failed", id);
         let pi = self.payment_intents.get(id).map_or(Value::Null, to_json);
-        ApiError::card("card_declined", message)
+        ApiError::card(code, message)
             .with("decline_code", json!(decline_code))
             .with("charge", json!(charge_id))
             .with("payment_intent", pi)

@@ -358,3 +358,22 @@ async fn bank_debit_is_processing_until_it_settles() {
     assert_eq!(types.iter().filter(|t| *t == "payment_intent.processing").count(), 2);
     assert!(types.contains(&"payment_intent.payment_failed".to_owned()));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn off_session_a_card_needing_authentication_is_declined() {
+    let s = Stripe::start().await;
+    for flag in ["off_session", "error_on_requires_action"] {
+        let r = s
+            .create_pi(&[
+                ("payment_method", "pm_card_threeDSecure2Required"),
+                ("confirm", "true"),
+                (flag, "true"),
+            ])
+            .await;
+        assert_eq!(r.status, 402, "{flag}: {}", r.body);
+        assert_eq!(r.s("/error/code"), "authentication_required");
+        assert_eq!(r.s("/error/payment_intent/status"), "requires_payment_method");
+        assert_eq!(r.s("/error/payment_intent/last_payment_error/code"), "authentication_required");
+    }
+    assert!(!s.event_types().contains(&"payment_intent.requires_action".to_owned()));
+}

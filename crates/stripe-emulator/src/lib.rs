@@ -30,7 +30,9 @@ pub mod webhook_endpoints;
 pub mod webhooks;
 
 pub use emulator::{Emulator, EmulatorConfig, RunningEmulator};
+pub use error::ApiError;
 pub use store::Endpoint;
+pub use trigger::TriggerRequest;
 pub use webhooks::{DeliveryAttempt, RetryPolicy};
 
 /// Service name in logs and traces.

@@ -14,9 +14,10 @@ use platform::http::{HttpKit, Readiness, ReadyCheck};
 use platform::redis::Redis;
 use platform::shutdown;
 
+use crate::cache::{CacheTiming, PageCache};
 use crate::config::{CatalogConfig, JwtKey, SCHEMA};
-use crate::listing;
 use crate::state::AppState;
+use crate::{admin, listing, product_page};
 
 /// Service name in logs, metrics and event envelopes.
 pub const SERVICE: &str = "catalog";
@@ -28,7 +29,12 @@ pub fn routes(state: AppState, auth: Auth) -> impl Fn(&mut web::ServiceConfig) +
     move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(state.clone())
             .app_data(auth.clone())
-            .route("/api/v1/products", web::get().to(listing::list_products));
+            .route("/api/v1/products", web::get().to(listing::list_products))
+            .route("/api/v1/products/{slug}", web::get().to(product_page::show_product))
+            .route("/api/v1/admin/products", web::post().to(admin::create))
+            .route("/api/v1/admin/products/{id}", web::patch().to(admin::update))
+            .route("/api/v1/admin/products/{id}", web::delete().to(admin::delete))
+            .route("/api/v1/admin/products/{id}/stock", web::post().to(admin::stock));
     }
 }
 
@@ -60,8 +66,8 @@ pub fn readiness(state: &AppState, broker: Arc<Broker>) -> Readiness {
     Readiness::new(checks, Duration::from_secs(2))
 }
 
-/// Pools and state from configuration (lazy: nothing connects yet).
-pub fn state(config: &CatalogConfig) -> anyhow::Result<AppState> {
+/// Pools and state from configuration (lazy: nothing connects yet); cache metrics go to `registry`.
+pub fn state(config: &CatalogConfig, registry: &prometheus::Registry) -> anyhow::Result<AppState> {
     let options = PoolOptions {
         max_size: config.db_pool_size,
         statement_timeout: config.db_statement_timeout,
@@ -73,18 +79,21 @@ pub fn state(config: &CatalogConfig) -> anyhow::Result<AppState> {
         None => pool.clone(),
     };
     let redis = Redis::new(config.connections.redis_url.expose(), config.redis_key_prefix.clone())?;
-    Ok(AppState { pool, read_pool, redis, currency: config.currency })
+    let ttl = Duration::from_secs(config.cache_ttl_secs);
+    let cache = PageCache::new(redis.clone(), CacheTiming::from_ttl(ttl), config.cache_ttl_secs > 0)
+        .with_metrics(registry)?;
+    Ok(AppState { pool, read_pool, redis, currency: config.currency, cache: Arc::new(cache) })
 }
 
 /// `catalog serve`: HTTP, the outbox relay and metrics until SIGTERM.
 pub async fn serve(config: CatalogConfig) -> anyhow::Result<()> {
-    let state = state(&config)?;
+    let registry = prometheus::Registry::new();
+    let state = state(&config, &registry)?;
     let broker = Arc::new(
         Broker::new(config.connections.amqp_url.expose(), config.amqp_exchange.clone())
             .with_connection_name(SERVICE),
     );
     let readiness = readiness(&state, broker.clone());
-    let registry = prometheus::Registry::new();
     let metrics =
         platform::http::metrics::middleware(SERVICE, registry.clone()).map_err(anyhow::Error::msg)?;
     let (trigger, stop) = shutdown::channel();

@@ -21,6 +21,11 @@ enum Command {
         #[command(subcommand)]
         action: DlqAction,
     },
+    /// Print EXPLAIN of every listing query shape; fails if one scans products sequentially.
+    Explain {
+        /// Query strings to explain (default: the built-in shapes).
+        queries: Vec<String>,
+    },
     /// Load sample data.
     Seed {
         /// The seed's three demo products.
@@ -100,6 +105,31 @@ async fn run(cli: Cli, config: CatalogConfig) -> anyhow::Result<()> {
                 }
             }
             broker.close().await;
+            Ok(())
+        }
+        Command::Explain { queries } => {
+            let mut conn = platform::db::connect(&url, SCHEMA).await?;
+            let mut sequential = Vec::new();
+            let shapes: Vec<String> = if queries.is_empty() {
+                catalog::listing::explain::SHAPES.iter().map(|s| (*s).to_owned()).collect()
+            } else {
+                queries
+            };
+            for shape in &shapes {
+                let q = catalog::listing::explain::shape_query(shape)
+                    .ok_or_else(|| anyhow::anyhow!("invalid shape {shape:?}"))?;
+                let (count, page) = catalog::listing::explain::plans(&mut conn, &q).await?;
+                println!("== ?{shape}\n-- count\n{count}\n-- page\n{page}\n");
+                if catalog::listing::explain::scans_products_sequentially(&count)
+                    || catalog::listing::explain::scans_products_sequentially(&page)
+                {
+                    sequential.push(shape.clone());
+                }
+            }
+            if !sequential.is_empty() {
+                anyhow::bail!("sequential scan of products for: {sequential:?}");
+            }
+            println!("no query shape scans products sequentially");
             Ok(())
         }
         Command::Seed { demo } => {

@@ -69,17 +69,31 @@ fn filtered(q: &ListingQuery) -> products::BoxedQuery<'static, Pg> {
     query
 }
 
+/// The count query (also explained by `explain`).
+pub fn count_query(q: &ListingQuery) -> impl CountQuery {
+    filtered(q).count()
+}
+
+/// What [`count_query`] returns: a boxed `SELECT count(*)`.
+pub trait CountQuery:
+    diesel::query_builder::QueryFragment<Pg> + diesel::query_builder::QueryId + Send + 'static
+{
+}
+impl<T: diesel::query_builder::QueryFragment<Pg> + diesel::query_builder::QueryId + Send + 'static> CountQuery
+    for T
+{
+}
+
 /// Number of products matching the filters.
 pub async fn count(conn: &mut AsyncPgConnection, q: &ListingQuery) -> QueryResult<i64> {
     filtered(q).count().get_result(conn).await
 }
 
-/// One page of products; ties are broken by id so pages never overlap.
-pub async fn page(
-    conn: &mut AsyncPgConnection,
+/// The page query: filters, the sort with the id tie-break, limit and offset.
+pub fn page_query(
     q: &ListingQuery,
     offset: i64,
-) -> QueryResult<Vec<ProductRow>> {
+) -> diesel::dsl::Offset<diesel::dsl::Limit<products::BoxedQuery<'static, Pg, PageColumns>>> {
     use products::dsl as p;
     let query = filtered(q).select(ProductRow::as_select());
     let query = match (q.sort_by, q.sort_order) {
@@ -90,5 +104,17 @@ pub async fn page(
         (SortBy::Name, SortOrder::Asc) => query.order(p::name.asc()),
         (SortBy::Name, SortOrder::Desc) => query.order(p::name.desc()),
     };
-    query.then_order_by(p::id.asc()).limit(q.per_page).offset(offset).load(conn).await
+    query.then_order_by(p::id.asc()).limit(q.per_page).offset(offset)
+}
+
+/// The SQL type of a listing row.
+pub type PageColumns = diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<ProductRow, Pg>>;
+
+/// One page of products; ties are broken by id so pages never overlap.
+pub async fn page(
+    conn: &mut AsyncPgConnection,
+    q: &ListingQuery,
+    offset: i64,
+) -> QueryResult<Vec<ProductRow>> {
+    page_query(q, offset).load(conn).await
 }

@@ -23,8 +23,6 @@ pub struct AdminRow {
     pub description: Option<String>,
     /// draft / active / discontinued.
     pub status: String,
-    /// Creation time.
-    pub created_at: DateTime<Utc>,
     /// Last change.
     pub updated_at: DateTime<Utc>,
 }

@@ -36,7 +36,8 @@ pub struct AdminProduct {
 impl AdminProduct {
     /// The answer body for `row`.
     pub fn wrap(row: AdminRow) -> Wrapped {
-        let (stock_quantity, reserved_quantity) = (row.item.stock_quantity, row.item.reserved_quantity);
+        let (stock_quantity, reserved_quantity, created_at) =
+            (row.item.stock_quantity, row.item.reserved_quantity, row.item.created_at);
         Wrapped {
             data: AdminProduct {
                 item: Item::from(row.item),
@@ -44,7 +45,7 @@ impl AdminProduct {
                 status: row.status,
                 stock_quantity,
                 reserved_quantity,
-                created_at: row.created_at,
+                created_at,
                 updated_at: row.updated_at,
             },
         }

@@ -43,6 +43,8 @@ pub const SHAPES: &[&str] = &[
     "sort_by=price_cents&sort_order=asc",
     "sort_by=name&sort_order=asc",
     "page=200",
+    "cursor=c.1764000000000000.5",
+    "sort_by=price_cents&cursor=p.2000.5",
 ];
 
 /// Plans of one shape: (count plan, page plan).

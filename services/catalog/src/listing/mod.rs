@@ -1,5 +1,6 @@
 //! `GET /api/v1/products`: validate, read through the page cache, shape.
 
+pub mod cursor;
 pub mod explain;
 pub mod query;
 pub mod repo;
@@ -68,9 +69,11 @@ async fn build_page(pool: PgPool, q: query::ListingQuery) -> anyhow::Result<Byte
     };
     drop(conn);
     let last = response::last_page(total, q.per_page);
+    let next_cursor = repo::next_cursor(&q, &rows).map(|c| c.encode());
     let body = response::Page {
         data: rows.into_iter().map(response::Item::from).collect(),
         meta: response::Meta { current_page: q.page, last_page: last, per_page: q.per_page, total },
+        next_cursor,
     };
     let json = serde_json::to_vec(&body)?;
     // `{"data":…,"meta":…}` without its braces, so links can be appended per request.

@@ -3,6 +3,8 @@
 use domain::money::{ParseMoneyError, parse_decimal_cents};
 use platform::http::ValidationErrors;
 
+use super::cursor::Cursor;
+
 /// Default and maximum page sizes (the seed's config).
 pub const DEFAULT_PER_PAGE: i64 = 24;
 /// Largest `per_page`.
@@ -49,6 +51,8 @@ pub struct ListingQuery {
     pub sort_by: SortBy,
     /// Sort direction.
     pub sort_order: SortOrder,
+    /// Keyset paging: the page starts after this row (then `page` only labels it).
+    pub cursor: Option<Cursor>,
 }
 
 /// Decodes the raw query string into ordered pairs (later duplicates win, as in PHP).
@@ -184,6 +188,17 @@ pub fn parse(pairs: &[(String, String)]) -> Result<ListingQuery, ValidationError
     );
     let sort_order =
         one_of(pairs, "sort_order", &[("asc", SortOrder::Asc), ("desc", SortOrder::Desc)], &mut errors);
+    let cursor = lookup(pairs, "cursor").and_then(|raw| match Cursor::decode(raw) {
+        Some(c) if c.key.sort_by() == sort_by.unwrap_or(SortBy::CreatedAt) => Some(c),
+        Some(_) => {
+            errors.add("cursor", "The cursor does not match sort_by.");
+            None
+        }
+        None => {
+            errors.add("cursor", "The cursor is invalid.");
+            None
+        }
+    });
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -197,6 +212,7 @@ pub fn parse(pairs: &[(String, String)]) -> Result<ListingQuery, ValidationError
         search,
         sort_by: sort_by.unwrap_or(SortBy::CreatedAt),
         sort_order: sort_order.unwrap_or(SortOrder::Desc),
+        cursor,
     })
 }
 
@@ -224,12 +240,17 @@ impl ListingQuery {
             ("search", self.search.clone().unwrap_or_default()),
             ("sort_by", sort_by.to_owned()),
             ("sort_order", sort_order.to_owned()),
+            ("cursor", self.cursor.as_ref().map(Cursor::encode).unwrap_or_default()),
         ];
         serde_urlencoded::to_string(fields).unwrap_or_default()
     }
 
-    /// Rows to skip, or `None` when the page lies beyond any possible result.
+    /// Rows to skip, or `None` when the page lies beyond any possible result. With a cursor the
+    /// page starts right after it.
     pub fn offset(&self) -> Option<i64> {
+        if self.cursor.is_some() {
+            return Some(0);
+        }
         (self.page - 1).checked_mul(self.per_page)
     }
 }

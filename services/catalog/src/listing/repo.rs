@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Bool, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use super::cursor::{Cursor, CursorKey};
 use super::query::{ListingQuery, SortBy, SortOrder};
 use crate::schema::products;
 
@@ -31,6 +32,8 @@ pub struct ProductRow {
     pub stock_quantity: i32,
     /// Units reserved.
     pub reserved_quantity: i32,
+    /// Creation time (the default sort, and keyset cursors).
+    pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// Escapes `%`, `_` and `\` so the search term matches literally (the seed did not).
@@ -95,7 +98,10 @@ pub fn page_query(
     offset: i64,
 ) -> diesel::dsl::Offset<diesel::dsl::Limit<products::BoxedQuery<'static, Pg, PageColumns>>> {
     use products::dsl as p;
-    let query = filtered(q).select(ProductRow::as_select());
+    let mut query = filtered(q).select(ProductRow::as_select());
+    if let Some(cursor) = &q.cursor {
+        query = after_cursor(query, cursor, q.sort_order);
+    }
     let query = match (q.sort_by, q.sort_order) {
         (SortBy::CreatedAt, SortOrder::Asc) => query.order(p::created_at.asc()),
         (SortBy::CreatedAt, SortOrder::Desc) => query.order(p::created_at.desc()),
@@ -105,6 +111,46 @@ pub fn page_query(
         (SortBy::Name, SortOrder::Desc) => query.order(p::name.desc()),
     };
     query.then_order_by(p::id.asc()).limit(q.per_page).offset(offset)
+}
+
+/// Rows after `cursor` in the listing's order (`sort` in `order`, then `id` ascending), written
+/// as `col <= v AND (col < v OR id > last)` for descending sorts (and the mirror for ascending):
+/// the first conjunct is an index seek, whatever the tie-break's direction.
+fn after_cursor(
+    query: products::BoxedQuery<'static, Pg, PageColumns>,
+    cursor: &Cursor,
+    order: SortOrder,
+) -> products::BoxedQuery<'static, Pg, PageColumns> {
+    use products::dsl as p;
+    let id = cursor.id;
+    macro_rules! seek {
+        ($col:expr, $v:expr) => {
+            match order {
+                SortOrder::Desc => query.filter($col.le($v)).filter($col.lt($v).or(p::id.gt(id))),
+                SortOrder::Asc => query.filter($col.ge($v)).filter($col.gt($v).or(p::id.gt(id))),
+            }
+        };
+    }
+    match &cursor.key {
+        CursorKey::CreatedAt(us) => match chrono::DateTime::from_timestamp_micros(*us) {
+            Some(t) => seek!(p::created_at, t),
+            // Unreachable for decoded cursors (they are range-checked); an empty page otherwise.
+            None => query.filter(p::id.lt(0)),
+        },
+        CursorKey::PriceCents(cents) => seek!(p::price_cents, *cents),
+        CursorKey::Name(name) => seek!(p::name, name.clone()),
+    }
+}
+
+/// The cursor that continues after `rows` (the last row), when the page is full.
+pub fn next_cursor(q: &ListingQuery, rows: &[ProductRow]) -> Option<Cursor> {
+    let last = rows.last().filter(|_| i64::try_from(rows.len()).is_ok_and(|n| n == q.per_page))?;
+    let key = match q.sort_by {
+        SortBy::CreatedAt => CursorKey::CreatedAt(last.created_at.timestamp_micros()),
+        SortBy::PriceCents => CursorKey::PriceCents(last.price_cents),
+        SortBy::Name => CursorKey::Name(last.name.clone()),
+    };
+    Some(Cursor { key, id: last.id })
 }
 
 /// The SQL type of a listing row.

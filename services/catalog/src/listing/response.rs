@@ -101,6 +101,8 @@ pub struct Page {
     pub data: Vec<Item>,
     /// Paging facts.
     pub meta: Meta,
+    /// Keyset cursor for the next page when this one is full (extra field; `page` still works).
+    pub next_cursor: Option<String>,
 }
 
 /// Last page number for `total` items.

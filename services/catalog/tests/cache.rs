@@ -230,3 +230,24 @@ async fn with_the_cache_disabled_every_request_reads_postgres() {
     let (_, body) = app.get("/api/v1/products").await;
     assert_eq!(body["data"][0]["name"], "Direct Edit");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_write_on_one_replica_is_seen_at_once_by_another_replicas_hot_copy() {
+    let prefix = testkit::redis_prefix();
+    let timing = CacheTiming::from_ttl(Duration::from_secs(60));
+    let (reader, writer) = (cache_on(&prefix, timing), cache_on(&prefix, timing));
+    let page = |v: &'static str| move || async move { Ok(Bytes::from(v)) };
+    assert_eq!(reader.get_or_build("k", page("before")).await.unwrap(), "before");
+    // Hot: served from the reader's own copy, under load.
+    let reads = (0..32).map(|_| {
+        let reader = reader.clone();
+        tokio::spawn(async move { reader.get_or_build("k", page("unexpected")).await.unwrap() })
+    });
+    for p in futures_util::future::join_all(reads).await {
+        assert_eq!(p.unwrap(), "before");
+    }
+    assert_eq!(reader.rebuilds(), 1);
+    writer.bump().await;
+    assert_eq!(reader.get_or_build("k", page("after")).await.unwrap(), "after", "the very next read");
+    assert_eq!(reader.rebuilds(), 2);
+}

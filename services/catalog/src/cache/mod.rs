@@ -8,6 +8,13 @@
 //! the others keep getting it. A missing or invalid entry is rebuilt by one request per process
 //! (single-flight) and one process per key (a Redis `SET NX` lock); the others wait for it.
 //! When Redis fails, the cache steps aside for a second and pages come from PostgreSQL.
+//!
+//! Hot pages are also kept in process ([`local`]); they are used only with a version read
+//! through the [`gate`], which shares one `GET` between concurrent requests yet never hands a
+//! request a read that began before it arrived.
+
+mod gate;
+mod local;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -88,6 +95,8 @@ pub struct PageCache {
     timing: CacheTiming,
     enabled: bool,
     version_key: String,
+    gate: Arc<gate::VersionGate>,
+    local: local::LocalPages,
     down_until_ms: AtomicU64,
     inflight: Mutex<HashMap<String, Build>>,
     rebuilds: AtomicU64,
@@ -137,11 +146,14 @@ impl PageCache {
         // A zero age bound means nothing may be served from the cache.
         let enabled = enabled && !timing.max_age.is_zero();
         let version_key = redis.key("products:version");
+        let gate = Arc::new(gate::VersionGate::new(redis.clone(), version_key.clone(), timing.redis_timeout));
         Self {
             redis,
             timing,
             enabled,
             version_key,
+            gate,
+            local: local::LocalPages::default(),
             down_until_ms: AtomicU64::new(0),
             inflight: Mutex::new(HashMap::new()),
             rebuilds: AtomicU64::new(0),
@@ -242,16 +254,33 @@ impl PageCache {
             return build().await.map_err(Arc::new);
         }
         let key = self.redis.key(key);
-        let Ok((version, entry)) = self.read(&key).await else {
+        let gated = match self.gate.read().await {
+            Ok(v) => v,
+            Err(e) => {
+                self.mark_down(&e);
+                self.record(Event::Bypass);
+                self.record(Event::Rebuild);
+                return build().await.map_err(Arc::new);
+            }
+        };
+        let now = now_ms();
+        let fresh_since = now.saturating_sub(millis(self.timing.fresh));
+        if let Some(payload) = self.local.get(&key, gated, fresh_since) {
+            self.record(Event::Hit);
+            return Ok(payload);
+        }
+        let Ok((stored_version, entry)) = self.read(&key).await else {
             self.record(Event::Bypass);
             self.record(Event::Rebuild);
             return build().await.map_err(Arc::new);
         };
-        let now = now_ms();
+        // A write may have landed since the gate's read: the newer version wins.
+        let version = gated.max(stored_version);
         if let Some(entry) = entry.filter(|e| e.version == version) {
             let age = now.saturating_sub(entry.built_at_ms);
             if age < millis(self.timing.fresh) {
                 self.record(Event::Hit);
+                self.local.put(&key, entry.version, entry.built_at_ms, entry.payload.clone());
                 return Ok(entry.payload);
             }
             if age < millis(self.timing.max_age) {
@@ -325,6 +354,7 @@ impl PageCache {
         if let Ok(payload) = &outcome
             && locked.is_ok()
         {
+            self.local.put(key, version, built_at, payload.clone());
             let entry = encode(version, built_at, payload);
             let _: Result<(), String> = self
                 .command(redis::cmd("SET").arg(key).arg(entry).arg("PX").arg(millis(self.timing.max_age)))
@@ -349,6 +379,7 @@ impl PageCache {
             }
             if let Some(e) = entry.filter(|e| e.version == version) {
                 self.record(Event::Hit);
+                self.local.put(key, e.version, e.built_at_ms, e.payload.clone());
                 return Some(e.payload);
             }
         }

@@ -95,8 +95,8 @@ q() { "${PSQL[@]}" -d "$DB" -Atc "SET search_path TO catalog; $1" | tail -n 1; }
 CATEGORY=$(q "SELECT attributes->>'category' FROM products WHERE attributes ? 'category' GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
 SLUG=$(q "SELECT slug FROM products WHERE status = 'active' AND deleted_at IS NULL ORDER BY id DESC LIMIT 1")
 # A search term of moderate selectivity: a 6-letter fragment of a name, not the commonest word.
-TERM=${TERM:-$(q "SELECT lower(substr(split_part(name, ' ', 2), 1, 6)) FROM products WHERE status = 'active' AND length(split_part(name, ' ', 2)) >= 4 ORDER BY id LIMIT 1 OFFSET 7")}
-say "category=$CATEGORY search=$TERM slug=$SLUG"
+SEARCH=${SEARCH:-$(q "SELECT lower(substr(split_part(name, ' ', 2), 1, 6)) FROM products WHERE status = 'active' AND length(split_part(name, ' ', 2)) >= 4 ORDER BY id LIMIT 1 OFFSET 7")}
+say "category=$CATEGORY search=$SEARCH slug=$SLUG"
 
 start_catalog() {
   local port=$1 ttl=$2
@@ -117,6 +117,9 @@ uncached_pid=${pids[-1]}
 # The baseline: the exact bytes of the cached default listing, served by NGINX.
 mkdir -p "$WORK/root/api/v1" "$WORK/logs"
 curl -sf "http://127.0.0.1:$CACHED_PORT/api/v1/products" >"$WORK/root/api/v1/products"
+# NGINX's workers run as an unprivileged user; mktemp made the directory private.
+chmod 755 "$WORK"
+chmod -R a+rX "$WORK/root"
 cat >"$nginx_conf" <<NGINX
 worker_processes 1;
 pid $WORK/nginx.pid;
@@ -132,12 +135,14 @@ http {
 }
 NGINX
 "$NGINX" -p "$WORK" -c "$nginx_conf"
+cmp -s <(curl -sf "http://127.0.0.1:$NGINX_PORT/api/v1/products") "$WORK/root/api/v1/products" \
+  || { say "NGINX does not serve the listing's bytes"; cat "$WORK/logs/error.log" >&2; exit 1; }
 
 # wrk prints "Requests/sec: N" and, with --latency, "50% 1.23ms" ... "99% 4.56ms".
 run() {
   local url=$1 out
   out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$url")
-  if grep -q "Non-2xx" <<<"$out"; then say "non-2xx answers from $url"; fi
+  if grep -q "Non-2xx" <<<"$out"; then say "WARNING: non-2xx answers from $url (numbers below include them)"; fi
   awk '/Requests\/sec/ {r=$2} $1 == "50%" {p50=$2} $1 == "99%" {p99=$2} END {print r, p50, p99}' <<<"$out"
 }
 
@@ -145,7 +150,7 @@ enc() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[
 cases=(
   "default listing|/api/v1/products"
   "category+in_stock+sort_by=price_cents|/api/v1/products?category=$(enc "$CATEGORY")&in_stock=true&sort_by=price_cents"
-  "search=$TERM|/api/v1/products?search=$(enc "$TERM")"
+  "search=$SEARCH|/api/v1/products?search=$(enc "$SEARCH")"
   "deep page (page=200)|/api/v1/products?page=200"
   "GET /products/{slug}|/api/v1/products/$SLUG"
 )
@@ -180,7 +185,7 @@ echo
 echo "EXPLAIN of every query shape ($SIZE products, the planner's own choices):"
 explain_out="$WORK/explain.txt"
 shapes=("" "category=$CATEGORY&in_stock=true&sort_by=price_cents" "category=$CATEGORY" "in_stock=true"
-  "search=$TERM" "page=200" "sort_by=price_cents&sort_order=asc" "sort_by=name&sort_order=asc"
+  "search=$SEARCH" "page=200" "sort_by=price_cents&sort_order=asc" "sort_by=name&sort_order=asc"
   "min_price=50&max_price=100")
 if "$BIN" explain "${shapes[@]}" >"$explain_out" 2>&1; then verdict="no Seq Scan on products"; else verdict="SEQ SCAN FOUND"; fi
 # One line per plan: the shape and the scan nodes it uses.

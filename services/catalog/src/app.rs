@@ -8,13 +8,14 @@ use actix_web::dev::Server;
 use actix_web::web;
 use platform::auth::Auth;
 use platform::db::{self, PoolOptions};
-use platform::events::{Broker, Relay, RelayOptions};
+use platform::events::{Broker, Consumer, Relay, RelayOptions};
 use platform::http::health::{PostgresCheck, RabbitMqCheck, RedisCheck};
 use platform::http::{HttpKit, Readiness, ReadyCheck};
 use platform::redis::Redis;
 use platform::shutdown;
 
 use crate::config::{CatalogConfig, JwtKey, SCHEMA};
+use crate::inventory::{self, consumer::ReservationEvents, sweeper::Sweeper};
 use crate::listing;
 use crate::state::AppState;
 
@@ -28,7 +29,8 @@ pub fn routes(state: AppState, auth: Auth) -> impl Fn(&mut web::ServiceConfig) +
     move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(state.clone())
             .app_data(auth.clone())
-            .route("/api/v1/products", web::get().to(listing::list_products));
+            .route("/api/v1/products", web::get().to(listing::list_products))
+            .configure(inventory::routes);
     }
 }
 
@@ -73,10 +75,17 @@ pub fn state(config: &CatalogConfig) -> anyhow::Result<AppState> {
         None => pool.clone(),
     };
     let redis = Redis::new(config.connections.redis_url.expose(), config.redis_key_prefix.clone())?;
-    Ok(AppState { pool, read_pool, redis, currency: config.currency })
+    Ok(AppState {
+        pool,
+        read_pool,
+        redis,
+        currency: config.currency,
+        reservation_ttl_minutes: config.reservation_ttl_minutes,
+    })
 }
 
-/// `catalog serve`: HTTP, the outbox relay and metrics until SIGTERM.
+/// `catalog serve`: HTTP, the outbox relay, the reservation sweeper and the `catalog.orders`
+/// consumer, and metrics, until SIGTERM.
 pub async fn serve(config: CatalogConfig) -> anyhow::Result<()> {
     let state = state(&config)?;
     let broker = Arc::new(
@@ -98,6 +107,11 @@ pub async fn serve(config: CatalogConfig) -> anyhow::Result<()> {
         RelayOptions::default(),
     );
     let relay_task = tokio::spawn(relay.run(stop.clone()));
+    let sweeper_task = tokio::spawn(
+        Sweeper::new(state.pool.clone(), inventory::sweeper::DEFAULT_INTERVAL).run(stop.clone()),
+    );
+    let consumer = Consumer::new(state.pool.clone(), broker.clone(), inventory::consumer::options(""));
+    let consumer_task = tokio::spawn(consumer.run(ReservationEvents, stop.clone()));
 
     let mut kit = HttpKit::new(metrics, readiness.clone());
     kit.workers = config.http_workers;
@@ -112,8 +126,11 @@ pub async fn serve(config: CatalogConfig) -> anyhow::Result<()> {
     )
     .await?;
     trigger.trigger();
-    // The relay finishes the batch in hand; don't wait forever for it.
-    let _ = tokio::time::timeout(Duration::from_secs(10), relay_task).await;
+    // The relay, sweeper and consumer finish the batch or message in hand; don't wait forever.
+    let _ = tokio::time::timeout(Duration::from_secs(10), async {
+        let _ = tokio::join!(relay_task, sweeper_task, consumer_task);
+    })
+    .await;
     tracing::info!("catalog stopped");
     Ok(())
 }

@@ -2,8 +2,10 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod app;
+pub mod bulk;
 pub mod config;
 pub mod events;
+pub mod inventory;
 pub mod listing;
 pub mod schema;
 pub mod seed;

@@ -15,4 +15,6 @@ pub struct AppState {
     pub redis: Redis,
     /// `ECOMMERCE_CURRENCY`.
     pub currency: Currency,
+    /// `INVENTORY_RESERVATION_TTL`: minutes a reservation lives unless the caller says otherwise.
+    pub reservation_ttl_minutes: u64,
 }

@@ -38,6 +38,7 @@ pub async fn spawn_with(seed: bool) -> App {
         read_pool: pool,
         redis: Redis::new(&testkit::redis_url(), testkit::redis_prefix()).expect("redis"),
         currency: Currency::Usd,
+        reservation_ttl_minutes: 15,
     };
     let readiness = Readiness::new(vec![], Duration::from_secs(1));
     let metrics =

@@ -14,6 +14,7 @@ pub mod inventory;
 pub mod money;
 pub mod order;
 pub mod product;
+pub mod stripe_signature;
 
 pub use cart::{CartLine, CartTotals, Quantity, QuantityError};
 pub use events::{DecodeError, EXCHANGE, Envelope, EventPayload};

@@ -10,9 +10,11 @@
 pub mod cart;
 pub mod events;
 pub mod ids;
+pub mod inventory;
 pub mod money;
 pub mod order;
 pub mod product;
+pub mod stripe_signature;
 
 pub use cart::{CartLine, CartTotals, Quantity, QuantityError};
 pub use events::{DecodeError, EXCHANGE, Envelope, EventPayload};

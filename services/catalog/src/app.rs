@@ -8,7 +8,7 @@ use actix_web::dev::Server;
 use actix_web::web;
 use platform::auth::Auth;
 use platform::db::{self, PoolOptions};
-use platform::events::{Broker, Relay, RelayOptions};
+use platform::events::{Broker, Consumer, Relay, RelayOptions};
 use platform::http::health::{PostgresCheck, RabbitMqCheck, RedisCheck};
 use platform::http::{HttpKit, Readiness, ReadyCheck};
 use platform::redis::Redis;
@@ -16,6 +16,7 @@ use platform::shutdown;
 
 use crate::cache::{CacheTiming, PageCache};
 use crate::config::{CatalogConfig, JwtKey, SCHEMA};
+use crate::inventory::{self, consumer::ReservationEvents, sweeper::Sweeper};
 use crate::state::AppState;
 use crate::{admin, listing, product_page};
 
@@ -34,7 +35,8 @@ pub fn routes(state: AppState, auth: Auth) -> impl Fn(&mut web::ServiceConfig) +
             .route("/api/v1/admin/products", web::post().to(admin::create))
             .route("/api/v1/admin/products/{id}", web::patch().to(admin::update))
             .route("/api/v1/admin/products/{id}", web::delete().to(admin::delete))
-            .route("/api/v1/admin/products/{id}/stock", web::post().to(admin::stock));
+            .route("/api/v1/admin/products/{id}/stock", web::post().to(admin::stock))
+            .configure(inventory::routes);
     }
 }
 
@@ -82,10 +84,18 @@ pub fn state(config: &CatalogConfig, registry: &prometheus::Registry) -> anyhow:
     let ttl = Duration::from_secs(config.cache_ttl_secs);
     let cache = PageCache::new(redis.clone(), CacheTiming::from_ttl(ttl), config.cache_ttl_secs > 0)
         .with_metrics(registry)?;
-    Ok(AppState { pool, read_pool, redis, currency: config.currency, cache: Arc::new(cache) })
+    Ok(AppState {
+        pool,
+        read_pool,
+        redis,
+        currency: config.currency,
+        cache: Arc::new(cache),
+        reservation_ttl_minutes: config.reservation_ttl_minutes,
+    })
 }
 
-/// `catalog serve`: HTTP, the outbox relay and metrics until SIGTERM.
+/// `catalog serve`: HTTP, the outbox relay, the reservation sweeper and the `catalog.orders`
+/// consumer, and metrics, until SIGTERM.
 pub async fn serve(config: CatalogConfig) -> anyhow::Result<()> {
     let registry = prometheus::Registry::new();
     let state = state(&config, &registry)?;
@@ -107,6 +117,11 @@ pub async fn serve(config: CatalogConfig) -> anyhow::Result<()> {
         RelayOptions::default(),
     );
     let relay_task = tokio::spawn(relay.run(stop.clone()));
+    let sweeper_task = tokio::spawn(
+        Sweeper::new(state.pool.clone(), inventory::sweeper::DEFAULT_INTERVAL).run(stop.clone()),
+    );
+    let consumer = Consumer::new(state.pool.clone(), broker.clone(), inventory::consumer::options(""));
+    let consumer_task = tokio::spawn(consumer.run(ReservationEvents, stop.clone()));
 
     let mut kit = HttpKit::new(metrics, readiness.clone());
     kit.workers = config.http_workers;
@@ -121,8 +136,11 @@ pub async fn serve(config: CatalogConfig) -> anyhow::Result<()> {
     )
     .await?;
     trigger.trigger();
-    // The relay finishes the batch in hand; don't wait forever for it.
-    let _ = tokio::time::timeout(Duration::from_secs(10), relay_task).await;
+    // The relay, sweeper and consumer finish the batch or message in hand; don't wait forever.
+    let _ = tokio::time::timeout(Duration::from_secs(10), async {
+        let _ = tokio::join!(relay_task, sweeper_task, consumer_task);
+    })
+    .await;
     tracing::info!("catalog stopped");
     Ok(())
 }

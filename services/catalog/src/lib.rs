@@ -3,9 +3,11 @@
 
 pub mod admin;
 pub mod app;
+pub mod bulk;
 pub mod cache;
 pub mod config;
 pub mod events;
+pub mod inventory;
 pub mod listing;
 pub mod product_page;
 pub mod schema;

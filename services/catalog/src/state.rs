@@ -21,4 +21,6 @@ pub struct AppState {
     pub currency: Currency,
     /// Listing and product-page cache (tag-versioned, in Redis).
     pub cache: Arc<PageCache>,
+    /// `INVENTORY_RESERVATION_TTL`: minutes a reservation lives unless the caller says otherwise.
+    pub reservation_ttl_minutes: u64,
 }

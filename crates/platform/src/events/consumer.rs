@@ -116,14 +116,15 @@ pub struct ConsumerOptions {
 }
 
 impl ConsumerOptions {
-    /// Options with the defaults (prefetch 16, 5 attempts, back-off 1 s doubling up to 5 min).
+    /// Options with the defaults (prefetch 16, 10 attempts, back-off 1 s doubling up to 5 min:
+    /// a failing event is retried for about 8.5 minutes before it is dead-lettered).
     pub fn new(consumer_name: impl Into<String>, queue: impl Into<String>, routing_keys: &[&str]) -> Self {
         Self {
             consumer_name: consumer_name.into(),
             queue: queue.into(),
             routing_keys: routing_keys.iter().map(|k| (*k).to_owned()).collect(),
             prefetch: 16,
-            max_attempts: 5,
+            max_attempts: 10,
             base_backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(300),
             queue_options: QueueOptions::default(),
@@ -161,6 +162,11 @@ impl Consumer {
     pub async fn run<H: EventHandler>(self, handler: H, mut shutdown: Shutdown) {
         let mut backoff = Backoff::new(Duration::from_millis(100), Duration::from_secs(15));
         while !shutdown.is_triggered() {
+            // Subscribing while the database is down would only bounce deliveries back to the
+            // queue, and every return counts towards the quorum queue's delivery limit.
+            if !self.wait_for_database(&mut shutdown).await {
+                break;
+            }
             match self.session(&handler, &mut shutdown, &mut backoff).await {
                 Ok(()) => break,
                 Err(e) => {
@@ -174,6 +180,34 @@ impl Consumer {
             }
         }
         tracing::info!(queue = %self.options.queue, "consumer stopped");
+    }
+
+    /// True when a pooled connection answers `SELECT 1` within a few seconds.
+    async fn database_ok(&self) -> bool {
+        let probe = async {
+            let mut conn = self.pool.get().await.ok()?;
+            diesel::sql_query("SELECT 1").execute(&mut *conn).await.ok()
+        };
+        matches!(tokio::time::timeout(Duration::from_secs(5), probe).await, Ok(Some(_)))
+    }
+
+    /// Waits until the database answers; `false` if shutdown came first.
+    async fn wait_for_database(&self, shutdown: &mut Shutdown) -> bool {
+        let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(10));
+        loop {
+            if shutdown.is_triggered() {
+                return false;
+            }
+            if self.database_ok().await {
+                return true;
+            }
+            let delay = backoff.next_delay();
+            tracing::warn!(queue = %self.options.queue, retry_in = ?delay, "database unavailable: not consuming");
+            tokio::select! {
+                () = shutdown.wait() => return false,
+                () = tokio::time::sleep(delay) => {}
+            }
+        }
     }
 
     /// One channel's worth of consuming; `Ok` means shutdown was asked for.
@@ -270,6 +304,13 @@ impl Consumer {
             match self.apply(handler, &envelope).await {
                 Ok(applied) => {
                     tracing::debug!(duplicate = !applied, "event handled");
+                }
+                Err(ApplyError::Handler(e)) if !self.database_ok().await => {
+                    // The handler most likely failed because the database went away: not the
+                    // event's fault, so no attempt is spent on it.
+                    tracing::warn!(error = %e, "handler failed while the database is down: requeueing");
+                    let _ = delivery.nack(BasicNackOptions { requeue: true, ..BasicNackOptions::default() }).await;
+                    return Err(EventsError::DatabaseUnavailable(e.message().to_owned()));
                 }
                 Err(ApplyError::Handler(e)) => {
                     let failed = attempts.saturating_add(1);

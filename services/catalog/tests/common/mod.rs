@@ -75,8 +75,14 @@ pub async fn spawn_opts(opts: Options) -> (App, Option<TestDb>) {
     let enabled = opts.cache.is_some();
     let timing = opts.cache.unwrap_or_else(|| CacheTiming::from_ttl(Duration::ZERO));
     let cache = Arc::new(PageCache::new(redis.clone(), timing, enabled));
-    let state =
-        AppState { pool: pool.clone(), read_pool, redis: redis.clone(), currency: Currency::Usd, cache };
+    let state = AppState {
+        pool: pool.clone(),
+        read_pool,
+        redis: redis.clone(),
+        currency: Currency::Usd,
+        cache,
+        reservation_ttl_minutes: 15,
+    };
     let checks: Vec<Box<dyn ReadyCheck>> = vec![Box::new(PostgresCheck(pool)), Box::new(RedisCheck(redis))];
     let readiness = Readiness::new(checks, Duration::from_secs(1));
     let metrics =
@@ -164,4 +170,66 @@ pub fn skus(body: &serde_json::Value) -> Vec<String> {
         .iter()
         .map(|p| p["sku"].as_str().expect("sku").to_owned())
         .collect()
+}
+
+impl App {
+    /// POST `body` as JSON with the internal service token.
+    pub async fn internal_post(&self, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+        let res = self
+            .server
+            .client
+            .post(self.server.url(path))
+            .bearer_auth(INTERNAL_TOKEN)
+            .json(body)
+            .send()
+            .await
+            .expect("request");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// GET with the internal service token.
+    pub async fn internal_get(&self, path: &str) -> (u16, serde_json::Value) {
+        let res = self
+            .server
+            .client
+            .get(self.server.url(path))
+            .bearer_auth(INTERNAL_TOKEN)
+            .send()
+            .await
+            .expect("request");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// `(stock_quantity, reserved_quantity)` of product `id`.
+    pub async fn counters(&self, id: i64) -> (i32, i32) {
+        #[derive(diesel::QueryableByName)]
+        struct C {
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            stock_quantity: i32,
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            reserved_quantity: i32,
+        }
+        use diesel_async::RunQueryDsl;
+        let mut conn = self.db.conn().await;
+        let c: C = diesel::sql_query("SELECT stock_quantity, reserved_quantity FROM products WHERE id = $1")
+            .bind::<diesel::sql_types::BigInt, _>(id)
+            .get_result(&mut conn)
+            .await
+            .expect("counters");
+        (c.stock_quantity, c.reserved_quantity)
+    }
+
+    /// One number from a `SELECT ... AS n` query.
+    pub async fn count(&self, sql: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        use diesel_async::RunQueryDsl;
+        let mut conn = self.db.conn().await;
+        diesel::sql_query(sql).get_result::<N>(&mut conn).await.expect("count").n
+    }
 }

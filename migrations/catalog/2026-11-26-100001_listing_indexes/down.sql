@@ -1,4 +1,4 @@
-ALTER TABLE products RESET (fillfactor);
+DROP INDEX IF EXISTS products_in_stock_idx;
 DROP INDEX IF EXISTS products_category_name_idx;
 DROP INDEX IF EXISTS products_category_price_idx;
 DROP INDEX IF EXISTS products_description_trgm_idx;

@@ -251,3 +251,23 @@ async fn a_write_on_one_replica_is_seen_at_once_by_another_replicas_hot_copy() {
     assert_eq!(reader.get_or_build("k", page("after")).await.unwrap(), "after", "the very next read");
     assert_eq!(reader.rebuilds(), 2);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_bulk_load_invalidates_cached_pages_when_it_ends() {
+    let prefix = testkit::redis_prefix();
+    let (app, _) =
+        common::spawn_opts(common::Options { redis_prefix: prefix.clone(), ..common::Options::default() })
+            .await;
+    let (_, before) = app.get("/api/v1/products?per_page=1").await;
+    assert_eq!(before["meta"]["total"], 3);
+    let mut conn = app.db.conn().await;
+    catalog::bulk::seed_generated(&mut conn, 20, 1).await.unwrap();
+    let config = catalog::config::CatalogConfig::from_vars([
+        ("REDIS_URL".to_owned(), testkit::redis_url()),
+        ("REDIS_KEY_PREFIX".to_owned(), prefix),
+    ])
+    .unwrap();
+    catalog::bulk::invalidate_listing_cache_after_bulk_load(&config).await;
+    let (_, after) = app.get("/api/v1/products?per_page=1").await;
+    assert!(after["meta"]["total"].as_i64().unwrap() > 3, "{}", after["meta"]);
+}

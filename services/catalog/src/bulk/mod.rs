@@ -18,14 +18,23 @@ pub use upsert::{UpsertCounts, upsert_batch};
 /// that one failing batch is cheap to retry row by row.
 pub const BATCH_SIZE: usize = 2_000;
 
-/// Where a bulk load tells the listing cache that products changed.
-///
-/// The tag-versioned listing cache (built on the `catalog-read` branch) is bumped here once a
-/// bulk load has committed; until that lands this hook only logs. One bump per load, not per
-/// batch: cached pages may show the old data for the duration of the load.
-#[allow(clippy::unused_async)] // the cache bump it stands for is async
-pub async fn invalidate_listing_cache_after_bulk_load(_config: &crate::config::CatalogConfig) {
-    tracing::info!("bulk load finished: listing cache invalidation hook (no cache yet)");
+/// Where a bulk load tells the listing cache that products changed: one version bump once the
+/// load has committed, not one per batch (cached pages may show the old data during the load,
+/// and never for more than 5 s after it).
+pub async fn invalidate_listing_cache_after_bulk_load(config: &crate::config::CatalogConfig) {
+    use crate::cache::{CacheTiming, PageCache};
+    let redis = match platform::redis::Redis::new(
+        config.connections.redis_url.expose(),
+        config.redis_key_prefix.clone(),
+    ) {
+        Ok(r) => r,
+        Err(e) => {
+            tracing::warn!(error = %e, "listing cache not invalidated; pages expire within 5 s");
+            return;
+        }
+    };
+    let ttl = std::time::Duration::from_secs(config.cache_ttl_secs);
+    PageCache::new(redis, CacheTiming::from_ttl(ttl), config.cache_ttl_secs > 0).bump().await;
 }
 
 /// `catalog seed --count N --seed S`: upserts products `1..=count` of [`generate::product`] in

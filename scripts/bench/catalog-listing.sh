@@ -1,22 +1,32 @@
 #!/usr/bin/env bash
-# Benchmark of GET /api/v1/products (`make bench`): the release catalog against NGINX serving
-# the exact bytes of the default listing as a static file, same wrk settings, one run, side by side.
+# Catalog benchmark (`make bench-catalog`, also part of `make bench`): the release catalog with its
+# Redis cache, the same catalog with the cache disabled, and NGINX serving the exact bytes of the
+# cached default listing as a static file, all measured with the same wrk settings in one run.
 #
-#   SIZE=10000 DURATION=10 CONNECTIONS=32 scripts/bench/catalog-listing.sh
+#   SIZE=100k|1m|<N> DURATION=10 CONNECTIONS=32 scripts/bench/catalog-listing.sh
 #
-# It uses its own database (commerce_bench) and ports (18181 catalog, 18182 nginx) and removes
-# what it started when it ends. Numbers are for comparing runs on one machine, not absolutes:
-# wrk, the service and PostgreSQL share the same cores.
+# It prints req/s, p50, p99 and the ratio to NGINX for each case, the catalogs' peak RSS, the
+# data load's throughput, and EXPLAIN of every query shape (it fails if one scans products
+# sequentially). It uses its own database (commerce_bench), Redis prefix and ports (18181 cached
+# catalog, 18183 uncached, 18182 nginx), loopback only, and removes what it started when it ends.
+# Numbers compare cases within one run; wrk, the service, Redis and PostgreSQL share the cores.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
-SIZE=${SIZE:-10000}
+case ${SIZE:-100k} in
+  100k) SIZE=100000 ;;
+  1m | 1M) SIZE=1000000 ;;
+  *[!0-9]*) echo "SIZE must be 100k, 1m or a number" >&2; exit 2 ;;
+  *) SIZE=${SIZE:-100000} ;;
+esac
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-32}
 THREADS=${THREADS:-2}
 DB=commerce_bench
-CATALOG_PORT=18181
+CACHED_PORT=18181
+UNCACHED_PORT=18183
 NGINX_PORT=18182
+PREFIX="bench:$$:"
 WORK=$(mktemp -d /tmp/commerce-bench.XXXXXX)
 PSQL=(psql -X -q -w -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1)
 
@@ -36,52 +46,80 @@ say "building the release catalog"
 cargo build --release --locked -p catalog --bin catalog >&2
 BIN=target/release/catalog
 
-catalog_pid=""
+pids=()
 nginx_conf="$WORK/nginx.conf"
 cleanup() {
-  [[ -n $catalog_pid ]] && kill "$catalog_pid" 2>/dev/null && wait "$catalog_pid" 2>/dev/null
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
   [[ -f $WORK/nginx.pid ]] && "$NGINX" -p "$WORK" -c "$nginx_conf" -s stop 2>/dev/null
   "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" 2>/dev/null || true
+  redis-cli --scan --pattern "${PREFIX}*" 2>/dev/null | xargs -r redis-cli del >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
 "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
-export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB" RUST_LOG=warn
+export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB" RUST_LOG=warn REDIS_KEY_PREFIX=$PREFIX
 "$BIN" migrate >&2
 "$BIN" seed --demo >&2
+
+# The data load: `catalog seed --count` when this build has it (the bulk-load work), else SQL.
 say "loading $SIZE generated products"
 start=$(date +%s.%N)
-"${PSQL[@]}" -d "$DB" <<SQL
+if "$BIN" seed --help 2>/dev/null | grep -q -- '--count'; then
+  loader="catalog seed --count $SIZE"
+  "$BIN" seed --count "$SIZE" --seed 42 >&2
+else
+  loader="SQL generate_series (catalog seed --count not in this build)"
+  "${PSQL[@]}" -d "$DB" <<SQL
 SET search_path TO catalog;
 INSERT INTO products (sku, name, description, slug, price_cents, currency, attributes,
                       stock_quantity, reserved_quantity, status, created_at)
-SELECT 'GEN-' || g, initcap(c.color) || ' ' || c.noun || ' ' || g,
-       'Generated ' || c.material || ' ' || c.noun || ' for benchmarks, number ' || g,
+SELECT 'GEN-' || g, initcap(c.color) || ' ' || c.material || ' ' || c.noun || ' ' || g,
+       'A ' || c.color || ' ' || c.material || ' ' || c.noun || ', model ' || (g % 997) || ', for every day.',
        'gen-' || g, 500 + (g * 7919) % 50000, 'USD',
        jsonb_build_object('category', c.category, 'color', c.color, 'material', c.material, 'size', (g % 12)::text),
        (g * 31) % 200, (g * 17) % 20, CASE WHEN g % 20 = 0 THEN 'draft' ELSE 'active' END,
        now() - make_interval(secs => g)
 FROM generate_series(1, $SIZE) AS g
-CROSS JOIN LATERAL (SELECT (ARRAY['clothing','footwear','accessories','outdoor'])[1 + g % 4] AS category,
-                           (ARRAY['black','white','blue','red','green'])[1 + g % 5] AS color,
-                           (ARRAY['cotton','denim','mesh','leather','wool'])[1 + g % 5] AS material,
-                           (ARRAY['shirt','jeans','runner','cap','jacket'])[1 + g % 5] AS noun) AS c;
-ANALYZE products;
+CROSS JOIN LATERAL (SELECT (ARRAY['clothing','footwear','accessories','outdoor','home','sports','kids','beauty'])[1 + g % 8] AS category,
+                           (ARRAY['black','white','blue','red','green','grey','navy'])[1 + g % 7] AS color,
+                           (ARRAY['cotton','denim','mesh','leather','wool','linen'])[1 + g % 6] AS material,
+                           (ARRAY['shirt','jeans','runner','cap','jacket','sock','scarf','boot','bag','hoodie','trainer'])[1 + g % 11] AS noun) AS c;
 SQL
+fi
 load_secs=$(awk -v a="$start" -v b="$(date +%s.%N)" 'BEGIN {print b - a}')
+"${PSQL[@]}" -d "$DB" -c "VACUUM ANALYZE catalog.products"
 
-HTTP_ADDR=127.0.0.1:$CATALOG_PORT "$BIN" serve >"$WORK/catalog.log" 2>&1 &
-catalog_pid=$!
-for _ in $(seq 200); do
-  curl -sf "http://127.0.0.1:$CATALOG_PORT/health" >/dev/null && break
-  sleep 0.05
-done
-curl -sf "http://127.0.0.1:$CATALOG_PORT/health" >/dev/null || { cat "$WORK/catalog.log" >&2; exit 1; }
+# Query values that exist in this data set.
+q() { "${PSQL[@]}" -d "$DB" -Atc "SET search_path TO catalog; $1" | tail -n 1; }
+CATEGORY=$(q "SELECT attributes->>'category' FROM products WHERE attributes ? 'category' GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
+SLUG=$(q "SELECT slug FROM products WHERE status = 'active' AND deleted_at IS NULL ORDER BY id DESC LIMIT 1")
+# A search term of moderate selectivity: a 6-letter fragment of a name, not the commonest word.
+SEARCH=${SEARCH:-$(q "SELECT lower(substr(split_part(name, ' ', 2), 1, 6)) FROM products WHERE status = 'active' AND length(split_part(name, ' ', 2)) >= 4 ORDER BY id LIMIT 1 OFFSET 7")}
+say "category=$CATEGORY search=$SEARCH slug=$SLUG"
 
-# The baseline: the exact bytes of the default listing, served by NGINX.
+start_catalog() {
+  local port=$1 ttl=$2
+  HTTP_ADDR=127.0.0.1:$port CATALOG_CACHE_TTL=$ttl "$BIN" serve >"$WORK/catalog-$port.log" 2>&1 &
+  pids+=($!)
+  for _ in $(seq 200); do
+    curl -sf "http://127.0.0.1:$port/health" >/dev/null && return 0
+    sleep 0.05
+  done
+  cat "$WORK/catalog-$port.log" >&2
+  exit 1
+}
+start_catalog "$CACHED_PORT" 3600
+cached_pid=${pids[-1]}
+start_catalog "$UNCACHED_PORT" 0
+uncached_pid=${pids[-1]}
+
+# The baseline: the exact bytes of the cached default listing, served by NGINX.
 mkdir -p "$WORK/root/api/v1" "$WORK/logs"
-curl -sf "http://127.0.0.1:$CATALOG_PORT/api/v1/products" >"$WORK/root/api/v1/products"
+curl -sf "http://127.0.0.1:$CACHED_PORT/api/v1/products" >"$WORK/root/api/v1/products"
+# NGINX's workers run as an unprivileged user; mktemp made the directory private.
+chmod 755 "$WORK"
+chmod -R a+rX "$WORK/root"
 cat >"$nginx_conf" <<NGINX
 worker_processes 1;
 pid $WORK/nginx.pid;
@@ -97,35 +135,61 @@ http {
 }
 NGINX
 "$NGINX" -p "$WORK" -c "$nginx_conf"
+cmp -s <(curl -sf "http://127.0.0.1:$NGINX_PORT/api/v1/products") "$WORK/root/api/v1/products" \
+  || { say "NGINX does not serve the listing's bytes"; cat "$WORK/logs/error.log" >&2; exit 1; }
 
 # wrk prints "Requests/sec: N" and, with --latency, "50% 1.23ms" ... "99% 4.56ms".
 run() {
   local url=$1 out
   out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$url")
-  local rps p50 p99
-  rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
-  p50=$(awk '$1 == "50%" {print $2}' <<<"$out")
-  p99=$(awk '$1 == "99%" {print $2}' <<<"$out")
-  echo "$rps $p50 $p99"
+  if grep -q "Non-2xx" <<<"$out"; then say "WARNING: non-2xx answers from $url (numbers below include them)"; fi
+  awk '/Requests\/sec/ {r=$2} $1 == "50%" {p50=$2} $1 == "99%" {p99=$2} END {print r, p50, p99}' <<<"$out"
 }
+
+enc() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$1"; }
+cases=(
+  "default listing|/api/v1/products"
+  "category+in_stock+sort_by=price_cents|/api/v1/products?category=$(enc "$CATEGORY")&in_stock=true&sort_by=price_cents"
+  "search=$SEARCH|/api/v1/products?search=$(enc "$SEARCH")"
+  "deep page (page=200)|/api/v1/products?page=200"
+  "GET /products/{slug}|/api/v1/products/$SLUG"
+)
 
 say "measuring (wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s)"
 read -r base_rps base_p50 base_p99 < <(run "http://127.0.0.1:$NGINX_PORT/api/v1/products")
-printf '\n%-44s %10s %9s %9s %8s\n' "case ($SIZE products)" "req/s" "p50" "p99" "×nginx"
-printf '%-44s %10.0f %9s %9s %8s\n' "nginx static (default listing bytes)" "$base_rps" "$base_p50" "$base_p99" "1.00"
-cases=(
-  "default listing|/api/v1/products"
-  "category+in_stock+sort_by=price_cents|/api/v1/products?category=clothing&in_stock=true&sort_by=price_cents"
-  "price range|/api/v1/products?min_price=50&max_price=100"
-  "search=runner|/api/v1/products?search=runner"
-  "deep page (page=200)|/api/v1/products?page=200"
-)
-for c in "${cases[@]}"; do
-  name=${c%%|*} path=${c#*|}
-  read -r rps p50 p99 < <(run "http://127.0.0.1:$CATALOG_PORT$path")
-  printf '%-44s %10.0f %9s %9s %8.3f\n' "$name" "$rps" "$p50" "$p99" "$(awk -v a="$rps" -v b="$base_rps" 'BEGIN {print a / b}')"
-done
-rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$catalog_pid/status")
-printf '\ncatalog peak RSS: %d MB; data load: %d products in %.1f s (SQL generate_series)\n' \
-  "$((rss_kb / 1024))" "$SIZE" "$load_secs"
-echo "(the listing has no cache yet: every catalog request above runs its count and page queries)"
+row() { printf '%-52s %10.0f %9s %9s %8.3f\n' "$1" "$2" "$3" "$4" "$(awk -v a="$2" -v b="$base_rps" 'BEGIN {print a / b}')"; }
+table="$WORK/table"
+{
+  printf '%-52s %10s %9s %9s %8s\n' "case ($SIZE products)" "req/s" "p50" "p99" "×nginx"
+  row "nginx static (cached default listing bytes)" "$base_rps" "$base_p50" "$base_p99"
+  for c in "${cases[@]}"; do
+    name=${c%%|*} path=${c#*|}
+    # Warm the page once, so the run measures the cache, not its first fill.
+    curl -sf -o /dev/null "http://127.0.0.1:$CACHED_PORT$path"
+    read -r rps p50 p99 < <(run "http://127.0.0.1:$CACHED_PORT$path")
+    row "cached: $name" "$rps" "$p50" "$p99"
+  done
+  for c in "${cases[@]}"; do
+    name=${c%%|*} path=${c#*|}
+    read -r rps p50 p99 < <(run "http://127.0.0.1:$UNCACHED_PORT$path")
+    row "uncached: $name" "$rps" "$p50" "$p99"
+  done
+} | tee "$table"
+
+rss() { awk '/VmHWM/ {printf "%d", $2 / 1024}' "/proc/$1/status"; }
+printf '\npeak RSS: cached catalog %s MB, uncached catalog %s MB\n' "$(rss "$cached_pid")" "$(rss "$uncached_pid")"
+printf 'data load: %d products in %.1f s = %.0f products/s (%s)\n' "$SIZE" "$load_secs" \
+  "$(awk -v n="$SIZE" -v s="$load_secs" 'BEGIN {print n / s}')" "$loader"
+
+echo
+echo "EXPLAIN of every query shape ($SIZE products, the planner's own choices):"
+explain_out="$WORK/explain.txt"
+shapes=("" "category=$CATEGORY&in_stock=true&sort_by=price_cents" "category=$CATEGORY" "in_stock=true"
+  "search=$SEARCH" "page=200" "sort_by=price_cents&sort_order=asc" "sort_by=name&sort_order=asc"
+  "min_price=50&max_price=100")
+if "$BIN" explain "${shapes[@]}" >"$explain_out" 2>&1; then verdict="no Seq Scan on products"; else verdict="SEQ SCAN FOUND"; fi
+# One line per plan: the shape and the scan nodes it uses.
+awk '/^== / {shape=$2} /^-- / {part=$2} /Scan|Bitmap/ {gsub(/^ +(->  )?/, ""); sub(/  \(cost.*/, ""); nodes[shape" "part]=nodes[shape" "part] (nodes[shape" "part] ? "; " : "") $0}
+     END {for (k in nodes) print "  " k ": " nodes[k]}' "$explain_out" | sort
+echo "explain: $verdict"
+[[ $verdict == "no Seq Scan on products" ]] || { cat "$explain_out"; exit 1; }

@@ -10,6 +10,7 @@
 pub mod cart;
 pub mod events;
 pub mod ids;
+pub mod inventory;
 pub mod money;
 pub mod order;
 pub mod product;

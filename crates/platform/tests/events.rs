@@ -17,14 +17,12 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncC
 use diesel_migrations::{EmbeddedMigrations, embed_migrations};
 use domain::EventId;
 use domain::events::Envelope;
-use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions};
-use lapin::types::FieldTable;
-use lapin::{BasicProperties, Channel};
 use platform::db::PgPool;
 use platform::events::{
     self, Broker, Consumer, ConsumerOptions, EventHandler, HandlerError, QueueOptions, Relay, RelayOptions,
 };
 use platform::shutdown::{self, Shutdown, ShutdownTrigger};
+use testkit::events::{publish as publish_envelope, publish_raw};
 use testkit::{TestDb, wait_until};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
@@ -82,7 +80,7 @@ impl World {
         let consumer = Consumer::new(self.pool.clone(), Arc::clone(&self.broker), self.consumer_options());
         self.tasks.push(tokio::spawn(consumer.run(handler, self.shutdown.clone())));
         let (broker, queue) = (Arc::clone(&self.broker), self.queue.clone());
-        wait_until(WAIT, "the consumer to attach to its queue", || consumer_count(&broker, &queue)).await;
+        testkit::events::wait_for_consumer(&broker, &queue).await;
     }
 
     fn start_relay(&mut self) {
@@ -206,47 +204,6 @@ fn envelope(event_type: &str) -> Envelope {
         correlation_id: Some("corr-1".to_owned()),
         data: serde_json::json!({ "product_id": 42 }),
     }
-}
-
-/// `Some(())` once `queue` exists with a consumer attached.
-async fn consumer_count(broker: &Broker, queue: &str) -> Option<()> {
-    let channel = broker.channel().await.ok()?;
-    let options = QueueDeclareOptions { passive: true, ..QueueDeclareOptions::default() };
-    let q = channel.queue_declare(queue.into(), options, FieldTable::default()).await.ok()?;
-    let _ = channel.close(200, "checked".into()).await;
-    (q.consumer_count() > 0).then_some(())
-}
-
-/// Publishes `body` straight to the exchange (retrying across dropped connections).
-async fn publish_raw(broker: &Broker, routing_key: &str, body: &[u8], message_id: &str) {
-    async fn once(broker: &Broker, routing_key: &str, body: &[u8], message_id: &str) -> Option<()> {
-        let channel: Channel = broker.channel().await.ok()?;
-        channel.confirm_select(ConfirmSelectOptions::default()).await.ok()?;
-        let props = BasicProperties::default()
-            .with_message_id(message_id.into())
-            .with_content_type("application/json".into())
-            .with_delivery_mode(2);
-        let confirm = channel
-            .basic_publish(
-                broker.exchange().into(),
-                routing_key.into(),
-                BasicPublishOptions::default(),
-                body,
-                props,
-            )
-            .await
-            .ok()?
-            .await
-            .ok()?;
-        let _ = channel.close(200, "published".into()).await;
-        confirm.is_ack().then_some(())
-    }
-    wait_until(WAIT, "a direct publish to be confirmed", || once(broker, routing_key, body, message_id))
-        .await;
-}
-
-async fn publish_envelope(broker: &Broker, e: &Envelope) {
-    publish_raw(broker, &e.event_type, &serde_json::to_vec(e).unwrap(), &e.id.to_string()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -2,7 +2,9 @@
 
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use domain::events::{Envelope, ProductChanged, ProductCreated};
+use domain::events::{
+    Envelope, InventoryChanged, ProductChanged, ProductCreated, ProductDeleted, ProductUpdated,
+};
 use domain::ids::{ProductId, Sku, Slug};
 
 use crate::schema::products;
@@ -46,7 +48,32 @@ pub async fn product_changed(conn: &mut AsyncPgConnection, id: i64) -> anyhow::R
 /// Writes `product.created` for product `id` to the outbox.
 pub async fn product_created(conn: &mut AsyncPgConnection, id: i64) -> anyhow::Result<()> {
     let body = ProductCreated(product_changed(conn, id).await?);
-    let envelope = Envelope::new(SOURCE, &body, None)?;
+    enqueue(conn, &body).await
+}
+
+async fn enqueue<P: domain::events::EventPayload>(
+    conn: &mut AsyncPgConnection,
+    body: &P,
+) -> anyhow::Result<()> {
+    let envelope = Envelope::new(SOURCE, body, None)?;
     platform::events::enqueue(conn, &envelope).await?;
     Ok(())
+}
+
+/// Writes `product.updated` for product `id` to the outbox.
+pub async fn product_updated(conn: &mut AsyncPgConnection, id: i64) -> anyhow::Result<()> {
+    let body = ProductUpdated(product_changed(conn, id).await?);
+    enqueue(conn, &body).await
+}
+
+/// Writes `product.deleted` to the outbox.
+pub async fn product_deleted(conn: &mut AsyncPgConnection, id: i64, sku: &str) -> anyhow::Result<()> {
+    enqueue(conn, &ProductDeleted { product_id: ProductId(id), sku: Sku::parse(sku)? }).await
+}
+
+/// Writes `inventory.changed` for product `id` (its counters as they are in this transaction).
+pub async fn inventory_changed(conn: &mut AsyncPgConnection, id: i64) -> anyhow::Result<()> {
+    let p = product_changed(conn, id).await?;
+    let body = InventoryChanged::new(p.product_id, p.sku, p.stock_quantity, p.reserved_quantity);
+    enqueue(conn, &body).await
 }

@@ -21,11 +21,33 @@ enum Command {
         #[command(subcommand)]
         action: DlqAction,
     },
-    /// Load sample data.
+    /// Print EXPLAIN of every listing query shape; fails if one scans products sequentially.
+    Explain {
+        /// Query strings to explain (default: the built-in shapes).
+        queries: Vec<String>,
+    },
+    /// Load sample data: the demo products and/or N generated ones.
     Seed {
         /// The seed's three demo products.
         #[arg(long)]
         demo: bool,
+        /// Generate this many realistic products (upserted by SKU).
+        #[arg(long)]
+        count: Option<u64>,
+        /// The generator's seed: the same seed gives the same products.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Upsert products by SKU from a JSON Lines file (exit 3 when lines were rejected).
+    Import {
+        /// The `.jsonl` file (`-` for standard input).
+        file: std::path::PathBuf,
+        /// Stop at the first bad line and import nothing.
+        #[arg(long)]
+        strict: bool,
+        /// Rows per insert statement.
+        #[arg(long, default_value_t = catalog::bulk::BATCH_SIZE)]
+        batch_size: usize,
     },
 }
 
@@ -46,6 +68,9 @@ enum DlqAction {
     },
 }
 
+/// Exit code of an import that finished but rejected some lines (1 is a failure, 2 bad config).
+const EXIT_REJECTED: u8 = 3;
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     let config = match CatalogConfig::from_env() {
@@ -63,7 +88,8 @@ fn main() -> std::process::ExitCode {
         }
     };
     match runtime.block_on(run(cli, config)) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(Outcome::Done) => std::process::ExitCode::SUCCESS,
+        Ok(Outcome::Rejected) => std::process::ExitCode::from(EXIT_REJECTED),
         Err(e) => {
             eprintln!("catalog: {e:#}");
             std::process::ExitCode::FAILURE
@@ -71,17 +97,32 @@ fn main() -> std::process::ExitCode {
     }
 }
 
-async fn run(cli: Cli, config: CatalogConfig) -> anyhow::Result<()> {
+/// How a subcommand that did not fail ended.
+enum Outcome {
+    Done,
+    /// An import skipped bad lines.
+    Rejected,
+}
+
+async fn run(cli: Cli, config: CatalogConfig) -> anyhow::Result<Outcome> {
     let url = config.connections.database_url.expose().to_owned();
     match cli.command.unwrap_or(Command::Serve) {
+        Command::Seed { demo, count, seed } => {
+            seed_command(&config, demo, count, seed).await?;
+            Ok(Outcome::Done)
+        }
+        Command::Import { file, strict, batch_size } => {
+            import_command(&config, &file, strict, batch_size).await
+        }
         Command::Serve => {
             let _telemetry = platform::telemetry::init(catalog::app::SERVICE, config.log_format);
-            catalog::app::serve(config).await
+            catalog::app::serve(config).await?;
+            Ok(Outcome::Done)
         }
         Command::Migrate => {
             let applied = platform::db::migrate(&url, SCHEMA, catalog::MIGRATIONS).await?;
             println!("catalog: {applied} migration(s) applied");
-            Ok(())
+            Ok(Outcome::Done)
         }
         Command::Dlq { action } => {
             let broker = platform::events::Broker::new(
@@ -100,16 +141,97 @@ async fn run(cli: Cli, config: CatalogConfig) -> anyhow::Result<()> {
                 }
             }
             broker.close().await;
-            Ok(())
+            Ok(Outcome::Done)
         }
-        Command::Seed { demo } => {
-            if !demo {
-                anyhow::bail!("nothing to seed: pass --demo");
-            }
-            let mut conn = platform::db::connect(&url, SCHEMA).await?;
-            let inserted = catalog::seed::seed_demo(&mut conn).await?;
-            println!("catalog: seeded {inserted} demo product(s)");
-            Ok(())
+        Command::Explain { queries } => {
+            explain_command(&url, queries).await?;
+            Ok(Outcome::Done)
         }
     }
+}
+
+async fn seed_command(
+    config: &CatalogConfig,
+    demo: bool,
+    count: Option<u64>,
+    seed: u64,
+) -> anyhow::Result<()> {
+    if !demo && count.is_none() {
+        anyhow::bail!("nothing to seed: pass --demo and/or --count N");
+    }
+    let mut conn = platform::db::connect(config.connections.database_url.expose(), SCHEMA).await?;
+    if demo {
+        let inserted = catalog::seed::seed_demo(&mut conn).await?;
+        println!("catalog: seeded {inserted} demo product(s)");
+    }
+    if let Some(count) = count {
+        let started = std::time::Instant::now();
+        let c = catalog::bulk::seed_generated(&mut conn, count, seed).await?;
+        let secs = started.elapsed().as_secs_f64();
+        #[allow(clippy::cast_precision_loss)] // a rate for people to read
+        let rate = count as f64 / secs.max(1e-3);
+        println!(
+            "catalog: seeded {count} generated product(s) with seed {seed}: {} inserted, {} updated, {} unchanged in {secs:.1} s ({rate:.0} products/s)",
+            c.inserted, c.updated, c.unchanged
+        );
+        catalog::bulk::invalidate_listing_cache_after_bulk_load(config).await;
+    }
+    Ok(())
+}
+
+async fn import_command(
+    config: &CatalogConfig,
+    file: &std::path::Path,
+    strict: bool,
+    batch_size: usize,
+) -> anyhow::Result<Outcome> {
+    use std::io::BufReader;
+
+    let (input, size): (Box<dyn std::io::BufRead + Send>, Option<u64>) = if file.as_os_str() == "-" {
+        (Box::new(BufReader::new(std::io::stdin())), None)
+    } else {
+        let f =
+            std::fs::File::open(file).map_err(|e| anyhow::anyhow!("cannot open {}: {e}", file.display()))?;
+        let size = f.metadata().ok().map(|m| m.len());
+        (Box::new(BufReader::with_capacity(1 << 20, f)), size)
+    };
+    let mut conn = platform::db::connect(config.connections.database_url.expose(), SCHEMA).await?;
+    let options = catalog::bulk::import::ImportOptions { strict, batch_size, currency: config.currency };
+    let started = std::time::Instant::now();
+    let mut report = |r: &catalog::bulk::import::Rejection| eprintln!("{r}");
+    let summary = catalog::bulk::import::import(&mut conn, input, size, options, &mut report).await?;
+    let secs = started.elapsed().as_secs_f64();
+    let c = summary.counts;
+    #[allow(clippy::cast_precision_loss)] // a rate for people to read
+    let rate = summary.lines as f64 / secs.max(1e-3);
+    println!(
+        "catalog: imported {} line(s) in {secs:.1} s ({rate:.0} lines/s): {} inserted, {} updated, {} unchanged, {} rejected",
+        summary.lines, c.inserted, c.updated, c.unchanged, summary.rejected
+    );
+    if c.inserted + c.updated > 0 {
+        catalog::bulk::invalidate_listing_cache_after_bulk_load(config).await;
+    }
+    Ok(if summary.rejected > 0 { Outcome::Rejected } else { Outcome::Done })
+}
+
+/// `catalog explain [QUERY...]`: the plan of each listing query shape; fails on a Seq Scan of products.
+async fn explain_command(url: &str, queries: Vec<String>) -> anyhow::Result<()> {
+    use catalog::listing::explain;
+    let mut conn = platform::db::connect(url, SCHEMA).await?;
+    let shapes: Vec<String> =
+        if queries.is_empty() { explain::SHAPES.iter().map(|s| (*s).to_owned()).collect() } else { queries };
+    let mut sequential = Vec::new();
+    for shape in &shapes {
+        let q = explain::shape_query(shape).ok_or_else(|| anyhow::anyhow!("invalid shape {shape:?}"))?;
+        let (count, page) = explain::plans(&mut conn, &q).await?;
+        println!("== ?{shape}\n-- count\n{count}\n-- page\n{page}\n");
+        if explain::scans_products_sequentially(&count) || explain::scans_products_sequentially(&page) {
+            sequential.push(shape.clone());
+        }
+    }
+    if !sequential.is_empty() {
+        anyhow::bail!("sequential scan of products for: {sequential:?}");
+    }
+    println!("no query shape scans products sequentially");
+    Ok(())
 }

@@ -187,3 +187,51 @@ async fn availability_is_stock_minus_reserved_and_in_stock_filters_on_it() {
     let jeans = body["data"].as_array().unwrap().iter().find(|p| p["sku"] == "JEANS-DNM-32").unwrap().clone();
     assert_eq!(jeans["availability"], json!({"in_stock": false, "quantity": 0}));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn keyset_cursor_walks_every_sort_like_page_does() {
+    let app = common::spawn_with(false).await;
+    // Ties in every sort column, so the id tie-break matters.
+    app.exec(
+        "INSERT INTO products (sku, name, slug, price_cents, status, created_at)
+         SELECT 'K-' || g, 'Item ' || (g % 4), 'k-' || g, 100 * (g % 5), 'active',
+                timestamptz '2026-01-01' + make_interval(secs => g % 3)
+         FROM generate_series(1, 23) AS g",
+    )
+    .await;
+    for sort in [
+        "",
+        "&sort_order=asc",
+        "&sort_by=price_cents",
+        "&sort_by=price_cents&sort_order=asc",
+        "&sort_by=name",
+        "&sort_by=name&sort_order=asc",
+    ] {
+        let mut by_page = Vec::new();
+        for page in 1..=5 {
+            let (_, body) = app.get(&format!("/api/v1/products?per_page=5&page={page}{sort}")).await;
+            by_page.extend(common::skus(&body));
+        }
+        let mut by_cursor = Vec::new();
+        let mut url = format!("/api/v1/products?per_page=5{sort}");
+        for _ in 0..10 {
+            let (status, body) = app.get(&url).await;
+            assert_eq!(status, 200, "{url}: {body}");
+            assert_eq!(body["meta"]["total"], 23);
+            by_cursor.extend(common::skus(&body));
+            match body["next_cursor"].as_str() {
+                Some(c) => url = format!("/api/v1/products?per_page=5{sort}&cursor={c}"),
+                None => break,
+            }
+        }
+        assert_eq!(by_page.len(), 23, "{sort}");
+        assert_eq!(by_cursor, by_page, "cursor paging equals page paging for {sort:?}");
+    }
+    let (status, body) = app.get("/api/v1/products?cursor=garbage").await;
+    assert_eq!((status, body["messages"]["cursor"][0].clone()), (422, json!("The cursor is invalid.")));
+    let (status, body) = app.get("/api/v1/products?sort_by=name&cursor=p.100.3").await;
+    assert_eq!(
+        (status, body["messages"]["cursor"][0].clone()),
+        (422, json!("The cursor does not match sort_by."))
+    );
+}

@@ -1,19 +1,67 @@
-//! `GET /api/v1/products`: validate, query, shape.
+//! `GET /api/v1/products`: validate, read through the page cache, shape.
 
+pub mod cursor;
+pub mod explain;
 pub mod query;
 pub mod repo;
 pub mod response;
 
+use actix_web::http::header::ContentType;
+use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
+use platform::db::PgPool;
 use platform::http::ApiError;
 
 use crate::state::AppState;
 
-/// The handler.
+/// The handler. The cached part is `data` and `meta` (the same for every client); `links` are
+/// built per request, so they keep this request's parameter order and forwarded host.
 pub async fn list_products(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let pairs = query::pairs(req.query_string());
     let q = query::parse(&pairs).map_err(ApiError::Validation)?;
-    let mut conn = state.read_pool.get().await?;
+    let key = format!("products:list:{}", q.cache_key());
+    let pool = state.read_pool.clone();
+    let cached_q = q.clone();
+    let cached =
+        state.cache.get_or_build(&key, move || build_page(pool, cached_q)).await.map_err(from_build_error)?;
+    let (last, fragment) = split_page(&cached).ok_or_else(|| ApiError::internal("malformed cached page"))?;
+    let base = response::base_url(&req);
+    let links =
+        serde_json::to_vec(&response::links(&base, &pairs, q.page, last)).map_err(ApiError::internal)?;
+    let mut body = Vec::with_capacity(fragment.len() + links.len() + 12);
+    body.push(b'{');
+    body.extend_from_slice(fragment);
+    body.extend_from_slice(b",\"links\":");
+    body.extend_from_slice(&links);
+    body.push(b'}');
+    Ok(HttpResponse::Ok().content_type(ContentType::json()).body(body))
+}
+
+/// No database connection could be had while building a page (answered as 503, not 500).
+#[derive(Debug)]
+pub struct PoolUnavailable(pub platform::db::PoolError);
+
+impl std::fmt::Display for PoolUnavailable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "database pool unavailable: {}", self.0)
+    }
+}
+
+impl std::error::Error for PoolUnavailable {}
+
+/// Maps a failed page build back to the handler's error (pool exhaustion stays a 503).
+#[allow(clippy::needless_pass_by_value)] // used as `map_err(from_build_error)`
+pub fn from_build_error(e: std::sync::Arc<anyhow::Error>) -> ApiError {
+    if let Some(pool) = e.downcast_ref::<PoolUnavailable>() {
+        tracing::warn!(error = %pool, "database pool unavailable");
+        return ApiError::Unavailable("The database is temporarily unavailable".to_owned());
+    }
+    ApiError::internal(format!("{e:#}"))
+}
+
+/// Runs the count and page queries; returns `"{last_page}\n"` + the `"data":…,"meta":…` fragment.
+async fn build_page(pool: PgPool, q: query::ListingQuery) -> anyhow::Result<Bytes> {
+    let mut conn = pool.get().await.map_err(PoolUnavailable)?;
     let total = repo::count(&mut conn, &q).await?;
     let rows = match q.offset() {
         Some(offset) if offset < total => repo::page(&mut conn, &q, offset).await?,
@@ -21,11 +69,22 @@ pub async fn list_products(req: HttpRequest, state: web::Data<AppState>) -> Resu
     };
     drop(conn);
     let last = response::last_page(total, q.per_page);
-    let base = response::base_url(&req);
-    let body = response::Listing {
+    let next_cursor = repo::next_cursor(&q, &rows).map(|c| c.encode());
+    let body = response::Page {
         data: rows.into_iter().map(response::Item::from).collect(),
         meta: response::Meta { current_page: q.page, last_page: last, per_page: q.per_page, total },
-        links: response::links(&base, &pairs, q.page, last),
+        next_cursor,
     };
-    Ok(HttpResponse::Ok().json(body))
+    let json = serde_json::to_vec(&body)?;
+    // `{"data":…,"meta":…}` without its braces, so links can be appended per request.
+    let inner = json.get(1..json.len().saturating_sub(1)).unwrap_or_default();
+    let mut out = format!("{last}\n").into_bytes();
+    out.extend_from_slice(inner);
+    Ok(Bytes::from(out))
+}
+
+fn split_page(cached: &[u8]) -> Option<(i64, &[u8])> {
+    let nl = cached.iter().position(|b| *b == b'\n')?;
+    let last = std::str::from_utf8(&cached[..nl]).ok()?.parse().ok()?;
+    Some((last, &cached[nl + 1..]))
 }

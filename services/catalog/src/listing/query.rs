@@ -3,6 +3,8 @@
 use domain::money::{ParseMoneyError, parse_decimal_cents};
 use platform::http::ValidationErrors;
 
+use super::cursor::Cursor;
+
 /// Default and maximum page sizes (the seed's config).
 pub const DEFAULT_PER_PAGE: i64 = 24;
 /// Largest `per_page`.
@@ -49,6 +51,8 @@ pub struct ListingQuery {
     pub sort_by: SortBy,
     /// Sort direction.
     pub sort_order: SortOrder,
+    /// Keyset paging: the page starts after this row (then `page` only labels it).
+    pub cursor: Option<Cursor>,
 }
 
 /// Decodes the raw query string into ordered pairs (later duplicates win, as in PHP).
@@ -184,6 +188,17 @@ pub fn parse(pairs: &[(String, String)]) -> Result<ListingQuery, ValidationError
     );
     let sort_order =
         one_of(pairs, "sort_order", &[("asc", SortOrder::Asc), ("desc", SortOrder::Desc)], &mut errors);
+    let cursor = lookup(pairs, "cursor").and_then(|raw| match Cursor::decode(raw) {
+        Some(c) if c.key.sort_by() == sort_by.unwrap_or(SortBy::CreatedAt) => Some(c),
+        Some(_) => {
+            errors.add("cursor", "The cursor does not match sort_by.");
+            None
+        }
+        None => {
+            errors.add("cursor", "The cursor is invalid.");
+            None
+        }
+    });
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -197,12 +212,45 @@ pub fn parse(pairs: &[(String, String)]) -> Result<ListingQuery, ValidationError
         search,
         sort_by: sort_by.unwrap_or(SortBy::CreatedAt),
         sort_order: sort_order.unwrap_or(SortOrder::Desc),
+        cursor,
     })
 }
 
 impl ListingQuery {
-    /// Rows to skip, or `None` when the page lies beyond any possible result.
+    /// Every parameter in a fixed order with defaults spelled out: requests that mean the same
+    /// listing (any parameter order, explicit defaults, duplicates) share one cache key.
+    pub fn cache_key(&self) -> String {
+        let opt = |v: Option<i64>| v.map(|c| c.to_string()).unwrap_or_default();
+        let sort_by = match self.sort_by {
+            SortBy::CreatedAt => "created_at",
+            SortBy::PriceCents => "price_cents",
+            SortBy::Name => "name",
+        };
+        let sort_order = match self.sort_order {
+            SortOrder::Asc => "asc",
+            SortOrder::Desc => "desc",
+        };
+        let fields = [
+            ("page", self.page.to_string()),
+            ("per_page", self.per_page.to_string()),
+            ("category", self.category.clone().unwrap_or_default()),
+            ("min", opt(self.min_price_cents)),
+            ("max", opt(self.max_price_cents)),
+            ("in_stock", u8::from(self.in_stock).to_string()),
+            ("search", self.search.clone().unwrap_or_default()),
+            ("sort_by", sort_by.to_owned()),
+            ("sort_order", sort_order.to_owned()),
+            ("cursor", self.cursor.as_ref().map(Cursor::encode).unwrap_or_default()),
+        ];
+        serde_urlencoded::to_string(fields).unwrap_or_default()
+    }
+
+    /// Rows to skip, or `None` when the page lies beyond any possible result. With a cursor the
+    /// page starts right after it.
     pub fn offset(&self) -> Option<i64> {
+        if self.cursor.is_some() {
+            return Some(0);
+        }
         (self.page - 1).checked_mul(self.per_page)
     }
 }
@@ -278,6 +326,17 @@ mod tests {
         for (s, v) in [("true", true), ("1", true), ("false", false), ("0", false)] {
             assert_eq!(q(&format!("in_stock={s}")).unwrap().in_stock, v);
         }
+    }
+
+    #[test]
+    fn cache_keys_are_normalised() {
+        let key = |s: &str| q(s).unwrap().cache_key();
+        assert_eq!(key(""), key("page=1&per_page=24&sort_by=created_at&sort_order=desc&in_stock=0"));
+        assert_eq!(key("category=a&in_stock=true"), key("in_stock=1&category=a&search="));
+        assert_eq!(key("min_price=19.99"), key("min_price=19.990"));
+        assert_ne!(key("category=a"), key("category=b"));
+        assert_ne!(key("search=a&category=b"), key("search=a%26category%3Db"));
+        assert_ne!(key("sort_order=asc"), key(""));
     }
 
     #[test]

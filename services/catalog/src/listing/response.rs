@@ -94,15 +94,15 @@ pub struct Links {
     pub next: Option<String>,
 }
 
-/// The whole response body.
+/// The cacheable part of the response body (`links` are added per request).
 #[derive(Debug, Serialize)]
-pub struct Listing {
+pub struct Page {
     /// Items.
     pub data: Vec<Item>,
     /// Paging facts.
     pub meta: Meta,
-    /// Navigation.
-    pub links: Links,
+    /// Keyset cursor for the next page when this one is full (extra field; `page` still works).
+    pub next_cursor: Option<String>,
 }
 
 /// Last page number for `total` items.

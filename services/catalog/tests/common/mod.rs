@@ -1,13 +1,16 @@
 //! Shared set-up for the catalog's HTTP tests: a fresh database with the demo products and the app on a random port.
 #![allow(dead_code, missing_docs, clippy::unwrap_used, clippy::expect_used)]
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use catalog::cache::{CacheTiming, PageCache};
 use catalog::state::AppState;
 use domain::money::Currency;
 use platform::auth::Auth;
 use platform::config::Secret;
-use platform::http::{HttpKit, Readiness};
+use platform::http::health::{PostgresCheck, RedisCheck};
+use platform::http::{HttpKit, Readiness, ReadyCheck};
 use platform::redis::Redis;
 use testkit::{TestDb, TestServer};
 
@@ -22,31 +25,90 @@ pub struct App {
     pub state: AppState,
 }
 
+/// How to build the test app.
+pub struct Options {
+    /// Load the seed's three products.
+    pub seed: bool,
+    /// Redis URL (a closed port for outage tests).
+    pub redis_url: String,
+    /// Redis key prefix (two apps sharing one act as two replicas).
+    pub redis_prefix: String,
+    /// Cache timing; `None` disables the cache.
+    pub cache: Option<CacheTiming>,
+    /// A separate database for reads (`DATABASE_READ_URL`).
+    pub read_db: Option<TestDb>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self {
+            seed: true,
+            redis_url: testkit::redis_url(),
+            redis_prefix: testkit::redis_prefix(),
+            cache: Some(CacheTiming::from_ttl(Duration::from_secs(3600))),
+            read_db: None,
+        }
+    }
+}
+
 pub async fn spawn() -> App {
     spawn_with(true).await
 }
 
 pub async fn spawn_with(seed: bool) -> App {
+    spawn_opts(Options { seed, ..Options::default() }).await.0
+}
+
+/// The app, and the read database when one was given.
+pub async fn spawn_opts(opts: Options) -> (App, Option<TestDb>) {
     let db = TestDb::new("catalog", catalog::MIGRATIONS).await;
-    if seed {
+    if opts.seed {
         let mut conn = db.conn().await;
         catalog::seed::seed_demo(&mut conn).await.expect("seed demo");
     }
     let pool = db.pool().await;
+    let read_pool = match &opts.read_db {
+        Some(read) => read.pool().await,
+        None => pool.clone(),
+    };
+    let redis = Redis::new(&opts.redis_url, opts.redis_prefix).expect("redis");
+    let enabled = opts.cache.is_some();
+    let timing = opts.cache.unwrap_or_else(|| CacheTiming::from_ttl(Duration::ZERO));
+    let cache = Arc::new(PageCache::new(redis.clone(), timing, enabled));
     let state = AppState {
         pool: pool.clone(),
-        read_pool: pool,
-        redis: Redis::new(&testkit::redis_url(), testkit::redis_prefix()).expect("redis"),
+        read_pool,
+        redis: redis.clone(),
         currency: Currency::Usd,
+        cache,
+        reservation_ttl_minutes: 15,
     };
-    let readiness = Readiness::new(vec![], Duration::from_secs(1));
+    let checks: Vec<Box<dyn ReadyCheck>> = vec![Box::new(PostgresCheck(pool)), Box::new(RedisCheck(redis))];
+    let readiness = Readiness::new(checks, Duration::from_secs(1));
     let metrics =
         platform::http::metrics::middleware("catalog", prometheus::Registry::new()).expect("metrics");
     let auth = Auth::with_secret(&Secret::new(JWT_SECRET), Secret::new(INTERNAL_TOKEN));
     let kit = HttpKit { workers: 1, ..HttpKit::new(metrics, readiness) };
     let st = state.clone();
     let server = testkit::spawn_server(move |l| catalog::app::http_server(l, kit, st, auth));
-    App { db, server, state }
+    (App { db, server, state }, opts.read_db)
+}
+
+/// A JWT signed with `secret`, for `sub`, with `roles`, expiring `exp_offset` seconds from now.
+pub fn token_with(secret: &str, roles: &[&str], exp_offset: i64) -> String {
+    let exp = chrono::Utc::now().timestamp() + exp_offset;
+    let claims = serde_json::json!({"sub": "admin-1", "roles": roles, "exp": exp});
+    jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(secret.as_bytes()),
+    )
+    .unwrap()
+}
+
+/// A valid admin token.
+pub fn admin_token() -> String {
+    token_with(JWT_SECRET, &["admin"], 600)
 }
 
 impl App {
@@ -57,10 +119,47 @@ impl App {
         (status, body)
     }
 
+    /// An admin request with a JSON body (`None`: no body) and the admin token.
+    pub async fn admin(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<serde_json::Value>,
+    ) -> (u16, serde_json::Value) {
+        let mut req = self.server.client.request(method, self.server.url(path)).bearer_auth(admin_token());
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status().as_u16();
+        let body = res.json().await.unwrap_or(serde_json::Value::Null);
+        (status, body)
+    }
+
     pub async fn exec(&self, sql: &str) {
         use diesel_async::SimpleAsyncConnection;
         let mut conn = self.db.conn().await;
         conn.batch_execute(sql).await.expect("sql");
+    }
+
+    /// Outbox rows of `event_type` as (payload `data`).
+    pub async fn outbox(&self, event_type: &str) -> Vec<serde_json::Value> {
+        use diesel::sql_types::{Jsonb, Text};
+        use diesel_async::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Row {
+            #[diesel(sql_type = Jsonb)]
+            data: serde_json::Value,
+        }
+        let mut conn = self.db.conn().await;
+        let rows: Vec<Row> = diesel::sql_query(
+            "SELECT payload -> 'data' AS data FROM outbox WHERE event_type = $1 ORDER BY created_at, id",
+        )
+        .bind::<Text, _>(event_type)
+        .load(&mut conn)
+        .await
+        .expect("outbox");
+        rows.into_iter().map(|r| r.data).collect()
     }
 }
 
@@ -71,4 +170,66 @@ pub fn skus(body: &serde_json::Value) -> Vec<String> {
         .iter()
         .map(|p| p["sku"].as_str().expect("sku").to_owned())
         .collect()
+}
+
+impl App {
+    /// POST `body` as JSON with the internal service token.
+    pub async fn internal_post(&self, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
+        let res = self
+            .server
+            .client
+            .post(self.server.url(path))
+            .bearer_auth(INTERNAL_TOKEN)
+            .json(body)
+            .send()
+            .await
+            .expect("request");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// GET with the internal service token.
+    pub async fn internal_get(&self, path: &str) -> (u16, serde_json::Value) {
+        let res = self
+            .server
+            .client
+            .get(self.server.url(path))
+            .bearer_auth(INTERNAL_TOKEN)
+            .send()
+            .await
+            .expect("request");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(serde_json::Value::Null))
+    }
+
+    /// `(stock_quantity, reserved_quantity)` of product `id`.
+    pub async fn counters(&self, id: i64) -> (i32, i32) {
+        #[derive(diesel::QueryableByName)]
+        struct C {
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            stock_quantity: i32,
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            reserved_quantity: i32,
+        }
+        use diesel_async::RunQueryDsl;
+        let mut conn = self.db.conn().await;
+        let c: C = diesel::sql_query("SELECT stock_quantity, reserved_quantity FROM products WHERE id = $1")
+            .bind::<diesel::sql_types::BigInt, _>(id)
+            .get_result(&mut conn)
+            .await
+            .expect("counters");
+        (c.stock_quantity, c.reserved_quantity)
+    }
+
+    /// One number from a `SELECT ... AS n` query.
+    pub async fn count(&self, sql: &str) -> i64 {
+        #[derive(diesel::QueryableByName)]
+        struct N {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        use diesel_async::RunQueryDsl;
+        let mut conn = self.db.conn().await;
+        diesel::sql_query(sql).get_result::<N>(&mut conn).await.expect("count").n
+    }
 }

@@ -1,0 +1,179 @@
+//! `/internal/v1` inventory endpoints (service token): reserve, read, extend, release and commit
+//! reservations; look up prices and availability. Shapes in `domain::inventory`.
+
+use actix_web::{HttpResponse, web};
+use diesel_async::AsyncConnection;
+use domain::cart::Quantity;
+use domain::inventory::{ExtendRequest, InsufficientStock, ReservationStatus, ReserveRequest};
+use platform::auth::InternalCaller;
+use platform::http::{ApiError, Json, ValidationErrors};
+use uuid::Uuid;
+
+use super::store::{self, Close, NewReservation, ReserveRefused};
+use crate::state::AppState;
+
+/// Longest lifetime a caller may ask for (a day).
+const MAX_TTL_MINUTES: i64 = 24 * 60;
+
+fn ttl(requested: Option<i64>, default: u64, errors: &mut ValidationErrors) -> i64 {
+    match requested {
+        None => i64::try_from(default).unwrap_or(MAX_TTL_MINUTES).clamp(1, MAX_TTL_MINUTES),
+        Some(m) if (1..=MAX_TTL_MINUTES).contains(&m) => m,
+        Some(_) => {
+            errors.add("ttl_minutes", format!("The ttl minutes must be between 1 and {MAX_TTL_MINUTES}."));
+            0
+        }
+    }
+}
+
+fn conflict(available: i64, message: &str) -> HttpResponse {
+    HttpResponse::Conflict().json(InsufficientStock::new(available, message))
+}
+
+/// `POST /internal/v1/reservations` → 201 with the reservation, 409 when stock is short.
+pub async fn reserve(
+    _: InternalCaller,
+    state: web::Data<AppState>,
+    Json(req): Json<ReserveRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let mut errors = ValidationErrors::new();
+    let quantity = Quantity::try_from(req.quantity).map_or_else(
+        |_| {
+            errors.add(
+                "quantity",
+                format!("The quantity must be between {} and {}.", Quantity::MIN, Quantity::MAX),
+            );
+            0
+        },
+        Quantity::get,
+    );
+    if req.cart_id.is_none() && req.order_id.is_none() {
+        errors.add("cart_id", "A cart_id or an order_id is required.");
+    }
+    if req.product_id.get() <= 0 {
+        errors.add("product_id", "The product id must be a positive integer.");
+    }
+    let ttl_minutes = ttl(req.ttl_minutes, state.reservation_ttl_minutes, &mut errors);
+    errors.into_result()?;
+    let new = NewReservation {
+        product_id: req.product_id,
+        quantity,
+        cart_id: req.cart_id,
+        order_id: req.order_id,
+        ttl_minutes,
+    };
+    let mut conn = state.pool.get().await?;
+    let outcome =
+        conn.transaction::<_, diesel::result::Error, _>(async |c| store::reserve(c, new).await).await?;
+    match outcome {
+        Ok((row, counters)) => Ok(HttpResponse::Created().json(row.into_reservation(counters.available()))),
+        Err(ReserveRefused::UnknownProduct) => Err(ApiError::not_found("No product with this id")),
+        Err(ReserveRefused::NotForSale) => Ok(conflict(0, "The product is not for sale")),
+        Err(ReserveRefused::Insufficient { available }) => {
+            Ok(conflict(available, &format!("Only {available} unit(s) available")))
+        }
+    }
+}
+
+fn reservation_id(raw: &str) -> Result<Uuid, ApiError> {
+    Uuid::parse_str(raw).map_err(|_| ApiError::not_found("No reservation with this id"))
+}
+
+/// `GET /internal/v1/reservations/{id}`.
+pub async fn show(
+    _: InternalCaller,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = reservation_id(&id)?;
+    let mut conn = state.pool.get().await?;
+    let (row, available) = store::find(&mut conn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("No reservation with this id"))?;
+    Ok(HttpResponse::Ok().json(row.into_reservation(available)))
+}
+
+/// `POST /internal/v1/reservations/{id}/extend` → 200; 409 once it is no longer active.
+pub async fn extend(
+    _: InternalCaller,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    Json(req): Json<ExtendRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let id = reservation_id(&id)?;
+    let mut errors = ValidationErrors::new();
+    let ttl_minutes = ttl(req.ttl_minutes, state.reservation_ttl_minutes, &mut errors);
+    errors.into_result()?;
+    let mut conn = state.pool.get().await?;
+    if store::extend(&mut conn, id, ttl_minutes, req.order_id).await?.is_none() {
+        return Err(match store::find(&mut conn, id).await? {
+            None => ApiError::not_found("No reservation with this id"),
+            Some((row, _)) => ApiError::Conflict {
+                message: format!(
+                    "The reservation is {} and cannot be extended",
+                    row.status()
+                        .filter(|s| *s != ReservationStatus::Active)
+                        .map_or("past its expiry", |s| s.as_str())
+                ),
+                field: None,
+            },
+        });
+    }
+    let (row, available) = store::find(&mut conn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("No reservation with this id"))?;
+    Ok(HttpResponse::Ok().json(row.into_reservation(available)))
+}
+
+/// `POST /internal/v1/reservations/{id}/release`.
+pub async fn release(
+    caller: InternalCaller,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    close(caller, &state, &id, Close::Release).await
+}
+
+/// `POST /internal/v1/reservations/{id}/commit`.
+pub async fn commit(
+    caller: InternalCaller,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    close(caller, &state, &id, Close::Commit).await
+}
+
+/// Release or commit: 200 with the reservation when it ends up in the asked state (again: both
+/// are idempotent), 409 when it had already ended the other way, 404 when unknown.
+async fn close(
+    _: InternalCaller,
+    state: &AppState,
+    raw_id: &str,
+    how: Close,
+) -> Result<HttpResponse, ApiError> {
+    let id = reservation_id(raw_id)?;
+    let mut conn = state.pool.get().await?;
+    conn.transaction::<_, diesel::result::Error, _>(async |c| store::close(c, &[id], how).await.map(drop))
+        .await?;
+    let (row, available) = store::find(&mut conn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("No reservation with this id"))?;
+    let wanted = match how {
+        Close::Commit => ReservationStatus::Committed,
+        Close::Release | Close::Expire => ReservationStatus::Released,
+    };
+    match row.status() {
+        Some(s) if s == wanted => Ok(HttpResponse::Ok().json(row.into_reservation(available))),
+        // Releasing an expired reservation: the units are back already, which is what was asked.
+        Some(ReservationStatus::Expired) if how == Close::Release => {
+            Ok(HttpResponse::Ok().json(row.into_reservation(available)))
+        }
+        other => Err(ApiError::Conflict {
+            message: format!(
+                "The reservation is already {}",
+                other.map_or("closed", ReservationStatus::as_str)
+            ),
+            field: None,
+        }),
+    }
+}

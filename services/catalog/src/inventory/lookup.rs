@@ -1,0 +1,90 @@
+//! `POST /internal/v1/products/lookup`: authoritative price and availability for cart and order.
+
+use actix_web::{HttpResponse, web};
+use diesel::sql_types::{Array, BigInt, Integer, Text};
+use diesel::{QueryableByName, sql_query};
+use diesel_async::RunQueryDsl;
+use domain::ids::{ProductId, Sku};
+use domain::inventory::{LookupRequest, LookupResponse};
+use domain::money::Money;
+use domain::product::{Availability, ProductSummary};
+use platform::auth::InternalCaller;
+use platform::http::{ApiError, Json, ValidationErrors};
+
+use crate::state::AppState;
+
+/// Most ids in one look-up.
+pub const MAX_IDS: usize = 100;
+
+#[derive(QueryableByName)]
+struct LookupRow {
+    #[diesel(sql_type = BigInt)]
+    id: i64,
+    #[diesel(sql_type = Text)]
+    sku: String,
+    #[diesel(sql_type = Text)]
+    name: String,
+    #[diesel(sql_type = BigInt)]
+    price_cents: i64,
+    #[diesel(sql_type = Text)]
+    currency: String,
+    #[diesel(sql_type = Text)]
+    status: String,
+    #[diesel(sql_type = Integer)]
+    stock_quantity: i32,
+    #[diesel(sql_type = Integer)]
+    reserved_quantity: i32,
+}
+
+impl LookupRow {
+    fn summary(self) -> Result<ProductSummary, ApiError> {
+        Ok(ProductSummary {
+            id: ProductId(self.id),
+            sku: Sku::parse(&self.sku).map_err(ApiError::internal)?,
+            name: self.name,
+            price: Money::new(self.price_cents, self.currency.parse().map_err(ApiError::internal)?),
+            status: self.status.parse().map_err(ApiError::internal)?,
+            available_quantity: Availability::from_stock(
+                i64::from(self.stock_quantity),
+                i64::from(self.reserved_quantity),
+            )
+            .quantity,
+        })
+    }
+}
+
+/// The handler: reads the primary (prices at checkout must not lag a replica).
+pub async fn lookup(
+    _: InternalCaller,
+    state: web::Data<AppState>,
+    Json(req): Json<LookupRequest>,
+) -> Result<HttpResponse, ApiError> {
+    if req.product_ids.is_empty() || req.product_ids.len() > MAX_IDS {
+        return Err(ApiError::Validation(ValidationErrors::single(
+            "product_ids",
+            format!("The product ids must list between 1 and {MAX_IDS} ids."),
+        )));
+    }
+    let ids: Vec<i64> = req.product_ids.iter().map(|p| p.get()).collect();
+    let mut conn = state.pool.get().await?;
+    let rows: Vec<LookupRow> = sql_query(
+        "SELECT id, sku, name, price_cents, currency::text AS currency, status, stock_quantity, reserved_quantity
+         FROM products WHERE id = ANY($1) AND deleted_at IS NULL",
+    )
+    .bind::<Array<BigInt>, _>(&ids)
+    .load(&mut conn)
+    .await?;
+    drop(conn);
+    let mut found = std::collections::HashMap::with_capacity(rows.len());
+    for row in rows {
+        found.insert(row.id, row.summary()?);
+    }
+    let mut body = LookupResponse { data: Vec::new(), missing: Vec::new() };
+    for id in req.product_ids {
+        match found.get(&id.get()) {
+            Some(summary) => body.data.push(summary.clone()),
+            None => body.missing.push(id),
+        }
+    }
+    Ok(HttpResponse::Ok().json(body))
+}

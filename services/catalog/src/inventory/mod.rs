@@ -1,0 +1,21 @@
+//! Inventory: stock reservations (internal API, expiry sweeper, order/payment event consumer)
+//! and the price-and-availability look-up. See the README section "Catalog: inventory
+//! reservations and bulk load".
+
+pub mod api;
+pub mod consumer;
+pub mod lookup;
+pub mod store;
+pub mod sweeper;
+
+use actix_web::web;
+
+/// Registers the `/internal/v1` inventory routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/internal/v1/reservations", web::post().to(api::reserve))
+        .route("/internal/v1/reservations/{id}", web::get().to(api::show))
+        .route("/internal/v1/reservations/{id}/extend", web::post().to(api::extend))
+        .route("/internal/v1/reservations/{id}/release", web::post().to(api::release))
+        .route("/internal/v1/reservations/{id}/commit", web::post().to(api::commit))
+        .route("/internal/v1/products/lookup", web::post().to(lookup::lookup));
+}

@@ -1,0 +1,396 @@
+//! The reservation SQL. Every function runs inside the caller's transaction and writes
+//! `inventory.changed` for each product whose counters it moved, so the change and its event
+//! commit together.
+//!
+//! The guarantee `reserved_quantity ≤ stock_quantity` under any concurrency comes from
+//! [`reserve`]'s single conditional `UPDATE`: PostgreSQL locks the product row, and a waiting
+//! update re-checks its `WHERE` against the row as the previous transaction left it, so no
+//! two reservations can both take the last unit.
+
+use chrono::{DateTime, Utc};
+use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::{OptionalExtension, QueryResult, QueryableByName, sql_query};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use domain::events::{Envelope, InventoryChanged};
+use domain::ids::{CartId, OrderId, ProductId, Sku};
+use domain::inventory::{Reservation, ReservationStatus};
+use domain::product::Availability;
+use uuid::Uuid;
+
+use crate::events::SOURCE;
+
+/// A product's counters after a change.
+#[derive(Debug, QueryableByName)]
+pub struct Counters {
+    /// The product.
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    /// Its SKU.
+    #[diesel(sql_type = Text)]
+    pub sku: String,
+    /// Units on hand.
+    #[diesel(sql_type = Integer)]
+    pub stock_quantity: i32,
+    /// Units held.
+    #[diesel(sql_type = Integer)]
+    pub reserved_quantity: i32,
+}
+
+impl Counters {
+    /// Units that can be reserved now.
+    pub fn available(&self) -> i64 {
+        Availability::from_stock(i64::from(self.stock_quantity), i64::from(self.reserved_quantity)).quantity
+    }
+}
+
+/// A reservation row.
+#[derive(Debug, QueryableByName)]
+pub struct ReservationRow {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+    #[diesel(sql_type = BigInt)]
+    product_id: i64,
+    #[diesel(sql_type = Integer)]
+    quantity: i32,
+    #[diesel(sql_type = Text)]
+    status: String,
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    cart_id: Option<Uuid>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    order_id: Option<i64>,
+    #[diesel(sql_type = Timestamptz)]
+    expires_at: DateTime<Utc>,
+    #[diesel(sql_type = Timestamptz)]
+    created_at: DateTime<Utc>,
+}
+
+impl ReservationRow {
+    /// The API shape, with the product's availability after the change.
+    pub fn into_reservation(self, available: i64) -> Reservation {
+        Reservation {
+            id: self.id,
+            product_id: ProductId(self.product_id),
+            quantity: i64::from(self.quantity),
+            // The column's CHECK allows only the four spellings.
+            status: self.status.parse().unwrap_or(ReservationStatus::Active),
+            cart_id: self.cart_id.map(CartId),
+            order_id: self.order_id.map(OrderId),
+            expires_at: self.expires_at,
+            created_at: self.created_at,
+            available,
+        }
+    }
+
+    /// Its status.
+    pub fn status(&self) -> Option<ReservationStatus> {
+        self.status.parse().ok()
+    }
+}
+
+const RESERVATION_COLUMNS: &str =
+    "r.id, r.product_id, r.quantity, r.status, r.cart_id, r.order_id, r.expires_at, r.created_at";
+
+/// A new reservation.
+#[derive(Debug, Clone, Copy)]
+pub struct NewReservation {
+    /// The product.
+    pub product_id: ProductId,
+    /// Units (> 0).
+    pub quantity: i32,
+    /// Owner cart.
+    pub cart_id: Option<CartId>,
+    /// Owner order.
+    pub order_id: Option<OrderId>,
+    /// Lifetime in minutes.
+    pub ttl_minutes: i64,
+}
+
+/// Why [`reserve`] took nothing.
+#[derive(Debug)]
+pub enum ReserveRefused {
+    /// No such product, or it is deleted.
+    UnknownProduct,
+    /// The product is not `active`.
+    NotForSale,
+    /// Fewer than the requested units are available.
+    Insufficient {
+        /// Units available now.
+        available: i64,
+    },
+}
+
+/// Reserves units of a product: the conditional update and the reservation row, in one
+/// statement, then the event. `Ok(Err(_))` when nothing was reserved.
+pub async fn reserve(
+    conn: &mut AsyncPgConnection,
+    new: NewReservation,
+) -> QueryResult<Result<(ReservationRow, Counters), ReserveRefused>> {
+    #[derive(QueryableByName)]
+    struct Reserved {
+        #[diesel(embed)]
+        reservation: ReservationRow,
+        #[diesel(embed)]
+        counters: ProductCounters,
+    }
+    let id = Uuid::now_v7();
+    let rows: Vec<Reserved> = sql_query(format!(
+        "WITH p AS (
+             UPDATE products SET reserved_quantity = reserved_quantity + $2
+             WHERE id = $1 AND status = 'active' AND deleted_at IS NULL
+               AND stock_quantity - reserved_quantity >= $2
+             RETURNING id, sku, stock_quantity, reserved_quantity
+         ), r AS (
+             INSERT INTO reservations (id, product_id, quantity, cart_id, order_id, expires_at)
+             SELECT $3, p.id, $2, $4, $5, now() + make_interval(mins => $6) FROM p
+             RETURNING *
+         )
+         SELECT {RESERVATION_COLUMNS}, p.id AS p_id, p.sku AS p_sku,
+                p.stock_quantity AS p_stock, p.reserved_quantity AS p_reserved
+         FROM r JOIN p ON p.id = r.product_id"
+    ))
+    .bind::<BigInt, _>(new.product_id.get())
+    .bind::<Integer, _>(new.quantity)
+    .bind::<SqlUuid, _>(id)
+    .bind::<Nullable<SqlUuid>, _>(new.cart_id.map(|c| c.0))
+    .bind::<Nullable<BigInt>, _>(new.order_id.map(OrderId::get))
+    .bind::<Integer, _>(i32::try_from(new.ttl_minutes).unwrap_or(i32::MAX))
+    .load(conn)
+    .await?;
+    if let Some(Reserved { reservation: row, counters }) = rows.into_iter().next() {
+        let counters = counters.into_counters();
+        inventory_changed(conn, &counters).await?;
+        return Ok(Ok((row, counters)));
+    }
+    Ok(Err(why_refused(conn, new.product_id).await?))
+}
+
+/// Product counters under the `p_` aliases of a joined query.
+#[derive(Debug, QueryableByName)]
+struct ProductCounters {
+    #[diesel(sql_type = BigInt, column_name = p_id)]
+    id: i64,
+    #[diesel(sql_type = Text, column_name = p_sku)]
+    sku: String,
+    #[diesel(sql_type = Integer, column_name = p_stock)]
+    stock: i32,
+    #[diesel(sql_type = Integer, column_name = p_reserved)]
+    reserved: i32,
+}
+
+impl ProductCounters {
+    fn into_counters(self) -> Counters {
+        Counters { id: self.id, sku: self.sku, stock_quantity: self.stock, reserved_quantity: self.reserved }
+    }
+}
+
+async fn why_refused(conn: &mut AsyncPgConnection, product_id: ProductId) -> QueryResult<ReserveRefused> {
+    #[derive(QueryableByName)]
+    struct State {
+        #[diesel(sql_type = Text)]
+        status: String,
+        #[diesel(sql_type = Integer)]
+        stock_quantity: i32,
+        #[diesel(sql_type = Integer)]
+        reserved_quantity: i32,
+    }
+    let state: Option<State> = sql_query(
+        "SELECT status, stock_quantity, reserved_quantity FROM products WHERE id = $1 AND deleted_at IS NULL",
+    )
+    .bind::<BigInt, _>(product_id.get())
+    .get_result(conn)
+    .await
+    .optional()?;
+    Ok(match state {
+        None => ReserveRefused::UnknownProduct,
+        Some(s) if s.status != "active" => ReserveRefused::NotForSale,
+        Some(s) => ReserveRefused::Insufficient {
+            available: Availability::from_stock(i64::from(s.stock_quantity), i64::from(s.reserved_quantity))
+                .quantity,
+        },
+    })
+}
+
+/// One reservation, with its product's availability.
+pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<(ReservationRow, i64)>> {
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(embed)]
+        reservation: ReservationRow,
+        #[diesel(sql_type = BigInt)]
+        available: i64,
+    }
+    let found: Option<Found> = sql_query(format!(
+        "SELECT {RESERVATION_COLUMNS}, GREATEST(p.stock_quantity - p.reserved_quantity, 0)::int8 AS available
+         FROM reservations r JOIN products p ON p.id = r.product_id WHERE r.id = $1"
+    ))
+    .bind::<SqlUuid, _>(id)
+    .get_result(conn)
+    .await
+    .optional()?;
+    Ok(found.map(|f| (f.reservation, f.available)))
+}
+
+/// Moves an active reservation to a new expiry (and owner order). `None` when it is not active
+/// or already past its expiry (the sweeper may be about to release it).
+pub async fn extend(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    ttl_minutes: i64,
+    order_id: Option<OrderId>,
+) -> QueryResult<Option<ReservationRow>> {
+    sql_query(format!(
+        "UPDATE reservations r SET expires_at = now() + make_interval(mins => $2),
+                order_id = COALESCE($3, r.order_id)
+         WHERE r.id = $1 AND r.status = 'active' AND r.expires_at > now()
+         RETURNING {RESERVATION_COLUMNS}"
+    ))
+    .bind::<SqlUuid, _>(id)
+    .bind::<Integer, _>(i32::try_from(ttl_minutes).unwrap_or(i32::MAX))
+    .bind::<Nullable<BigInt>, _>(order_id.map(OrderId::get))
+    .get_result(conn)
+    .await
+    .optional()
+}
+
+/// How an active reservation ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Close {
+    /// Paid: stock and reserved both go down.
+    Commit,
+    /// Given back: reserved goes down.
+    Release,
+    /// Lapsed: reserved goes down (the sweeper).
+    Expire,
+}
+
+impl Close {
+    fn status(self) -> ReservationStatus {
+        match self {
+            Close::Commit => ReservationStatus::Committed,
+            Close::Release => ReservationStatus::Released,
+            Close::Expire => ReservationStatus::Expired,
+        }
+    }
+}
+
+/// Closes the active reservations among `ids` and gives their units back (or takes them out of
+/// stock, for a commit), writing one `inventory.changed` per product touched. Reservations that
+/// are unknown or no longer active are left alone: that is what makes the event consumers
+/// tolerant of duplicates and of events arriving out of order. Returns the ids closed.
+///
+/// Rows are locked in id order (reservations, then products through the aggregate), so two
+/// transactions closing overlapping sets wait for each other instead of deadlocking.
+pub async fn close(conn: &mut AsyncPgConnection, ids: &[Uuid], how: Close) -> QueryResult<Vec<Uuid>> {
+    #[derive(QueryableByName)]
+    struct Closed {
+        #[diesel(sql_type = SqlUuid)]
+        id: Uuid,
+        #[diesel(sql_type = BigInt)]
+        product_id: i64,
+        #[diesel(sql_type = Integer)]
+        quantity: i32,
+    }
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let closed: Vec<Closed> = sql_query(
+        "WITH target AS (
+             SELECT id FROM reservations WHERE id = ANY($1) AND status = 'active' ORDER BY id FOR UPDATE
+         )
+         UPDATE reservations r SET status = $2, closed_at = now()
+         FROM target WHERE r.id = target.id
+         RETURNING r.id, r.product_id, r.quantity",
+    )
+    .bind::<Array<SqlUuid>, _>(ids)
+    .bind::<Text, _>(how.status().as_str())
+    .load(conn)
+    .await?;
+    give_back(conn, &closed.iter().map(|c| (c.product_id, c.quantity)).collect::<Vec<_>>(), how).await?;
+    Ok(closed.into_iter().map(|c| c.id).collect())
+}
+
+/// Applies closed reservations' quantities to their products, one product at a time in id
+/// order, and writes `inventory.changed` for each.
+async fn give_back(conn: &mut AsyncPgConnection, closed: &[(i64, i32)], how: Close) -> QueryResult<()> {
+    let mut per_product: std::collections::BTreeMap<i64, i64> = std::collections::BTreeMap::new();
+    for (product, quantity) in closed {
+        *per_product.entry(*product).or_default() += i64::from(*quantity);
+    }
+    for (product, quantity) in per_product {
+        let quantity = i32::try_from(quantity).unwrap_or(i32::MAX);
+        // A commit takes the units out of stock too. GREATEST: an admin may have set stock
+        // below what was reserved; the CHECK (stock ≥ 0) must not turn a payment into an error.
+        let stock_delta = if how == Close::Commit { quantity } else { 0 };
+        let counters: Counters = sql_query(
+            "UPDATE products SET reserved_quantity = GREATEST(reserved_quantity - $2, 0),
+                                 stock_quantity = GREATEST(stock_quantity - $3, 0)
+             WHERE id = $1
+             RETURNING id, sku, stock_quantity, reserved_quantity",
+        )
+        .bind::<BigInt, _>(product)
+        .bind::<Integer, _>(quantity)
+        .bind::<Integer, _>(stock_delta)
+        .get_result(conn)
+        .await?;
+        inventory_changed(conn, &counters).await?;
+    }
+    Ok(())
+}
+
+/// The active reservations of an order (for events that name the order only).
+pub async fn active_of_order(conn: &mut AsyncPgConnection, order_id: OrderId) -> QueryResult<Vec<Uuid>> {
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = SqlUuid)]
+        id: Uuid,
+    }
+    let ids: Vec<Id> = sql_query("SELECT id FROM reservations WHERE order_id = $1 AND status = 'active'")
+        .bind::<BigInt, _>(order_id.get())
+        .load(conn)
+        .await?;
+    Ok(ids.into_iter().map(|i| i.id).collect())
+}
+
+/// Expires up to `limit` active reservations past their expiry that no other transaction has
+/// locked (`SKIP LOCKED`: several replicas sweep without waiting for each other); returns how
+/// many it expired.
+pub async fn expire_due(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult<usize> {
+    #[derive(QueryableByName)]
+    struct Closed {
+        #[diesel(sql_type = BigInt)]
+        product_id: i64,
+        #[diesel(sql_type = Integer)]
+        quantity: i32,
+    }
+    let closed: Vec<Closed> = sql_query(
+        "WITH due AS (
+             SELECT id FROM reservations
+             WHERE status = 'active' AND expires_at <= now()
+             ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED
+         )
+         UPDATE reservations r SET status = 'expired', closed_at = now()
+         FROM due WHERE r.id = due.id
+         RETURNING r.product_id, r.quantity",
+    )
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+    .await?;
+    give_back(conn, &closed.iter().map(|c| (c.product_id, c.quantity)).collect::<Vec<_>>(), Close::Expire)
+        .await?;
+    Ok(closed.len())
+}
+
+/// Writes `inventory.changed` with these counters to the outbox.
+async fn inventory_changed(conn: &mut AsyncPgConnection, c: &Counters) -> QueryResult<()> {
+    // SKUs in the table passed the domain rules on the way in; a bad one would be a bug.
+    let sku = Sku::parse(&c.sku).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+    let body = InventoryChanged::new(
+        ProductId(c.id),
+        sku,
+        i64::from(c.stock_quantity),
+        i64::from(c.reserved_quantity),
+    );
+    let envelope = Envelope::new(SOURCE, &body, None)
+        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+    platform::events::enqueue(conn, &envelope).await
+}

@@ -1,0 +1,66 @@
+//! `EXPLAIN` of the listing's real queries (same SQL, same binds), for the index test and
+//! `catalog explain`: every query shape must be served by an index, never a sequential scan.
+
+use diesel::QueryResult;
+use diesel::pg::Pg;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::sql_types::Text;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use super::query::{ListingQuery, pairs, parse};
+use super::repo;
+
+/// `EXPLAIN <query>`; one text row per plan line.
+#[derive(Debug, Clone, Copy)]
+pub struct Explain<Q>(pub Q);
+
+impl<Q> QueryId for Explain<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q: QueryFragment<Pg>> QueryFragment<Pg> for Explain<Q> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("EXPLAIN ");
+        self.0.walk_ast(out.reborrow())
+    }
+}
+
+impl<Q> Query for Explain<Q> {
+    type SqlType = Text;
+}
+
+/// The query shapes the storefront sends, as query strings (the benchmark's cases and the sorts).
+pub const SHAPES: &[&str] = &[
+    "",
+    "category=clothing&in_stock=true&sort_by=price_cents",
+    "category=clothing",
+    "category=clothing&sort_by=name&sort_order=asc",
+    "in_stock=true",
+    "min_price=50&max_price=100",
+    "search=runner",
+    "search=runner&category=clothing",
+    "sort_by=price_cents&sort_order=asc",
+    "sort_by=name&sort_order=asc",
+    "page=200",
+    "cursor=c.1764000000000000.5",
+    "sort_by=price_cents&cursor=p.2000.5",
+];
+
+/// Plans of one shape: (count plan, page plan).
+pub async fn plans(conn: &mut AsyncPgConnection, q: &ListingQuery) -> QueryResult<(String, String)> {
+    let count: Vec<String> = RunQueryDsl::load(Explain(repo::count_query(q)), conn).await?;
+    let offset = q.offset().unwrap_or(0);
+    let page: Vec<String> = RunQueryDsl::load(Explain(repo::page_query(q, offset)), conn).await?;
+    Ok((count.join("\n"), page.join("\n")))
+}
+
+/// Whether a plan reads the products table sequentially.
+pub fn scans_products_sequentially(plan: &str) -> bool {
+    plan.lines().any(|l| l.contains("Seq Scan on products"))
+}
+
+/// Parses a shape's query string (the shapes above are all valid).
+pub fn shape_query(shape: &str) -> Option<ListingQuery> {
+    parse(&pairs(shape)).ok()
+}

@@ -32,6 +32,9 @@ enum Command {
         /// The generator's seed: the same seed gives the same products.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Print the generated products as JSON Lines (the import format) instead of loading them.
+        #[arg(long, requires = "count")]
+        jsonl: bool,
     },
     /// Upsert products by SKU from a JSON Lines file (exit 3 when lines were rejected).
     Import {
@@ -102,8 +105,8 @@ enum Outcome {
 async fn run(cli: Cli, config: CatalogConfig) -> anyhow::Result<Outcome> {
     let url = config.connections.database_url.expose().to_owned();
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Seed { demo, count, seed } => {
-            seed_command(&config, demo, count, seed).await?;
+        Command::Seed { demo, count, seed, jsonl } => {
+            seed_command(&config, demo, count, seed, jsonl).await?;
             Ok(Outcome::Done)
         }
         Command::Import { file, strict, batch_size } => {
@@ -146,18 +149,31 @@ async fn seed_command(
     demo: bool,
     count: Option<u64>,
     seed: u64,
+    jsonl: bool,
 ) -> anyhow::Result<()> {
+    use std::io::Write;
+
     if !demo && count.is_none() {
         anyhow::bail!("nothing to seed: pass --demo and/or --count N");
     }
-    let mut conn = platform::db::connect(config.connections.database_url.expose(), SCHEMA).await?;
+    if let (Some(count), true) = (count, jsonl) {
+        // For benchmarks and examples of the import format: write, don't load.
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        for i in 1..=count {
+            writeln!(out, "{}", catalog::bulk::generate::product(seed, i).to_json_line())?;
+        }
+        out.flush()?;
+        return Ok(());
+    }
     if demo {
+        let mut conn = platform::db::connect(config.connections.database_url.expose(), SCHEMA).await?;
         let inserted = catalog::seed::seed_demo(&mut conn).await?;
         println!("catalog: seeded {inserted} demo product(s)");
     }
     if let Some(count) = count {
         let started = std::time::Instant::now();
-        let c = catalog::bulk::seed_generated(&mut conn, count, seed).await?;
+        let c = catalog::bulk::seed_generated(config.connections.database_url.expose(), SCHEMA, count, seed)
+            .await?;
         let secs = started.elapsed().as_secs_f64();
         #[allow(clippy::cast_precision_loss)] // a rate for people to read
         let rate = count as f64 / secs.max(1e-3);
@@ -186,11 +202,17 @@ async fn import_command(
         let size = f.metadata().ok().map(|m| m.len());
         (Box::new(BufReader::with_capacity(1 << 20, f)), size)
     };
-    let mut conn = platform::db::connect(config.connections.database_url.expose(), SCHEMA).await?;
+    // A strict import is one transaction, so one connection; otherwise batches go in parallel.
+    let mut connections = Vec::new();
+    for _ in 0..if strict { 1 } else { catalog::bulk::BULK_CONNECTIONS } {
+        let mut conn = platform::db::connect(config.connections.database_url.expose(), SCHEMA).await?;
+        catalog::bulk::tune_for_bulk_load(&mut conn).await?;
+        connections.push(conn);
+    }
     let options = catalog::bulk::import::ImportOptions { strict, batch_size, currency: config.currency };
     let started = std::time::Instant::now();
     let mut report = |r: &catalog::bulk::import::Rejection| eprintln!("{r}");
-    let summary = catalog::bulk::import::import(&mut conn, input, size, options, &mut report).await?;
+    let summary = catalog::bulk::import::import(connections, input, size, options, &mut report).await?;
     let secs = started.elapsed().as_secs_f64();
     let c = summary.counts;
     #[allow(clippy::cast_precision_loss)] // a rate for people to read

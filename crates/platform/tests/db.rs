@@ -46,7 +46,8 @@ async fn migrations_keep_their_history_in_the_schema_and_are_idempotent() {
     let db = TestDb::new("catalog", MIGRATIONS).await;
     assert_eq!(db::migrate(db.url(), "catalog", MIGRATIONS).await.unwrap(), 0, "the template is migrated");
     // A second service migrating into its own schema of the same database keeps its own history.
-    assert_eq!(db::migrate(db.url(), "othersvc", MIGRATIONS).await.unwrap(), 2);
+    let all = diesel::migration::MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS).unwrap().len();
+    assert_eq!(db::migrate(db.url(), "othersvc", MIGRATIONS).await.unwrap(), all);
     let mut conn = db::connect(db.url(), "catalog").await.unwrap();
     let n: N = diesel::sql_query(
         "SELECT count(*) AS n FROM information_schema.tables \

@@ -20,7 +20,7 @@ PSQL := psql -X -w -h 127.0.0.1 -p 5432 -U postgres -d postgres -v ON_ERROR_STOP
 # Use the `ci` nextest profile when the config is there.
 NEXTEST_PROFILE := $(if $(wildcard .config/nextest.toml),--profile ci)
 
-.PHONY: help services build test lint fmt migrate seed dev bench clean-test-dbs
+.PHONY: help services build test lint fmt migrate seed dev bench clean-test-dbs deploy-check gateway
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) \
@@ -36,6 +36,7 @@ build: ## Build every service binary (debug)
 test: services ## Lint, then run all tests (nextest, then doc tests) against the local servers
 	@scripts/install-tools.sh
 	@scripts/lint.sh --if-available
+	@scripts/check-deploy.sh
 	$(CARGO) nextest run --workspace --no-fail-fast --no-tests=warn $(NEXTEST_PROFILE)
 	$(CARGO) test --workspace --doc
 
@@ -57,6 +58,12 @@ seed: migrate ## Load the demo catalog (catalog seed --demo)
 
 dev: ## Run every service locally with pretty logs (Ctrl-C stops them all)
 	@scripts/dev.sh
+
+deploy-check: ## Check Dockerfile, Compose file, Helm charts and the gateway (lint, render, validate; no cluster)
+	@scripts/check-deploy.sh
+
+gateway: ## Run only the local NGINX gateway on :8080 (deploy/nginx/) in front of the local ports
+	@scripts/gateway.sh run
 
 bench: ## Run the benchmark scripts in scripts/bench/
 	@shopt -s nullglob; benches=(scripts/bench/*.sh); \

@@ -6,6 +6,9 @@
 #   2. build every binary, run each service's migrations, seed the demo catalog
 #   3. start every service present in services/ with pretty logs, each output
 #      line prefixed with the service name, and wait until /health answers
+#   4. start the NGINX gateway (deploy/nginx/, scripts/gateway.sh) on :8080 in
+#      front of them, routing like the production Ingresses (nginx from apt when
+#      missing); DEV_GATEWAY_PORT changes the port
 #
 # Ctrl-C (or SIGTERM) stops all of them: they get SIGTERM, and SIGKILL after
 # a grace period. When one service exits on its own, the others are stopped too.
@@ -17,11 +20,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # does not exist yet is skipped.
 SERVICES=(catalog cart order payment-webhook)
 declare -A PORT=([catalog]=8081 [cart]=8082 [order]=8083 [payment-webhook]=8084)
+GATEWAY_PORT=${DEV_GATEWAY_PORT:-8080}
 HEALTH_DEADLINE=${DEV_HEALTH_DEADLINE:-60} # seconds for each /health to answer
 STOP_GRACE=${DEV_STOP_GRACE:-15}           # seconds between SIGTERM and SIGKILL
 BIN_DIR=${CARGO_TARGET_DIR:-target}/debug
-# TODO(stripe): start the stripe-emulator here too and export STRIPE_API_BASE
-# once its binary and listen address exist (ARCHITECTURE.md §7).
 
 say() { printf 'dev: %s\n' "$*"; }
 fail() {
@@ -42,6 +44,11 @@ for s in "${present[@]}"; do
     fail "$s: port ${PORT[$s]} is already in use (another 'make dev' running?)"
   fi
 done
+if port_open "$GATEWAY_PORT"; then
+  fail "gateway: port $GATEWAY_PORT is already in use (another 'make dev' running? DEV_GATEWAY_PORT=... picks another)"
+fi
+# Install NGINX now, before the long build, if it is missing.
+scripts/gateway.sh nginx >/dev/null
 
 scripts/ensure-services.sh
 cargo build --workspace --bins
@@ -59,7 +66,7 @@ fi
 declare -A PID=()
 pids=()
 
-# shellcheck disable=SC2317 # called from the EXIT trap
+# shellcheck disable=SC2317,SC2329 # called from the EXIT trap
 stop_all() {
   trap - INT TERM EXIT
   ((${#pids[@]} > 0)) || return 0
@@ -81,6 +88,13 @@ trap stop_all EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# The Stripe emulator (crates/stripe-emulator, ARCHITECTURE.md §7): services reach it through
+# STRIPE_API_BASE, and it signs the webhooks it sends payment-webhook with the same secret.
+export STRIPE_API_BASE=${STRIPE_API_BASE:-http://127.0.0.1:12111} STRIPE_SECRET_KEY=${STRIPE_SECRET_KEY:-sk_test_dev} STRIPE_WEBHOOK_SECRET=${STRIPE_WEBHOOK_SECRET:-whsec_dev}
+LOG_FORMAT=pretty HTTP_ADDR=127.0.0.1:12111 STRIPE_WEBHOOK_URL="http://127.0.0.1:${PORT[payment-webhook]}/webhooks/stripe" \
+  "$BIN_DIR/stripe-emulator" serve > >(trap '' INT TERM && exec sed -u "s/^/[stripe-emulator] /") 2>&1 &
+pids+=("$!")
+
 for s in "${present[@]}"; do
   # Process substitution keeps $! the service's own PID (a pipeline would give
   # sed's), so the trap signals the real process. sed ignores Ctrl-C's SIGINT
@@ -94,19 +108,32 @@ done
 
 # Wait until every /health answers, or a service dies, or the deadline passes.
 healthy() { curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$1/health" 2>/dev/null; }
-for s in "${present[@]}"; do
-  end=$((SECONDS + HEALTH_DEADLINE))
+wait_healthy() {
+  local s=$1 end=$((SECONDS + HEALTH_DEADLINE))
   until healthy "${PORT[$s]}"; do
     kill -0 "${PID[$s]}" 2>/dev/null || fail "$s exited before answering /health (see the [$s] lines above)"
     ((SECONDS < end)) || fail "$s: no answer from http://127.0.0.1:${PORT[$s]}/health after ${HEALTH_DEADLINE}s"
     sleep 0.2
   done
+}
+for s in "${present[@]}"; do
+  wait_healthy "$s"
 done
 
+# The gateway last, so its first requests find the services up.
+PORT[gateway]=$GATEWAY_PORT
+GATEWAY_LISTEN=$GATEWAY_PORT scripts/gateway.sh run > >(trap '' INT TERM && exec sed -u "s/^/[gateway] /") 2>&1 &
+PID[gateway]=$!
+pids+=("$!")
+wait_healthy gateway
+present+=(gateway)
+
 say "all up. Try:"
+printf '  curl http://localhost:%s/api/v1/products      (through the gateway, as in production)\n' "$GATEWAY_PORT"
 for s in "${present[@]}"; do
   case $s in
     catalog) printf '  curl http://localhost:%s/api/v1/products\n' "${PORT[$s]}" ;;
+    gateway) ;;
     *) printf '  curl http://localhost:%s/health   (%s)\n' "${PORT[$s]}" "$s" ;;
   esac
 done

@@ -292,3 +292,27 @@ async fn seeding_and_importing_the_seeds_jsonl_give_the_same_catalog() {
     assert!(stdout.contains("500 inserted, 0 updated, 0 unchanged, 0 rejected"), "{stdout}");
     assert_eq!(products(&seeded).await, products(&imported).await);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_reads_standard_input_and_names_a_missing_file() {
+    use std::io::Write;
+    use std::process::Stdio;
+
+    let db = db().await;
+    let mut child = catalog_bin(&db)
+        .args(["import", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all([GOOD_1, GOOD_2].join("\n").as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    assert!(text(&out).0.contains("2 inserted, 0 updated, 0 unchanged, 0 rejected"));
+    assert_eq!(products(&db).await.len(), 2);
+
+    let out = catalog_bin(&db).args(["import", "/nonexistent/products.jsonl"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).1.contains("cannot open /nonexistent/products.jsonl"), "{:?}", text(&out));
+}

@@ -35,6 +35,9 @@ enum Command {
         /// Print the generated products as JSON Lines (the import format) instead of loading them.
         #[arg(long, requires = "count")]
         jsonl: bool,
+        /// Drop the GIN indexes during the load and build them after (initial loads only).
+        #[arg(long, requires = "count")]
+        defer_gin_indexes: bool,
     },
     /// Upsert products by SKU from a JSON Lines file (exit 3 when lines were rejected).
     Import {
@@ -46,6 +49,9 @@ enum Command {
         /// Rows per insert statement.
         #[arg(long, default_value_t = catalog::bulk::BATCH_SIZE)]
         batch_size: usize,
+        /// Drop the GIN indexes during the load and build them after (initial loads only).
+        #[arg(long)]
+        defer_gin_indexes: bool,
     },
 }
 
@@ -105,12 +111,16 @@ enum Outcome {
 async fn run(cli: Cli, config: CatalogConfig) -> anyhow::Result<Outcome> {
     let url = config.connections.database_url.expose().to_owned();
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Seed { demo, count, seed, jsonl } => {
-            seed_command(&config, demo, count, seed, jsonl).await?;
+        Command::Seed { demo, count, seed, jsonl, defer_gin_indexes } => {
+            seed_command(&config, demo, count, seed, jsonl, defer_gin_indexes).await?;
             Ok(Outcome::Done)
         }
-        Command::Import { file, strict, batch_size } => {
-            import_command(&config, &file, strict, batch_size).await
+        Command::Import { file, strict, batch_size, defer_gin_indexes } => {
+            let deferred = defer(&config, defer_gin_indexes).await?;
+            let outcome = import_command(&config, &file, strict, batch_size).await;
+            // Rebuilt even when the import failed: the table must not stay without them.
+            undefer(&config, deferred).await?;
+            outcome
         }
         Command::Serve => {
             let _telemetry = platform::telemetry::init(catalog::app::SERVICE, config.log_format);
@@ -150,6 +160,7 @@ async fn seed_command(
     count: Option<u64>,
     seed: u64,
     jsonl: bool,
+    defer_gin_indexes: bool,
 ) -> anyhow::Result<()> {
     use std::io::Write;
 
@@ -172,8 +183,13 @@ async fn seed_command(
     }
     if let Some(count) = count {
         let started = std::time::Instant::now();
-        let c = catalog::bulk::seed_generated(config.connections.database_url.expose(), SCHEMA, count, seed)
-            .await?;
+        let deferred = defer(config, defer_gin_indexes).await?;
+        let seeded =
+            catalog::bulk::seed_generated(config.connections.database_url.expose(), SCHEMA, count, seed)
+                .await;
+        // Rebuilt even when the load failed: the table must not stay without them.
+        undefer(config, deferred).await?;
+        let c = seeded?;
         let secs = started.elapsed().as_secs_f64();
         #[allow(clippy::cast_precision_loss)] // a rate for people to read
         let rate = count as f64 / secs.max(1e-3);
@@ -183,6 +199,39 @@ async fn seed_command(
         );
         catalog::bulk::invalidate_listing_cache_after_bulk_load(config).await;
     }
+    Ok(())
+}
+
+/// With `--defer-gin-indexes`: drops them (printing how to make them again) and returns them.
+async fn defer(
+    config: &CatalogConfig,
+    wanted: bool,
+) -> anyhow::Result<Vec<catalog::bulk::indexes::DroppedIndex>> {
+    if !wanted {
+        return Ok(Vec::new());
+    }
+    let mut conn = platform::db::connect(config.connections.database_url.expose(), SCHEMA).await?;
+    let mut report = |i: &catalog::bulk::indexes::DroppedIndex| {
+        eprintln!(
+            "catalog: dropping {} for the load; if the load is interrupted, run: {};",
+            i.name, i.definition
+        );
+    };
+    Ok(catalog::bulk::indexes::drop_gin_indexes(&mut conn, &mut report).await?)
+}
+
+/// Builds the indexes [`defer`] dropped.
+async fn undefer(
+    config: &CatalogConfig,
+    dropped: Vec<catalog::bulk::indexes::DroppedIndex>,
+) -> anyhow::Result<()> {
+    if dropped.is_empty() {
+        return Ok(());
+    }
+    let started = std::time::Instant::now();
+    let mut conn = platform::db::connect(config.connections.database_url.expose(), SCHEMA).await?;
+    catalog::bulk::indexes::rebuild(&mut conn, &dropped).await?;
+    eprintln!("catalog: rebuilt {} GIN index(es) in {:.1} s", dropped.len(), started.elapsed().as_secs_f64());
     Ok(())
 }
 

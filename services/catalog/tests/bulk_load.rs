@@ -316,3 +316,41 @@ async fn import_reads_standard_input_and_names_a_missing_file() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out).1.contains("cannot open /nonexistent/products.jsonl"), "{:?}", text(&out));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deferred_gin_indexes_are_rebuilt_as_they_were() {
+    #[derive(QueryableByName, Debug, PartialEq)]
+    struct Index {
+        #[diesel(sql_type = Text)]
+        indexdef: String,
+    }
+    async fn gin_indexes(db: &TestDb) -> Vec<Index> {
+        let mut conn = db.conn().await;
+        sql_query(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'products' AND indexdef LIKE '% USING gin %' \
+             ORDER BY indexname",
+        )
+        .load(&mut conn)
+        .await
+        .unwrap()
+    }
+    let db = db().await;
+    let before = gin_indexes(&db).await;
+    assert!(!before.is_empty(), "the attributes index at least");
+    let out = catalog_bin(&db)
+        .args(["seed", "--count", "300", "--seed", "5", "--defer-gin-indexes"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("300 inserted") && stderr.contains("if the load is interrupted, run: CREATE INDEX")
+    );
+    assert!(stderr.contains(&format!("rebuilt {} GIN index(es)", before.len())), "{stderr}");
+    assert_eq!(gin_indexes(&db).await, before);
+
+    let file = TempFile::new(&[GOOD_1, BAD_PRICE]);
+    let out = catalog_bin(&db).args(["import", "--defer-gin-indexes"]).arg(&file.0).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{:?}", text(&out));
+    assert_eq!(gin_indexes(&db).await, before, "rebuilt after an import with rejected lines too");
+}

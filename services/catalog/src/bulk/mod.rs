@@ -6,6 +6,7 @@
 
 pub mod generate;
 pub mod import;
+pub mod indexes;
 mod progress;
 mod record;
 mod seed;

@@ -37,6 +37,12 @@ enum Command {
         /// The generator's seed: the same seed gives the same products.
         #[arg(long, default_value_t = 1)]
         seed: u64,
+        /// Print the generated products as JSON Lines (the import format) instead of loading them.
+        #[arg(long, requires = "count")]
+        jsonl: bool,
+        /// Drop the GIN indexes during the load and build them after (initial loads only).
+        #[arg(long, requires = "count")]
+        defer_gin_indexes: bool,
     },
     /// Upsert products by SKU from a JSON Lines file (exit 3 when lines were rejected).
     Import {
@@ -48,6 +54,9 @@ enum Command {
         /// Rows per insert statement.
         #[arg(long, default_value_t = catalog::bulk::BATCH_SIZE)]
         batch_size: usize,
+        /// Drop the GIN indexes during the load and build them after (initial loads only).
+        #[arg(long)]
+        defer_gin_indexes: bool,
     },
 }
 
@@ -107,12 +116,16 @@ enum Outcome {
 async fn run(cli: Cli, config: CatalogConfig) -> anyhow::Result<Outcome> {
     let url = config.connections.database_url.expose().to_owned();
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Seed { demo, count, seed } => {
-            seed_command(&config, demo, count, seed).await?;
+        Command::Seed { demo, count, seed, jsonl, defer_gin_indexes } => {
+            seed_command(&config, demo, count, seed, jsonl, defer_gin_indexes).await?;
             Ok(Outcome::Done)
         }
-        Command::Import { file, strict, batch_size } => {
-            import_command(&config, &file, strict, batch_size).await
+        Command::Import { file, strict, batch_size, defer_gin_indexes } => {
+            let deferred = defer(&config, defer_gin_indexes).await?;
+            let outcome = import_command(&config, &file, strict, batch_size).await;
+            // Rebuilt even when the import failed: the table must not stay without them.
+            undefer(&config, deferred).await?;
+            outcome
         }
         Command::Serve => {
             let _telemetry = platform::telemetry::init(catalog::app::SERVICE, config.log_format);
@@ -155,18 +168,37 @@ async fn seed_command(
     demo: bool,
     count: Option<u64>,
     seed: u64,
+    jsonl: bool,
+    defer_gin_indexes: bool,
 ) -> anyhow::Result<()> {
+    use std::io::Write;
+
     if !demo && count.is_none() {
         anyhow::bail!("nothing to seed: pass --demo and/or --count N");
     }
-    let mut conn = platform::db::connect(config.connections.database_url.expose(), SCHEMA).await?;
+    if let (Some(count), true) = (count, jsonl) {
+        // For benchmarks and examples of the import format: write, don't load.
+        let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+        for i in 1..=count {
+            writeln!(out, "{}", catalog::bulk::generate::product(seed, i).to_json_line())?;
+        }
+        out.flush()?;
+        return Ok(());
+    }
     if demo {
+        let mut conn = platform::db::connect(config.connections.database_url.expose(), SCHEMA).await?;
         let inserted = catalog::seed::seed_demo(&mut conn).await?;
         println!("catalog: seeded {inserted} demo product(s)");
     }
     if let Some(count) = count {
         let started = std::time::Instant::now();
-        let c = catalog::bulk::seed_generated(&mut conn, count, seed).await?;
+        let deferred = defer(config, defer_gin_indexes).await?;
+        let seeded =
+            catalog::bulk::seed_generated(config.connections.database_url.expose(), SCHEMA, count, seed)
+                .await;
+        // Rebuilt even when the load failed: the table must not stay without them.
+        undefer(config, deferred).await?;
+        let c = seeded?;
         let secs = started.elapsed().as_secs_f64();
         #[allow(clippy::cast_precision_loss)] // a rate for people to read
         let rate = count as f64 / secs.max(1e-3);
@@ -176,6 +208,39 @@ async fn seed_command(
         );
         catalog::bulk::invalidate_listing_cache_after_bulk_load(config).await;
     }
+    Ok(())
+}
+
+/// With `--defer-gin-indexes`: drops them (printing how to make them again) and returns them.
+async fn defer(
+    config: &CatalogConfig,
+    wanted: bool,
+) -> anyhow::Result<Vec<catalog::bulk::indexes::DroppedIndex>> {
+    if !wanted {
+        return Ok(Vec::new());
+    }
+    let mut conn = platform::db::connect(config.connections.database_url.expose(), SCHEMA).await?;
+    let mut report = |i: &catalog::bulk::indexes::DroppedIndex| {
+        eprintln!(
+            "catalog: dropping {} for the load; if the load is interrupted, run: {};",
+            i.name, i.definition
+        );
+    };
+    Ok(catalog::bulk::indexes::drop_gin_indexes(&mut conn, &mut report).await?)
+}
+
+/// Builds the indexes [`defer`] dropped.
+async fn undefer(
+    config: &CatalogConfig,
+    dropped: Vec<catalog::bulk::indexes::DroppedIndex>,
+) -> anyhow::Result<()> {
+    if dropped.is_empty() {
+        return Ok(());
+    }
+    let started = std::time::Instant::now();
+    let mut conn = platform::db::connect(config.connections.database_url.expose(), SCHEMA).await?;
+    catalog::bulk::indexes::rebuild(&mut conn, &dropped).await?;
+    eprintln!("catalog: rebuilt {} GIN index(es) in {:.1} s", dropped.len(), started.elapsed().as_secs_f64());
     Ok(())
 }
 
@@ -195,11 +260,17 @@ async fn import_command(
         let size = f.metadata().ok().map(|m| m.len());
         (Box::new(BufReader::with_capacity(1 << 20, f)), size)
     };
-    let mut conn = platform::db::connect(config.connections.database_url.expose(), SCHEMA).await?;
+    // A strict import is one transaction, so one connection; otherwise batches go in parallel.
+    let mut connections = Vec::new();
+    for _ in 0..if strict { 1 } else { catalog::bulk::BULK_CONNECTIONS } {
+        let mut conn = platform::db::connect(config.connections.database_url.expose(), SCHEMA).await?;
+        catalog::bulk::tune_for_bulk_load(&mut conn).await?;
+        connections.push(conn);
+    }
     let options = catalog::bulk::import::ImportOptions { strict, batch_size, currency: config.currency };
     let started = std::time::Instant::now();
     let mut report = |r: &catalog::bulk::import::Rejection| eprintln!("{r}");
-    let summary = catalog::bulk::import::import(&mut conn, input, size, options, &mut report).await?;
+    let summary = catalog::bulk::import::import(connections, input, size, options, &mut report).await?;
     let secs = started.elapsed().as_secs_f64();
     let c = summary.counts;
     #[allow(clippy::cast_precision_loss)] // a rate for people to read

@@ -154,13 +154,20 @@ async fn strict_import_stops_at_the_first_bad_line_and_keeps_nothing() {
 async fn reimport_updates_instead_of_duplicating() {
     let db = db().await;
     let mut conn = db.conn().await;
+    // Two writers: the parallel path.
+    let writers = async || vec![db.conn().await, db.conn().await];
     let mut rejected = Vec::new();
     let mut report = |r: &Rejection| rejected.push(r.clone());
     let first = [GOOD_1, GOOD_2].join("\n");
-    let summary =
-        import::import(&mut conn, first.as_bytes(), None, ImportOptions::new(Currency::Usd), &mut report)
-            .await
-            .unwrap();
+    let summary = import::import(
+        writers().await,
+        first.as_bytes(),
+        None,
+        ImportOptions::new(Currency::Usd),
+        &mut report,
+    )
+    .await
+    .unwrap();
     assert_eq!((summary.counts.inserted, summary.counts.updated, summary.rejected), (2, 0, 0));
 
     // Live reservations own reserved_quantity: an import does not overwrite it on existing rows.
@@ -171,10 +178,15 @@ async fn reimport_updates_instead_of_duplicating() {
     let changed =
         GOOD_1.replace("2999", "3499").replace(r#""stock_quantity":150"#, r#""stock_quantity":160"#);
     let second = [changed.as_str(), GOOD_2, GOOD_3].join("\n");
-    let summary =
-        import::import(&mut conn, second.as_bytes(), None, ImportOptions::new(Currency::Usd), &mut report)
-            .await
-            .unwrap();
+    let summary = import::import(
+        writers().await,
+        second.as_bytes(),
+        None,
+        ImportOptions::new(Currency::Usd),
+        &mut report,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         (summary.counts.inserted, summary.counts.updated, summary.counts.unchanged, summary.rejected),
         (1, 1, 1, 0)
@@ -187,29 +199,48 @@ async fn reimport_updates_instead_of_duplicating() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn database_refusals_are_pinned_to_their_line() {
+async fn slug_clashes_and_repeated_skus_are_pinned_to_their_line() {
     let db = db().await;
     let mut conn = db.conn().await;
+    sql_query(
+        "INSERT INTO products (sku, name, slug, price_cents) VALUES ('OLD-1', 'Green Mug', 'green-mug', 500)",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    // Line 2 takes line 1's slug under another SKU (found while reading, whichever writer
+    // would get there first); line 3 takes a slug an existing product holds (the database
+    // refuses the batch, then each row is tried alone); line 5 repeats line 4's SKU: the later
+    // line wins, as line by line.
+    let mut lines = vec![
+        r#"{"sku":"A-1","name":"Red Mug","price_cents":900}"#.to_owned(),
+        r#"{"sku":"B-2","name":"Red Mug","price_cents":950}"#.to_owned(),
+        r#"{"sku":"G-9","name":"Green Mug","price_cents":990}"#.to_owned(),
+        r#"{"sku":"C-3","name":"Blue Mug","price_cents":1000,"stock_quantity":1}"#.to_owned(),
+        r#"{"sku":"C-3","name":"Blue Mug","price_cents":1100,"stock_quantity":4}"#.to_owned(),
+    ];
+    // Enough other SKUs that both writers get several batches of 2.
+    lines.extend((0..40).map(|i| format!(r#"{{"sku":"X-{i}","name":"Mug {i}","price_cents":100}}"#)));
     let mut rejected = Vec::new();
     let mut report = |r: &Rejection| rejected.push(r.clone());
-    // Line 2 takes line 1's slug under another SKU (the whole batch fails, then each row is
-    // tried alone); line 4 repeats line 3's SKU: the later line wins, as line by line.
-    let lines = [
-        r#"{"sku":"A-1","name":"Red Mug","price_cents":900}"#,
-        r#"{"sku":"B-2","name":"Red Mug","price_cents":950}"#,
-        r#"{"sku":"C-3","name":"Blue Mug","price_cents":1000,"stock_quantity":1}"#,
-        r#"{"sku":"C-3","name":"Blue Mug","price_cents":1100,"stock_quantity":4}"#,
-    ]
-    .join("\n");
+    let options = ImportOptions { batch_size: 2, ..ImportOptions::new(Currency::Usd) };
+    let writers = vec![db.conn().await, db.conn().await];
     let summary =
-        import::import(&mut conn, lines.as_bytes(), None, ImportOptions::new(Currency::Usd), &mut report)
-            .await
-            .unwrap();
-    assert_eq!(rejected, [Rejection { line: 2, reason: "slug: already used by another product".to_owned() }]);
-    assert_eq!((summary.counts.inserted, summary.counts.updated, summary.rejected), (2, 1, 1));
+        import::import(writers, lines.join("\n").as_bytes(), None, options, &mut report).await.unwrap();
+    rejected.sort_by_key(|r| r.line);
+    assert_eq!(
+        rejected,
+        [
+            Rejection { line: 2, reason: "slug: already used by line 1 (another SKU)".to_owned() },
+            Rejection { line: 3, reason: "slug: already used by another product".to_owned() },
+        ]
+    );
+    assert_eq!((summary.counts.inserted, summary.counts.updated, summary.rejected), (42, 1, 2));
     let rows = products(&db).await;
-    assert_eq!(rows.iter().map(|p| p.sku.as_str()).collect::<Vec<_>>(), ["A-1", "C-3"]);
-    assert_eq!((rows[1].price_cents, rows[1].stock_quantity), (1100, 4));
+    assert_eq!(rows.len(), 43);
+    let c3 = rows.iter().find(|p| p.sku == "C-3").unwrap();
+    assert_eq!((c3.price_cents, c3.stock_quantity), (1100, 4));
+    assert!(!rows.iter().any(|p| p.sku == "B-2" || p.sku == "G-9"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -241,4 +272,85 @@ async fn seed_gives_the_same_catalog_for_the_same_seed() {
     let out = catalog_bin(&b).args(["seed", "--count", "300", "--seed", "10"]).output().unwrap();
     assert!(out.status.success());
     assert_ne!(products(&b).await[..300], rows[..], "another seed, another catalog");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn seeding_and_importing_the_seeds_jsonl_give_the_same_catalog() {
+    let (seeded, imported) = (db().await, db().await);
+    let out = catalog_bin(&seeded).args(["seed", "--count", "500", "--seed", "4"]).output().unwrap();
+    assert!(out.status.success(), "{:?}", text(&out));
+    let out =
+        catalog_bin(&seeded).args(["seed", "--count", "500", "--seed", "4", "--jsonl"]).output().unwrap();
+    assert!(out.status.success());
+    let jsonl = String::from_utf8(out.stdout).unwrap();
+    assert_eq!(jsonl.lines().count(), 500);
+    let file = TempFile::new(&jsonl.lines().collect::<Vec<_>>());
+    // Small batches over the default two connections: the parallel writers.
+    let out = catalog_bin(&imported).args(["import", "--batch-size", "64"]).arg(&file.0).output().unwrap();
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+    assert!(stdout.contains("500 inserted, 0 updated, 0 unchanged, 0 rejected"), "{stdout}");
+    assert_eq!(products(&seeded).await, products(&imported).await);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn import_reads_standard_input_and_names_a_missing_file() {
+    use std::io::Write;
+    use std::process::Stdio;
+
+    let db = db().await;
+    let mut child = catalog_bin(&db)
+        .args(["import", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all([GOOD_1, GOOD_2].join("\n").as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{:?}", text(&out));
+    assert!(text(&out).0.contains("2 inserted, 0 updated, 0 unchanged, 0 rejected"));
+    assert_eq!(products(&db).await.len(), 2);
+
+    let out = catalog_bin(&db).args(["import", "/nonexistent/products.jsonl"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).1.contains("cannot open /nonexistent/products.jsonl"), "{:?}", text(&out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deferred_gin_indexes_are_rebuilt_as_they_were() {
+    #[derive(QueryableByName, Debug, PartialEq)]
+    struct Index {
+        #[diesel(sql_type = Text)]
+        indexdef: String,
+    }
+    async fn gin_indexes(db: &TestDb) -> Vec<Index> {
+        let mut conn = db.conn().await;
+        sql_query(
+            "SELECT indexdef FROM pg_indexes WHERE tablename = 'products' AND indexdef LIKE '% USING gin %' \
+             ORDER BY indexname",
+        )
+        .load(&mut conn)
+        .await
+        .unwrap()
+    }
+    let db = db().await;
+    let before = gin_indexes(&db).await;
+    assert!(!before.is_empty(), "the attributes index at least");
+    let out = catalog_bin(&db)
+        .args(["seed", "--count", "300", "--seed", "5", "--defer-gin-indexes"])
+        .output()
+        .unwrap();
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stdout.contains("300 inserted") && stderr.contains("if the load is interrupted, run: CREATE INDEX")
+    );
+    assert!(stderr.contains(&format!("rebuilt {} GIN index(es)", before.len())), "{stderr}");
+    assert_eq!(gin_indexes(&db).await, before);
+
+    let file = TempFile::new(&[GOOD_1, BAD_PRICE]);
+    let out = catalog_bin(&db).args(["import", "--defer-gin-indexes"]).arg(&file.0).output().unwrap();
+    assert_eq!(out.status.code(), Some(3), "{:?}", text(&out));
+    assert_eq!(gin_indexes(&db).await, before, "rebuilt after an import with rejected lines too");
 }

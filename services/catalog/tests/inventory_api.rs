@@ -94,6 +94,23 @@ async fn reserve_extend_commit_and_release() {
     let extended = chrono::DateTime::parse_from_rfc3339(e["expires_at"].as_str().unwrap()).unwrap();
     assert!(extended - first_expiry >= chrono::Duration::minutes(44), "{first_expiry} → {extended}");
 
+    // No body: the default TTL from now (less than the 60 minutes asked before).
+    let res = app
+        .server
+        .client
+        .post(app.server.url(&format!("/internal/v1/reservations/{id}/extend")))
+        .bearer_auth(common::INTERNAL_TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 200);
+    let e: serde_json::Value = res.json().await.unwrap();
+    let shorter = chrono::DateTime::parse_from_rfc3339(e["expires_at"].as_str().unwrap()).unwrap();
+    assert!(shorter < extended && e["order_id"] == 501, "{e}");
+    let (status, bad) =
+        app.internal_post(&format!("/internal/v1/reservations/{id}/extend"), &json!({"ttl": 5})).await;
+    assert_eq!((status, bad["error"].as_str()), (422, Some("Validation failed")));
+
     let (status, c) = app.internal_post(&format!("/internal/v1/reservations/{id}/commit"), &json!({})).await;
     assert_eq!((status, c["status"].as_str()), (200, Some("committed")));
     assert_eq!(app.counters(3).await, (40, 3), "stock and reserved both go down");

@@ -152,3 +152,42 @@ async fn exports_spans_over_otlp_and_logs_json_with_trace_ids() {
     assert_eq!(warn["span"]["trace_id"], "0af7651916cd43dd8448eb211c80319c");
     collector.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_runs_the_reservation_sweeper() {
+    use diesel_async::SimpleAsyncConnection;
+
+    let db = TestDb::new("catalog", catalog::MIGRATIONS).await;
+    let out = catalog(&db).args(["seed", "--demo"]).output().unwrap();
+    assert!(out.status.success());
+    // A reservation of 4 shoes that lapsed a minute ago (3 were reserved by the seed already).
+    db.conn()
+        .await
+        .batch_execute(
+            "UPDATE products SET reserved_quantity = reserved_quantity + 4 WHERE sku = 'SNKR-RUN-10';
+             INSERT INTO reservations (id, product_id, quantity, cart_id, expires_at)
+             SELECT gen_random_uuid(), id, 4, gen_random_uuid(), now() - interval '1 minute'
+             FROM products WHERE sku = 'SNKR-RUN-10'",
+        )
+        .await
+        .unwrap();
+    let mut cmd = catalog(&db);
+    cmd.stdout(Stdio::null());
+    let Serving { child: _child, base, client } = serve(cmd).await;
+    // The sweeper's first pass runs at start-up; the shoes are back to the seed's 39 available.
+    testkit::wait_until(Duration::from_secs(20), "the sweeper to release the lapsed reservation", || {
+        let (client, base) = (client.clone(), base.clone());
+        async move {
+            let body: serde_json::Value = client
+                .get(format!("{base}/api/v1/products?search=running"))
+                .send()
+                .await
+                .ok()?
+                .json()
+                .await
+                .ok()?;
+            (body["data"][0]["availability"]["quantity"] == 39).then_some(())
+        }
+    })
+    .await;
+}

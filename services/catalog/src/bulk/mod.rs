@@ -6,12 +6,15 @@
 
 pub mod generate;
 pub mod import;
+pub mod indexes;
 mod progress;
 mod record;
+mod seed;
 mod upsert;
 
 pub use progress::Progress;
 pub use record::{NewProduct, ProductLine};
+pub use seed::{BULK_CONNECTIONS, seed_generated};
 pub use upsert::{UpsertCounts, upsert_batch};
 
 /// Rows per `INSERT` statement: large enough that round trips do not dominate, small enough
@@ -37,24 +40,14 @@ pub async fn invalidate_listing_cache_after_bulk_load(config: &crate::config::Ca
     PageCache::new(redis, CacheTiming::from_ttl(ttl), config.cache_ttl_secs > 0).bump().await;
 }
 
-/// `catalog seed --count N --seed S`: upserts products `1..=count` of [`generate::product`] in
-/// batches, with progress on stderr.
-pub async fn seed_generated(
-    conn: &mut diesel_async::AsyncPgConnection,
-    count: u64,
-    seed: u64,
-) -> diesel::QueryResult<UpsertCounts> {
-    let mut progress = Progress::new("seed", "products");
-    let mut counts = UpsertCounts::default();
-    let mut next = 1;
-    while next <= count {
-        let end = count.min(next + BATCH_SIZE as u64 - 1);
-        let rows: Vec<NewProduct> = (next..=end).map(|i| generate::product(seed, i)).collect();
-        counts.add(upsert_batch(conn, &rows).await?);
-        #[allow(clippy::cast_precision_loss)] // a progress fraction
-        progress.update(end, Some(end as f64 / count as f64));
-        next = end + 1;
-    }
-    progress.finish();
-    Ok(counts)
+/// Session settings for a bulk-load connection.
+///
+/// `synchronous_commit = off`: a batch's commit does not wait for its WAL flush. A crash can
+/// lose the last few batches, never corrupt anything, and both loaders are idempotent upserts
+/// meant to be re-run; the setting is local to this session, other writers keep full
+/// durability. A larger `gin_pending_list_limit` lets GIN indexes (attributes, trigram search)
+/// buffer more rows before merging them, which is where bulk inserts spend their time.
+pub async fn tune_for_bulk_load(conn: &mut diesel_async::AsyncPgConnection) -> diesel::QueryResult<()> {
+    use diesel_async::SimpleAsyncConnection;
+    conn.batch_execute("SET synchronous_commit = off; SET gin_pending_list_limit = '32MB'").await
 }

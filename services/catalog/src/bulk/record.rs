@@ -35,6 +35,25 @@ pub struct NewProduct {
     pub status: ProductStatus,
 }
 
+impl NewProduct {
+    /// The product as one line of `catalog import`'s format.
+    pub fn to_json_line(&self) -> String {
+        serde_json::json!({
+            "sku": self.sku,
+            "name": self.name,
+            "description": self.description,
+            "slug": self.slug,
+            "price_cents": self.price.cents(),
+            "currency": self.price.currency(),
+            "attributes": self.attributes,
+            "stock_quantity": self.stock_quantity,
+            "reserved_quantity": self.reserved_quantity,
+            "status": self.status,
+        })
+        .to_string()
+    }
+}
+
 /// One JSON line of `catalog import`: the seed's product fields. Unknown fields (such as the
 /// `id` or `created_at` of an export) are ignored.
 #[derive(Debug, Deserialize)]
@@ -238,6 +257,14 @@ mod tests {
         assert_eq!(p.slug.as_str(), "premium-cotton-t-shirt-black", "made from the name");
         assert_eq!(p.price, Money::new(2999, Currency::Eur));
         assert_eq!((p.stock_quantity, p.reserved_quantity, p.status), (150, 5, ProductStatus::Draft));
+    }
+
+    #[test]
+    fn a_generated_product_reads_back_as_itself() {
+        for i in 1..=50 {
+            let p = crate::bulk::generate::product(3, i);
+            assert_eq!(check(&p.to_json_line()).unwrap(), p);
+        }
     }
 
     #[test]

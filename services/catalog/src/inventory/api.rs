@@ -93,14 +93,21 @@ pub async fn show(
     Ok(HttpResponse::Ok().json(row.into_reservation(available)))
 }
 
-/// `POST /internal/v1/reservations/{id}/extend` → 200; 409 once it is no longer active.
+/// `POST /internal/v1/reservations/{id}/extend` (body optional) → 200; 409 once it is no longer
+/// active or past its expiry.
 pub async fn extend(
     _: InternalCaller,
     state: web::Data<AppState>,
     id: web::Path<String>,
-    Json(req): Json<ExtendRequest>,
+    body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     let id = reservation_id(&id)?;
+    // The body is optional: an empty one extends by the default TTL.
+    let req: ExtendRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        ExtendRequest::default()
+    } else {
+        platform::http::extract::decode_json(&body)?
+    };
     let mut errors = ValidationErrors::new();
     let ttl_minutes = ttl(req.ttl_minutes, state.reservation_ttl_minutes, &mut errors);
     errors.into_result()?;

@@ -2,12 +2,12 @@
 
 use actix_web::{HttpResponse, web};
 use diesel::sql_types::{Array, BigInt, Integer, Text};
-use diesel::{QueryableByName, sql_query};
-use diesel_async::RunQueryDsl;
+use diesel::{QueryResult, QueryableByName, sql_query};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::ids::{ProductId, Sku};
 use domain::inventory::{LookupRequest, LookupResponse};
 use domain::money::Money;
-use domain::product::{Availability, ProductSummary};
+use domain::product::{Availability, ProductStatus, ProductSummary};
 use platform::auth::InternalCaller;
 use platform::http::{ApiError, Json, ValidationErrors};
 
@@ -16,8 +16,9 @@ use crate::state::AppState;
 /// Most ids in one look-up.
 pub const MAX_IDS: usize = 100;
 
+/// A product's sale facts: what the look-up answers and why a reserve was refused.
 #[derive(QueryableByName)]
-struct LookupRow {
+pub struct SaleFacts {
     #[diesel(sql_type = BigInt)]
     id: i64,
     #[diesel(sql_type = Text)]
@@ -36,19 +37,37 @@ struct LookupRow {
     reserved_quantity: i32,
 }
 
-impl LookupRow {
+/// The sale facts of the non-deleted products among `ids`, in no particular order.
+pub async fn sale_facts(conn: &mut AsyncPgConnection, ids: &[i64]) -> QueryResult<Vec<SaleFacts>> {
+    sql_query(
+        "SELECT id, sku, name, price_cents, currency::text AS currency, status, stock_quantity, reserved_quantity
+         FROM products WHERE id = ANY($1) AND deleted_at IS NULL",
+    )
+    .bind::<Array<BigInt>, _>(ids)
+    .load(conn)
+    .await
+}
+
+impl SaleFacts {
+    /// Whether the product is on sale (`active`).
+    pub fn is_active(&self) -> bool {
+        self.status == ProductStatus::Active.as_str()
+    }
+
+    /// Units that can be reserved now.
+    pub fn available(&self) -> i64 {
+        Availability::from_stock(i64::from(self.stock_quantity), i64::from(self.reserved_quantity)).quantity
+    }
+
     fn summary(self) -> Result<ProductSummary, ApiError> {
+        let available_quantity = self.available();
         Ok(ProductSummary {
             id: ProductId(self.id),
             sku: Sku::parse(&self.sku).map_err(ApiError::internal)?,
             name: self.name,
             price: Money::new(self.price_cents, self.currency.parse().map_err(ApiError::internal)?),
             status: self.status.parse().map_err(ApiError::internal)?,
-            available_quantity: Availability::from_stock(
-                i64::from(self.stock_quantity),
-                i64::from(self.reserved_quantity),
-            )
-            .quantity,
+            available_quantity,
         })
     }
 }
@@ -67,13 +86,7 @@ pub async fn lookup(
     }
     let ids: Vec<i64> = req.product_ids.iter().map(|p| p.get()).collect();
     let mut conn = state.pool.get().await?;
-    let rows: Vec<LookupRow> = sql_query(
-        "SELECT id, sku, name, price_cents, currency::text AS currency, status, stock_quantity, reserved_quantity
-         FROM products WHERE id = ANY($1) AND deleted_at IS NULL",
-    )
-    .bind::<Array<BigInt>, _>(&ids)
-    .load(&mut conn)
-    .await?;
+    let rows = sale_facts(&mut conn, &ids).await?;
     drop(conn);
     let mut found = std::collections::HashMap::with_capacity(rows.len());
     for row in rows {

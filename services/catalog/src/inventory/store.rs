@@ -184,29 +184,11 @@ impl ProductCounters {
 }
 
 async fn why_refused(conn: &mut AsyncPgConnection, product_id: ProductId) -> QueryResult<ReserveRefused> {
-    #[derive(QueryableByName)]
-    struct State {
-        #[diesel(sql_type = Text)]
-        status: String,
-        #[diesel(sql_type = Integer)]
-        stock_quantity: i32,
-        #[diesel(sql_type = Integer)]
-        reserved_quantity: i32,
-    }
-    let state: Option<State> = sql_query(
-        "SELECT status, stock_quantity, reserved_quantity FROM products WHERE id = $1 AND deleted_at IS NULL",
-    )
-    .bind::<BigInt, _>(product_id.get())
-    .get_result(conn)
-    .await
-    .optional()?;
-    Ok(match state {
+    let facts = super::lookup::sale_facts(conn, &[product_id.get()]).await?;
+    Ok(match facts.into_iter().next() {
         None => ReserveRefused::UnknownProduct,
-        Some(s) if s.status != "active" => ReserveRefused::NotForSale,
-        Some(s) => ReserveRefused::Insufficient {
-            available: Availability::from_stock(i64::from(s.stock_quantity), i64::from(s.reserved_quantity))
-                .quantity,
-        },
+        Some(f) if !f.is_active() => ReserveRefused::NotForSale,
+        Some(f) => ReserveRefused::Insufficient { available: f.available() },
     })
 }
 

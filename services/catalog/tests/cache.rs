@@ -101,21 +101,32 @@ async fn two_replicas_rebuild_a_missing_page_once_between_them() {
     let timing = CacheTiming::from_ttl(Duration::from_secs(60));
     let (a, b) = (cache_on(&prefix, timing), cache_on(&prefix, timing));
     let builds = Arc::new(AtomicU64::new(0));
-    let calls = (0..64).map(|i| {
-        let cache = if i % 2 == 0 { a.clone() } else { b.clone() };
-        let builds = builds.clone();
-        tokio::spawn(async move {
-            cache
-                .get_or_build("products:list:hot", move || async move {
-                    let n = builds.fetch_add(1, Ordering::SeqCst) + 1;
-                    // A slow query, so that the other calls arrive while it runs.
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    Ok(Bytes::from(format!("page {n}")))
-                })
-                .await
-                .unwrap()
+    let started = Arc::new(AtomicU64::new(0));
+    // The build is held open until every caller has started, so the others arrive while it runs.
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let calls: Vec<_> = (0..64)
+        .map(|i| {
+            let cache = if i % 2 == 0 { a.clone() } else { b.clone() };
+            let (builds, started, gate) = (builds.clone(), started.clone(), gate.clone());
+            tokio::spawn(async move {
+                started.fetch_add(1, Ordering::SeqCst);
+                cache
+                    .get_or_build("products:list:hot", move || async move {
+                        let n = builds.fetch_add(1, Ordering::SeqCst) + 1;
+                        let _permit = gate.acquire().await;
+                        Ok(Bytes::from(format!("page {n}")))
+                    })
+                    .await
+                    .unwrap()
+            })
         })
-    });
+        .collect();
+    testkit::wait_until(Duration::from_secs(10), "every caller started", || {
+        let started = started.clone();
+        async move { (started.load(Ordering::SeqCst) == 64).then_some(()) }
+    })
+    .await;
+    gate.add_permits(64);
     let pages = futures_util::future::join_all(calls).await;
     assert_eq!(builds.load(Ordering::SeqCst), 1, "one build across both replicas");
     assert_eq!(a.rebuilds() + b.rebuilds(), 1);

@@ -33,12 +33,12 @@ build: ## Build every service binary (debug)
 	$(CARGO) build --workspace --bins
 
 # --no-tests=warn: a workspace with no tests yet is not a failure (nextest exits 4 otherwise).
-test: services ## Lint, then run all tests (nextest, then doc tests) against the local servers
+test: services ## Lint, then run all tests (doc tests, then nextest) against the local servers
 	@scripts/install-tools.sh
 	@scripts/lint.sh --if-available
 	@scripts/check-deploy.sh
-	$(CARGO) nextest run --workspace --no-fail-fast --no-tests=warn $(NEXTEST_PROFILE)
 	$(CARGO) test --workspace --doc
+	$(CARGO) nextest run --workspace --no-fail-fast --no-tests=warn $(NEXTEST_PROFILE)
 
 lint: ## Check formatting and run clippy with warnings as errors
 	@scripts/lint.sh

@@ -3,10 +3,12 @@
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::missing_panics_doc)]
 
 mod db;
+mod proxy;
 mod server;
 mod wait;
 
 pub use db::TestDb;
+pub use proxy::TcpProxy;
 pub use server::{TestServer, spawn_server};
 pub use wait::wait_until;
 

@@ -21,6 +21,7 @@ PSQL := psql -X -w -h 127.0.0.1 -p 5432 -U postgres -d postgres -v ON_ERROR_STOP
 NEXTEST_PROFILE := $(if $(wildcard .config/nextest.toml),--profile ci)
 
 .PHONY: help services build test lint fmt migrate seed dev bench clean-test-dbs
+.PHONY: bench-webhook
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) \
@@ -62,6 +63,9 @@ bench: ## Run the benchmark scripts in scripts/bench/
 	@shopt -s nullglob; benches=(scripts/bench/*.sh); \
 	if (( $${#benches[@]} == 0 )); then echo "no benchmarks yet"; exit 0; fi; \
 	for b in "$${benches[@]}"; do echo "== $$b"; bash "$$b"; done
+
+bench-webhook: ## Benchmark POST /webhooks/stripe: signed events/s, p50/p99, accepted = published
+	@bash scripts/bench/webhook.sh
 
 clean-test-dbs: services ## Drop leftover per-test databases (tk_*) and test templates (tktpl_*)
 	@dbs=$$($(PSQL) -Atc "select datname from pg_database where datname like 'tk\_%' or datname like 'tktpl\_%'"); \

@@ -54,13 +54,14 @@ pub fn state(config: &WebhookConfig, metrics: WebhookMetrics) -> anyhow::Result<
         tolerance_secs: config.tolerance_secs,
         body_limit: webhook::BODY_LIMIT,
         metrics,
+        relay_wake: Arc::default(),
     })
 }
 
 /// `payment-webhook serve`: HTTP, the outbox relay and metrics until SIGTERM.
 pub async fn serve(config: WebhookConfig) -> anyhow::Result<()> {
     let registry = prometheus::Registry::new();
-    let state = state(&config, WebhookMetrics::register(&registry)?)?;
+    let mut state = state(&config, WebhookMetrics::register(&registry)?)?;
     let broker = Arc::new(
         Broker::new(config.amqp_url.expose(), config.amqp_exchange.clone()).with_connection_name(SERVICE),
     );
@@ -77,6 +78,7 @@ pub async fn serve(config: WebhookConfig) -> anyhow::Result<()> {
         broker.clone(),
         RelayOptions { batch_size: config.relay_batch, ..RelayOptions::default() },
     );
+    state.relay_wake = relay.waker();
     let relay_task = tokio::spawn(relay.run(stop.clone()));
 
     let mut kit = HttpKit::new(metrics, readiness.clone());

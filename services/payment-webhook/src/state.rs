@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use platform::config::Secret;
 use platform::db::PgPool;
+use tokio::sync::Notify;
 
 use crate::metrics::WebhookMetrics;
 
@@ -20,4 +21,6 @@ pub struct AppState {
     pub body_limit: usize,
     /// The webhook counters.
     pub metrics: WebhookMetrics,
+    /// Wakes the in-process outbox relay after a commit (the outbox is written without NOTIFY).
+    pub relay_wake: Arc<Notify>,
 }

@@ -19,6 +19,17 @@ pub(crate) fn notify_channel(schema: &str) -> String {
 /// Fails (without writing) when the event type cannot be an AMQP routing key (1 to 255 bytes):
 /// such a row could never be published.
 pub async fn enqueue(conn: &mut AsyncPgConnection, envelope: &Envelope) -> QueryResult<()> {
+    enqueue_without_notify(conn, envelope).await?;
+    // The connection's search_path starts with the service's schema, so current_schema() is it.
+    diesel::sql_query("SELECT pg_notify('outbox_' || current_schema(), '')").execute(conn).await?;
+    Ok(())
+}
+
+/// [`enqueue`] without the `NOTIFY`, for high-rate writers: PostgreSQL serialises the commits of
+/// notifying transactions (one lock per database), which caps them at one WAL flush each. The
+/// writer wakes its in-process relay instead ([`super::Relay::waker`]); other relays find the
+/// rows on their poll.
+pub async fn enqueue_without_notify(conn: &mut AsyncPgConnection, envelope: &Envelope) -> QueryResult<()> {
     let key_len = envelope.event_type.len();
     if key_len == 0 || key_len > 255 {
         return Err(diesel::result::Error::SerializationError(
@@ -36,8 +47,6 @@ pub async fn enqueue(conn: &mut AsyncPgConnection, envelope: &Envelope) -> Query
         .bind::<Jsonb, _>(headers)
         .execute(conn)
         .await?;
-    // The connection's search_path starts with the service's schema, so current_schema() is it.
-    diesel::sql_query("SELECT pg_notify('outbox_' || current_schema(), '')").execute(conn).await?;
     Ok(())
 }
 

@@ -132,6 +132,9 @@ pub async fn receive(
         }
     };
     state.metrics.event(outcome.as_str());
+    if outcome == Outcome::Published {
+        state.relay_wake.notify_one();
+    }
     match outcome {
         Outcome::MissingOrderId | Outcome::InvalidObject => tracing::warn!(
             stripe_event_id = event.id,
@@ -250,7 +253,8 @@ async fn record(
         return Ok(Outcome::Duplicate);
     }
     if let Some(envelope) = &envelope {
-        platform::events::enqueue(conn, envelope).await?;
+        // No NOTIFY: it would serialise every webhook's commit; the handler wakes the relay.
+        platform::events::enqueue_without_notify(conn, envelope).await?;
     }
     Ok(outcome)
 }

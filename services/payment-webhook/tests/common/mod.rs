@@ -59,12 +59,13 @@ pub async fn spawn() -> App {
 pub async fn spawn_with(options: Options) -> App {
     let db = TestDb::new("payments", payment_webhook::MIGRATIONS).await;
     let registry = prometheus::Registry::new();
-    let state = AppState {
+    let mut state = AppState {
         pool: db.pool().await,
         secrets: vec![Secret::new(SECRET), Secret::new(OLD_SECRET)].into(),
         tolerance_secs: options.tolerance_secs,
         body_limit: payment_webhook::webhook::BODY_LIMIT,
         metrics: WebhookMetrics::register(&registry).unwrap(),
+        relay_wake: Arc::default(),
     };
     let names = testkit::broker_names();
     let broker = Arc::new(
@@ -92,8 +93,10 @@ pub async fn spawn_with(options: Options) -> App {
         db.url().to_owned(),
         "payments".to_owned(),
         relay_broker,
-        RelayOptions { poll_interval: Duration::from_millis(200), ..RelayOptions::default() },
+        // A long poll: events reach the broker because the handler wakes the relay.
+        RelayOptions { poll_interval: Duration::from_secs(10), ..RelayOptions::default() },
     );
+    state.relay_wake = relay.waker();
     tokio::spawn(relay.run(stop));
 
     let readiness = Readiness::new(vec![], Duration::from_secs(1));

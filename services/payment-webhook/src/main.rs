@@ -23,27 +23,7 @@ enum Command {
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let config = match WebhookConfig::from_env() {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{e}");
-            return std::process::ExitCode::from(2);
-        }
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("cannot start the runtime: {e}");
-            return std::process::ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run(cli, config)) {
-        Ok(()) => std::process::ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("payment-webhook: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    platform::cli::run(payment_webhook::app::SERVICE, WebhookConfig::from_env, |config| run(cli, config))
 }
 
 async fn run(cli: Cli, config: WebhookConfig) -> anyhow::Result<()> {

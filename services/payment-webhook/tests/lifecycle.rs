@@ -6,13 +6,12 @@ mod common;
 
 use std::net::TcpListener;
 use std::process::{Command, Stdio};
-use std::time::Duration;
 
 use common::WAIT;
 use common::fixtures::{event_id, payment_intent_event};
 use domain::stripe_signature::header_value;
 use lapin::options::{BasicGetOptions, ExchangeDeleteOptions};
-use platform::events::{self, Broker, QueueOptions};
+use platform::events::Broker;
 use testkit::{TestDb, wait_until};
 
 const SECRETS: &str = "whsec_lifecycle_new,whsec_lifecycle_old";
@@ -34,13 +33,7 @@ async fn migrate_serve_refuse_accept_publish_and_drain_on_sigterm() {
     let names = testkit::broker_names();
     let broker = Broker::new(testkit::amqp_url(), names.exchange.clone());
     let queue = format!("{}lifecycle", names.prefix);
-    wait_until(WAIT, "the observer queue", || async {
-        let channel = broker.channel().await.ok()?;
-        events::declare_exchange(&channel, &broker).await.ok()?;
-        let q = QueueOptions { expires: Some(Duration::from_secs(120)) };
-        events::declare_consumer_queue(&channel, broker.exchange(), &queue, &["payment.#"], &q).await.ok()
-    })
-    .await;
+    common::observe_payments(&broker, &queue).await;
 
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let mut child = binary(&db)

@@ -74,13 +74,7 @@ pub async fn spawn_with(options: Options) -> App {
             .with_temporary_exchange(),
     );
     let queue = format!("{}payments.observer", names.prefix);
-    wait_until(WAIT, "the observer queue", || async {
-        let channel = broker.channel().await.ok()?;
-        events::declare_exchange(&channel, &broker).await.ok()?;
-        let q = QueueOptions { expires: Some(Duration::from_secs(120)) };
-        events::declare_consumer_queue(&channel, broker.exchange(), &queue, &["payment.#"], &q).await.ok()
-    })
-    .await;
+    observe_payments(&broker, &queue).await;
 
     let (trigger, stop) = shutdown::channel();
     let relay_broker = Arc::new(
@@ -105,6 +99,18 @@ pub async fn spawn_with(options: Options) -> App {
     let st = state.clone();
     let server = testkit::spawn_server(move |l| payment_webhook::app::http_server(l, kit, st));
     App { db, server, state, broker, queue, trigger }
+}
+
+/// Declares the exchange and `queue` bound to `payment.#` on it (expiring when unused), before
+/// anything is published, so no payment event is unroutable.
+pub async fn observe_payments(broker: &Broker, queue: &str) {
+    wait_until(WAIT, "the observer queue", || async {
+        let channel = broker.channel().await.ok()?;
+        events::declare_exchange(&channel, broker).await.ok()?;
+        let q = QueueOptions { expires: Some(Duration::from_secs(120)) };
+        events::declare_consumer_queue(&channel, broker.exchange(), queue, &["payment.#"], &q).await.ok()
+    })
+    .await;
 }
 
 /// `t=<now>,v1=<hmac>` for `body` under `secret`.

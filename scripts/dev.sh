@@ -20,8 +20,6 @@ declare -A PORT=([catalog]=8081 [cart]=8082 [order]=8083 [payment-webhook]=8084)
 HEALTH_DEADLINE=${DEV_HEALTH_DEADLINE:-60} # seconds for each /health to answer
 STOP_GRACE=${DEV_STOP_GRACE:-15}           # seconds between SIGTERM and SIGKILL
 BIN_DIR=${CARGO_TARGET_DIR:-target}/debug
-# TODO(stripe): start the stripe-emulator here too and export STRIPE_API_BASE
-# once its binary and listen address exist (ARCHITECTURE.md §7).
 
 say() { printf 'dev: %s\n' "$*"; }
 fail() {
@@ -80,6 +78,13 @@ stop_all() {
 trap stop_all EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+
+# The Stripe emulator (crates/stripe-emulator, ARCHITECTURE.md §7): services reach it through
+# STRIPE_API_BASE, and it signs the webhooks it sends payment-webhook with the same secret.
+export STRIPE_API_BASE=${STRIPE_API_BASE:-http://127.0.0.1:12111} STRIPE_SECRET_KEY=${STRIPE_SECRET_KEY:-sk_test_dev} STRIPE_WEBHOOK_SECRET=${STRIPE_WEBHOOK_SECRET:-whsec_dev}
+LOG_FORMAT=pretty HTTP_ADDR=127.0.0.1:12111 STRIPE_WEBHOOK_URL="http://127.0.0.1:${PORT[payment-webhook]}/webhooks/stripe" \
+  "$BIN_DIR/stripe-emulator" serve > >(trap '' INT TERM && exec sed -u "s/^/[stripe-emulator] /") 2>&1 &
+pids+=("$!")
 
 for s in "${present[@]}"; do
   # Process substitution keeps $! the service's own PID (a pipeline would give

@@ -82,7 +82,7 @@ pub struct WebhookConfig {
 pub const SCHEMA: &str = "payments";
 const DEFAULT_ADDR: &str = "0.0.0.0:8084";
 /// The endpoint secret outside production when none is set (the emulator's default too).
-pub const DEV_WEBHOOK_SECRET: &str = "whsec_dev_secret";
+pub const DEV_WEBHOOK_SECRET: &str = "whsec_dev";
 
 impl WebhookConfig {
     /// Reads the process environment.

@@ -39,6 +39,8 @@ service_pid=""
 cleanup() {
   [[ -n $service_pid ]] && kill "$service_pid" 2>/dev/null && wait "$service_pid" 2>/dev/null
   "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" 2>/dev/null || true
+  # The relay declared the exchange durable; the counting queue expires by itself.
+  { command -v rabbitmqadmin >/dev/null && rabbitmqadmin -q delete exchange name="$EXCHANGE"; } >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT

@@ -102,7 +102,8 @@ pub async fn serve(config: WebhookConfig) -> anyhow::Result<()> {
     trigger.trigger();
     // The relay finishes the batch in hand; don't wait forever for it.
     let _ = tokio::time::timeout(Duration::from_secs(10), relay_task).await;
-    broker.close().await;
+    // A broker that throttles or ignores us must not hold the exit up.
+    let _ = tokio::time::timeout(Duration::from_secs(5), broker.close()).await;
     tracing::info!("payment-webhook stopped");
     Ok(())
 }

@@ -6,10 +6,11 @@ pub mod store;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use diesel_async::{AsyncConnection, AsyncPgConnection};
+use diesel_async::AsyncPgConnection;
 use domain::OrderId;
 use domain::stripe_signature::{self, SignatureError};
 use futures_util::StreamExt;
+use platform::events::OutboxRow;
 use platform::http::ApiError;
 use serde_json::Value;
 
@@ -117,10 +118,7 @@ pub async fn receive(
     let mapping = normalize::map(&event);
     let result = async {
         let mut conn = state.pool.get().await?;
-        let outcome = conn
-            .transaction::<_, diesel::result::Error, _>(async |c| record(c, &event, &value, &mapping).await)
-            .await?;
-        Ok::<_, ApiError>(outcome)
+        Ok::<_, ApiError>(record(&mut conn, &event, &value, &mapping).await?)
     }
     .await;
     let outcome = match result {
@@ -210,7 +208,7 @@ fn refuse(state: &AppState, rejection: Rejection) -> ApiError {
 }
 
 /// Stores the event and, when it maps to a payment event with a known order, writes that event
-/// to the outbox, in the caller's transaction.
+/// to the outbox in the same statement (one transaction, one round trip).
 async fn record(
     conn: &mut AsyncPgConnection,
     event: &StripeEvent<'_>,
@@ -218,7 +216,7 @@ async fn record(
     mapping: &Mapping,
 ) -> diesel::QueryResult<Outcome> {
     let mut notes = Annotations::default();
-    let mut envelope = None;
+    let mut outbox = None;
     let mut outcome = Outcome::Published;
     match mapping {
         Mapping::Unhandled => {
@@ -239,22 +237,20 @@ async fn record(
             if let Some(order) = order {
                 notes.order_id = Some(order.get());
                 notes.published_type = Some(payment.event_type());
-                let e = payment
+                let envelope = payment
                     .envelope(order, event)
                     .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-                envelope = Some(e);
+                outbox = Some(OutboxRow::new(&envelope)?);
             } else {
                 notes.flags.push(store::FLAG_MISSING_ORDER_ID);
                 outcome = Outcome::MissingOrderId;
             }
         }
     }
-    if !store::insert(conn, event, payload, &notes).await? {
+    // No NOTIFY with the outbox row: it would serialise every webhook's commit; the handler
+    // wakes the relay instead.
+    if !store::insert(conn, event, payload, &notes, outbox.as_ref()).await? {
         return Ok(Outcome::Duplicate);
-    }
-    if let Some(envelope) = &envelope {
-        // No NOTIFY: it would serialise every webhook's commit; the handler wakes the relay.
-        platform::events::enqueue_without_notify(conn, envelope).await?;
     }
     Ok(outcome)
 }

@@ -1,8 +1,9 @@
 //! `payments.stripe_events`: the log of verified Stripe events, which is also their dedupe key.
 
 use diesel::QueryableByName;
-use diesel::sql_types::{Array, BigInt, Bool, Jsonb, Nullable, Text};
+use diesel::sql_types::{Array, BigInt, Bool, Jsonb, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use platform::events::OutboxRow;
 use serde_json::Value;
 
 use super::normalize::StripeEvent;
@@ -34,34 +35,54 @@ struct Inserted {
     inserted: bool,
 }
 
-/// Stores `event` unless its id is already stored; `true` when this call stored it.
+/// Stores `event` unless its id is already stored and, only when this call stored it, writes
+/// `outbox` too: one statement, so one transaction and one round trip. `true` when stored.
 ///
-/// A concurrent insert of the same id waits for the other transaction and then does nothing,
-/// so of any number of simultaneous deliveries exactly one returns `true`.
+/// A concurrent insert of the same id waits for the other statement and then does nothing,
+/// so of any number of simultaneous deliveries exactly one returns `true` and writes the outbox.
 pub async fn insert(
     conn: &mut AsyncPgConnection,
     event: &StripeEvent<'_>,
     payload: &Value,
     notes: &Annotations<'_>,
+    outbox: Option<&OutboxRow>,
 ) -> diesel::QueryResult<bool> {
-    let rows: Vec<Inserted> = diesel::sql_query(
-        "INSERT INTO stripe_events (id, type, created, api_version, livemode, payload, order_id, \
-         payment_intent_id, published_type, flags) \
+    const EVENT: &str = "INSERT INTO stripe_events (id, type, created, api_version, livemode, payload, \
+         order_id, payment_intent_id, published_type, flags) \
          VALUES ($1, $2, to_timestamp($3), $4, $5, $6, $7, $8, $9, $10) \
-         ON CONFLICT (id) DO NOTHING RETURNING true AS inserted",
-    )
-    .bind::<Text, _>(event.id)
-    .bind::<Text, _>(event.event_type)
-    .bind::<BigInt, _>(event.created)
-    .bind::<Nullable<Text>, _>(event.api_version)
-    .bind::<Bool, _>(event.livemode)
-    .bind::<Jsonb, _>(payload)
-    .bind::<Nullable<BigInt>, _>(notes.order_id)
-    .bind::<Nullable<Text>, _>(notes.payment_intent_id)
-    .bind::<Nullable<Text>, _>(notes.published_type)
-    .bind::<Array<Text>, _>(&notes.flags)
-    .load(conn)
-    .await?;
+         ON CONFLICT (id) DO NOTHING RETURNING true AS inserted";
+    let sql = if outbox.is_some() {
+        // A data-modifying CTE always runs to completion; it inserts only if the event row did.
+        format!(
+            "WITH ev AS ({EVENT}), ob AS (INSERT INTO outbox (id, event_type, payload, headers) \
+             SELECT $11, $12, $13, $14 FROM ev) SELECT inserted FROM ev"
+        )
+    } else {
+        EVENT.to_owned()
+    };
+    let query = diesel::sql_query(sql)
+        .bind::<Text, _>(event.id)
+        .bind::<Text, _>(event.event_type)
+        .bind::<BigInt, _>(event.created)
+        .bind::<Nullable<Text>, _>(event.api_version)
+        .bind::<Bool, _>(event.livemode)
+        .bind::<Jsonb, _>(payload)
+        .bind::<Nullable<BigInt>, _>(notes.order_id)
+        .bind::<Nullable<Text>, _>(notes.payment_intent_id)
+        .bind::<Nullable<Text>, _>(notes.published_type)
+        .bind::<Array<Text>, _>(&notes.flags);
+    let rows: Vec<Inserted> = match outbox {
+        Some(row) => {
+            query
+                .bind::<SqlUuid, _>(row.id)
+                .bind::<Text, _>(&row.event_type)
+                .bind::<Jsonb, _>(&row.payload)
+                .bind::<Jsonb, _>(&row.headers)
+                .load(conn)
+                .await?
+        }
+        None => query.load(conn).await?,
+    };
     Ok(!rows.is_empty())
 }
 

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use futures_util::StreamExt;
-use lapin::options::{BasicConsumeOptions, BasicQosOptions};
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions};
 use lapin::types::FieldTable;
 use platform::events::{self, Broker, QueueOptions};
 
@@ -196,12 +196,13 @@ async fn count(
     drain_seconds: u64,
 ) -> anyhow::Result<(usize, usize, usize, f64)> {
     let drain_start = Instant::now();
-    channel.basic_qos(2000, BasicQosOptions::default()).await?;
+    // Manual acks with a bounded prefetch: RabbitMQ keeps feeding the consumer at its pace.
+    channel.basic_qos(1000, BasicQosOptions::default()).await?;
     let mut consumer = channel
         .basic_consume(
             queue.into(),
             "webhook-bench".into(),
-            BasicConsumeOptions { no_ack: true, ..BasicConsumeOptions::default() },
+            BasicConsumeOptions::default(),
             FieldTable::default(),
         )
         .await?;
@@ -222,6 +223,7 @@ async fn count(
             Err(_) if settle => break,
             Err(_) => continue,
         };
+        delivery.ack(BasicAckOptions::default()).await?;
         let envelope: serde_json::Value = serde_json::from_slice(&delivery.data)?;
         let id = envelope["data"]["stripe_event_id"].as_str().unwrap_or_default().to_owned();
         if !expected.contains(id.as_str()) {

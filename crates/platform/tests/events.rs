@@ -581,3 +581,31 @@ fn which(cmd: &str) -> Option<std::path::PathBuf> {
         .map(|dir| dir.join(cmd))
         .find(|p| p.is_file())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rows_written_without_notify_are_published_when_the_waker_is_notified() {
+    let mut w = World::new().await;
+    w.start_consumer(Recorder::default()).await;
+    // No polling to speak of, and no NOTIFY: only the in-process waker can wake the relay.
+    let options = RelayOptions { poll_interval: Duration::from_secs(3600), ..RelayOptions::default() };
+    let relay = Relay::new(
+        w.pool.clone(),
+        w.db.url().to_owned(),
+        "catalog".to_owned(),
+        Arc::clone(&w.broker),
+        options,
+    );
+    let waker = relay.waker();
+    w.tasks.push(tokio::spawn(relay.run(w.shutdown.clone())));
+
+    let e = envelope("product.created");
+    let mut conn = w.pool.get().await.unwrap();
+    conn.transaction::<(), diesel::result::Error, _>(async |c| events::enqueue_without_notify(c, &e).await)
+        .await
+        .unwrap();
+    drop(conn);
+    waker.notify_one();
+    w.wait_applied(&[e.id.0]).await;
+    assert_eq!(w.count("SELECT count(*) AS n FROM outbox WHERE published_at IS NULL").await, 0);
+    w.stop().await;
+}

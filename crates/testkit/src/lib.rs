@@ -4,10 +4,12 @@
 
 mod db;
 pub mod events;
+mod proxy;
 mod server;
 mod wait;
 
 pub use db::TestDb;
+pub use proxy::TcpProxy;
 pub use server::{TestServer, spawn_server};
 pub use wait::wait_until;
 

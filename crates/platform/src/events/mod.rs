@@ -17,7 +17,7 @@ pub mod topology;
 pub use broker::Broker;
 pub use consumer::{Consumer, ConsumerOptions, EventHandler, HandlerError};
 pub use dlq::{DeadLetter, dlq_depth, peek_dlq, redrive};
-pub use outbox::{enqueue, pending_count};
+pub use outbox::{OutboxRow, enqueue, enqueue_without_notify, pending_count};
 pub use relay::{Relay, RelayOptions};
 pub use topology::{QueueOptions, declare_consumer_queue, declare_exchange, dlq_name, retry_name};
 

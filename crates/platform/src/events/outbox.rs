@@ -19,26 +19,59 @@ pub(crate) fn notify_channel(schema: &str) -> String {
 /// Fails (without writing) when the event type cannot be an AMQP routing key (1 to 255 bytes):
 /// such a row could never be published.
 pub async fn enqueue(conn: &mut AsyncPgConnection, envelope: &Envelope) -> QueryResult<()> {
-    let key_len = envelope.event_type.len();
-    if key_len == 0 || key_len > 255 {
-        return Err(diesel::result::Error::SerializationError(
-            format!("event type must be 1 to 255 bytes, got {key_len}").into(),
-        ));
-    }
-    let payload =
-        serde_json::to_value(envelope).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-    let headers = serde_json::to_value(telemetry::current_trace_headers())
-        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-    diesel::sql_query("INSERT INTO outbox (id, event_type, payload, headers) VALUES ($1, $2, $3, $4)")
-        .bind::<SqlUuid, _>(envelope.id.0)
-        .bind::<Text, _>(&envelope.event_type)
-        .bind::<Jsonb, _>(payload)
-        .bind::<Jsonb, _>(headers)
-        .execute(conn)
-        .await?;
+    enqueue_without_notify(conn, envelope).await?;
     // The connection's search_path starts with the service's schema, so current_schema() is it.
     diesel::sql_query("SELECT pg_notify('outbox_' || current_schema(), '')").execute(conn).await?;
     Ok(())
+}
+
+/// [`enqueue`] without the `NOTIFY`, for high-rate writers: PostgreSQL serialises the commits of
+/// notifying transactions (one lock per database), which caps them at one WAL flush each. The
+/// writer wakes its in-process relay instead ([`super::Relay::waker`]); other relays find the
+/// rows on their poll.
+pub async fn enqueue_without_notify(conn: &mut AsyncPgConnection, envelope: &Envelope) -> QueryResult<()> {
+    let row = OutboxRow::new(envelope)?;
+    diesel::sql_query("INSERT INTO outbox (id, event_type, payload, headers) VALUES ($1, $2, $3, $4)")
+        .bind::<SqlUuid, _>(row.id)
+        .bind::<Text, _>(&row.event_type)
+        .bind::<Jsonb, _>(&row.payload)
+        .bind::<Jsonb, _>(&row.headers)
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+/// The column values of one outbox row, for a writer that inserts it inside its own statement
+/// (e.g. a data-modifying CTE that writes its state change and the event in one round trip).
+/// Insert them as `INSERT INTO outbox (id, event_type, payload, headers)`.
+#[derive(Debug, Clone)]
+pub struct OutboxRow {
+    /// The envelope id.
+    pub id: uuid::Uuid,
+    /// The routing key.
+    pub event_type: String,
+    /// The whole envelope.
+    pub payload: serde_json::Value,
+    /// The current trace context (`traceparent` / `tracestate`).
+    pub headers: serde_json::Value,
+}
+
+impl OutboxRow {
+    /// The row for `envelope` with the current trace context. Fails when the event type cannot
+    /// be an AMQP routing key (1 to 255 bytes): such a row could never be published.
+    pub fn new(envelope: &Envelope) -> QueryResult<Self> {
+        let key_len = envelope.event_type.len();
+        if key_len == 0 || key_len > 255 {
+            return Err(diesel::result::Error::SerializationError(
+                format!("event type must be 1 to 255 bytes, got {key_len}").into(),
+            ));
+        }
+        let payload = serde_json::to_value(envelope)
+            .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+        let headers = serde_json::to_value(telemetry::current_trace_headers())
+            .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+        Ok(Self { id: envelope.id.0, event_type: envelope.event_type.clone(), payload, headers })
+    }
 }
 
 #[derive(diesel::QueryableByName)]

@@ -59,6 +59,7 @@ pub struct Relay {
     broker: Arc<Broker>,
     options: RelayOptions,
     channel: Mutex<Option<Channel>>,
+    wake: Arc<Notify>,
 }
 
 #[derive(diesel::QueryableByName)]
@@ -84,12 +85,18 @@ impl Relay {
     ) -> Self {
         // A zero batch would never make progress.
         let options = RelayOptions { batch_size: options.batch_size.max(1), ..options };
-        Self { pool, database_url, schema, broker, options, channel: Mutex::new(None) }
+        Self { pool, database_url, schema, broker, options, channel: Mutex::new(None), wake: Arc::default() }
+    }
+
+    /// Wakes this relay when notified: for rows written with [`super::outbox::enqueue_without_notify`]
+    /// in this process, call `notify_one()` after the transaction commits.
+    pub fn waker(&self) -> Arc<Notify> {
+        Arc::clone(&self.wake)
     }
 
     /// Runs until `shutdown`: publishes whenever woken or every poll interval.
     pub async fn run(self, mut shutdown: Shutdown) {
-        let wake = Arc::new(Notify::new());
+        let wake = Arc::clone(&self.wake);
         let listener = tokio::spawn(listen(
             self.database_url.clone(),
             self.schema.clone(),

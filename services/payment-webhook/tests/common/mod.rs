@@ -1,0 +1,201 @@
+//! Shared set-up for the webhook's tests: a fresh database, the app on a random port, the
+//! outbox relay publishing to the test's own exchange, and a queue bound to `payment.#` on it.
+#![allow(dead_code, missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+pub mod fixtures;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use diesel::QueryableByName;
+use diesel::sql_types::BigInt;
+use diesel_async::RunQueryDsl;
+use domain::events::Envelope;
+use domain::stripe_signature;
+use lapin::options::{BasicAckOptions, BasicGetOptions};
+use payment_webhook::metrics::WebhookMetrics;
+use payment_webhook::state::AppState;
+use platform::config::Secret;
+use platform::events::{self, Broker, QueueOptions, Relay, RelayOptions};
+use platform::http::{HttpKit, Readiness};
+use platform::shutdown::{self, ShutdownTrigger};
+use serde_json::Value;
+use testkit::{TestDb, TestServer, wait_until};
+
+/// The endpoint secret Stripe signs with now.
+pub const SECRET: &str = "whsec_test_current";
+/// The previous secret, still accepted during a rotation.
+pub const OLD_SECRET: &str = "whsec_test_previous";
+pub const WAIT: Duration = Duration::from_secs(30);
+
+pub struct Options {
+    /// Where the relay's broker connection goes (a proxy in the outage test).
+    pub relay_amqp_url: String,
+    pub tolerance_secs: i64,
+    pub workers: usize,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Self { relay_amqp_url: testkit::amqp_url(), tolerance_secs: 300, workers: 2 }
+    }
+}
+
+pub struct App {
+    pub db: TestDb,
+    pub server: TestServer,
+    pub state: AppState,
+    /// The test's own exchange, reached directly (not through any proxy).
+    pub broker: Arc<Broker>,
+    /// A queue bound to `payment.#` on that exchange.
+    pub queue: String,
+    trigger: ShutdownTrigger,
+}
+
+pub async fn spawn() -> App {
+    spawn_with(Options::default()).await
+}
+
+pub async fn spawn_with(options: Options) -> App {
+    let db = TestDb::new("payments", payment_webhook::MIGRATIONS).await;
+    let registry = prometheus::Registry::new();
+    let mut state = AppState {
+        pool: db.pool().await,
+        secrets: vec![Secret::new(SECRET), Secret::new(OLD_SECRET)].into(),
+        tolerance_secs: options.tolerance_secs,
+        body_limit: payment_webhook::webhook::BODY_LIMIT,
+        metrics: WebhookMetrics::register(&registry).unwrap(),
+        relay_wake: Arc::default(),
+    };
+    let names = testkit::broker_names();
+    let broker = Arc::new(
+        Broker::new(testkit::amqp_url(), names.exchange.clone())
+            .with_connection_name("payment-webhook-test")
+            .with_temporary_exchange(),
+    );
+    let queue = format!("{}payments.observer", names.prefix);
+    observe_payments(&broker, &queue).await;
+
+    let (trigger, stop) = shutdown::channel();
+    let relay_broker = Arc::new(
+        Broker::new(options.relay_amqp_url, names.exchange)
+            .with_connection_name("payment-webhook-test-relay")
+            .with_temporary_exchange(),
+    );
+    let relay = Relay::new(
+        state.pool.clone(),
+        db.url().to_owned(),
+        "payments".to_owned(),
+        relay_broker,
+        // A long poll: events reach the broker because the handler wakes the relay.
+        RelayOptions { poll_interval: Duration::from_secs(10), ..RelayOptions::default() },
+    );
+    state.relay_wake = relay.waker();
+    tokio::spawn(relay.run(stop));
+
+    let readiness = Readiness::new(vec![], Duration::from_secs(1));
+    let metrics = platform::http::metrics::middleware("payment-webhook", registry).unwrap();
+    let kit = HttpKit { workers: options.workers, ..HttpKit::new(metrics, readiness) };
+    let st = state.clone();
+    let server = testkit::spawn_server(move |l| payment_webhook::app::http_server(l, kit, st));
+    App { db, server, state, broker, queue, trigger }
+}
+
+/// Declares the exchange and `queue` bound to `payment.#` on it (expiring when unused), before
+/// anything is published, so no payment event is unroutable.
+pub async fn observe_payments(broker: &Broker, queue: &str) {
+    wait_until(WAIT, "the observer queue", || async {
+        let channel = broker.channel().await.ok()?;
+        events::declare_exchange(&channel, broker).await.ok()?;
+        let q = QueueOptions { expires: Some(Duration::from_secs(120)) };
+        events::declare_consumer_queue(&channel, broker.exchange(), queue, &["payment.#"], &q).await.ok()
+    })
+    .await;
+}
+
+/// `t=<now>,v1=<hmac>` for `body` under `secret`.
+pub fn sign(secret: &str, body: &[u8]) -> String {
+    stripe_signature::header_value(secret, chrono::Utc::now().timestamp(), body)
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+impl App {
+    /// POSTs `body` with the given `Stripe-Signature` (none when `None`).
+    pub async fn post(&self, body: impl Into<Vec<u8>>, signature: Option<&str>) -> (u16, Value) {
+        let mut req = self
+            .server
+            .client
+            .post(self.server.url("/webhooks/stripe"))
+            .header("content-type", "application/json")
+            .body(body.into());
+        if let Some(s) = signature {
+            req = req.header("stripe-signature", s);
+        }
+        let res = req.send().await.expect("request");
+        let status = res.status().as_u16();
+        (status, res.json().await.unwrap_or(Value::Null))
+    }
+
+    /// POSTs `event` signed with [`SECRET`] now.
+    pub async fn deliver(&self, event: &Value) -> (u16, Value) {
+        let body = serde_json::to_vec(event).unwrap();
+        let signature = sign(SECRET, &body);
+        self.post(body, Some(&signature)).await
+    }
+
+    pub async fn count(&self, sql: &str) -> i64 {
+        let mut conn = self.state.pool.get().await.unwrap();
+        diesel::sql_query(sql).get_result::<Count>(&mut *conn).await.unwrap().n
+    }
+
+    /// Rows in `stripe_events`.
+    pub async fn stored(&self) -> i64 {
+        self.count("SELECT count(*) AS n FROM stripe_events").await
+    }
+
+    /// Rows ever written to the outbox.
+    pub async fn outbox(&self) -> i64 {
+        self.count("SELECT count(*) AS n FROM outbox").await
+    }
+
+    /// Waits until the relay has published every outbox row (so every message is in the
+    /// observer queue), then takes every message from the queue.
+    pub async fn published(&self) -> Vec<Envelope> {
+        wait_until(WAIT, "the outbox to be published", || async {
+            let pending = self.count("SELECT count(*) AS n FROM outbox WHERE published_at IS NULL").await;
+            (pending == 0).then_some(())
+        })
+        .await;
+        let channel = self.broker.channel().await.unwrap();
+        let mut out = Vec::new();
+        while let Some(msg) =
+            channel.basic_get(self.queue.as_str().into(), BasicGetOptions::default()).await.unwrap()
+        {
+            out.push(serde_json::from_slice(&msg.delivery.data).expect("an envelope"));
+            msg.delivery.ack(BasicAckOptions::default()).await.unwrap();
+        }
+        let _ = channel.close(200, "drained".into()).await;
+        out
+    }
+
+    /// The value of a counter in `/metrics`, e.g. `("payment_webhook_rejected_total", "signature_mismatch")`.
+    pub async fn counter(&self, name: &str, label: &str) -> u64 {
+        let text =
+            self.server.client.get(self.server.url("/metrics")).send().await.unwrap().text().await.unwrap();
+        text.lines()
+            .filter(|l| l.starts_with(&format!("{name}{{")) && l.contains(&format!("=\"{label}\"}}")))
+            .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+            .sum()
+    }
+}
+
+impl Drop for App {
+    fn drop(&mut self) {
+        self.trigger.trigger();
+    }
+}

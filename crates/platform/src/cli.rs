@@ -3,19 +3,21 @@
 
 use std::fmt::Display;
 use std::future::Future;
-use std::process::ExitCode;
+use std::process::{ExitCode, Termination};
 
 /// Loads the configuration with `load`, then runs `run(config)` on a multi-threaded runtime.
-/// Errors are printed to stderr as `"<service>: <error with causes>"`.
-pub fn run<C, E, R, Fut>(
+/// Its `Ok` value gives the exit code (`()` is success); errors are printed to stderr as
+/// `"<service>: <error with causes>"`.
+pub fn run<C, E, T, R, Fut>(
     service: &str,
     load: impl FnOnce() -> Result<C, E>,
     run: impl FnOnce(C) -> Fut,
 ) -> ExitCode
 where
     E: Display,
+    T: Termination,
     R: Display,
-    Fut: Future<Output = Result<(), R>>,
+    Fut: Future<Output = Result<T, R>>,
 {
     let config = match load() {
         Ok(c) => c,
@@ -32,7 +34,7 @@ where
         }
     };
     match runtime.block_on(run(config)) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(outcome) => outcome.report(),
         Err(e) => {
             // `{:#}` prints an anyhow error with its causes.
             eprintln!("{service}: {e:#}");

@@ -82,28 +82,7 @@ const EXIT_REJECTED: u8 = 3;
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
-    let config = match CatalogConfig::from_env() {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{e}");
-            return std::process::ExitCode::from(2);
-        }
-    };
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("cannot start the runtime: {e}");
-            return std::process::ExitCode::FAILURE;
-        }
-    };
-    match runtime.block_on(run(cli, config)) {
-        Ok(Outcome::Done) => std::process::ExitCode::SUCCESS,
-        Ok(Outcome::Rejected) => std::process::ExitCode::from(EXIT_REJECTED),
-        Err(e) => {
-            eprintln!("catalog: {e:#}");
-            std::process::ExitCode::FAILURE
-        }
-    }
+    platform::cli::run(catalog::app::SERVICE, CatalogConfig::from_env, |config| run(cli, config))
 }
 
 /// How a subcommand that did not fail ended.
@@ -111,6 +90,15 @@ enum Outcome {
     Done,
     /// An import skipped bad lines.
     Rejected,
+}
+
+impl std::process::Termination for Outcome {
+    fn report(self) -> std::process::ExitCode {
+        match self {
+            Self::Done => std::process::ExitCode::SUCCESS,
+            Self::Rejected => std::process::ExitCode::from(EXIT_REJECTED),
+        }
+    }
 }
 
 async fn run(cli: Cli, config: CatalogConfig) -> anyhow::Result<Outcome> {

@@ -57,15 +57,16 @@ struct Tally {
 
 fn event(id: &str, n: usize) -> Vec<u8> {
     let now = chrono::Utc::now().timestamp();
-    serde_json::to_vec(&serde_json::json!({
+    serde_json::json!({
         "id": id, "object": "event", "api_version": "2024-06-20", "created": now, "livemode": false,
         "type": "payment_intent.succeeded",
         "data": {"object": {
             "id": format!("pi_bench_{n}"), "object": "payment_intent", "amount": 2999, "amount_received": 2999,
             "currency": "usd", "status": "succeeded", "metadata": {"order_id": (n + 1).to_string()}
         }}
-    }))
-    .unwrap()
+    })
+    .to_string()
+    .into_bytes()
 }
 
 #[tokio::main]

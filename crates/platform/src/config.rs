@@ -196,6 +196,21 @@ pub mod defaults {
     pub const REDIS_URL: &str = "redis://127.0.0.1:6379";
     /// Local RabbitMQ.
     pub const AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+
+    /// `DB_POOL_SIZE` when unset (a serde default for every service's config).
+    pub const fn db_pool_size() -> u32 {
+        16
+    }
+
+    /// `DB_STATEMENT_TIMEOUT_MS` when unset.
+    pub const fn db_statement_timeout_ms() -> u64 {
+        30_000
+    }
+
+    /// `AMQP_EXCHANGE` when unset: the platform's topic exchange.
+    pub fn amqp_exchange() -> String {
+        domain::events::EXCHANGE.to_owned()
+    }
 }
 
 impl Connections {

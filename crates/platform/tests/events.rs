@@ -83,15 +83,25 @@ impl World {
         testkit::events::wait_for_consumer(&broker, &queue).await;
     }
 
-    fn start_relay(&mut self) {
-        let options = RelayOptions { poll_interval: Duration::from_secs(1), ..RelayOptions::default() };
-        let relay = Relay::new(
+    /// A relay over this world's outbox and broker.
+    fn relay(&self, options: RelayOptions) -> Relay {
+        Relay::new(
             self.pool.clone(),
             self.db.url().to_owned(),
             "catalog".to_owned(),
             Arc::clone(&self.broker),
             options,
-        );
+        )
+    }
+
+    /// A relay that effectively never polls: only a wake-up (NOTIFY or its waker) moves it.
+    fn relay_without_polling(&self) -> Relay {
+        self.relay(RelayOptions { poll_interval: Duration::from_secs(3600), ..RelayOptions::default() })
+    }
+
+    fn start_relay(&mut self) {
+        let relay =
+            self.relay(RelayOptions { poll_interval: Duration::from_secs(1), ..RelayOptions::default() });
         self.tasks.push(tokio::spawn(relay.run(self.shutdown.clone())));
     }
 
@@ -437,16 +447,7 @@ async fn the_relay_publishes_in_batches_with_the_agreed_properties_and_prunes_ol
     let sent: Vec<Envelope> = (0..3).map(|_| envelope("product.created")).collect();
     w.write_outbox(&sent, true).await;
 
-    let relay_with = |options: RelayOptions| {
-        Relay::new(
-            w.pool.clone(),
-            w.db.url().to_owned(),
-            "catalog".to_owned(),
-            Arc::clone(&w.broker),
-            options,
-        )
-    };
-    let relay = relay_with(RelayOptions { batch_size: 2, ..RelayOptions::default() });
+    let relay = w.relay(RelayOptions { batch_size: 2, ..RelayOptions::default() });
     // A failed round rolls back completely, so the first successful one tells the batch size.
     let round = || async { relay.publish_pending_once().await.ok() };
     assert_eq!(wait_until(WAIT, "a relay round", round).await, 2);
@@ -482,7 +483,7 @@ async fn the_relay_publishes_in_batches_with_the_agreed_properties_and_prunes_ol
         poll_interval: Duration::from_millis(50),
         ..RelayOptions::default()
     };
-    w.tasks.push(tokio::spawn(relay_with(options).run(w.shutdown.clone())));
+    w.tasks.push(tokio::spawn(w.relay(options).run(w.shutdown.clone())));
     wait_until(WAIT, "published rows to be pruned", || async {
         (w.count("SELECT count(*) AS n FROM outbox").await == 0).then_some(())
     })
@@ -495,14 +496,7 @@ async fn the_relay_wakes_on_notify_and_relistens_after_losing_its_connection() {
     let mut w = World::new().await;
     w.start_consumer(Recorder::default()).await;
     // No polling to speak of: only NOTIFY can wake the relay within the test's deadline.
-    let options = RelayOptions { poll_interval: Duration::from_secs(3600), ..RelayOptions::default() };
-    let relay = Relay::new(
-        w.pool.clone(),
-        w.db.url().to_owned(),
-        "catalog".to_owned(),
-        Arc::clone(&w.broker),
-        options,
-    );
+    let relay = w.relay_without_polling();
     w.tasks.push(tokio::spawn(relay.run(w.shutdown.clone())));
 
     let listener_pid = || async {
@@ -587,14 +581,7 @@ async fn rows_written_without_notify_are_published_when_the_waker_is_notified() 
     let mut w = World::new().await;
     w.start_consumer(Recorder::default()).await;
     // No polling to speak of, and no NOTIFY: only the in-process waker can wake the relay.
-    let options = RelayOptions { poll_interval: Duration::from_secs(3600), ..RelayOptions::default() };
-    let relay = Relay::new(
-        w.pool.clone(),
-        w.db.url().to_owned(),
-        "catalog".to_owned(),
-        Arc::clone(&w.broker),
-        options,
-    );
+    let relay = w.relay_without_polling();
     let waker = relay.waker();
     w.tasks.push(tokio::spawn(relay.run(w.shutdown.clone())));
 

@@ -24,15 +24,15 @@ struct Raw {
     catalog_cache_ttl: u64,
     #[serde(default = "default_reservation_ttl")]
     inventory_reservation_ttl: u64,
-    #[serde(default = "default_pool_size")]
+    #[serde(default = "platform::config::defaults::db_pool_size")]
     db_pool_size: u32,
-    #[serde(default = "default_statement_timeout_ms")]
+    #[serde(default = "platform::config::defaults::db_statement_timeout_ms")]
     db_statement_timeout_ms: u64,
     #[serde(default)]
     http_workers: usize,
     #[serde(default)]
     shutdown_drain_seconds: u64,
-    #[serde(default = "default_exchange")]
+    #[serde(default = "platform::config::defaults::amqp_exchange")]
     amqp_exchange: String,
     #[serde(default = "default_redis_prefix")]
     redis_key_prefix: String,
@@ -43,15 +43,6 @@ fn default_cache_ttl() -> u64 {
 }
 fn default_reservation_ttl() -> u64 {
     15
-}
-fn default_pool_size() -> u32 {
-    16
-}
-fn default_statement_timeout_ms() -> u64 {
-    30_000
-}
-fn default_exchange() -> String {
-    domain::events::EXCHANGE.to_owned()
 }
 fn default_redis_prefix() -> String {
     "catalog:".to_owned()

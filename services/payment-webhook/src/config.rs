@@ -17,15 +17,15 @@ struct Raw {
     log_format: Option<String>,
     #[serde(default = "default_tolerance")]
     stripe_webhook_tolerance_secs: u32,
-    #[serde(default = "default_pool_size")]
+    #[serde(default = "platform::config::defaults::db_pool_size")]
     db_pool_size: u32,
-    #[serde(default = "default_statement_timeout_ms")]
+    #[serde(default = "platform::config::defaults::db_statement_timeout_ms")]
     db_statement_timeout_ms: u64,
     #[serde(default)]
     http_workers: usize,
     #[serde(default)]
     shutdown_drain_seconds: u64,
-    #[serde(default = "default_exchange")]
+    #[serde(default = "platform::config::defaults::amqp_exchange")]
     amqp_exchange: String,
     #[serde(default = "default_relay_batch")]
     outbox_relay_batch: u32,
@@ -33,15 +33,6 @@ struct Raw {
 
 fn default_tolerance() -> u32 {
     300
-}
-fn default_pool_size() -> u32 {
-    16
-}
-fn default_statement_timeout_ms() -> u64 {
-    30_000
-}
-fn default_exchange() -> String {
-    domain::events::EXCHANGE.to_owned()
 }
 fn default_relay_batch() -> u32 {
     200

@@ -37,7 +37,7 @@ pub fn base_config(info: &ServiceInfo, db: &TestDb) -> BaseConfig {
         amqp_exchange: names.exchange,
         amqp_queue_prefix: names.prefix,
         amqp_temporary_exchange: true,
-        redis_key_prefix: format!("{}{}", crate::redis_prefix(), info.name),
+        redis_key_prefix: format!("{}{}:", crate::redis_prefix(), info.name),
         currency: domain::money::Currency::Usd,
         http: HttpSettings::default(),
     }

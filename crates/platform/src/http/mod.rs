@@ -1,14 +1,19 @@
 //! The HTTP kit for actix-web services.
 
+pub mod conn_guard;
 pub mod error;
 pub mod extract;
+pub mod forwarded;
 pub mod health;
 pub mod metrics;
+pub mod request_guard;
 pub mod request_id;
 mod root_span;
 pub mod server;
+pub mod settings;
 
 pub use error::{ApiError, ValidationErrors};
 pub use extract::Json;
 pub use health::{Readiness, ReadyCheck};
 pub use server::{HttpKit, build_server, run_until_signal};
+pub use settings::HttpSettings;

@@ -104,6 +104,11 @@ fn string(
     errors: &mut ValidationErrors,
 ) -> Option<String> {
     let raw = lookup(pairs, field)?;
+    // PostgreSQL text cannot hold NUL, and no product name or category holds control characters.
+    if raw.chars().any(char::is_control) {
+        errors.add(field, format!("The {} field must not contain control characters.", label(field)));
+        return None;
+    }
     if raw.chars().count() > max_chars {
         errors.add(
             field,
@@ -337,6 +342,16 @@ mod tests {
         assert_ne!(key("category=a"), key("category=b"));
         assert_ne!(key("search=a&category=b"), key("search=a%26category%3Db"));
         assert_ne!(key("sort_order=asc"), key(""));
+    }
+
+    #[test]
+    fn control_characters_are_refused_in_text_filters() {
+        assert_eq!(
+            messages("category=a%00b"),
+            r#"{"category":["The category field must not contain control characters."]}"#
+        );
+        assert!(messages("search=x%0Ay").contains("control characters"));
+        assert!(q("search=caf%C3%A9").is_ok());
     }
 
     #[test]

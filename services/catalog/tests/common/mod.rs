@@ -10,7 +10,7 @@ use domain::money::Currency;
 use platform::auth::Auth;
 use platform::config::Secret;
 use platform::http::health::{PostgresCheck, RedisCheck};
-use platform::http::{HttpKit, Readiness, ReadyCheck};
+use platform::http::{HttpKit, HttpSettings, Readiness, ReadyCheck};
 use platform::redis::Redis;
 use testkit::{TestDb, TestServer};
 
@@ -88,7 +88,10 @@ pub async fn spawn_opts(opts: Options) -> (App, Option<TestDb>) {
     let metrics =
         platform::http::metrics::middleware("catalog", prometheus::Registry::new()).expect("metrics");
     let auth = Auth::with_secret(&Secret::new(JWT_SECRET), Secret::new(INTERNAL_TOKEN));
-    let kit = HttpKit { workers: 1, ..HttpKit::new(metrics, readiness) };
+    // The tests play the ingress from 127.0.0.1: its forwarded headers are believed.
+    let settings =
+        HttpSettings { trusted_proxies: "127.0.0.1/32".parse().expect("cidr"), ..HttpSettings::default() };
+    let kit = HttpKit { workers: 1, settings, ..HttpKit::new(metrics, readiness) };
     let st = state.clone();
     let server = testkit::spawn_server(move |l| catalog::app::http_server(l, kit, st, auth));
     (App { db, server, state }, opts.read_db)

@@ -211,6 +211,13 @@ async fn the_http_layers_own_errors_are_json() {
     let r = read_response(&mut s).await.expect("431 answer");
     assert_error_shape(&r, 431, "Request header fields too large");
 
+    // 431: more headers than actix parses.
+    let mut s = connect(server.addr).await;
+    let many = "x-h: v\r\n".repeat(120);
+    s.write_all(format!("GET /health HTTP/1.1\r\nhost: x\r\n{many}\r\n").as_bytes()).await.unwrap();
+    let r = read_response(&mut s).await.expect("431 answer");
+    assert_error_shape(&r, 431, "Request header fields too large");
+
     // 400: a malformed head.
     let mut s = connect(server.addr).await;
     s.write_all(b"GET /health HTTP/1.1\r\nhost: x\r\ncontent-length: nope\r\n\r\n").await.unwrap();

@@ -142,7 +142,8 @@ pub async fn run_until_signal(
     server.await
 }
 
-async fn wait_for_signal() {
+/// Waits for SIGTERM or SIGINT.
+pub async fn wait_for_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use actix_web::{HttpRequest, HttpResponse, web};
 use jsonwebtoken::{EncodingKey, Header};
 use platform::auth::{Auth, Principal};
-use platform::config::Secret;
+use platform::config::SecretString;
 use platform::http::{HttpKit, HttpSettings, Readiness};
 use serde_json::{Value, json};
 use testkit::TestServer;
@@ -37,7 +37,7 @@ fn spawn(settings: HttpSettings) -> TestServer {
         settings,
         ..HttpKit::new(metrics, Readiness::new(vec![], Duration::from_secs(1)))
     };
-    let auth = web::Data::new(Auth::with_secret(&Secret::new(SECRET), Secret::new("internal")));
+    let auth = web::Data::new(Auth::with_secret(&SecretString::from(SECRET), SecretString::from("internal")));
     testkit::spawn_server(move |l| {
         platform::http::build_server(l, kit, move |cfg| {
             cfg.app_data(auth.clone())

@@ -237,6 +237,10 @@ fn known_hostile_query_strings_get_422() {
         "page=99999999999999999999",
         "per_page=-1",
         "min_price=99999999999999999999",
+        "search=%FF",
+        "category=%C3%28",
+        "sort_by=%E2%82",
+        "cursor=c.%ED%A0%80.1",
     ] {
         let (status, body) = rt.block_on(raw_get(&app, &format!("/api/v1/products?{qs}")));
         assert_eq!(status, 422, "{qs}: {body}");

@@ -22,8 +22,8 @@ pub const CACHE_CONTROL: &str = "public, max-age=30";
 /// built per request, so they keep this request's parameter order and client-facing origin
 /// (`platform::http::forwarded`: forwarded headers only from trusted proxies).
 pub async fn list_products(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let pairs = query::pairs(req.query_string());
-    let q = query::parse(&pairs).map_err(ApiError::Validation)?;
+    let (pairs, parsed) = query::parse_query_string(req.query_string());
+    let q = parsed.map_err(ApiError::Validation)?;
     let key = format!("products:list:{}", q.cache_key());
     let pool = state.read_pool.clone();
     let cached_q = q.clone();

@@ -43,7 +43,9 @@ fn spawn(settings: HttpSettings) -> TestServer {
             cfg.app_data(auth.clone())
                 .route("/echo", web::post().to(echo))
                 .route("/me", web::get().to(me))
-                .route("/origin", web::get().to(origin));
+                .route("/origin", web::get().to(origin))
+                // A resource answers other methods with an empty 405 of its own.
+                .service(web::resource("/only-get").route(web::get().to(HttpResponse::Ok)));
         })
     })
 }
@@ -237,6 +239,12 @@ async fn the_http_layers_own_errors_are_json() {
     assert_eq!(read_response(&mut s).await.unwrap().status, 200);
     s.write_all(b"GET /health HTTP/1.1\r\nhost: x\r\ntransfer-encoding: gzip\r\n\r\n").await.unwrap();
     assert_error_shape(&read_response(&mut s).await.expect("400 answer"), 400, "Bad request");
+
+    // A method the route does not take.
+    let mut s = connect(server.addr).await;
+    s.write_all(b"DELETE /only-get HTTP/1.1\r\nhost: x\r\n\r\n").await.unwrap();
+    let r = read_response(&mut s).await.unwrap();
+    assert_error_shape(&r, 405, "Method not allowed");
 
     // Ordinary error answers pass through untouched.
     let mut s = connect(server.addr).await;

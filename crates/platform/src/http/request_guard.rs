@@ -8,7 +8,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
 
-use actix_web::body::{BoxBody, MessageBody};
+use actix_web::body::{BodySize, BoxBody, MessageBody};
 use actix_web::dev::{Payload, ServiceRequest, ServiceResponse};
 use actix_web::error::PayloadError;
 use actix_web::http::{ConnectionType, header};
@@ -70,6 +70,34 @@ fn has_body(req: &ServiceRequest) -> bool {
         || headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.trim() != "0")
 }
 
+/// An error answer with no body (actix's own 405 of a resource, a bare `HttpResponse::…()`).
+fn needs_json_body(res: &ServiceResponse<BoxBody>) -> bool {
+    let status = res.status();
+    (status.is_client_error() || status.is_server_error())
+        && !res.headers().contains_key(header::CONTENT_TYPE)
+        && matches!(res.response().body().size(), BodySize::None | BodySize::Sized(0))
+}
+
+/// Gives an empty error answer the platform's JSON body: `{"error": "Method not allowed",
+/// "message": "Method not allowed"}` (the status's reason, sentence case).
+fn with_json_body(res: ServiceResponse<BoxBody>) -> ServiceResponse<BoxBody> {
+    let reason = res.status().canonical_reason().unwrap_or("Error");
+    let mut title = String::with_capacity(reason.len());
+    for (i, word) in reason.split(' ').enumerate() {
+        if i > 0 {
+            title.push(' ');
+            title.push_str(&word.to_lowercase());
+        } else {
+            title.push_str(word);
+        }
+    }
+    let body = serde_json::json!({ "error": title, "message": title }).to_string();
+    res.map_body(|head, _| {
+        head.headers.insert(header::CONTENT_TYPE, header::HeaderValue::from_static("application/json"));
+        BoxBody::new(body)
+    })
+}
+
 /// The 408 answer for a body that did not arrive in time.
 pub fn body_timeout_error() -> ApiError {
     ApiError::RequestTimeout("The request body was not received in time".to_owned())
@@ -113,6 +141,9 @@ pub async fn middleware(
         Ok(res) => res.map_into_boxed_body(),
         Err(e) => return Err(e),
     };
+    if needs_json_body(&res) {
+        res = with_json_body(res);
+    }
     if !finished {
         // The rest of the body is not wanted: close instead of draining it for the next request.
         res.response_mut().head_mut().set_connection_type(ConnectionType::Close);

@@ -84,8 +84,11 @@ pub struct BaseConfig {
     pub amqp_exchange: String,
     /// `AMQP_QUEUE_PREFIX`: put before every consumer queue name (tests, shared brokers).
     pub amqp_queue_prefix: String,
-    /// `AMQP_TEMPORARY_EXCHANGE`: tests only, never read from the environment.
+    /// Tests only, never read from the environment: the exchange goes when unused.
     pub amqp_temporary_exchange: bool,
+    /// Tests only, never read from the environment: consumer queues expire this long unused
+    /// (quorum queues left behind by thousands of test runs would wear the broker down).
+    pub amqp_queue_expires: Option<Duration>,
     /// `REDIS_KEY_PREFIX` (default `<service>:`).
     pub redis_key_prefix: String,
     /// `ECOMMERCE_CURRENCY` (USD, EUR, GBP, CAD; default USD).
@@ -163,6 +166,7 @@ impl BaseConfig {
             amqp_exchange: raw.amqp_exchange,
             amqp_queue_prefix: raw.amqp_queue_prefix,
             amqp_temporary_exchange: false,
+            amqp_queue_expires: None,
             redis_key_prefix: raw.redis_key_prefix.unwrap_or_else(|| format!("{}:", info.name)),
             currency,
             http: HttpSettings::from_vars(&vars)?,

@@ -5,11 +5,13 @@
 mod db;
 pub mod events;
 mod proxy;
+pub mod schema;
 mod server;
 mod wait;
 
 pub use db::TestDb;
 pub use proxy::TcpProxy;
+pub use schema::SchemaCheck;
 pub use server::{TestServer, spawn_server};
 pub use wait::wait_until;
 

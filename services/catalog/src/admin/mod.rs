@@ -108,7 +108,7 @@ pub async fn update(
     id: web::Path<i64>,
     body: Json<UpdateBody>,
 ) -> Result<HttpResponse, ApiError> {
-    let changes = body.0.validate().map_err(ApiError::Validation)?;
+    let changes = input::validate_update(body.0).map_err(ApiError::Validation)?;
     let id = id.into_inner();
     let row = write_transaction!(state, |conn| {
         let row = repo::update(conn, id, &changes).await?.ok_or_else(no_product)?;

@@ -1,6 +1,7 @@
 //! The catalog's outgoing events, written to its outbox in the caller's transaction.
 
-use diesel::prelude::*;
+use diesel::QueryableByName;
+use diesel::sql_types::BigInt;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::events::{
     Envelope, InventoryChanged, ProductChanged, ProductCreated, ProductDeleted, ProductUpdated,
@@ -12,26 +13,40 @@ use crate::schema::products;
 /// `source` of the catalog's envelopes.
 pub const SOURCE: &str = "catalog";
 
-type Row = (i64, String, String, String, i64, String, String, i32, i32);
+/// The columns an event body needs, typed by `schema.rs`.
+#[derive(QueryableByName)]
+#[diesel(table_name = products)]
+struct Row {
+    id: i64,
+    sku: String,
+    name: String,
+    slug: String,
+    price_cents: i64,
+    currency: String,
+    status: String,
+    stock_quantity: i32,
+    reserved_quantity: i32,
+}
 
 /// Reads the product as it is now in this transaction, as an event body.
 pub async fn product_changed(conn: &mut AsyncPgConnection, id: i64) -> anyhow::Result<ProductChanged> {
-    use products::dsl as p;
-    let (id, sku, name, slug, price_cents, currency, status, stock, reserved): Row = p::products
-        .find(id)
-        .select((
-            p::id,
-            p::sku,
-            p::name,
-            p::slug,
-            p::price_cents,
-            p::currency,
-            p::status,
-            p::stock_quantity,
-            p::reserved_quantity,
-        ))
-        .get_result(conn)
-        .await?;
+    let Row {
+        id,
+        sku,
+        name,
+        slug,
+        price_cents,
+        currency,
+        status,
+        stock_quantity: stock,
+        reserved_quantity: reserved,
+    } = diesel::sql_query(
+        "SELECT id, sku, name, slug, price_cents, currency, status, stock_quantity, reserved_quantity \
+             FROM products WHERE id = $1",
+    )
+    .bind::<BigInt, _>(id)
+    .get_result(conn)
+    .await?;
     Ok(ProductChanged {
         product_id: ProductId(id),
         sku: Sku::parse(&sku)?,

@@ -34,8 +34,8 @@ impl ProductLine {
     }
 
     /// Validates the line with the domain's rules. `currency` is used when the line has none,
-    /// `active` when it has no status. The error lists every broken rule's message, separated
-    /// by `; `.
+    /// `active` when it has no status. The error lists every broken rule's message (each a
+    /// sentence), separated by a space.
     pub fn validate(self, currency: Currency) -> Result<NewProduct, String> {
         let draft = ProductDraft {
             sku: self.sku,
@@ -52,7 +52,7 @@ impl ProductLine {
         };
         draft
             .validate(Defaults { currency, status: ProductStatus::Active })
-            .map_err(|errors| errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; "))
+            .map_err(|errors| errors.iter().map(ToString::to_string).collect::<Vec<_>>().join(" "))
     }
 }
 

@@ -1,52 +1,20 @@
 //! The catalog's outgoing events, written to its outbox in the caller's transaction.
 
-use diesel::QueryableByName;
-use diesel::sql_types::BigInt;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+pub mod repo;
+
+use diesel_async::AsyncPgConnection;
 use domain::events::{
     Envelope, InventoryChanged, ProductChanged, ProductCreated, ProductDeleted, ProductUpdated,
 };
 use domain::ids::{ProductId, Sku, Slug};
 
-use crate::schema::products;
-
 /// `source` of the catalog's envelopes.
 pub const SOURCE: &str = "catalog";
 
-/// The columns an event body needs, typed by `schema.rs`.
-#[derive(QueryableByName)]
-#[diesel(table_name = products)]
-struct Row {
-    id: i64,
-    sku: String,
-    name: String,
-    slug: String,
-    price_cents: i64,
-    currency: String,
-    status: String,
-    stock_quantity: i32,
-    reserved_quantity: i32,
-}
-
 /// Reads the product as it is now in this transaction, as an event body.
 pub async fn product_changed(conn: &mut AsyncPgConnection, id: i64) -> anyhow::Result<ProductChanged> {
-    let Row {
-        id,
-        sku,
-        name,
-        slug,
-        price_cents,
-        currency,
-        status,
-        stock_quantity: stock,
-        reserved_quantity: reserved,
-    } = diesel::sql_query(
-        "SELECT id, sku, name, slug, price_cents, currency, status, stock_quantity, reserved_quantity \
-             FROM products WHERE id = $1",
-    )
-    .bind::<BigInt, _>(id)
-    .get_result(conn)
-    .await?;
+    let repo::Row { id, sku, name, slug, price_cents, currency, status, stock_quantity, reserved_quantity } =
+        repo::product(conn, id).await?;
     Ok(ProductChanged {
         product_id: ProductId(id),
         sku: Sku::parse(&sku)?,
@@ -55,8 +23,8 @@ pub async fn product_changed(conn: &mut AsyncPgConnection, id: i64) -> anyhow::R
         price_cents,
         currency: currency.parse()?,
         status: status.parse()?,
-        stock_quantity: i64::from(stock),
-        reserved_quantity: i64::from(reserved),
+        stock_quantity: i64::from(stock_quantity),
+        reserved_quantity: i64::from(reserved_quantity),
     })
 }
 

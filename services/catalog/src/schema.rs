@@ -64,36 +64,5 @@ diesel::table! {
 diesel::joinable!(reservations -> products (product_id));
 diesel::allow_tables_to_appear_in_same_query!(products, reservations);
 
-diesel::table! {
-    /// The transactional outbox (written by `platform::events::enqueue`, read by the relay).
-    outbox (id) {
-        /// The envelope id.
-        id -> Uuid,
-        /// Routing key.
-        event_type -> Text,
-        /// The whole envelope.
-        payload -> Jsonb,
-        /// traceparent / tracestate.
-        headers -> Jsonb,
-        /// When it was written.
-        created_at -> Timestamptz,
-        /// When the broker confirmed it.
-        published_at -> Nullable<Timestamptz>,
-        /// Failed publish attempts.
-        attempts -> Int4,
-        /// The last publish error.
-        last_error -> Nullable<Text>,
-    }
-}
-
-diesel::table! {
-    /// Events a consumer has handled (its dedupe key), written with the handler's effect.
-    processed_events (consumer, event_id) {
-        /// The consumer's name.
-        consumer -> Text,
-        /// The envelope id.
-        event_id -> Uuid,
-        /// When it was handled.
-        processed_at -> Timestamptz,
-    }
-}
+platform::outbox_table!();
+platform::processed_events_table!();

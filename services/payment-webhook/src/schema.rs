@@ -30,24 +30,4 @@ diesel::table! {
     }
 }
 
-diesel::table! {
-    /// The transactional outbox (written with the event, read by the relay).
-    outbox (id) {
-        /// The envelope id.
-        id -> Uuid,
-        /// Routing key.
-        event_type -> Text,
-        /// The whole envelope.
-        payload -> Jsonb,
-        /// traceparent / tracestate.
-        headers -> Jsonb,
-        /// When it was written.
-        created_at -> Timestamptz,
-        /// When the broker confirmed it.
-        published_at -> Nullable<Timestamptz>,
-        /// Failed publish attempts.
-        attempts -> Int4,
-        /// The last publish error.
-        last_error -> Nullable<Text>,
-    }
-}
+platform::outbox_table!();

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::sql_types::{BigInt, Bool, Integer, Jsonb, Nullable, Text};
 use diesel::{OptionalExtension, QueryResult, QueryableByName, sql_query};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -32,15 +33,17 @@ pub struct AdminRow {
 const ADMIN_ROW: &str = "RETURNING id, sku, name, slug, price_cents, currency, attributes, stock_quantity, \
      reserved_quantity, created_at, description, status, updated_at";
 
-/// Inserts a product.
-pub async fn insert(conn: &mut AsyncPgConnection, p: &NewProduct) -> QueryResult<AdminRow> {
+/// `INSERT INTO products` of `p`, every column a writer sets, followed by `tail` (`RETURNING
+/// ...`, `ON CONFLICT ...`). The admin API and the demo seed both insert through it.
+pub fn insert_statement<'a>(p: &'a NewProduct, tail: &str) -> BoxedSqlQuery<'a, Pg, SqlQuery> {
     sql_query(format!(
         "INSERT INTO products (sku, name, description, slug, price_cents, currency, attributes, \
              stock_quantity, reserved_quantity, status) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) {ADMIN_ROW}"
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) {tail}"
     ))
+    .into_boxed()
     .bind::<Text, _>(p.sku.as_str())
-    .bind::<Text, _>(&p.name)
+    .bind::<Text, _>(p.name.as_str())
     .bind::<Nullable<Text>, _>(p.description.as_deref())
     .bind::<Text, _>(p.slug.as_str())
     .bind::<BigInt, _>(p.price.cents())
@@ -49,8 +52,11 @@ pub async fn insert(conn: &mut AsyncPgConnection, p: &NewProduct) -> QueryResult
     .bind::<Integer, _>(p.stock_quantity)
     .bind::<Integer, _>(p.reserved_quantity)
     .bind::<Text, _>(p.status.as_str())
-    .get_result(conn)
-    .await
+}
+
+/// Inserts a product.
+pub async fn insert(conn: &mut AsyncPgConnection, p: &NewProduct) -> QueryResult<AdminRow> {
+    insert_statement(p, ADMIN_ROW).get_result(conn).await
 }
 
 /// Applies `c` to a product that is not deleted; `None` when there is none. An absent change

@@ -87,24 +87,10 @@ struct Inserted {
 
 /// Inserts `p` unless its SKU exists; the new product's id, or `None` when it was there.
 pub async fn insert_if_new(conn: &mut AsyncPgConnection, p: &NewProduct) -> QueryResult<Option<i64>> {
-    let rows: Vec<Inserted> = sql_query(
-        "INSERT INTO products (sku, name, description, slug, price_cents, currency, attributes, \
-             stock_quantity, reserved_quantity, status) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-         ON CONFLICT (sku) DO NOTHING RETURNING id",
-    )
-    .bind::<Text, _>(p.sku.as_str())
-    .bind::<Text, _>(&p.name)
-    .bind::<Nullable<Text>, _>(p.description.as_deref())
-    .bind::<Text, _>(p.slug.as_str())
-    .bind::<BigInt, _>(p.price.cents())
-    .bind::<Text, _>(p.price.currency().code())
-    .bind::<Jsonb, _>(&p.attributes)
-    .bind::<Integer, _>(p.stock_quantity)
-    .bind::<Integer, _>(p.reserved_quantity)
-    .bind::<Text, _>(p.status.as_str())
-    .load(conn)
-    .await?;
+    let rows: Vec<Inserted> =
+        crate::admin::repo::insert_statement(p, "ON CONFLICT (sku) DO NOTHING RETURNING id")
+            .load(conn)
+            .await?;
     Ok(rows.into_iter().next().map(|r| r.id))
 }
 

@@ -1,20 +1,24 @@
 //! The catalog's outgoing events, written to its outbox in the caller's transaction.
 
-pub mod repo;
-
 use diesel_async::AsyncPgConnection;
 use domain::events::{
     Envelope, InventoryChanged, ProductChanged, ProductCreated, ProductDeleted, ProductUpdated,
 };
 use domain::ids::{ProductId, Sku, Slug};
 
+use crate::admin::repo::AdminRow;
+use crate::listing::repo::ProductRow;
+
 /// `source` of the catalog's envelopes.
 pub const SOURCE: &str = "catalog";
 
-/// Reads the product as it is now in this transaction, as an event body.
+/// Reads the product as it is now in this transaction, as an event body (the admin's read:
+/// every product event is about a product that is not deleted).
 pub async fn product_changed(conn: &mut AsyncPgConnection, id: i64) -> anyhow::Result<ProductChanged> {
-    let repo::Row { id, sku, name, slug, price_cents, currency, status, stock_quantity, reserved_quantity } =
-        repo::product(conn, id).await?;
+    let row = crate::admin::repo::find(conn, id).await?.ok_or_else(|| anyhow::anyhow!("no product {id}"))?;
+    let AdminRow { item, status, .. } = row;
+    let ProductRow { id, sku, name, slug, price_cents, currency, stock_quantity, reserved_quantity, .. } =
+        item;
     Ok(ProductChanged {
         product_id: ProductId(id),
         sku: Sku::parse(&sku)?,

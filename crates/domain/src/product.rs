@@ -1,4 +1,7 @@
-//! Catalog values other services rely on: product status, availability, the shared summary.
+//! Catalog values other services rely on: product status, availability, the shared summary,
+//! and the field rules every writer of a product applies ([`rules`]).
+
+pub mod rules;
 
 use std::fmt;
 use std::str::FromStr;
@@ -8,6 +11,8 @@ use thiserror::Error;
 
 use crate::ids::{ProductId, Sku};
 use crate::money::Money;
+
+pub use self::rules::{Defaults, FieldError, NewProduct, Patch, ProductChanges, ProductDraft, ProductPatch};
 
 /// Where a product is in its life; only `Active` products are shown or sold.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]

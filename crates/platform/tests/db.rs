@@ -10,7 +10,7 @@ use platform::db::{self, PoolOptions};
 use testkit::TestDb;
 
 const MIGRATIONS: diesel_migrations::EmbeddedMigrations =
-    diesel_migrations::embed_migrations!("../../migrations/catalog");
+    diesel_migrations::embed_migrations!("tests/migrations");
 
 #[derive(QueryableByName)]
 struct One {
@@ -26,13 +26,14 @@ struct N {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pooled_connections_live_in_the_service_schema_with_a_statement_timeout() {
-    let db = TestDb::new("catalog", MIGRATIONS).await;
+    let db = TestDb::new("sample", MIGRATIONS).await;
     let options = PoolOptions { statement_timeout: Duration::from_millis(200), ..PoolOptions::default() };
-    let pool = db::pool(db.url(), "catalog", options).unwrap();
+    let pool = db::pool(db.url(), "sample", options).unwrap();
     let mut conn = pool.get().await.unwrap();
     let row: One = diesel::sql_query("SELECT current_schema() AS v").get_result(&mut *conn).await.unwrap();
-    assert_eq!(row.v, "catalog");
-    let n: N = diesel::sql_query("SELECT count(*) AS n FROM products").get_result(&mut *conn).await.unwrap();
+    assert_eq!(row.v, "sample");
+    let n: N =
+        diesel::sql_query("SELECT count(*) AS n FROM sample_items").get_result(&mut *conn).await.unwrap();
     assert_eq!(n.n, 0, "unqualified names resolve in the service's schema");
     let err = diesel::sql_query("SELECT pg_sleep(2)").execute(&mut *conn).await.unwrap_err();
     assert!(err.to_string().contains("statement timeout"), "{err}");
@@ -43,15 +44,15 @@ async fn pooled_connections_live_in_the_service_schema_with_a_statement_timeout(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrations_keep_their_history_in_the_schema_and_are_idempotent() {
-    let db = TestDb::new("catalog", MIGRATIONS).await;
-    assert_eq!(db::migrate(db.url(), "catalog", MIGRATIONS).await.unwrap(), 0, "the template is migrated");
+    let db = TestDb::new("sample", MIGRATIONS).await;
+    assert_eq!(db::migrate(db.url(), "sample", MIGRATIONS).await.unwrap(), 0, "the template is migrated");
     // A second service migrating into its own schema of the same database keeps its own history.
     let all = diesel::migration::MigrationSource::<diesel::pg::Pg>::migrations(&MIGRATIONS).unwrap().len();
     assert_eq!(db::migrate(db.url(), "othersvc", MIGRATIONS).await.unwrap(), all);
-    let mut conn = db::connect(db.url(), "catalog").await.unwrap();
+    let mut conn = db::connect(db.url(), "sample").await.unwrap();
     let n: N = diesel::sql_query(
         "SELECT count(*) AS n FROM information_schema.tables \
-         WHERE table_name = '__diesel_schema_migrations' AND table_schema IN ('catalog', 'othersvc')",
+         WHERE table_name = '__diesel_schema_migrations' AND table_schema IN ('sample', 'othersvc')",
     )
     .get_result(&mut conn)
     .await

@@ -27,7 +27,7 @@ use testkit::{TestDb, wait_until};
 use tokio::task::JoinHandle;
 use uuid::Uuid;
 
-const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/catalog");
+const MIGRATIONS: EmbeddedMigrations = embed_migrations!("tests/migrations");
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -52,7 +52,7 @@ impl World {
     }
 
     async fn with_url(amqp_url: String) -> Self {
-        let db = TestDb::new("catalog", MIGRATIONS).await;
+        let db = TestDb::new("sample", MIGRATIONS).await;
         db.conn().await.batch_execute(EFFECT_TABLE).await.unwrap();
         let pool = db.pool().await;
         let names = testkit::broker_names();
@@ -88,7 +88,7 @@ impl World {
         Relay::new(
             self.pool.clone(),
             self.db.url().to_owned(),
-            "catalog".to_owned(),
+            "sample".to_owned(),
             Arc::clone(&self.broker),
             options,
         )
@@ -508,7 +508,7 @@ async fn the_relay_wakes_on_notify_and_relistens_after_losing_its_connection() {
         let mut conn = w.pool.get().await.ok()?;
         sql_query(
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database() \
-             AND query = 'LISTEN outbox_catalog' AND state = 'idle'",
+             AND query = 'LISTEN outbox_sample' AND state = 'idle'",
         )
         .get_result::<Pid>(&mut conn)
         .await

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 use testkit::{TestDb, TestServer};
 
 const MIGRATIONS: diesel_migrations::EmbeddedMigrations =
-    diesel_migrations::embed_migrations!("../../migrations/catalog");
+    diesel_migrations::embed_migrations!("tests/migrations");
 const SECRET: &str = "kit-test-secret";
 const INTERNAL: &str = "kit-internal-token";
 
@@ -166,7 +166,7 @@ async fn jwt_and_service_token_guards() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ready_checks_the_real_servers_and_turns_503_when_draining() {
-    let db = TestDb::new("catalog", MIGRATIONS).await;
+    let db = TestDb::new("sample", MIGRATIONS).await;
     let redis = Redis::new(&testkit::redis_url(), testkit::redis_prefix()).unwrap();
     let names = testkit::broker_names();
     let broker = Arc::new(Broker::new(testkit::amqp_url(), names.exchange).with_temporary_exchange());

@@ -18,11 +18,11 @@ use platform::service::{ServiceInfo, ServiceSpec};
 use testkit::{TestDb, wait_until};
 use tokio::sync::Notify;
 
-const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations/catalog");
+const MIGRATIONS: EmbeddedMigrations = embed_migrations!("tests/migrations");
 
 const INFO: ServiceInfo = ServiceInfo {
     name: "runner-test",
-    schema: "catalog",
+    schema: "sample",
     default_http_addr: "127.0.0.1:0",
     migrations: MIGRATIONS,
     uses_redis: false,
@@ -43,7 +43,7 @@ fn push(log: &Log, step: &'static str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shutdown_drains_requests_then_stops_workers_then_flushes_the_relay_then_closes_the_broker() {
-    let db = TestDb::new("catalog", MIGRATIONS).await;
+    let db = TestDb::new("sample", MIGRATIONS).await;
     let base = testkit::base_config(&INFO, &db);
     let log: Log = Arc::default();
     let gate = Arc::new(Notify::new());

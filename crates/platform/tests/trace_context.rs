@@ -20,7 +20,7 @@ use platform::{shutdown, telemetry};
 use testkit::TestDb;
 
 const MIGRATIONS: diesel_migrations::EmbeddedMigrations =
-    diesel_migrations::embed_migrations!("../../migrations/catalog");
+    diesel_migrations::embed_migrations!("tests/migrations");
 const TRACE_ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
 const EVENT_TYPE: &str = "test.traced";
 
@@ -57,7 +57,7 @@ async fn emit(pool: web::Data<PgPool>) -> Result<HttpResponse, ApiError> {
 async fn trace_id_survives_http_outbox_amqp_and_consumer() {
     let exporter = InMemorySpanExporter::default();
     let guard = telemetry::init_with_exporter("trace-test", exporter.clone());
-    let db = TestDb::new("catalog", MIGRATIONS).await;
+    let db = TestDb::new("sample", MIGRATIONS).await;
     let pool = db.pool().await;
     let names = testkit::broker_names();
     let broker = Arc::new(Broker::new(testkit::amqp_url(), names.exchange.clone()).with_temporary_exchange());
@@ -84,7 +84,7 @@ async fn trace_id_survives_http_outbox_amqp_and_consumer() {
     let relay = Relay::new(
         pool.clone(),
         db.url().to_owned(),
-        "catalog".to_owned(),
+        "sample".to_owned(),
         broker.clone(),
         RelayOptions::default(),
     );

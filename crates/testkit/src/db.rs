@@ -107,8 +107,18 @@ impl Drop for TestDb {
     }
 }
 
-fn migrations_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../migrations")
+/// Folders holding migration folders: every service's (`migrations/<service>`) and the test
+/// crate's own `tests/migrations` (platform's tests), read at run time.
+fn migration_dirs() -> Vec<PathBuf> {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../migrations");
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(root)
+        .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).collect())
+        .unwrap_or_default();
+    // cargo and nextest set CARGO_MANIFEST_DIR for the test process too.
+    if let Ok(crate_dir) = std::env::var("CARGO_MANIFEST_DIR") {
+        dirs.push(PathBuf::from(crate_dir).join("tests/migrations"));
+    }
+    dirs
 }
 
 /// Hash of the schema name and every migration's SQL, so an edited migration makes a new template.
@@ -116,9 +126,7 @@ fn fingerprint(schema: &str, migrations: &EmbeddedMigrations) -> String {
     let mut hasher = Sha256::new();
     hasher.update(schema.as_bytes());
     let list = MigrationSource::<diesel::pg::Pg>::migrations(migrations).expect("list migrations");
-    let dirs: Vec<PathBuf> = std::fs::read_dir(migrations_root())
-        .map(|rd| rd.filter_map(Result::ok).map(|e| e.path()).collect())
-        .unwrap_or_default();
+    let dirs = migration_dirs();
     for m in &list {
         let name = m.name().to_string();
         hasher.update(name.as_bytes());

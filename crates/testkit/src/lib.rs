@@ -5,12 +5,14 @@
 mod db;
 pub mod events;
 mod proxy;
+pub mod schema;
 mod server;
 mod service;
 mod wait;
 
 pub use db::TestDb;
 pub use proxy::TcpProxy;
+pub use schema::SchemaCheck;
 pub use server::{TestServer, spawn_server};
 pub use service::{INTERNAL_TOKEN, JWT_SECRET, TestService, base_config, jwt, spawn_service};
 pub use wait::wait_until;

@@ -1,37 +1,24 @@
 //! The catalog's outgoing events, written to its outbox in the caller's transaction.
 
-use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::AsyncPgConnection;
 use domain::events::{
     Envelope, InventoryChanged, ProductChanged, ProductCreated, ProductDeleted, ProductUpdated,
 };
 use domain::ids::{ProductId, Sku, Slug};
 
-use crate::schema::products;
+use crate::admin::repo::AdminRow;
+use crate::listing::repo::ProductRow;
 
 /// `source` of the catalog's envelopes.
 pub const SOURCE: &str = "catalog";
 
-type Row = (i64, String, String, String, i64, String, String, i32, i32);
-
-/// Reads the product as it is now in this transaction, as an event body.
+/// Reads the product as it is now in this transaction, as an event body (the admin's read:
+/// every product event is about a product that is not deleted).
 pub async fn product_changed(conn: &mut AsyncPgConnection, id: i64) -> anyhow::Result<ProductChanged> {
-    use products::dsl as p;
-    let (id, sku, name, slug, price_cents, currency, status, stock, reserved): Row = p::products
-        .find(id)
-        .select((
-            p::id,
-            p::sku,
-            p::name,
-            p::slug,
-            p::price_cents,
-            p::currency,
-            p::status,
-            p::stock_quantity,
-            p::reserved_quantity,
-        ))
-        .get_result(conn)
-        .await?;
+    let row = crate::admin::repo::find(conn, id).await?.ok_or_else(|| anyhow::anyhow!("no product {id}"))?;
+    let AdminRow { item, status, .. } = row;
+    let ProductRow { id, sku, name, slug, price_cents, currency, stock_quantity, reserved_quantity, .. } =
+        item;
     Ok(ProductChanged {
         product_id: ProductId(id),
         sku: Sku::parse(&sku)?,
@@ -40,8 +27,8 @@ pub async fn product_changed(conn: &mut AsyncPgConnection, id: i64) -> anyhow::R
         price_cents,
         currency: currency.parse()?,
         status: status.parse()?,
-        stock_quantity: i64::from(stock),
-        reserved_quantity: i64::from(reserved),
+        stock_quantity: i64::from(stock_quantity),
+        reserved_quantity: i64::from(reserved_quantity),
     })
 }
 

@@ -1,4 +1,5 @@
-//! Diesel table definitions for the catalog schema (see migrations/catalog).
+//! Diesel table definitions of every table the catalog migrations create (migrations/catalog).
+//! `tests/schema.rs` fails when this file and the migrations disagree.
 
 diesel::table! {
     /// Products, as in the seed (money in minor units).
@@ -33,3 +34,35 @@ diesel::table! {
         deleted_at -> Nullable<Timestamptz>,
     }
 }
+
+diesel::table! {
+    /// Stock reservations: units held by a cart or an order until committed, released or expired.
+    reservations (id) {
+        /// UUID v7, made by catalog.
+        id -> Uuid,
+        /// The product held.
+        product_id -> Int8,
+        /// Units held (> 0).
+        quantity -> Int4,
+        /// Owner cart.
+        cart_id -> Nullable<Uuid>,
+        /// Owner order.
+        order_id -> Nullable<Int8>,
+        /// active / committed / released / expired.
+        status -> Varchar,
+        /// When an active reservation lapses.
+        expires_at -> Timestamptz,
+        /// Creation time.
+        created_at -> Timestamptz,
+        /// Last change.
+        updated_at -> Timestamptz,
+        /// When it stopped being active.
+        closed_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::joinable!(reservations -> products (product_id));
+diesel::allow_tables_to_appear_in_same_query!(products, reservations);
+
+platform::outbox_table!();
+platform::processed_events_table!();

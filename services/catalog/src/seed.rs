@@ -1,9 +1,12 @@
 //! `catalog seed --demo`: the seed's three products, idempotently.
 
-use diesel::sql_types::{BigInt, Integer, Jsonb, Text};
-use diesel::{QueryableByName, sql_query};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use domain::ids::{Sku, Slug};
+use domain::money::{Currency, Money};
+use domain::product::{NewProduct, ProductStatus};
 use serde_json::json;
+
+use crate::bulk::repo;
 
 /// One demo product.
 struct Demo {
@@ -52,10 +55,21 @@ fn demo_products() -> Vec<Demo> {
     ]
 }
 
-#[derive(QueryableByName)]
-struct Inserted {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
+impl Demo {
+    /// The demo product as the loaders write it (its fixed SKU and slug are valid).
+    fn product(&self) -> anyhow::Result<NewProduct> {
+        Ok(NewProduct {
+            sku: Sku::parse(self.sku)?,
+            name: self.name.to_owned(),
+            description: Some(self.description.to_owned()),
+            slug: Slug::parse(self.slug)?,
+            price: Money::new(self.price_cents, Currency::Usd),
+            attributes: self.attributes.clone(),
+            stock_quantity: self.stock,
+            reserved_quantity: self.reserved,
+            status: ProductStatus::Active,
+        })
+    }
 }
 
 /// Inserts the demo products that are not there yet (by sku) in one transaction, each with its
@@ -68,24 +82,8 @@ pub async fn seed_demo(conn: &mut AsyncPgConnection) -> anyhow::Result<usize> {
         .transaction::<_, anyhow::Error, _>(async |conn| {
             let mut count = 0;
             for p in demo_products() {
-                let rows: Vec<Inserted> = sql_query(
-                    "INSERT INTO products (sku, name, description, slug, price_cents, currency, attributes, \
-                         stock_quantity, reserved_quantity, status) \
-                         VALUES ($1, $2, $3, $4, $5, 'USD', $6, $7, $8, 'active') \
-                         ON CONFLICT (sku) DO NOTHING RETURNING id",
-                )
-                .bind::<Text, _>(p.sku)
-                .bind::<Text, _>(p.name)
-                .bind::<Text, _>(p.description)
-                .bind::<Text, _>(p.slug)
-                .bind::<BigInt, _>(p.price_cents)
-                .bind::<Jsonb, _>(&p.attributes)
-                .bind::<Integer, _>(p.stock)
-                .bind::<Integer, _>(p.reserved)
-                .load(&mut *conn)
-                .await?;
-                for row in rows {
-                    crate::events::product_created(&mut *conn, row.id).await?;
+                if let Some(id) = repo::insert_if_new(&mut *conn, &p.product()?).await? {
+                    crate::events::product_created(&mut *conn, id).await?;
                     count += 1;
                 }
             }

@@ -94,12 +94,12 @@ async fn import_reports_bad_lines_by_number_and_loads_the_rest() {
     let out = catalog_bin(&db).arg("import").arg(&file.0).output().unwrap();
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(3), "rejected lines give exit code 3\n{stdout}\n{stderr}");
-    assert!(stderr.contains("line 2: price_cents: must be greater than 0"), "{stderr}");
+    assert!(stderr.contains("line 2: The price cents field must be greater than 0."), "{stderr}");
     assert!(stderr.contains("line 5: not valid JSON"), "{stderr}");
-    assert!(stderr.contains("line 6: currency: must be one of USD, EUR, GBP, CAD"), "{stderr}");
+    assert!(stderr.contains("line 6: The selected currency is invalid (USD, EUR, GBP or CAD)."), "{stderr}");
     assert!(
         stderr.contains("line 6:")
-            && stderr.contains("reserved_quantity: must not be greater than stock_quantity")
+            && stderr.contains("The reserved quantity field must not be greater than the stock quantity.")
     );
     assert!(
         stdout.contains("imported 6 line(s)")
@@ -139,7 +139,7 @@ async fn strict_import_stops_at_the_first_bad_line_and_keeps_nothing() {
     let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}\n{stderr}");
     assert!(
-        stderr.contains("line 3: price_cents: must be greater than 0 (--strict: nothing imported)"),
+        stderr.contains("line 3: The price cents field must be greater than 0. (--strict: nothing imported)"),
         "{stderr}"
     );
     assert!(products(&db).await.is_empty(), "one transaction: nothing kept");

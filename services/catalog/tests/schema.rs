@@ -58,3 +58,16 @@ async fn updated_at_follows_every_change() {
     .unwrap();
     assert!(row.moved, "updated_at moves on change, created_at stays");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn schema_rs_declares_exactly_what_the_migrations_create() {
+    use catalog::schema::{outbox, processed_events, products, reservations};
+    let db = TestDb::new("catalog", catalog::MIGRATIONS).await;
+    testkit::SchemaCheck::new()
+        .table::<products::table>("products")
+        .table::<reservations::table>("reservations")
+        .table::<outbox::table>("outbox")
+        .table::<processed_events::table>("processed_events")
+        .assert_matches(&db)
+        .await;
+}

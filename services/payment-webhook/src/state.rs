@@ -6,7 +6,7 @@ use platform::config::SecretString;
 use platform::db::PgPool;
 use tokio::sync::Notify;
 
-use crate::metrics::WebhookMetrics;
+use crate::webhook::metrics::WebhookMetrics;
 
 /// Pools and settings, in app data as `web::Data<AppState>`.
 #[derive(Clone)]

@@ -12,6 +12,7 @@ pub mod dlq;
 mod message;
 pub mod outbox;
 mod relay;
+pub mod tables;
 pub mod topology;
 
 pub use broker::Broker;

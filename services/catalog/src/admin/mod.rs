@@ -115,7 +115,7 @@ pub async fn update(
     body: Json<UpdateBody>,
 ) -> Result<HttpResponse, ApiError> {
     let id = product_id(id)?;
-    let changes = body.0.validate().map_err(ApiError::Validation)?;
+    let changes = input::validate_update(body.0).map_err(ApiError::Validation)?;
     let row = write_transaction!(state, |conn| {
         let row = repo::update(conn, id, &changes).await?.ok_or_else(no_product)?;
         events::product_updated(conn, row.item.id).await?;

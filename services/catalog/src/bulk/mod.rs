@@ -6,16 +6,15 @@
 
 pub mod generate;
 pub mod import;
-pub mod indexes;
 mod progress;
 mod record;
+pub mod repo;
 mod seed;
-mod upsert;
 
 pub use progress::Progress;
 pub use record::{NewProduct, ProductLine};
+pub use repo::{UpsertCounts, tune_for_bulk_load, upsert_batch};
 pub use seed::{BULK_CONNECTIONS, seed_generated};
-pub use upsert::{UpsertCounts, upsert_batch};
 
 /// Rows per `INSERT` statement: large enough that round trips do not dominate, small enough
 /// that one failing batch is cheap to retry row by row.
@@ -40,14 +39,7 @@ pub async fn invalidate_listing_cache_after_bulk_load(config: &crate::config::Ca
     PageCache::new(redis, CacheTiming::from_ttl(ttl), config.cache_ttl_secs > 0).bump().await;
 }
 
-/// Session settings for a bulk-load connection.
-///
-/// `synchronous_commit = off`: a batch's commit does not wait for its WAL flush. A crash can
-/// lose the last few batches, never corrupt anything, and both loaders are idempotent upserts
-/// meant to be re-run; the setting is local to this session, other writers keep full
-/// durability. A larger `gin_pending_list_limit` lets GIN indexes (attributes, trigram search)
-/// buffer more rows before merging them, which is where bulk inserts spend their time.
-pub async fn tune_for_bulk_load(conn: &mut diesel_async::AsyncPgConnection) -> diesel::QueryResult<()> {
-    use diesel_async::SimpleAsyncConnection;
-    conn.batch_execute("SET synchronous_commit = off; SET gin_pending_list_limit = '32MB'").await
+/// `--defer-gin-indexes` (the statements are in [`repo`]).
+pub mod indexes {
+    pub use super::repo::{DroppedIndex, drop_gin_indexes, rebuild};
 }

@@ -15,6 +15,7 @@
 
 mod gate;
 mod local;
+pub mod metrics;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -26,7 +27,8 @@ use actix_web::web::Bytes;
 use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared};
 use platform::redis::Redis;
-use prometheus::IntCounterVec;
+
+pub use self::metrics::{CacheMetrics, Event};
 
 /// How old a cached page may be. See the module docs.
 #[derive(Debug, Clone, Copy)]
@@ -60,33 +62,6 @@ impl CacheTiming {
     }
 }
 
-/// What a cache lookup did (a Prometheus label and a test counter).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Event {
-    /// Served a fresh entry.
-    Hit,
-    /// Served an entry past `fresh` and refreshed it in the background.
-    Stale,
-    /// No usable entry.
-    Miss,
-    /// Ran the build function (a database query).
-    Rebuild,
-    /// Redis failed; served from PostgreSQL.
-    Bypass,
-}
-
-impl Event {
-    fn label(self) -> &'static str {
-        match self {
-            Event::Hit => "hit",
-            Event::Stale => "stale",
-            Event::Miss => "miss",
-            Event::Rebuild => "rebuild",
-            Event::Bypass => "bypass",
-        }
-    }
-}
-
 type Build = Shared<BoxFuture<'static, Result<Bytes, Arc<anyhow::Error>>>>;
 
 /// The tag-versioned page cache; share it as `Arc<PageCache>`.
@@ -100,7 +75,7 @@ pub struct PageCache {
     down_until_ms: AtomicU64,
     inflight: Mutex<HashMap<String, Build>>,
     rebuilds: AtomicU64,
-    events: Option<IntCounterVec>,
+    metrics: Option<CacheMetrics>,
 }
 
 fn now_ms() -> u64 {
@@ -157,18 +132,13 @@ impl PageCache {
             down_until_ms: AtomicU64::new(0),
             inflight: Mutex::new(HashMap::new()),
             rebuilds: AtomicU64::new(0),
-            events: None,
+            metrics: None,
         }
     }
 
-    /// Counts lookups in `catalog_cache_events_total{event}` on `registry`.
+    /// Counts lookups in `catalog_cache_events_total{event}` on `registry` (see [`metrics`]).
     pub fn with_metrics(mut self, registry: &prometheus::Registry) -> Result<Self, prometheus::Error> {
-        let events = IntCounterVec::new(
-            prometheus::Opts::new("catalog_cache_events_total", "Listing cache lookups by outcome"),
-            &["event"],
-        )?;
-        registry.register(Box::new(events.clone()))?;
-        self.events = Some(events);
+        self.metrics = Some(CacheMetrics::register(registry)?);
         Ok(self)
     }
 
@@ -186,8 +156,8 @@ impl PageCache {
         if event == Event::Rebuild {
             self.rebuilds.fetch_add(1, Ordering::Relaxed);
         }
-        if let Some(events) = &self.events {
-            events.with_label_values(&[event.label()]).inc();
+        if let Some(metrics) = &self.metrics {
+            metrics.record(event);
         }
     }
 

@@ -10,7 +10,7 @@ use platform::auth::InternalCaller;
 use platform::http::{ApiError, Json, ValidationErrors};
 use uuid::Uuid;
 
-use super::store::{self, Close, NewReservation, ReserveRefused};
+use super::repo::{self, Close, NewReservation, ReserveRefused};
 use crate::state::AppState;
 
 /// Longest lifetime a caller may ask for (a day).
@@ -82,7 +82,7 @@ pub async fn reserve(
     };
     let mut conn = state.pool.get().await?;
     let outcome =
-        conn.transaction::<_, diesel::result::Error, _>(async |c| store::reserve(c, new).await).await?;
+        conn.transaction::<_, diesel::result::Error, _>(async |c| repo::reserve(c, new).await).await?;
     match outcome {
         Ok((row, counters)) => Ok(HttpResponse::Created().json(row.into_reservation(counters.available()))),
         Err(ReserveRefused::UnknownProduct) => Err(ApiError::not_found("No product with this id")),
@@ -105,9 +105,8 @@ pub async fn show(
 ) -> Result<HttpResponse, ApiError> {
     let id = reservation_id(&id)?;
     let mut conn = state.pool.get().await?;
-    let (row, available) = store::find(&mut conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("No reservation with this id"))?;
+    let (row, available) =
+        repo::find(&mut conn, id).await?.ok_or_else(|| ApiError::not_found("No reservation with this id"))?;
     Ok(HttpResponse::Ok().json(row.into_reservation(available)))
 }
 
@@ -131,8 +130,8 @@ pub async fn extend(
     check_order_id(req.order_id, &mut errors);
     errors.into_result()?;
     let mut conn = state.pool.get().await?;
-    if store::extend(&mut conn, id, ttl_minutes, req.order_id).await?.is_none() {
-        return Err(match store::find(&mut conn, id).await? {
+    if repo::extend(&mut conn, id, ttl_minutes, req.order_id).await?.is_none() {
+        return Err(match repo::find(&mut conn, id).await? {
             None => ApiError::not_found("No reservation with this id"),
             Some((row, _)) => ApiError::Conflict {
                 message: format!(
@@ -145,9 +144,8 @@ pub async fn extend(
             },
         });
     }
-    let (row, available) = store::find(&mut conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("No reservation with this id"))?;
+    let (row, available) =
+        repo::find(&mut conn, id).await?.ok_or_else(|| ApiError::not_found("No reservation with this id"))?;
     Ok(HttpResponse::Ok().json(row.into_reservation(available)))
 }
 
@@ -179,11 +177,10 @@ async fn close(
 ) -> Result<HttpResponse, ApiError> {
     let id = reservation_id(raw_id)?;
     let mut conn = state.pool.get().await?;
-    conn.transaction::<_, diesel::result::Error, _>(async |c| store::close(c, &[id], how).await.map(drop))
+    conn.transaction::<_, diesel::result::Error, _>(async |c| repo::close(c, &[id], how).await.map(drop))
         .await?;
-    let (row, available) = store::find(&mut conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("No reservation with this id"))?;
+    let (row, available) =
+        repo::find(&mut conn, id).await?.ok_or_else(|| ApiError::not_found("No reservation with this id"))?;
     let wanted = match how {
         Close::Commit => ReservationStatus::Committed,
         Close::Release | Close::Expire => ReservationStatus::Released,

@@ -13,7 +13,7 @@ use domain::ids::OrderId;
 use platform::events::{ConsumerOptions, EventHandler, HandlerError};
 use uuid::Uuid;
 
-use super::store::{self, Close};
+use super::repo::{self, Close};
 
 /// The consumer's queue (and its name in `processed_events`).
 pub const QUEUE: &str = "catalog.orders";
@@ -41,11 +41,11 @@ async fn apply(
     listed: &[Uuid],
     how: Close,
 ) -> Result<(), HandlerError> {
-    let mut ids = store::active_of_order(conn, order_id).await?;
+    let mut ids = repo::active_of_order(conn, order_id).await?;
     ids.extend_from_slice(listed);
     ids.sort_unstable();
     ids.dedup();
-    let closed = store::close(conn, &ids, how).await?;
+    let closed = repo::close(conn, &ids, how).await?;
     if closed.len() < listed.len() {
         // Already closed (a duplicate or an earlier event) or unknown: nothing to do.
         tracing::info!(order_id = %order_id, listed = listed.len(), closed = closed.len(), ?how, "some reservations were not active");

@@ -1,64 +1,20 @@
 //! `POST /internal/v1/products/lookup`: authoritative price and availability for cart and order.
 
 use actix_web::{HttpResponse, web};
-use diesel::sql_types::{Array, BigInt, Integer, Text};
-use diesel::{QueryResult, QueryableByName, sql_query};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::ids::{ProductId, Sku};
 use domain::inventory::{LookupRequest, LookupResponse};
 use domain::money::Money;
-use domain::product::{Availability, ProductStatus, ProductSummary};
+use domain::product::ProductSummary;
 use platform::auth::InternalCaller;
 use platform::http::{ApiError, Json, ValidationErrors};
 
+use super::repo::{SaleFacts, sale_facts};
 use crate::state::AppState;
 
 /// Most ids in one look-up.
 pub const MAX_IDS: usize = 100;
 
-/// A product's sale facts: what the look-up answers and why a reserve was refused.
-#[derive(QueryableByName)]
-pub struct SaleFacts {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-    #[diesel(sql_type = Text)]
-    sku: String,
-    #[diesel(sql_type = Text)]
-    name: String,
-    #[diesel(sql_type = BigInt)]
-    price_cents: i64,
-    #[diesel(sql_type = Text)]
-    currency: String,
-    #[diesel(sql_type = Text)]
-    status: String,
-    #[diesel(sql_type = Integer)]
-    stock_quantity: i32,
-    #[diesel(sql_type = Integer)]
-    reserved_quantity: i32,
-}
-
-/// The sale facts of the non-deleted products among `ids`, in no particular order.
-pub async fn sale_facts(conn: &mut AsyncPgConnection, ids: &[i64]) -> QueryResult<Vec<SaleFacts>> {
-    sql_query(
-        "SELECT id, sku, name, price_cents, currency::text AS currency, status, stock_quantity, reserved_quantity
-         FROM products WHERE id = ANY($1) AND deleted_at IS NULL",
-    )
-    .bind::<Array<BigInt>, _>(ids)
-    .load(conn)
-    .await
-}
-
 impl SaleFacts {
-    /// Whether the product is on sale (`active`).
-    pub fn is_active(&self) -> bool {
-        self.status == ProductStatus::Active.as_str()
-    }
-
-    /// Units that can be reserved now.
-    pub fn available(&self) -> i64 {
-        Availability::from_stock(i64::from(self.stock_quantity), i64::from(self.reserved_quantity)).quantity
-    }
-
     fn summary(self) -> Result<ProductSummary, ApiError> {
         let available_quantity = self.available();
         Ok(ProductSummary {

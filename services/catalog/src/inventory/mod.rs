@@ -5,7 +5,7 @@
 pub mod api;
 pub mod consumer;
 pub mod lookup;
-pub mod store;
+pub mod repo;
 pub mod sweeper;
 
 use actix_web::web;

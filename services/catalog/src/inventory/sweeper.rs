@@ -7,7 +7,7 @@ use diesel_async::AsyncConnection;
 use platform::db::PgPool;
 use platform::shutdown::Shutdown;
 
-use super::store;
+use super::repo;
 
 /// How often a sweep runs by default: expiry is counted in minutes, seconds of lag are fine.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
@@ -52,7 +52,7 @@ impl Sweeper {
         let mut total = 0;
         loop {
             let n = conn
-                .transaction::<_, diesel::result::Error, _>(async |c| store::expire_due(c, BATCH).await)
+                .transaction::<_, diesel::result::Error, _>(async |c| repo::expire_due(c, BATCH).await)
                 .await?;
             total += n;
             if i64::try_from(n).unwrap_or(0) < BATCH {

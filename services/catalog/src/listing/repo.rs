@@ -1,17 +1,21 @@
 //! The listing's SQL: one filtered count and one page, both on the partial "active" indexes.
+//!
+//! Written as `sql_query` text with typed rows (docs/adr/0005-one-sql-style.md). The filters
+//! vary per request, so the statement is assembled from fixed fragments and numbered binds;
+//! no request value is ever spliced into the text.
 
-use diesel::dsl::sql;
 use diesel::pg::Pg;
-use diesel::prelude::*;
-use diesel::sql_types::{Bool, Text};
+use diesel::query_builder::BoxedSqlQuery;
+use diesel::sql_types::{BigInt, Text, Timestamptz};
+use diesel::{QueryResult, QueryableByName};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::cursor::{Cursor, CursorKey};
 use super::query::{ListingQuery, SortBy, SortOrder};
 use crate::schema::products;
 
-/// The columns a listing item needs.
-#[derive(Debug, Clone, Queryable, Selectable)]
+/// The columns a listing item needs, typed by `schema.rs`.
+#[derive(Debug, Clone, QueryableByName)]
 #[diesel(table_name = products, check_for_backend(Pg))]
 pub struct ProductRow {
     /// Identity.
@@ -36,6 +40,10 @@ pub struct ProductRow {
     pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
+/// The columns of [`ProductRow`], for `SELECT` and `RETURNING` lists.
+pub const PRODUCT_ROW_COLUMNS: &str =
+    "id, sku, name, slug, price_cents, currency, attributes, stock_quantity, reserved_quantity, created_at";
+
 /// Escapes `%`, `_` and `\` so the search term matches literally (the seed did not).
 pub fn like_pattern(term: &str) -> String {
     let mut out = String::with_capacity(term.len() + 2);
@@ -50,96 +58,142 @@ pub fn like_pattern(term: &str) -> String {
     out
 }
 
-fn filtered(q: &ListingQuery) -> products::BoxedQuery<'static, Pg> {
-    use products::dsl as p;
-    let mut query = p::products.filter(p::status.eq("active")).filter(p::deleted_at.is_null()).into_boxed();
+/// A statement being assembled: its text and the number of the next `$n` placeholder.
+pub type Statement = BoxedSqlQuery<'static, Pg, diesel::query_builder::SqlQuery>;
+
+struct Builder {
+    query: Statement,
+    next: usize,
+}
+
+impl Builder {
+    fn new(head: &str) -> Self {
+        Builder { query: diesel::sql_query(head).into_boxed(), next: 1 }
+    }
+
+    fn sql(mut self, text: &str) -> Self {
+        self.query = self.query.sql(text);
+        self
+    }
+
+    /// The next placeholder, `$n`.
+    fn placeholder(&mut self) -> String {
+        let p = format!("${}", self.next);
+        self.next += 1;
+        p
+    }
+
+    fn text(mut self, before: &str, value: String, after: &str) -> Self {
+        let p = self.placeholder();
+        self.query = self.query.sql(format!("{before}{p}{after}")).bind::<Text, _>(value);
+        self
+    }
+
+    fn int8(mut self, before: &str, value: i64, after: &str) -> Self {
+        let p = self.placeholder();
+        self.query = self.query.sql(format!("{before}{p}{after}")).bind::<BigInt, _>(value);
+        self
+    }
+}
+
+/// `WHERE` of every listing statement: what the storefront may show, then the filters. The
+/// literals match the partial indexes' predicates.
+fn filtered(head: &str, q: &ListingQuery) -> Builder {
+    let mut b = Builder::new(head).sql(" FROM products WHERE status = 'active' AND deleted_at IS NULL");
     if let Some(category) = &q.category {
-        query = query.filter(sql::<Bool>("(attributes ->> 'category') = ").bind::<Text, _>(category.clone()));
+        b = b.text(" AND (attributes ->> 'category') = ", category.clone(), "");
     }
     if let Some(min) = q.min_price_cents {
-        query = query.filter(p::price_cents.ge(min));
+        b = b.int8(" AND price_cents >= ", min, "");
     }
     if let Some(max) = q.max_price_cents {
-        query = query.filter(p::price_cents.le(max));
+        b = b.int8(" AND price_cents <= ", max, "");
     }
     if q.in_stock {
-        query = query.filter(p::stock_quantity.gt(p::reserved_quantity));
+        b = b.sql(" AND stock_quantity > reserved_quantity");
     }
     if let Some(term) = &q.search {
-        let pattern = like_pattern(term);
-        query = query.filter(p::name.ilike(pattern.clone()).or(p::description.ilike(pattern)));
+        let p = b.placeholder();
+        b.query = b
+            .query
+            .sql(format!(" AND (name ILIKE {p} OR description ILIKE {p})"))
+            .bind::<Text, _>(like_pattern(term));
     }
-    query
+    b
 }
 
 /// The count query (also explained by `explain`).
-pub fn count_query(q: &ListingQuery) -> impl CountQuery {
-    filtered(q).count()
+pub fn count_query(q: &ListingQuery) -> Statement {
+    filtered("SELECT count(*) AS count", q).query
 }
 
-/// What [`count_query`] returns: a boxed `SELECT count(*)`.
-pub trait CountQuery:
-    diesel::query_builder::QueryFragment<Pg> + diesel::query_builder::QueryId + Send + 'static
-{
-}
-impl<T: diesel::query_builder::QueryFragment<Pg> + diesel::query_builder::QueryId + Send + 'static> CountQuery
-    for T
-{
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    count: i64,
 }
 
 /// Number of products matching the filters.
 pub async fn count(conn: &mut AsyncPgConnection, q: &ListingQuery) -> QueryResult<i64> {
-    filtered(q).count().get_result(conn).await
+    count_query(q).get_result::<Count>(conn).await.map(|c| c.count)
 }
 
 /// The page query: filters, the sort with the id tie-break, limit and offset.
-pub fn page_query(
-    q: &ListingQuery,
-    offset: i64,
-) -> diesel::dsl::Offset<diesel::dsl::Limit<products::BoxedQuery<'static, Pg, PageColumns>>> {
-    use products::dsl as p;
-    let mut query = filtered(q).select(ProductRow::as_select());
+pub fn page_query(q: &ListingQuery, offset: i64) -> Statement {
+    let mut b = filtered(&format!("SELECT {PRODUCT_ROW_COLUMNS}"), q);
     if let Some(cursor) = &q.cursor {
-        query = after_cursor(query, cursor, q.sort_order);
+        b = after_cursor(b, cursor, q.sort_order);
     }
-    let query = match (q.sort_by, q.sort_order) {
-        (SortBy::CreatedAt, SortOrder::Asc) => query.order(p::created_at.asc()),
-        (SortBy::CreatedAt, SortOrder::Desc) => query.order(p::created_at.desc()),
-        (SortBy::PriceCents, SortOrder::Asc) => query.order(p::price_cents.asc()),
-        (SortBy::PriceCents, SortOrder::Desc) => query.order(p::price_cents.desc()),
-        (SortBy::Name, SortOrder::Asc) => query.order(p::name.asc()),
-        (SortBy::Name, SortOrder::Desc) => query.order(p::name.desc()),
+    let column = sort_column(q.sort_by);
+    let direction = match q.sort_order {
+        SortOrder::Asc => "ASC",
+        SortOrder::Desc => "DESC",
     };
-    query.then_order_by(p::id.asc()).limit(q.per_page).offset(offset)
+    b = b.sql(&format!(" ORDER BY {column} {direction}, id ASC"));
+    b = b.int8(" LIMIT ", q.per_page, "");
+    b.int8(" OFFSET ", offset, "").query
+}
+
+fn sort_column(sort: SortBy) -> &'static str {
+    match sort {
+        SortBy::CreatedAt => "created_at",
+        SortBy::PriceCents => "price_cents",
+        SortBy::Name => "name",
+    }
 }
 
 /// Rows after `cursor` in the listing's order (`sort` in `order`, then `id` ascending), written
 /// as `col <= v AND (col < v OR id > last)` for descending sorts (and the mirror for ascending):
 /// the first conjunct is an index seek, whatever the tie-break's direction.
-fn after_cursor(
-    query: products::BoxedQuery<'static, Pg, PageColumns>,
-    cursor: &Cursor,
-    order: SortOrder,
-) -> products::BoxedQuery<'static, Pg, PageColumns> {
-    use products::dsl as p;
-    let id = cursor.id;
-    macro_rules! seek {
-        ($col:expr, $v:expr) => {
-            match order {
-                SortOrder::Desc => query.filter($col.le($v)).filter($col.lt($v).or(p::id.gt(id))),
-                SortOrder::Asc => query.filter($col.ge($v)).filter($col.gt($v).or(p::id.gt(id))),
-            }
-        };
-    }
-    match &cursor.key {
+fn after_cursor(mut b: Builder, cursor: &Cursor, order: SortOrder) -> Builder {
+    let (seek, strict) = match order {
+        SortOrder::Desc => ("<=", "<"),
+        SortOrder::Asc => (">=", ">"),
+    };
+    let (column, v) = match &cursor.key {
         CursorKey::CreatedAt(us) => match chrono::DateTime::from_timestamp_micros(*us) {
-            Some(t) => seek!(p::created_at, t),
+            Some(t) => {
+                let p = b.placeholder();
+                b.query = b.query.bind::<Timestamptz, _>(t);
+                ("created_at", p)
+            }
             // Unreachable for decoded cursors (they are range-checked); an empty page otherwise.
-            None => query.filter(p::id.lt(0)),
+            None => return b.sql(" AND id < 0"),
         },
-        CursorKey::PriceCents(cents) => seek!(p::price_cents, *cents),
-        CursorKey::Name(name) => seek!(p::name, name.clone()),
-    }
+        CursorKey::PriceCents(cents) => {
+            let p = b.placeholder();
+            b.query = b.query.bind::<BigInt, _>(*cents);
+            ("price_cents", p)
+        }
+        CursorKey::Name(name) => {
+            let p = b.placeholder();
+            b.query = b.query.bind::<Text, _>(name.clone());
+            ("name", p)
+        }
+    };
+    let id = b.placeholder();
+    b.query = b.query.bind::<BigInt, _>(cursor.id);
+    b.sql(&format!(" AND {column} {seek} {v} AND ({column} {strict} {v} OR id > {id})"))
 }
 
 /// The cursor that continues after `rows` (the last row), when the page is full.
@@ -152,9 +206,6 @@ pub fn next_cursor(q: &ListingQuery, rows: &[ProductRow]) -> Option<Cursor> {
     };
     Some(Cursor { key, id: last.id })
 }
-
-/// The SQL type of a listing row.
-pub type PageColumns = diesel::dsl::SqlTypeOf<diesel::dsl::AsSelect<ProductRow, Pg>>;
 
 /// One page of products; ties are broken by id so pages never overlap.
 pub async fn page(

@@ -1,8 +1,9 @@
 //! `POST /webhooks/stripe`: verify, deduplicate, store, and write the payment event to the
 //! outbox, all before answering, and nothing slower: no Stripe call, no broker publish.
 
+pub mod metrics;
 pub mod normalize;
-pub mod store;
+pub mod repo;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -16,7 +17,7 @@ use platform::http::ApiError;
 use serde_json::Value;
 
 use self::normalize::{Mapping, StripeEvent};
-use self::store::Annotations;
+use self::repo::Annotations;
 use crate::state::AppState;
 
 /// The route's path.
@@ -221,19 +222,19 @@ async fn record(
     let mut outcome = Outcome::Published;
     match mapping {
         Mapping::Unhandled => {
-            notes.flags.push(store::FLAG_UNHANDLED_TYPE);
+            notes.flags.push(repo::FLAG_UNHANDLED_TYPE);
             outcome = Outcome::UnhandledType;
         }
         Mapping::Invalid { payment_intent_id, .. } => {
             notes.payment_intent_id = payment_intent_id.as_deref();
-            notes.flags.push(store::FLAG_INVALID_OBJECT);
+            notes.flags.push(repo::FLAG_INVALID_OBJECT);
             outcome = Outcome::InvalidObject;
         }
         Mapping::Payment(payment) => {
             notes.payment_intent_id = Some(&payment.payment_intent_id);
             let order = match payment.order_id {
                 Some(order) => Some(order),
-                None => store::order_for_payment_intent(conn, &payment.payment_intent_id).await?.map(OrderId),
+                None => repo::order_for_payment_intent(conn, &payment.payment_intent_id).await?.map(OrderId),
             };
             if let Some(order) = order {
                 notes.order_id = Some(order.get());
@@ -243,14 +244,14 @@ async fn record(
                     .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
                 outbox = Some(OutboxRow::new(&envelope)?);
             } else {
-                notes.flags.push(store::FLAG_MISSING_ORDER_ID);
+                notes.flags.push(repo::FLAG_MISSING_ORDER_ID);
                 outcome = Outcome::MissingOrderId;
             }
         }
     }
     // No NOTIFY with the outbox row: it would serialise every webhook's commit; the handler
     // wakes the relay instead.
-    if !store::insert(conn, event, payload, &notes, outbox.as_ref()).await? {
+    if !repo::insert(conn, event, payload, &notes, outbox.as_ref()).await? {
         return Ok(Outcome::Duplicate);
     }
     Ok(outcome)

@@ -1,4 +1,6 @@
-//! `payments.stripe_events`: the log of verified Stripe events, which is also their dedupe key.
+//! The webhook's SQL (`sql_query` with typed rows, docs/adr/0005-one-sql-style.md):
+//! `payments.stripe_events`, the log of verified Stripe events, which is also their dedupe key,
+//! and the outbox row written with it.
 
 use diesel::QueryableByName;
 use diesel::sql_types::{Array, BigInt, Bool, Jsonb, Nullable, Text, Uuid as SqlUuid};
@@ -7,6 +9,7 @@ use platform::events::OutboxRow;
 use serde_json::Value;
 
 use super::normalize::StripeEvent;
+use crate::schema::stripe_events;
 
 /// Flag: a type this service does not handle.
 pub const FLAG_UNHANDLED_TYPE: &str = "unhandled_type";
@@ -86,10 +89,11 @@ pub async fn insert(
     Ok(!rows.is_empty())
 }
 
+/// Typed by `schema.rs`: `order_id` is nullable there (the query only returns non-null ones).
 #[derive(QueryableByName)]
+#[diesel(table_name = stripe_events)]
 struct OrderRow {
-    #[diesel(sql_type = BigInt)]
-    order_id: i64,
+    order_id: Option<i64>,
 }
 
 /// The order of the latest stored event of `payment_intent_id` that had one: how a dispute
@@ -105,5 +109,5 @@ pub async fn order_for_payment_intent(
     .bind::<Text, _>(payment_intent_id)
     .load(conn)
     .await?;
-    Ok(rows.into_iter().next().map(|r| r.order_id))
+    Ok(rows.into_iter().next().and_then(|r| r.order_id))
 }

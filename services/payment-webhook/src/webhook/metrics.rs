@@ -1,4 +1,4 @@
-//! The webhook's own Prometheus counters (next to the HTTP kit's per-route metrics).
+//! The webhook's own Prometheus counters (the HTTP kit's per-route metrics are the runner's).
 
 use prometheus::{IntCounterVec, Opts, Registry};
 

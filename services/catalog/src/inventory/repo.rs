@@ -8,31 +8,29 @@
 //! two reservations can both take the last unit.
 
 use chrono::{DateTime, Utc};
-use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text, Uuid as SqlUuid};
 use diesel::{OptionalExtension, QueryResult, QueryableByName, sql_query};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::events::{Envelope, InventoryChanged};
 use domain::ids::{CartId, OrderId, ProductId, Sku};
 use domain::inventory::{Reservation, ReservationStatus};
-use domain::product::Availability;
+use domain::product::{Availability, ProductStatus};
 use uuid::Uuid;
 
 use crate::events::SOURCE;
+use crate::schema::{products, reservations};
 
 /// A product's counters after a change.
 #[derive(Debug, QueryableByName)]
+#[diesel(table_name = products)]
 pub struct Counters {
     /// The product.
-    #[diesel(sql_type = BigInt)]
     pub id: i64,
     /// Its SKU.
-    #[diesel(sql_type = Text)]
     pub sku: String,
     /// Units on hand.
-    #[diesel(sql_type = Integer)]
     pub stock_quantity: i32,
     /// Units held.
-    #[diesel(sql_type = Integer)]
     pub reserved_quantity: i32,
 }
 
@@ -45,22 +43,15 @@ impl Counters {
 
 /// A reservation row.
 #[derive(Debug, QueryableByName)]
+#[diesel(table_name = reservations)]
 pub struct ReservationRow {
-    #[diesel(sql_type = SqlUuid)]
     id: Uuid,
-    #[diesel(sql_type = BigInt)]
     product_id: i64,
-    #[diesel(sql_type = Integer)]
     quantity: i32,
-    #[diesel(sql_type = Text)]
     status: String,
-    #[diesel(sql_type = Nullable<SqlUuid>)]
     cart_id: Option<Uuid>,
-    #[diesel(sql_type = Nullable<BigInt>)]
     order_id: Option<i64>,
-    #[diesel(sql_type = Timestamptz)]
     expires_at: DateTime<Utc>,
-    #[diesel(sql_type = Timestamptz)]
     created_at: DateTime<Utc>,
 }
 
@@ -184,7 +175,7 @@ impl ProductCounters {
 }
 
 async fn why_refused(conn: &mut AsyncPgConnection, product_id: ProductId) -> QueryResult<ReserveRefused> {
-    let facts = super::lookup::sale_facts(conn, &[product_id.get()]).await?;
+    let facts = sale_facts(conn, &[product_id.get()]).await?;
     Ok(match facts.into_iter().next() {
         None => ReserveRefused::UnknownProduct,
         Some(f) if !f.is_active() => ReserveRefused::NotForSale,
@@ -375,4 +366,41 @@ async fn inventory_changed(conn: &mut AsyncPgConnection, c: &Counters) -> QueryR
     let envelope = Envelope::new(SOURCE, &body, None)
         .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
     platform::events::enqueue(conn, &envelope).await
+}
+
+/// A product's sale facts: what the look-up answers and why a reserve was refused.
+#[derive(QueryableByName)]
+#[diesel(table_name = products)]
+pub struct SaleFacts {
+    pub(super) id: i64,
+    pub(super) sku: String,
+    pub(super) name: String,
+    pub(super) price_cents: i64,
+    pub(super) currency: String,
+    pub(super) status: String,
+    pub(super) stock_quantity: i32,
+    pub(super) reserved_quantity: i32,
+}
+
+/// The sale facts of the non-deleted products among `ids`, in no particular order.
+pub async fn sale_facts(conn: &mut AsyncPgConnection, ids: &[i64]) -> QueryResult<Vec<SaleFacts>> {
+    sql_query(
+        "SELECT id, sku, name, price_cents, currency, status, stock_quantity, reserved_quantity
+         FROM products WHERE id = ANY($1) AND deleted_at IS NULL",
+    )
+    .bind::<Array<BigInt>, _>(ids)
+    .load(conn)
+    .await
+}
+
+impl SaleFacts {
+    /// Whether the product is on sale (`active`).
+    pub fn is_active(&self) -> bool {
+        self.status == ProductStatus::Active.as_str()
+    }
+
+    /// Units that can be reserved now.
+    pub fn available(&self) -> i64 {
+        Availability::from_stock(i64::from(self.stock_quantity), i64::from(self.reserved_quantity)).quantity
+    }
 }

@@ -1,19 +1,17 @@
 //! `GET /api/v1/products/{slug}`: one active product, the listing's item shape plus `description`.
 
+pub mod repo;
+
 use actix_web::http::header::{self, ContentType};
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
-use diesel::prelude::*;
-use diesel_async::RunQueryDsl;
 use domain::ids::Slug;
 use platform::db::PgPool;
 use platform::http::ApiError;
 use serde::Serialize;
 
-use crate::listing::repo::ProductRow;
 use crate::listing::response::Item;
 use crate::listing::{PoolUnavailable, from_build_error};
-use crate::schema::products;
 use crate::state::AppState;
 
 /// The body: `{"data": {…item…, "description": …}}`.
@@ -66,17 +64,9 @@ pub async fn show_product(
 }
 
 async fn build(pool: PgPool, slug: Slug) -> anyhow::Result<Bytes> {
-    use products::dsl as p;
     let mut conn = pool.get().await.map_err(PoolUnavailable)?;
-    let found: Option<(ProductRow, Option<String>)> = p::products
-        .filter(p::slug.eq(slug.as_str()))
-        .filter(p::status.eq("active"))
-        .filter(p::deleted_at.is_null())
-        .select((ProductRow::as_select(), p::description))
-        .first(&mut conn)
-        .await
-        .optional()?;
-    let (row, description) = found.ok_or(NoSuchProduct)?;
-    let page = ProductPage { data: PageItem { item: Item::from(row), description } };
+    let found = repo::active_by_slug(&mut conn, &slug).await?;
+    let repo::PageRow { item, description } = found.ok_or(NoSuchProduct)?;
+    let page = ProductPage { data: PageItem { item: Item::from(item), description } };
     Ok(Bytes::from(serde_json::to_vec(&page)?))
 }

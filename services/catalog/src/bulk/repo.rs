@@ -1,10 +1,12 @@
-//! The multi-row upsert by SKU that both bulk loaders use.
+//! The bulk loads' SQL: the multi-row upsert by SKU, the demo products' insert, the session
+//! settings of a load, and dropping and rebuilding the GIN indexes around an initial load.
 
 use diesel::sql_types::{Array, BigInt, Bool, Integer, Jsonb, Nullable, Text};
 use diesel::{QueryResult, QueryableByName, sql_query};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 
 use super::NewProduct;
+use crate::schema::products;
 
 /// What an upsert did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -75,4 +77,76 @@ pub async fn upsert_batch(conn: &mut AsyncPgConnection, rows: &[NewProduct]) -> 
     let inserted = written.iter().filter(|w| w.inserted).count() as u64;
     let updated = written.len() as u64 - inserted;
     Ok(UpsertCounts { inserted, updated, unchanged: rows.len() as u64 - written.len() as u64 })
+}
+
+#[derive(QueryableByName)]
+#[diesel(table_name = products)]
+struct Inserted {
+    id: i64,
+}
+
+/// Inserts `p` unless its SKU exists; the new product's id, or `None` when it was there.
+pub async fn insert_if_new(conn: &mut AsyncPgConnection, p: &NewProduct) -> QueryResult<Option<i64>> {
+    let rows: Vec<Inserted> =
+        crate::admin::repo::insert_statement(p, "ON CONFLICT (sku) DO NOTHING RETURNING id")
+            .load(conn)
+            .await?;
+    Ok(rows.into_iter().next().map(|r| r.id))
+}
+
+/// Session settings for a bulk-load connection.
+///
+/// `synchronous_commit = off`: a batch's commit does not wait for its WAL flush. A crash can
+/// lose the last few batches, never corrupt anything, and both loaders are idempotent upserts
+/// meant to be re-run; the setting is local to this session, other writers keep full
+/// durability. A larger `gin_pending_list_limit` lets GIN indexes (attributes, trigram search)
+/// buffer more rows before merging them, which is where bulk inserts spend their time.
+pub async fn tune_for_bulk_load(conn: &mut diesel_async::AsyncPgConnection) -> diesel::QueryResult<()> {
+    conn.batch_execute("SET synchronous_commit = off; SET gin_pending_list_limit = '32MB'").await
+}
+
+// `--defer-gin-indexes`: drop the products table's GIN indexes before a large initial load and
+// build them again after it. Building a GIN index once over a million rows is several times
+// cheaper than maintaining it row by row (the trigram indexes on name and description dominate
+// insert time). While they are gone, searches scan the table: for loads into a catalog nobody
+// is browsing yet.
+
+/// A dropped index: its name and the statement that makes it again.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct DroppedIndex {
+    /// The index name.
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    /// `CREATE INDEX ...` as PostgreSQL prints it (schema-qualified).
+    #[diesel(sql_type = Text)]
+    pub definition: String,
+}
+
+/// Drops every GIN index on `products`, telling `report` how to make each again first (so an
+/// interrupted load can be repaired by hand), and returns them.
+pub async fn drop_gin_indexes(
+    conn: &mut AsyncPgConnection,
+    report: &mut dyn FnMut(&DroppedIndex),
+) -> QueryResult<Vec<DroppedIndex>> {
+    let indexes: Vec<DroppedIndex> = sql_query(
+        "SELECT c.relname::text AS name, pg_get_indexdef(i.indexrelid) AS definition
+         FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam
+         WHERE i.indrelid = 'products'::regclass AND a.amname = 'gin' ORDER BY c.relname",
+    )
+    .load(conn)
+    .await?;
+    for index in &indexes {
+        report(index);
+        conn.batch_execute(&format!("DROP INDEX IF EXISTS \"{}\"", index.name.replace('"', "\"\""))).await?;
+    }
+    Ok(indexes)
+}
+
+/// Builds the dropped indexes again, with enough memory to build each in one pass.
+pub async fn rebuild(conn: &mut AsyncPgConnection, indexes: &[DroppedIndex]) -> QueryResult<()> {
+    conn.batch_execute("SET maintenance_work_mem = '256MB'").await?;
+    for index in indexes {
+        conn.batch_execute(&index.definition).await?;
+    }
+    Ok(())
 }

@@ -1,0 +1,2 @@
+DROP TABLE undeclared;
+DROP TABLE gadgets;

@@ -71,14 +71,12 @@ impl Rejection {
 /// What became of a verified event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
-    /// Stored, and its payment event written to the outbox.
+    /// Stored, and its payment event written to the outbox (with `order_id` when known).
     Published,
     /// Already stored by an earlier delivery: nothing done.
     Duplicate,
     /// Stored; a type this service does not handle.
     UnhandledType,
-    /// Stored and flagged; no order could be found.
-    MissingOrderId,
     /// Stored and flagged; the object lacks a field the payment event needs.
     InvalidObject,
 }
@@ -90,7 +88,6 @@ impl Outcome {
             Self::Published => "published",
             Self::Duplicate => "duplicate",
             Self::UnhandledType => "unhandled_type",
-            Self::MissingOrderId => "missing_order_id",
             Self::InvalidObject => "invalid_object",
         }
     }
@@ -134,7 +131,7 @@ pub async fn receive(
         state.relay_wake.notify_one();
     }
     match outcome {
-        Outcome::MissingOrderId | Outcome::InvalidObject => tracing::warn!(
+        Outcome::InvalidObject => tracing::warn!(
             stripe_event_id = event.id,
             stripe_type = event.event_type,
             outcome = outcome.as_str(),
@@ -234,17 +231,17 @@ async fn record(
                 Some(order) => Some(order),
                 None => store::order_for_payment_intent(conn, &payment.payment_intent_id).await?.map(OrderId),
             };
-            if let Some(order) = order {
-                notes.order_id = Some(order.get());
-                notes.published_type = Some(payment.event_type());
-                let envelope = payment
-                    .envelope(order, event)
-                    .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-                outbox = Some(OutboxRow::new(&envelope)?);
-            } else {
+            // Published either way: without an order id, order finds the order by the
+            // PaymentIntent (a dispute can be the first event ever seen for its intent).
+            notes.order_id = order.map(OrderId::get);
+            notes.published_type = Some(payment.event_type());
+            if order.is_none() {
                 notes.flags.push(store::FLAG_MISSING_ORDER_ID);
-                outcome = Outcome::MissingOrderId;
             }
+            let envelope = payment
+                .envelope(order, event)
+                .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+            outbox = Some(OutboxRow::new(&envelope)?);
         }
     }
     // No NOTIFY with the outbox row: it would serialise every webhook's commit; the handler

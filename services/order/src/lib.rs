@@ -3,6 +3,7 @@
 //! docs/adr/0070-checkout.md.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod admin;
 pub mod checkout;
 pub mod clients;
 pub mod config;
@@ -11,6 +12,8 @@ pub mod orders;
 pub mod payments;
 pub mod schema;
 pub mod state;
+pub mod sweeper;
+pub mod worker;
 
 /// The service's SQL migrations, embedded in the binary.
 pub const MIGRATIONS: diesel_migrations::EmbeddedMigrations =

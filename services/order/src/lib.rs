@@ -4,6 +4,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod admin;
+pub mod app;
 pub mod checkout;
 pub mod clients;
 pub mod config;

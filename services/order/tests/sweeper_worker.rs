@@ -111,7 +111,7 @@ async fn the_worker_sends_one_email_per_paid_order_even_when_the_event_repeats()
     })
     .await;
     // The same order.paid again, as a new message (another relay, a replay): no second email.
-    let paid: Envelope = w.order_events().await.into_iter().find(|e| e.is::<OrderPaid>()).unwrap();
+    let paid: Envelope = w.order_events().await.into_iter().find(Envelope::is::<OrderPaid>).unwrap();
     let mut copy = paid.clone();
     copy.id = domain::ids::EventId::new();
     w.publish(&paid).await;

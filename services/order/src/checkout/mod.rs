@@ -266,83 +266,22 @@ async fn unlock(state: &AppState, ctx: &Ctx) {
     }
 }
 
-/// Steps 2 to 8 (step 1, claiming the key, is done): see docs/adr/0070-checkout.md.
+/// Steps 2 to 7 (step 1, claiming the key, is done): see docs/adr/0070-checkout.md.
 async fn run(
     state: &AppState,
     ctx: &Ctx,
     allocated: Option<OrderId>,
     access_token: &str,
 ) -> Result<serde_json::Value, Failure> {
-    let settings = &state.settings;
     // If an earlier holder already wrote the order, only the payment part is left.
-    let existing = match allocated {
-        Some(id) => {
-            let mut conn = state.pool.get().await.map_err(|e| Failure::Before(e.into()))?;
-            orders::by_id(&mut conn, id).await?
-        }
-        None => None,
+    let existing = if let Some(id) = allocated {
+        let mut conn = state.pool.get().await.map_err(|e| Failure::Before(e.into()))?;
+        orders::by_id(&mut conn, id).await?
+    } else {
+        None
     };
-    let order = match existing {
-        Some(order) => order,
-        None => {
-            // 2. Lock the cart (ownership is checked by cart) and read it.
-            let cart = state
-                .cart
-                .lock(
-                    ctx.cart_id,
-                    &ctx.holder,
-                    settings.checkout_session_timeout.as_secs(),
-                    ctx.customer_id.as_deref(),
-                    ctx.cart_token.as_deref(),
-                )
-                .await
-                .map_err(|e| match e {
-                    LockError::NotFound => Failure::Before(ApiError::not_found("No cart with this id")),
-                    LockError::Locked => Failure::Before(ApiError::Conflict {
-                        message: "Checkout in progress".to_owned(),
-                        field: None,
-                    }),
-                    LockError::Unavailable(u) => Failure::Before(unavailable(&u)),
-                })?;
-            let priced = price(state, &cart).await?;
-            // 3. The order id, drawn once per key, before anything names it.
-            let id = match allocated {
-                Some(id) => id,
-                None => {
-                    let mut conn = state.pool.get().await.map_err(|e| Failure::Before(e.into()))?;
-                    let id = repo::allocate_id(&mut conn).await?;
-                    idempotency::set_order(&mut conn, &ctx.scope, &ctx.key, id.get()).await?;
-                    id
-                }
-            };
-            // 4. Hold the stock for the checkout session, tied to the order.
-            let items = hold_stock(state, id, priced.lines).await?;
-            // 5. Order + lines + order.created, one transaction.
-            let mut conn = state.pool.get().await.map_err(|e| Failure::Before(e.into()))?;
-            let hash = token_hash(access_token);
-            let new = NewOrder {
-                id,
-                access_token_hash: &hash,
-                customer_id: ctx.customer_id.as_deref(),
-                customer_email: ctx.req.customer_email.trim(),
-                customer_name: ctx.req.customer_name.trim(),
-                shipping_address: &ctx.req.shipping_address,
-                billing_address: &ctx.req.billing_address,
-                cart_id: ctx.cart_id,
-                totals: priced.totals,
-                items: &items,
-                traceparent: ctx.traceparent.as_deref(),
-                expires_at: Utc::now()
-                    + chrono::Duration::from_std(settings.checkout_session_timeout).unwrap_or_default(),
-            };
-            if repo::insert_order(&mut conn, &new).await? {
-                state.wake_relay();
-            }
-            orders::by_id(&mut conn, id)
-                .await?
-                .ok_or_else(|| Failure::After(ApiError::internal("the order vanished after its insert")))?
-        }
-    };
+    let order =
+        if let Some(order) = existing { order } else { place(state, ctx, allocated, access_token).await? };
     // 6. The PaymentIntent (Stripe replays it for the same order-derived key).
     let totals = order.totals().map_err(|e| Failure::After(ApiError::internal(e)))?;
     let number = order.order_number.clone();
@@ -380,6 +319,72 @@ async fn run(
         .await;
     stored.map_err(|e| Failure::After(e.into()))?;
     Ok(body)
+}
+
+/// Steps 2 to 5: lock and read the cart, price it, draw the order id, hold the stock, write
+/// the order.
+async fn place(
+    state: &AppState,
+    ctx: &Ctx,
+    allocated: Option<OrderId>,
+    access_token: &str,
+) -> Result<orders::OrderRow, Failure> {
+    let settings = &state.settings;
+    // 2. Lock the cart (ownership is checked by cart) and read it.
+    let cart = state
+        .cart
+        .lock(
+            ctx.cart_id,
+            &ctx.holder,
+            settings.checkout_session_timeout.as_secs(),
+            ctx.customer_id.as_deref(),
+            ctx.cart_token.as_deref(),
+        )
+        .await
+        .map_err(|e| match e {
+            LockError::NotFound => Failure::Before(ApiError::not_found("No cart with this id")),
+            LockError::Locked => Failure::Before(ApiError::Conflict {
+                message: "Checkout in progress".to_owned(),
+                field: None,
+            }),
+            LockError::Unavailable(u) => Failure::Before(unavailable(&u)),
+        })?;
+    let priced = price(state, &cart).await?;
+    // 3. The order id, drawn once per key, before anything names it.
+    let id = if let Some(id) = allocated {
+        id
+    } else {
+        let mut conn = state.pool.get().await.map_err(|e| Failure::Before(e.into()))?;
+        let id = repo::allocate_id(&mut conn).await?;
+        idempotency::set_order(&mut conn, &ctx.scope, &ctx.key, id.get()).await?;
+        id
+    };
+    // 4. Hold the stock for the checkout session, tied to the order.
+    let items = hold_stock(state, id, priced.lines).await?;
+    // 5. Order + lines + order.created, one transaction.
+    let mut conn = state.pool.get().await.map_err(|e| Failure::Before(e.into()))?;
+    let hash = token_hash(access_token);
+    let new = NewOrder {
+        id,
+        access_token_hash: &hash,
+        customer_id: ctx.customer_id.as_deref(),
+        customer_email: ctx.req.customer_email.trim(),
+        customer_name: ctx.req.customer_name.trim(),
+        shipping_address: &ctx.req.shipping_address,
+        billing_address: &ctx.req.billing_address,
+        cart_id: ctx.cart_id,
+        totals: priced.totals,
+        items: &items,
+        traceparent: ctx.traceparent.as_deref(),
+        expires_at: Utc::now()
+            + chrono::Duration::from_std(settings.checkout_session_timeout).unwrap_or_default(),
+    };
+    if repo::insert_order(&mut conn, &new).await? {
+        state.wake_relay();
+    }
+    orders::by_id(&mut conn, id)
+        .await?
+        .ok_or_else(|| Failure::After(ApiError::internal("the order vanished after its insert")))
 }
 
 /// A cart line with its authoritative price.

@@ -116,7 +116,7 @@ impl CatalogClient {
                 res.json().await.map_err(|e| Unavailable::new("catalog", e).into())
             }
             StatusCode::CONFLICT => {
-                let available = res.json::<Conflict>().await.map(|c| c.available).unwrap_or(0);
+                let available = res.json::<Conflict>().await.map_or(0, |c| c.available);
                 Err(ReservationError::Insufficient { available })
             }
             StatusCode::NOT_FOUND => Err(ReservationError::NotFound),

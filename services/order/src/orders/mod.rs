@@ -27,10 +27,10 @@ fn not_found() -> ApiError {
 
 /// Whether the caller owns the order: its JWT subject, or the order's access token.
 pub fn may_read(order: &OrderRow, principal: Option<&Principal>, req: &HttpRequest) -> bool {
-    if let (Some(p), Some(owner)) = (principal, order.customer_id.as_deref()) {
-        if p.subject == owner {
-            return true;
-        }
+    if let (Some(p), Some(owner)) = (principal, order.customer_id.as_deref())
+        && p.subject == owner
+    {
+        return true;
     }
     req.headers()
         .get(ORDER_TOKEN_HEADER)

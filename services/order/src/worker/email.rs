@@ -1,5 +1,7 @@
 //! The customer emails: subject and plain-text body from an order and its lines.
 
+use std::fmt::Write;
+
 use domain::money::{Currency, Money};
 
 use crate::orders::repo::{ItemRow, OrderRow};
@@ -21,23 +23,24 @@ fn money(cents: i64, currency: Currency) -> String {
 pub fn summary(order: &OrderRow, items: &[ItemRow], currency: Currency) -> String {
     let mut out = String::new();
     for i in items {
-        out.push_str(&format!(
-            "  {} x {} ({}) @ {} = {}\n",
+        let _ = writeln!(
+            out,
+            "  {} x {} ({}) @ {} = {}",
             i.quantity,
             i.name,
             i.sku,
             money(i.unit_price_cents, currency),
             money(i.line_total_cents, currency)
-        ));
+        );
     }
     out.push('\n');
-    out.push_str(&format!("  Subtotal: {}\n", money(order.subtotal_cents, currency)));
+    let _ = writeln!(out, "  Subtotal: {}", money(order.subtotal_cents, currency));
     if order.discount_cents > 0 {
-        out.push_str(&format!("  Discount: -{}\n", money(order.discount_cents, currency)));
+        let _ = writeln!(out, "  Discount: -{}", money(order.discount_cents, currency));
     }
-    out.push_str(&format!("  Tax:      {}\n", money(order.tax_cents, currency)));
-    out.push_str(&format!("  Shipping: {}\n", money(order.shipping_cents, currency)));
-    out.push_str(&format!("  Total:    {}\n", money(order.total_cents, currency)));
+    let _ = writeln!(out, "  Tax:      {}", money(order.tax_cents, currency));
+    let _ = writeln!(out, "  Shipping: {}", money(order.shipping_cents, currency));
+    let _ = writeln!(out, "  Total:    {}", money(order.total_cents, currency));
     out
 }
 

@@ -157,8 +157,11 @@ impl Sender {
     }
 }
 
+/// A user name and password.
+pub type Login = (String, String);
+
 /// `smtp://[user:password@]host[:port]` → host, port, credentials.
-pub fn parse_smtp_url(url: &str) -> Option<(String, u16, Option<(String, String)>)> {
+pub fn parse_smtp_url(url: &str) -> Option<(String, u16, Option<Login>)> {
     let rest = url.trim().strip_prefix("smtp://")?.trim_end_matches('/');
     let (credentials, hostport) = match rest.rsplit_once('@') {
         Some((auth, hp)) => {

@@ -191,10 +191,11 @@ async fn lock(
     if !owner_ok {
         return HttpResponse::NotFound().json(json!({"error": "Not found"}));
     }
-    if let Some((holder, until)) = &cart.lock {
-        if holder != &body.holder && *until > Utc::now() {
-            return HttpResponse::Conflict().json(json!({"error": "Checkout in progress"}));
-        }
+    if let Some((holder, until)) = &cart.lock
+        && holder != &body.holder
+        && *until > Utc::now()
+    {
+        return HttpResponse::Conflict().json(json!({"error": "Checkout in progress"}));
     }
     cart.lock = Some((body.holder.clone(), Utc::now() + Duration::seconds(body.ttl_seconds)));
     HttpResponse::Ok().json(s.cart_json(*id))
@@ -210,10 +211,10 @@ async fn unlock(
         return HttpResponse::Unauthorized().finish();
     }
     let mut s = store.lock().unwrap();
-    if let Some(cart) = s.carts.get_mut(&id) {
-        if cart.lock.as_ref().map(|l| &l.0) == q.get("holder") {
-            cart.lock = None;
-        }
+    if let Some(cart) = s.carts.get_mut(&id)
+        && cart.lock.as_ref().map(|l| &l.0) == q.get("holder")
+    {
+        cart.lock = None;
     }
     HttpResponse::NoContent().finish()
 }

@@ -47,17 +47,12 @@ pub struct World {
     trigger: ShutdownTrigger,
 }
 
+#[derive(Default)]
 pub struct Options {
     /// Extra settings variables (e.g. `CHECKOUT_SESSION_TIMEOUT`).
     pub vars: Vec<(&'static str, String)>,
     /// Reach Stripe through a proxy the test can take down (`World::proxy`).
     pub stripe_proxy: bool,
-}
-
-impl Default for Options {
-    fn default() -> Self {
-        Self { vars: vec![], stripe_proxy: false }
-    }
 }
 
 pub async fn spawn() -> World {

@@ -130,21 +130,22 @@ pub async fn receive(
     if outcome == Outcome::Published {
         state.relay_wake.notify_one();
     }
-    match outcome {
-        Outcome::InvalidObject => tracing::warn!(
+    if outcome == Outcome::InvalidObject {
+        tracing::warn!(
             stripe_event_id = event.id,
             stripe_type = event.event_type,
             outcome = outcome.as_str(),
             reason = invalid_reason(&mapping),
             "stripe event stored but not published"
-        ),
-        _ => tracing::debug!(
+        );
+    } else {
+        tracing::debug!(
             stripe_event_id = event.id,
             stripe_type = event.event_type,
             outcome = outcome.as_str(),
             secret_index = signature.secret_index,
             "stripe event received"
-        ),
+        );
     }
     Ok(HttpResponse::Ok().json(serde_json::json!({"received": true, "outcome": outcome.as_str()})))
 }
@@ -152,7 +153,7 @@ pub async fn receive(
 fn invalid_reason(mapping: &Mapping) -> &'static str {
     match mapping {
         Mapping::Invalid { reason, .. } => reason,
-        _ => "no metadata.order_id and no earlier event of this PaymentIntent names an order",
+        _ => "not an invalid object",
     }
 }
 

@@ -1,8 +1,10 @@
-//! The order service's own variables (the shared ones are `platform::service::BaseConfig`).
+//! The order service's configuration: the shared variables (`platform::service::BaseConfig`)
+//! and its own.
 
 use std::time::Duration;
 
-use platform::config::{self, AppEnv, ConfigError, Secret};
+use platform::config::{self, AppEnv, ConfigError, ExposeSecret, SecretString};
+use platform::service::BaseConfig;
 use serde::Deserialize;
 
 use crate::checkout::pricing::PricingRules;
@@ -11,7 +13,7 @@ use crate::checkout::pricing::PricingRules;
 struct Raw {
     cart_url: Option<String>,
     catalog_url: Option<String>,
-    stripe_secret_key: Option<Secret>,
+    stripe_secret_key: Option<SecretString>,
     stripe_api_base: Option<String>,
     #[serde(default = "default_session_minutes")]
     checkout_session_timeout: u64,
@@ -25,7 +27,7 @@ struct Raw {
     discount_bps: u32,
     #[serde(default)]
     discount_min_subtotal_cents: i64,
-    smtp_url: Option<Secret>,
+    smtp_url: Option<SecretString>,
     mail_from: Option<String>,
     #[serde(default = "default_sweep_seconds")]
     order_sweep_interval_seconds: u64,
@@ -43,6 +45,30 @@ const fn default_reconcile_seconds() -> u64 {
     300
 }
 
+/// Everything `order` reads from its environment.
+#[derive(Debug, Clone)]
+pub struct OrderConfig {
+    /// The variables every service shares.
+    pub base: BaseConfig,
+    /// The order service's own.
+    pub settings: OrderSettings,
+}
+
+impl OrderConfig {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(std::env::vars())
+    }
+
+    /// Reads the given variables.
+    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
+        let vars: Vec<(String, String)> = vars.into_iter().collect();
+        let base = BaseConfig::from_vars(&crate::app::INFO, vars.clone())?;
+        let settings = OrderSettings::from_vars(base.app_env, vars)?;
+        Ok(Self { base, settings })
+    }
+}
+
 /// Where Stripe is when `STRIPE_API_BASE` is not set: the emulator outside production.
 pub const DEV_STRIPE_API_BASE: &str = "http://127.0.0.1:12111/";
 /// Stripe itself.
@@ -58,7 +84,7 @@ pub struct OrderSettings {
     /// `CATALOG_URL`.
     pub catalog_url: String,
     /// `STRIPE_SECRET_KEY`.
-    pub stripe_secret_key: Secret,
+    pub stripe_secret_key: SecretString,
     /// `STRIPE_API_BASE`, always with a trailing `/`.
     pub stripe_api_base: String,
     /// `CHECKOUT_SESSION_TIMEOUT` (minutes): how long an unpaid checkout holds its stock.
@@ -66,7 +92,7 @@ pub struct OrderSettings {
     /// Tax, shipping and discount rules.
     pub pricing: PricingRules,
     /// `SMTP_URL` (the worker), e.g. `smtp://127.0.0.1:1025`.
-    pub smtp_url: Secret,
+    pub smtp_url: SecretString,
     /// `MAIL_FROM`.
     pub mail_from: String,
     /// `ORDER_SWEEP_INTERVAL_SECONDS`: how often the sweeper looks.
@@ -93,9 +119,9 @@ impl OrderSettings {
         let cart_url = url(raw.cart_url, "CART_URL", "http://127.0.0.1:8082")?;
         let catalog_url = url(raw.catalog_url, "CATALOG_URL", "http://127.0.0.1:8081")?;
         let stripe_secret_key = match raw.stripe_secret_key {
-            Some(k) if !k.expose().trim().is_empty() => k,
+            Some(k) if !k.expose_secret().trim().is_empty() => k,
             _ if env.is_production() => return Err(ConfigError::Missing("STRIPE_SECRET_KEY".to_owned())),
-            _ => Secret::new(DEV_STRIPE_KEY),
+            _ => SecretString::from(DEV_STRIPE_KEY),
         };
         let stripe_api_base = match raw.stripe_api_base.map(|s| s.trim().to_owned()) {
             Some(s) if s.starts_with("http://") || s.starts_with("https://") => {
@@ -129,8 +155,8 @@ impl OrderSettings {
             return Err(ConfigError::invalid("ORDER_SWEEP_INTERVAL_SECONDS", "must be at least 1"));
         }
         let smtp_url = match raw.smtp_url {
-            Some(u) if !u.expose().trim().is_empty() => u,
-            _ => Secret::new("smtp://127.0.0.1:1025"),
+            Some(u) if !u.expose_secret().trim().is_empty() => u,
+            _ => SecretString::from("smtp://127.0.0.1:1025"),
         };
         Ok(Self {
             cart_url,

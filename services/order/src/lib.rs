@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod app;
 pub mod checkout;
+pub mod cli;
 pub mod clients;
 pub mod config;
 pub mod metrics;

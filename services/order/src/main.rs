@@ -1,3 +1,10 @@
-//! `order`: serve (default), migrate, worker, sweep — wired on the service runner once it lands.
+//! `order`: reads the configuration and runs the subcommand (see `order::cli`).
 
-fn main() {}
+use clap::Parser;
+use order::cli::{self, Cli};
+use order::config::OrderConfig;
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    platform::cli::run(order::app::SERVICE, OrderConfig::from_env, |config| cli::run(cli, config))
+}

@@ -3,12 +3,9 @@
 
 mod common;
 
-use std::time::Duration;
-
 use common::{Who, World, checkout_body};
 use domain::events::{Envelope, OrderPaid};
 use order::sweeper::sweep_once;
-use platform::events::{Consumer, QueueOptions};
 use testkit::wait_until;
 
 async fn place(w: &World, sku: &str) -> (String, String) {
@@ -83,24 +80,20 @@ async fn a_lost_webhook_is_reconciled_from_stripe() {
 async fn the_worker_sends_one_email_per_paid_order_even_when_the_event_repeats() {
     let w = common::spawn().await;
     let sink = common::smtp::start().await;
-    let mut options = order::worker::options();
-    options.queue = format!("{}{}", w.prefix, options.queue);
-    options.queue_options = QueueOptions { expires: Some(Duration::from_secs(300)) };
-    let queue = options.queue.clone();
-    let (trigger, stop) = platform::shutdown::channel();
-    tokio::spawn(
-        Consumer::new(w.state.pool.clone(), w.broker.clone(), options)
-            .run(order::worker::NotificationEvents, stop.clone()),
-    );
-    testkit::events::wait_for_consumer(&w.broker, &queue).await;
-    let sender = order::worker::sender::Sender::new(
-        w.state.pool.clone(),
-        &sink.url,
-        "shop@example.com",
-        w.state.metrics.clone(),
-    )
-    .unwrap();
-    tokio::spawn(sender.run(Duration::from_millis(50), stop));
+    // `order worker` as the binary runs it: same database and exchange as `order serve`.
+    let mut vars: Vec<(String, String)> = vec![("SMTP_URL".into(), sink.url.clone())];
+    vars.push(("MAIL_FROM".into(), "shop@example.com".into()));
+    let settings = order::config::OrderSettings::from_vars(platform::config::AppEnv::Test, vars).unwrap();
+    let config = order::config::OrderConfig { base: w.server.resources().base.clone(), settings };
+    let worker = testkit::spawn_service(&order::app::INFO, config.base.clone(), |res| {
+        order::app::describe_worker(&config, res)
+    })
+    .await;
+    testkit::events::wait_for_consumer(&w.broker, &worker.queue(order::worker::QUEUE)).await;
+    for probe in ["/health", "/ready", "/metrics"] {
+        let res = worker.client.get(worker.url(probe)).send().await.unwrap();
+        assert_eq!(res.status().as_u16(), 200, "worker {probe}");
+    }
 
     let (number, pi) = place(&w, "SKU-MAIL").await;
     w.confirm(&pi, "pm_card_visa").await.unwrap();
@@ -137,7 +130,7 @@ async fn the_worker_sends_one_email_per_paid_order_even_when_the_event_repeats()
     assert!(mails[0].data.contains(&number), "{}", mails[0].data);
     assert!(mails[0].data.contains("$15.00"), "{}", mails[0].data);
     assert_eq!(w.count("SELECT count(*) AS n FROM email_notifications WHERE status = 'sent'").await, 1);
-    trigger.trigger();
+    worker.shutdown().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

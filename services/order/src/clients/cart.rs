@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use domain::ids::{CartId, ProductId};
-use platform::config::Secret;
+use platform::config::{ExposeSecret, SecretString};
 use reqwest::StatusCode;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -69,12 +69,12 @@ struct LockBody<'a> {
 pub struct CartClient {
     http: reqwest::Client,
     base: String,
-    token: Secret,
+    token: SecretString,
 }
 
 impl CartClient {
     /// A client for the cart at `base` (no trailing `/`), authenticating with `token`.
-    pub fn new(http: reqwest::Client, base: impl Into<String>, token: Secret) -> Self {
+    pub fn new(http: reqwest::Client, base: impl Into<String>, token: SecretString) -> Self {
         Self { http, base: base.into(), token }
     }
 
@@ -92,7 +92,7 @@ impl CartClient {
         let res = self
             .http
             .post(url)
-            .bearer_auth(self.token.expose())
+            .bearer_auth(self.token.expose_secret())
             .json(&body)
             .send()
             .await
@@ -112,7 +112,7 @@ impl CartClient {
         let res = self
             .http
             .delete(url)
-            .bearer_auth(self.token.expose())
+            .bearer_auth(self.token.expose_secret())
             .send()
             .await
             .map_err(|e| Unavailable::new("cart", e))?;

@@ -2,7 +2,7 @@
 
 use domain::ids::{OrderId, ProductId};
 use domain::inventory::{ExtendRequest, LookupRequest, LookupResponse, Reservation, ReserveRequest};
-use platform::config::Secret;
+use platform::config::{ExposeSecret, SecretString};
 use reqwest::StatusCode;
 use uuid::Uuid;
 
@@ -33,7 +33,7 @@ pub enum ReservationError {
 pub struct CatalogClient {
     http: reqwest::Client,
     base: String,
-    token: Secret,
+    token: SecretString,
 }
 
 #[derive(serde::Deserialize)]
@@ -44,7 +44,7 @@ struct Conflict {
 
 impl CatalogClient {
     /// A client for the catalog at `base` (no trailing `/`).
-    pub fn new(http: reqwest::Client, base: impl Into<String>, token: Secret) -> Self {
+    pub fn new(http: reqwest::Client, base: impl Into<String>, token: SecretString) -> Self {
         Self { http, base: base.into(), token }
     }
 
@@ -53,7 +53,7 @@ impl CatalogClient {
         let res = self
             .http
             .post(format!("{}/internal/v1/products/lookup", self.base))
-            .bearer_auth(self.token.expose())
+            .bearer_auth(self.token.expose_secret())
             .json(&LookupRequest { product_ids: ids })
             .send()
             .await
@@ -75,7 +75,7 @@ impl CatalogClient {
         let res = self
             .http
             .post(format!("{}/internal/v1/reservations/{id}/extend", self.base))
-            .bearer_auth(self.token.expose())
+            .bearer_auth(self.token.expose_secret())
             .json(&body)
             .send()
             .await
@@ -106,7 +106,7 @@ impl CatalogClient {
         let res = self
             .http
             .post(format!("{}/internal/v1/reservations", self.base))
-            .bearer_auth(self.token.expose())
+            .bearer_auth(self.token.expose_secret())
             .json(&body)
             .send()
             .await
@@ -129,7 +129,7 @@ impl CatalogClient {
         let res = self
             .http
             .post(format!("{}/internal/v1/reservations/{id}/release", self.base))
-            .bearer_auth(self.token.expose())
+            .bearer_auth(self.token.expose_secret())
             .send()
             .await
             .map_err(|e| Unavailable::new("catalog", e))?;

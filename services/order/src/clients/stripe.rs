@@ -5,7 +5,7 @@ use std::collections::HashMap;
 
 use domain::ids::OrderId;
 use domain::money::Money;
-use platform::config::Secret;
+use platform::config::{ExposeSecret, SecretString};
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
 use stripe_core::payment_intent::{CancelPaymentIntent, CreatePaymentIntent, RetrievePaymentIntent};
 use stripe_core::refund::CreateRefund;
@@ -90,8 +90,8 @@ pub fn intent_key(order: OrderId) -> String {
 
 impl Payments {
     /// A client for `base` (with a trailing `/`) with `secret_key`.
-    pub fn new(base: &str, secret_key: &Secret) -> Result<Self, Unavailable> {
-        let client = ClientBuilder::new(secret_key.expose())
+    pub fn new(base: &str, secret_key: &SecretString) -> Result<Self, Unavailable> {
+        let client = ClientBuilder::new(secret_key.expose_secret())
             .url(base)
             .build()
             .map_err(|e| Unavailable::new("stripe", e))?;

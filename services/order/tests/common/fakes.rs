@@ -14,7 +14,7 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-pub const TOKEN: &str = "internal-test-token";
+pub const TOKEN: &str = testkit::INTERNAL_TOKEN;
 
 #[derive(Debug, Clone)]
 pub struct Product {

@@ -19,22 +19,18 @@ use lapin::options::{BasicAckOptions, BasicGetOptions};
 use order::app;
 use order::config::OrderSettings;
 use order::state::AppState;
-use platform::auth::Auth;
-use platform::config::{AppEnv, Secret};
-use platform::events::{self, Broker, Consumer, QueueOptions, Relay, RelayOptions};
-use platform::http::{HttpKit, Readiness};
-use platform::shutdown::{self, ShutdownTrigger};
+use platform::config::AppEnv;
+use platform::events::{self, Broker, QueueOptions};
 use serde_json::{Value, json};
 use stripe_emulator::{EmulatorConfig, RetryPolicy, RunningEmulator};
-use testkit::{TestDb, TestServer, wait_until};
+use testkit::{TestDb, TestService, wait_until};
 use uuid::Uuid;
 
 pub const WAIT: Duration = Duration::from_secs(30);
-pub const JWT_SECRET: &str = "order-test-jwt-secret";
 
 pub struct World {
     pub db: TestDb,
-    pub server: TestServer,
+    pub server: TestService,
     pub state: AppState,
     pub fakes: fakes::Shared,
     pub stripe: RunningEmulator,
@@ -44,7 +40,6 @@ pub struct World {
     pub prefix: String,
     pub observer: String,
     forwarded: Mutex<HashSet<String>>,
-    trigger: ShutdownTrigger,
 }
 
 #[derive(Default)]
@@ -77,46 +72,27 @@ pub async fn spawn_with(options: Options) -> World {
         ("CATALOG_URL".into(), fakes_url),
         ("STRIPE_API_BASE".into(), stripe_base),
         ("STRIPE_SECRET_KEY".into(), "sk_test_order".into()),
+        // Tests run sweeps themselves; the background one only ticks once at start.
+        ("ORDER_SWEEP_INTERVAL_SECONDS".into(), "3600".into()),
     ];
     vars.extend(options.vars.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
     let settings = OrderSettings::from_vars(AppEnv::Test, vars).unwrap();
-    let registry = prometheus::Registry::new();
-    let names = testkit::broker_names();
-    let broker = Arc::new(
-        Broker::new(testkit::amqp_url(), names.exchange.clone())
-            .with_connection_name("order-test")
-            .with_temporary_exchange(),
-    );
-    let observer = format!("{}order.observer", names.prefix);
+    let mut base = testkit::base_config(&app::INFO, &db);
+    base.http_workers = 2;
+    let captured: Arc<Mutex<Option<AppState>>> = Arc::default();
+    let keep = captured.clone();
+    let server = testkit::spawn_service(&app::INFO, base, move |res| {
+        let state = app::state_of(&settings, res)?;
+        *keep.lock().unwrap() = Some(state.clone());
+        Ok(app::spec(state))
+    })
+    .await;
+    let state = captured.lock().unwrap().clone().unwrap();
+    let broker = server.resources().broker.clone();
+    let prefix = server.resources().base.amqp_queue_prefix.clone();
+    let observer = format!("{prefix}order.observer");
     observe(&broker, &observer, &["order.#"]).await;
-    let pool = db.pool().await;
-    let (trigger, stop) = shutdown::channel();
-    let relay = Relay::new(
-        pool.clone(),
-        db.url().to_owned(),
-        app::SCHEMA.to_owned(),
-        broker.clone(),
-        RelayOptions { poll_interval: Duration::from_millis(200), ..RelayOptions::default() },
-    );
-    let state =
-        app::state(settings, pool.clone(), Secret::new(fakes::TOKEN), &registry, relay.waker()).unwrap();
-    tokio::spawn(relay.run(stop.clone()));
-    let mut payments = order::payments::options();
-    payments.queue = format!("{}{}", names.prefix, payments.queue);
-    payments.base_backoff = Duration::from_millis(50);
-    payments.max_backoff = Duration::from_millis(500);
-    payments.queue_options = QueueOptions { expires: Some(Duration::from_secs(300)) };
-    let queue = payments.queue.clone();
-    let consumer = Consumer::new(pool, broker.clone(), payments);
-    tokio::spawn(consumer.run(order::payments::PaymentEvents { state: state.clone() }, stop));
-    testkit::events::wait_for_consumer(&broker, &queue).await;
-
-    let auth = Auth::with_secret(&Secret::new(JWT_SECRET), Secret::new(fakes::TOKEN));
-    let readiness = Readiness::new(vec![], Duration::from_secs(1));
-    let metrics = platform::http::metrics::middleware("order", registry).unwrap();
-    let kit = HttpKit { workers: 2, ..HttpKit::new(metrics, readiness) };
-    let routes = app::routes(state.clone(), auth);
-    let server = testkit::spawn_server(move |l| platform::http::build_server(l, kit, routes));
+    testkit::events::wait_for_consumer(&broker, &server.queue(order::payments::QUEUE)).await;
     let stripe_client =
         stripe::ClientBuilder::new("sk_test_order").url(format!("{}/", stripe.base_url)).build().unwrap();
     World {
@@ -128,10 +104,9 @@ pub async fn spawn_with(options: Options) -> World {
         stripe_client,
         proxy,
         broker,
-        prefix: names.prefix,
+        prefix,
         observer,
         forwarded: Mutex::default(),
-        trigger,
     }
 }
 
@@ -148,19 +123,7 @@ pub async fn observe(broker: &Broker, queue: &str, keys: &[&str]) {
 
 /// A JWT for `sub` with `roles`, signed with the test secret.
 pub fn jwt(sub: &str, roles: &[&str]) -> String {
-    #[derive(serde::Serialize)]
-    struct Claims<'a> {
-        sub: &'a str,
-        roles: &'a [&'a str],
-        exp: i64,
-    }
-    let claims = Claims { sub, roles, exp: chrono::Utc::now().timestamp() + 3600 };
-    jsonwebtoken::encode(
-        &jsonwebtoken::Header::default(),
-        &claims,
-        &jsonwebtoken::EncodingKey::from_secret(JWT_SECRET.as_bytes()),
-    )
-    .unwrap()
+    testkit::jwt(sub, roles)
 }
 
 pub fn address() -> Value {
@@ -365,8 +328,7 @@ impl World {
             .collect()
     }
 
-    pub async fn stop(&self) {
-        self.trigger.trigger();
-        self.server.stop().await;
+    pub async fn stop(self) {
+        self.server.shutdown().await;
     }
 }

@@ -154,3 +154,23 @@ async fn unknown_types_and_invalid_objects_are_stored_not_published_and_orderles
     assert_eq!(intents, ["pi_bad", "pi_orphan", "pi_unknown"]);
     assert!(published.iter().all(|e| e.data.get("order_id").is_none()), "no order id is made up");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_checkout_trace_in_the_metadata_travels_with_the_event() {
+    let app = common::spawn().await;
+    let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let mut event = payment_intent_event(&event_id(), "succeeded", "pi_traced", Some("12"));
+    event["data"]["object"]["metadata"]["traceparent"] = json!(traceparent);
+    assert_eq!(app.deliver(&event).await.1["outcome"], "published");
+    let stored = app
+        .count(&format!("SELECT count(*) AS n FROM outbox WHERE headers ->> 'traceparent' = '{traceparent}'"))
+        .await;
+    assert_eq!(stored, 1, "the outbox row continues the checkout's trace");
+    let mut forged = payment_intent_event(&event_id(), "succeeded", "pi_forged", Some("13"));
+    forged["data"]["object"]["metadata"]["traceparent"] = json!("not-a-traceparent");
+    assert_eq!(app.deliver(&forged).await.1["outcome"], "published");
+    let kept = app
+        .count("SELECT count(*) AS n FROM outbox WHERE headers ->> 'traceparent' = 'not-a-traceparent'")
+        .await;
+    assert_eq!(kept, 0, "a malformed value is ignored");
+}

@@ -158,6 +158,21 @@ fn invalid_reason(mapping: &Mapping) -> &'static str {
     }
 }
 
+/// One purchase, one trace: the checkout put its `traceparent` in the PaymentIntent's metadata
+/// (Stripe copies it to the charge), so the published event carries that trace context instead
+/// of this request's, and the consumers' spans join the checkout's trace.
+fn continue_purchase_trace(row: &mut OutboxRow, event: &StripeEvent<'_>) {
+    let traceparent = event.object.get("metadata").and_then(|m| m.get("traceparent")).and_then(Value::as_str);
+    // version-traceid-spanid-flags: 2 + 32 + 16 + 2 hex digits and three dashes.
+    let valid = |tp: &str| {
+        tp.len() == 55 && tp.split('-').count() == 4 && tp.bytes().all(|b| b == b'-' || b.is_ascii_hexdigit())
+    };
+    if let (Some(tp), Some(headers)) = (traceparent.filter(|tp| valid(tp)), row.headers.as_object_mut()) {
+        headers.insert("traceparent".to_owned(), Value::String(tp.to_owned()));
+        headers.remove("tracestate");
+    }
+}
+
 /// Reads the body within the limit and checks its signature.
 async fn verified_body(
     req: &HttpRequest,
@@ -243,7 +258,9 @@ async fn record(
             let envelope = payment
                 .envelope(order, event)
                 .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-            outbox = Some(OutboxRow::new(&envelope)?);
+            let mut row = OutboxRow::new(&envelope)?;
+            continue_purchase_trace(&mut row, event);
+            outbox = Some(row);
         }
     }
     // No NOTIFY with the outbox row: it would serialise every webhook's commit; the handler

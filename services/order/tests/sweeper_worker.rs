@@ -193,3 +193,20 @@ async fn an_unreachable_smtp_server_is_retried_later() {
     assert_eq!(up.send_one().await.unwrap(), order::worker::sender::Sent::Idle);
     assert_eq!(sink.mails.lock().unwrap().len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_three_d_secure_payment_abandoned_until_expiry_is_canceled_and_expired() {
+    let w = common::spawn().await;
+    let (number, pi) = place(&w, "SKU-3DS-GONE").await;
+    let pending = w.confirm(&pi, "pm_card_threeDSecure2Required").await.unwrap();
+    assert_eq!(pending.status.as_str(), "requires_action");
+    w.forward_stripe_events().await;
+    make_due(&w, &number).await;
+    assert_eq!(sweep_once(&w.state).await.unwrap().expired, 1);
+    assert_eq!(w.order_state(&number).await, ("pending".into(), "expired".into()));
+    assert_eq!(w.state.stripe.retrieve(&pi).await.unwrap().status, "canceled", "it can no longer be paid");
+    // Stripe's payment_intent.canceled then arrives: the payment is marked failed, nothing else.
+    w.forward_stripe_events().await;
+    w.wait_payment(&number, "failed").await;
+    assert_eq!(w.order_state(&number).await.1, "expired");
+}

@@ -171,3 +171,53 @@ async fn a_checkout_interrupted_before_stripe_is_finished_by_its_retry() {
     assert_eq!(created, 1);
     assert_eq!(w.count("SELECT count(*) AS n FROM outbox WHERE event_type = 'order.created'").await, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn fifty_buyers_for_ten_units_make_ten_paid_orders_and_never_oversell() {
+    let w = std::sync::Arc::new(common::spawn().await);
+    let p = w.product("SKU-RUSH", 1000, 10);
+    // Ten carts got a unit reserved; forty were added when nothing was left to reserve.
+    let mut carts = Vec::new();
+    for i in 0..50 {
+        let customer = format!("buyer{i}");
+        let cart = if i < 10 {
+            w.cart(Some(&customer), &[(p, 1)]).0
+        } else {
+            w.cart_unreserved(&customer, &[(p, 1)])
+        };
+        carts.push((customer, cart));
+    }
+    let mut tasks = Vec::new();
+    for (customer, cart) in carts {
+        let w = w.clone();
+        tasks.push(tokio::spawn(async move {
+            w.checkout(&Who::Customer(customer.clone()), &format!("rush-{customer}"), &checkout_body(cart))
+                .await
+        }));
+    }
+    let mut placed = Vec::new();
+    let mut refused = 0;
+    for t in tasks {
+        match t.await.unwrap() {
+            (201, body) => placed.push(body),
+            (409, body) => {
+                assert_eq!(body["error"], "Insufficient stock", "{body}");
+                refused += 1;
+            }
+            other => panic!("unexpected answer {other:?}"),
+        }
+    }
+    assert_eq!((placed.len(), refused), (10, 40));
+    for body in &placed {
+        w.confirm(body["payment"]["payment_intent_id"].as_str().unwrap(), "pm_card_visa").await.unwrap();
+    }
+    w.forward_stripe_events().await;
+    for body in &placed {
+        w.wait_payment(body["order_number"].as_str().unwrap(), "completed").await;
+    }
+    assert_eq!(w.count("SELECT count(*) AS n FROM orders WHERE status = 'paid'").await, 10);
+    let s = w.fakes.lock().unwrap();
+    let product = &s.products[&p];
+    assert!(product.reserved <= product.stock, "never more held than in stock");
+    assert_eq!(product.reserved, 10);
+}

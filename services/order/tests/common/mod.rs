@@ -187,6 +187,31 @@ impl World {
         (id, token)
     }
 
+    /// A cart whose lines hold no reservation (the cart could not reserve: sold out when added).
+    pub fn cart_unreserved(&self, customer: &str, lines: &[(i64, i64)]) -> CartId {
+        let mut s = self.fakes.lock().unwrap();
+        let id = CartId::new();
+        let items = lines
+            .iter()
+            .map(|&(product, qty)| fakes::Line {
+                id: Uuid::new_v4(),
+                product_id: product,
+                quantity: qty,
+                reservation_id: None,
+            })
+            .collect();
+        s.carts.insert(
+            id.0,
+            fakes::Cart {
+                customer_id: Some(customer.to_owned()),
+                token: String::new(),
+                lines: items,
+                lock: None,
+            },
+        );
+        id
+    }
+
     pub async fn checkout(&self, who: &Who, key: &str, body: &Value) -> (u16, Value) {
         let mut req = self.server.client.post(self.server.url("/api/v1/checkout")).json(body);
         if !key.is_empty() {

@@ -482,7 +482,13 @@ async fn hold_stock(
         let extended = match line.reservation_id {
             Some(id) => match state.catalog.extend(id, minutes, order).await {
                 Ok(r) if r.quantity == line.quantity && r.product_id == line.product_id => Some(r.id),
-                Ok(_) | Err(ReservationError::Gone | ReservationError::NotFound) => None,
+                Ok(_) => {
+                    // Out of step with its line, and now tagged with the order: give it back, or
+                    // catalog would commit it too on `order.paid`.
+                    state.catalog.release(id).await.map_err(|u| Failure::Before(unavailable(&u)))?;
+                    None
+                }
+                Err(ReservationError::Gone | ReservationError::NotFound) => None,
                 Err(ReservationError::Unavailable(u)) => return Err(Failure::Before(unavailable(&u))),
                 Err(ReservationError::Insufficient { available }) => {
                     return Err(out_of_stock(line.sku.as_ref(), available));

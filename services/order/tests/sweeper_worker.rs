@@ -201,6 +201,12 @@ async fn a_three_d_secure_payment_abandoned_until_expiry_is_canceled_and_expired
     let pending = w.confirm(&pi, "pm_card_threeDSecure2Required").await.unwrap();
     assert_eq!(pending.status.as_str(), "requires_action");
     w.forward_stripe_events().await;
+    // The consumer holds the order's row while it applies the event, and the sweeper skips
+    // locked rows: let the event land first.
+    wait_until(common::WAIT, "the requires_action event to be applied", || async {
+        (w.count("SELECT count(*) AS n FROM payment_status_history").await >= 1).then_some(())
+    })
+    .await;
     make_due(&w, &number).await;
     assert_eq!(sweep_once(&w.state).await.unwrap().expired, 1);
     assert_eq!(w.order_state(&number).await, ("pending".into(), "expired".into()));

@@ -113,10 +113,16 @@ pub async fn spawn_with(options: Options) -> World {
 /// Declares `queue` bound to `keys` (expiring when unused) before anything is published.
 pub async fn observe(broker: &Broker, queue: &str, keys: &[&str]) {
     wait_until(WAIT, "the observer queue", || async {
-        let channel = broker.channel().await.ok()?;
-        events::declare_exchange(&channel, broker).await.ok()?;
+        let channel = broker.channel().await.map_err(|e| eprintln!("observer channel: {e}")).ok()?;
+        events::declare_exchange(&channel, broker)
+            .await
+            .map_err(|e| eprintln!("observer exchange: {e}"))
+            .ok()?;
         let q = QueueOptions { expires: Some(Duration::from_secs(120)) };
-        events::declare_consumer_queue(&channel, broker.exchange(), queue, keys, &q).await.ok()
+        events::declare_consumer_queue(&channel, broker.exchange(), queue, keys, &q)
+            .await
+            .map_err(|e| eprintln!("observer queue: {e}"))
+            .ok()
     })
     .await;
 }

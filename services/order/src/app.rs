@@ -7,6 +7,7 @@ use std::time::Duration;
 use actix_web::web;
 use platform::config::{ExposeSecret, SecretString};
 use platform::db::PgPool;
+use platform::events::QueueOptions;
 use platform::service::{Resources, ServiceInfo, ServiceSpec};
 use tokio::sync::Notify;
 
@@ -81,10 +82,18 @@ pub fn state_of(settings: &OrderSettings, res: &Resources) -> anyhow::Result<App
 
 /// `order serve` from `state`.
 pub fn spec(state: AppState) -> ServiceSpec {
+    spec_with(state, QueueOptions::default())
+}
+
+/// `order serve` with these queue arguments for its consumer (tests give an expiry, so no
+/// queue outlives them).
+pub fn spec_with(state: AppState, queue_options: QueueOptions) -> ServiceSpec {
     let sweeper_state = state.clone();
+    let mut consumer = payments::options();
+    consumer.queue_options = queue_options;
     ServiceSpec::new(&INFO)
         .routes(routes(state.clone()))
-        .consumer(payments::options(), PaymentEvents { state })
+        .consumer(consumer, PaymentEvents { state })
         .task("sweeper", move |stop| sweeper::run(sweeper_state, stop))
 }
 
@@ -96,6 +105,15 @@ pub fn describe(config: &OrderConfig, res: &Resources) -> anyhow::Result<Service
 /// `order worker`: no API routes (the runner still serves `/health`, `/ready` and `/metrics` on
 /// `HTTP_ADDR`); it publishes nothing, so no relay.
 pub fn describe_worker(config: &OrderConfig, res: &Resources) -> anyhow::Result<ServiceSpec> {
+    worker_spec(config, res, QueueOptions::default())
+}
+
+/// [`describe_worker`] with these queue arguments for its consumer.
+pub fn worker_spec(
+    config: &OrderConfig,
+    res: &Resources,
+    queue_options: QueueOptions,
+) -> anyhow::Result<ServiceSpec> {
     let settings = &config.settings;
     let sender = Sender::new(
         res.pool.clone(),
@@ -105,6 +123,6 @@ pub fn describe_worker(config: &OrderConfig, res: &Resources) -> anyhow::Result<
     )?;
     Ok(ServiceSpec::new(&INFO)
         .without_relay()
-        .consumer(worker::options(), NotificationEvents)
+        .consumer(worker::ConsumerOptions { queue_options, ..worker::options() }, NotificationEvents)
         .task("email-sender", move |stop| sender.run(Duration::from_secs(1), stop)))
 }

@@ -86,7 +86,7 @@ async fn the_worker_sends_one_email_per_paid_order_even_when_the_event_repeats()
     let settings = order::config::OrderSettings::from_vars(platform::config::AppEnv::Test, vars).unwrap();
     let config = order::config::OrderConfig { base: w.server.resources().base.clone(), settings };
     let worker = testkit::spawn_service(&order::app::INFO, config.base.clone(), |res| {
-        order::app::describe_worker(&config, res)
+        order::app::worker_spec(&config, res, common::test_queues())
     })
     .await;
     testkit::events::wait_for_consumer(&w.broker, &worker.queue(order::worker::QUEUE)).await;

@@ -12,7 +12,8 @@ use domain::events::{
     Envelope, EventPayload, OrderCanceled, OrderExpired, OrderPaid, OrderRefunded, routing,
 };
 use domain::ids::OrderId;
-use platform::events::{ConsumerOptions, EventHandler, HandlerError};
+pub use platform::events::ConsumerOptions;
+use platform::events::{EventHandler, HandlerError};
 
 use crate::orders::repo as orders;
 

@@ -84,7 +84,7 @@ pub async fn spawn_with(options: Options) -> World {
     let server = testkit::spawn_service(&app::INFO, base, move |res| {
         let state = app::state_of(&settings, res)?;
         *keep.lock().unwrap() = Some(state.clone());
-        Ok(app::spec(state))
+        Ok(app::spec_with(state, test_queues()))
     })
     .await;
     let state = captured.lock().unwrap().clone().unwrap();
@@ -108,6 +108,11 @@ pub async fn spawn_with(options: Options) -> World {
         observer,
         forwarded: Mutex::default(),
     }
+}
+
+/// Consumer queues that delete themselves two minutes after the test stops using them.
+pub fn test_queues() -> QueueOptions {
+    QueueOptions { expires: Some(Duration::from_secs(120)) }
 }
 
 /// Declares `queue` bound to `keys` (expiring when unused) before anything is published.

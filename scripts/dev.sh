@@ -6,6 +6,8 @@
 #   2. build every binary, run each service's migrations, seed the demo catalog
 #   3. start every service present in services/ with pretty logs, each output
 #      line prefixed with the service name, and wait until /health answers
+#   3b. with services/order: an SMTP sink with a web page (maildev from npm, SMTP :1025,
+#       web :1080; DEV_MAIL_WEB_PORT) and `order worker` (probes on :8093) sending to it
 #   4. start the NGINX gateway (deploy/nginx/, scripts/gateway.sh) on :8080 in
 #      front of them, routing like the production Ingresses (nginx from apt when
 #      missing); DEV_GATEWAY_PORT changes the port
@@ -106,6 +108,23 @@ for s in "${present[@]}"; do
   pids+=("$!")
 done
 
+# The order worker and the SMTP sink it sends to (issue 11): mails are read on the sink's page.
+MAIL_WEB_PORT=${DEV_MAIL_WEB_PORT:-1080}
+if [[ -d services/order ]]; then
+  if command -v npx >/dev/null 2>&1; then
+    npx --yes maildev@2.1.0 --ip 127.0.0.1 --smtp 1025 --web "$MAIL_WEB_PORT" \
+      > >(trap '' INT TERM && exec sed -u "s/^/[mailsink] /") 2>&1 &
+    pids+=("$!")
+  else
+    say "npx not found: no SMTP sink; the order worker retries its mails until something listens on 127.0.0.1:1025"
+  fi
+  PORT[order-worker]=8093
+  LOG_FORMAT=pretty HTTP_ADDR=127.0.0.1:8093 SMTP_URL=smtp://127.0.0.1:1025 \
+    "$BIN_DIR/order" worker > >(trap '' INT TERM && exec sed -u "s/^/[order-worker] /") 2>&1 &
+  PID[order-worker]=$!
+  pids+=("$!")
+fi
+
 # Wait until every /health answers, or a service dies, or the deadline passes.
 healthy() { curl -fsS -o /dev/null --max-time 2 "http://127.0.0.1:$1/health" 2>/dev/null; }
 wait_healthy() {
@@ -119,6 +138,7 @@ wait_healthy() {
 for s in "${present[@]}"; do
   wait_healthy "$s"
 done
+[[ -d services/order ]] && wait_healthy order-worker
 
 # The gateway last, so its first requests find the services up.
 PORT[gateway]=$GATEWAY_PORT
@@ -137,6 +157,9 @@ for s in "${present[@]}"; do
     *) printf '  curl http://localhost:%s/health   (%s)\n' "${PORT[$s]}" "$s" ;;
   esac
 done
+if [[ -d services/order ]]; then
+  printf '  http://localhost:%s   (the emails the order worker sent, in the SMTP sink)\n' "$MAIL_WEB_PORT"
+fi
 say "Ctrl-C stops everything."
 
 # Foreground wait: returns on Ctrl-C (the trap stops everything) or when any

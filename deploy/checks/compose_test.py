@@ -23,7 +23,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ["catalog", "cart", "order", "payment-webhook"]
 BINARIES = set(SERVICES) | {"stripe-emulator"}
-PUBLISHERS = {"gateway", "rabbitmq"}
+PUBLISHERS = {"gateway", "rabbitmq", "mailsink"}
 
 
 def main(path: str) -> int:

@@ -28,7 +28,7 @@ fn order_number() -> OrderNumber {
 
 fn facts() -> PaymentFacts {
     PaymentFacts {
-        order_id: OrderId(42),
+        order_id: Some(OrderId(42)),
         payment_intent_id: "pi_123".into(),
         amount_cents: 5_000,
         currency: Currency::Usd,
@@ -279,6 +279,18 @@ fn payment_payloads_flatten_the_common_fields() {
     assert_eq!((failed.failure_code, failed.failure_message), (None, None));
     data.as_object_mut().unwrap().remove("stripe_event_id");
     assert!(serde_json::from_value::<PaymentSucceeded>(data).is_err());
+
+    // A dispute names its PaymentIntent but may not know the order: `order_id` is left out.
+    let anonymous = PaymentFacts { order_id: None, ..facts() };
+    let data = serde_json::to_value(PaymentDisputed {
+        payment: anonymous.clone(),
+        dispute_id: "dp_2".into(),
+        dispute_status: "needs_response".into(),
+    })
+    .unwrap();
+    assert!(data.get("order_id").is_none());
+    let back: PaymentDisputed = serde_json::from_value(data).unwrap();
+    assert_eq!(back.payment, anonymous);
 }
 
 #[test]

@@ -131,7 +131,7 @@ fn closed(order: i64, reservations: Vec<Uuid>) -> OrderClosed {
 fn payment_failed(order: i64) -> Envelope {
     envelope(&PaymentFailed {
         payment: PaymentFacts {
-            order_id: OrderId(order),
+            order_id: Some(OrderId(order)),
             payment_intent_id: format!("pi_{order}"),
             amount_cents: 1000,
             currency: Currency::Usd,

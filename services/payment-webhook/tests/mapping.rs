@@ -73,7 +73,7 @@ async fn every_handled_type_maps_to_its_payment_event_and_order() {
         ("du_1Test", "needs_response")
     );
     let done: PaymentDisputeClosed = published[&closed].decode().unwrap();
-    assert_eq!((done.payment.order_id, done.dispute_status.as_str()), (OrderId(101), "lost"));
+    assert_eq!((done.payment.order_id, done.dispute_status.as_str()), (Some(OrderId(101)), "lost"));
     let stored =
         app.count("SELECT count(*) AS n FROM stripe_events WHERE order_id = 101 AND flags = '{}'").await;
     assert_eq!(stored, 8);
@@ -96,7 +96,7 @@ async fn a_dispute_with_its_own_metadata_uses_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn unknown_types_missing_orders_and_invalid_objects_are_stored_not_published() {
+async fn unknown_types_and_invalid_objects_are_stored_not_published_and_orderless_events_are_published() {
     let app = common::spawn().await;
     let unknown = common::fixtures::event(
         &event_id(),
@@ -107,12 +107,13 @@ async fn unknown_types_missing_orders_and_invalid_objects_are_stored_not_publish
 
     let orphan_id = event_id();
     let orphan = payment_intent_event(&orphan_id, "succeeded", "pi_orphan", None);
-    assert_eq!(app.deliver(&orphan).await.1["outcome"], "missing_order_id");
-    // A dispute of a PaymentIntent never seen before has no way to its order either.
+    assert_eq!(app.deliver(&orphan).await.1["outcome"], "published");
+    // A dispute of a PaymentIntent never seen before: published with the PaymentIntent only,
+    // order resolves it by that (issue 11).
     let lost = dispute(&event_id(), "charge.dispute.created", "pi_unknown", "needs_response", json!({}));
-    assert_eq!(app.deliver(&lost).await.1["outcome"], "missing_order_id");
+    assert_eq!(app.deliver(&lost).await.1["outcome"], "published");
     let bad = payment_intent_event(&event_id(), "succeeded", "pi_bad", Some("not-a-number"));
-    assert_eq!(app.deliver(&bad).await.1["outcome"], "missing_order_id");
+    assert_eq!(app.deliver(&bad).await.1["outcome"], "published");
 
     let mut yen = payment_intent_event(&event_id(), "succeeded", "pi_yen", Some("5"));
     yen["data"]["object"]["currency"] = json!("jpy");
@@ -133,9 +134,9 @@ async fn unknown_types_missing_orders_and_invalid_objects_are_stored_not_publish
     );
     assert_eq!(
         app.count("SELECT count(*) AS n FROM stripe_events WHERE published_type IS NOT NULL").await,
-        0
+        3
     );
-    assert_eq!(app.counter("payment_webhook_events_total", "missing_order_id").await, 3);
+    assert_eq!(app.counter("payment_webhook_events_total", "published").await, 3);
     assert_eq!(app.counter("payment_webhook_events_total", "unhandled_type").await, 1);
     assert_eq!(app.counter("payment_webhook_events_total", "invalid_object").await, 1);
     // The stored payload is the event as received.
@@ -145,6 +146,31 @@ async fn unknown_types_missing_orders_and_invalid_objects_are_stored_not_publish
         ))
         .await;
     assert_eq!(payload_kept, 1);
-    assert_eq!(app.outbox().await, 0);
-    assert!(app.published().await.is_empty());
+    let published = app.published().await;
+    assert_eq!(published.len(), 3);
+    let mut intents: Vec<&str> =
+        published.iter().map(|e| e.data["payment_intent_id"].as_str().unwrap()).collect();
+    intents.sort_unstable();
+    assert_eq!(intents, ["pi_bad", "pi_orphan", "pi_unknown"]);
+    assert!(published.iter().all(|e| e.data.get("order_id").is_none()), "no order id is made up");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_checkout_trace_in_the_metadata_travels_with_the_event() {
+    let app = common::spawn().await;
+    let traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let mut event = payment_intent_event(&event_id(), "succeeded", "pi_traced", Some("12"));
+    event["data"]["object"]["metadata"]["traceparent"] = json!(traceparent);
+    assert_eq!(app.deliver(&event).await.1["outcome"], "published");
+    let stored = app
+        .count(&format!("SELECT count(*) AS n FROM outbox WHERE headers ->> 'traceparent' = '{traceparent}'"))
+        .await;
+    assert_eq!(stored, 1, "the outbox row continues the checkout's trace");
+    let mut forged = payment_intent_event(&event_id(), "succeeded", "pi_forged", Some("13"));
+    forged["data"]["object"]["metadata"]["traceparent"] = json!("not-a-traceparent");
+    assert_eq!(app.deliver(&forged).await.1["outcome"], "published");
+    let kept = app
+        .count("SELECT count(*) AS n FROM outbox WHERE headers ->> 'traceparent' = 'not-a-traceparent'")
+        .await;
+    assert_eq!(kept, 0, "a malformed value is ignored");
 }

@@ -10,8 +10,11 @@ use crate::order::PaymentEvent;
 /// The fields every `payment.*` event carries (flattened into each payload's JSON).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PaymentFacts {
-    /// The order, from the `PaymentIntent`'s `metadata.order_id`.
-    pub order_id: OrderId,
+    /// The order, from the `PaymentIntent`'s `metadata.order_id`, when known. Real Stripe
+    /// dispute and charge events carry no order metadata: consumers then find the order by
+    /// `payment_intent_id`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order_id: Option<OrderId>,
     /// The Stripe `PaymentIntent` id.
     pub payment_intent_id: String,
     /// The `PaymentIntent` amount, in minor units.

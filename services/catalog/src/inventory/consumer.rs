@@ -70,7 +70,11 @@ impl EventHandler for ReservationEvents {
             }
             routing::PAYMENT_FAILED => {
                 let failed: PaymentFailed = decode(event)?;
-                apply(conn, failed.payment.order_id, &[], Close::Release).await
+                // Without an order id (not seen for PaymentIntent events) there is nothing to find.
+                match failed.payment.order_id {
+                    Some(order) => apply(conn, order, &[], Close::Release).await,
+                    None => Ok(()),
+                }
             }
             other => {
                 tracing::debug!(event_type = other, "not an event this consumer acts on");

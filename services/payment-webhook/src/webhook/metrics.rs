@@ -22,7 +22,7 @@ impl WebhookMetrics {
         let events = IntCounterVec::new(
             Opts::new(
                 "payment_webhook_events_total",
-                "Verified Stripe events by outcome (published, duplicate, unhandled_type, missing_order_id, invalid_object, error)",
+                "Verified Stripe events by outcome (published, duplicate, unhandled_type, invalid_object, error)",
             ),
             &["outcome"],
         )?;

@@ -73,14 +73,12 @@ impl Rejection {
 /// What became of a verified event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
-    /// Stored, and its payment event written to the outbox.
+    /// Stored, and its payment event written to the outbox (with `order_id` when known).
     Published,
     /// Already stored by an earlier delivery: nothing done.
     Duplicate,
     /// Stored; a type this service does not handle.
     UnhandledType,
-    /// Stored and flagged; no order could be found.
-    MissingOrderId,
     /// Stored and flagged; the object lacks a field the payment event needs.
     InvalidObject,
 }
@@ -92,7 +90,6 @@ impl Outcome {
             Self::Published => "published",
             Self::Duplicate => "duplicate",
             Self::UnhandledType => "unhandled_type",
-            Self::MissingOrderId => "missing_order_id",
             Self::InvalidObject => "invalid_object",
         }
     }
@@ -135,21 +132,22 @@ pub async fn receive(
     if outcome == Outcome::Published {
         state.relay_wake.notify_one();
     }
-    match outcome {
-        Outcome::MissingOrderId | Outcome::InvalidObject => tracing::warn!(
+    if outcome == Outcome::InvalidObject {
+        tracing::warn!(
             stripe_event_id = event.id,
             stripe_type = event.event_type,
             outcome = outcome.as_str(),
             reason = invalid_reason(&mapping),
             "stripe event stored but not published"
-        ),
-        _ => tracing::debug!(
+        );
+    } else {
+        tracing::debug!(
             stripe_event_id = event.id,
             stripe_type = event.event_type,
             outcome = outcome.as_str(),
             secret_index = signature.secret_index,
             "stripe event received"
-        ),
+        );
     }
     Ok(HttpResponse::Ok().json(serde_json::json!({"received": true, "outcome": outcome.as_str()})))
 }
@@ -157,7 +155,22 @@ pub async fn receive(
 fn invalid_reason(mapping: &Mapping) -> &'static str {
     match mapping {
         Mapping::Invalid { reason, .. } => reason,
-        _ => "no metadata.order_id and no earlier event of this PaymentIntent names an order",
+        _ => "not an invalid object",
+    }
+}
+
+/// One purchase, one trace: the checkout put its `traceparent` in the PaymentIntent's metadata
+/// (Stripe copies it to the charge), so the published event carries that trace context instead
+/// of this request's, and the consumers' spans join the checkout's trace.
+fn continue_purchase_trace(row: &mut OutboxRow, event: &StripeEvent<'_>) {
+    let traceparent = event.object.get("metadata").and_then(|m| m.get("traceparent")).and_then(Value::as_str);
+    // version-traceid-spanid-flags: 2 + 32 + 16 + 2 hex digits and three dashes.
+    let valid = |tp: &str| {
+        tp.len() == 55 && tp.split('-').count() == 4 && tp.bytes().all(|b| b == b'-' || b.is_ascii_hexdigit())
+    };
+    if let (Some(tp), Some(headers)) = (traceparent.filter(|tp| valid(tp)), row.headers.as_object_mut()) {
+        headers.insert("traceparent".to_owned(), Value::String(tp.to_owned()));
+        headers.remove("tracestate");
     }
 }
 
@@ -236,17 +249,19 @@ async fn record(
                 Some(order) => Some(order),
                 None => repo::order_for_payment_intent(conn, &payment.payment_intent_id).await?.map(OrderId),
             };
-            if let Some(order) = order {
-                notes.order_id = Some(order.get());
-                notes.published_type = Some(payment.event_type());
-                let envelope = payment
-                    .envelope(order, event)
-                    .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-                outbox = Some(OutboxRow::new(&envelope)?);
-            } else {
+            // Published either way: without an order id, order finds the order by the
+            // PaymentIntent (a dispute can be the first event ever seen for its intent).
+            notes.order_id = order.map(OrderId::get);
+            notes.published_type = Some(payment.event_type());
+            if order.is_none() {
                 notes.flags.push(repo::FLAG_MISSING_ORDER_ID);
-                outcome = Outcome::MissingOrderId;
             }
+            let envelope = payment
+                .envelope(order, event)
+                .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+            let mut row = OutboxRow::new(&envelope)?;
+            continue_purchase_trace(&mut row, event);
+            outbox = Some(row);
         }
     }
     // No NOTIFY with the outbox row: it would serialise every webhook's commit; the handler

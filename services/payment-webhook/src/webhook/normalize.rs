@@ -5,7 +5,9 @@
 //! `metadata.order_id` on the event's object: on a PaymentIntent it is the order's own metadata,
 //! on a Charge it is the copy Stripe makes from its PaymentIntent, on a Dispute it is present
 //! only when someone put it there. When the object has none, the handler falls back to an
-//! earlier stored event of the same PaymentIntent (see `store::order_for_payment_intent`).
+//! earlier stored event of the same PaymentIntent (see `repo::order_for_payment_intent`); if
+//! none is known either, the event is published with `payment_intent_id` only and order finds
+//! its order by that.
 
 use domain::OrderId;
 use domain::events::{
@@ -128,7 +130,7 @@ pub struct Payment {
 /// What a Stripe event means to the platform.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Mapping {
-    /// A payment event (published once its order is known).
+    /// A payment event (published, with the order when it is known).
     Payment(Payment),
     /// A type this service does not handle: stored, acknowledged, not published.
     Unhandled,
@@ -257,10 +259,10 @@ impl Payment {
         }
     }
 
-    /// The envelope to publish, for `order_id`, carrying the Stripe event's id and `created`.
+    /// The envelope to publish, for `order_id` when known, carrying the Stripe event's id and `created`.
     pub fn envelope(
         &self,
-        order_id: OrderId,
+        order_id: Option<OrderId>,
         event: &StripeEvent<'_>,
     ) -> Result<Envelope, serde_json::Error> {
         let payment = PaymentFacts {
@@ -436,12 +438,17 @@ mod tests {
         );
         let e = read_event(&v).unwrap();
         let Mapping::Payment(p) = map(&e) else { panic!() };
-        let envelope = p.envelope(OrderId(5), &e).unwrap();
+        let envelope = p.envelope(Some(OrderId(5)), &e).unwrap();
         assert_eq!((envelope.event_type.as_str(), envelope.source.as_str()), ("payment.refunded", SOURCE));
         let body: PaymentRefunded = envelope.decode().unwrap();
         assert_eq!(body.amount_refunded_cents, 5000);
         assert_eq!(body.payment.stripe_event_id, "evt_1");
         assert_eq!(body.payment.stripe_created, 1_700_000_000);
-        assert_eq!(body.payment.order_id, OrderId(5));
+        assert_eq!(body.payment.order_id, Some(OrderId(5)));
+        let anonymous = p.envelope(None, &e).unwrap().decode::<PaymentRefunded>().unwrap();
+        assert_eq!(
+            (anonymous.payment.order_id, anonymous.payment.payment_intent_id.as_str()),
+            (None, "pi_1")
+        );
     }
 }

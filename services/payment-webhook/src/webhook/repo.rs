@@ -13,7 +13,8 @@ use crate::schema::stripe_events;
 
 /// Flag: a type this service does not handle.
 pub const FLAG_UNHANDLED_TYPE: &str = "unhandled_type";
-/// Flag: a handled type whose order could not be found.
+/// Flag: a handled event published without `order_id` (none in its metadata nor in an earlier
+/// event of its PaymentIntent): order resolves it by `payment_intent_id`.
 pub const FLAG_MISSING_ORDER_ID: &str = "missing_order_id";
 /// Flag: a handled type whose object lacks a field the payment event needs.
 pub const FLAG_INVALID_OBJECT: &str = "invalid_object";

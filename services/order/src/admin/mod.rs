@@ -1,0 +1,247 @@
+//! Admin routes (role `admin`): search, read, refunds (full or partial, through Stripe, never
+//! more than paid) and fulfilment updates.
+
+pub mod repo;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use diesel_async::AsyncConnection;
+use domain::order::{FulfillmentError, FulfillmentEvent, apply_fulfillment};
+use platform::auth::Admin;
+use platform::http::{ApiError, Json, ValidationErrors};
+use serde::Deserialize;
+use serde_json::json;
+
+use crate::clients::stripe::RefundError;
+use crate::orders::repo as orders;
+use crate::orders::view;
+use crate::payments::apply;
+use crate::payments::repo as payments;
+use crate::state::AppState;
+
+fn not_found() -> ApiError {
+    ApiError::not_found("No order with this number")
+}
+
+fn conflict(message: impl Into<String>) -> ApiError {
+    ApiError::Conflict { message: message.into(), field: None }
+}
+
+/// Search filters.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SearchQuery {
+    number: Option<String>,
+    email: Option<String>,
+    needs_attention: Option<bool>,
+    limit: Option<i64>,
+}
+
+/// `GET /api/v1/admin/orders?number=&email=&needs_attention=&limit=`.
+pub async fn search(
+    _: Admin,
+    state: web::Data<AppState>,
+    q: web::Query<SearchQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::Validation(ValidationErrors::single(
+            "limit",
+            "The limit must be between 1 and 200.",
+        )));
+    }
+    let mut conn = state.pool.get().await?;
+    let rows = repo::search(
+        &mut conn,
+        q.number.as_deref().map(str::trim).filter(|s| !s.is_empty()),
+        q.email.as_deref().map(str::trim).filter(|s| !s.is_empty()),
+        q.needs_attention,
+        limit,
+    )
+    .await?;
+    let data: Vec<_> = rows
+        .iter()
+        .map(|o| {
+            let mut v = view::summary_json(o);
+            if let Some(m) = v.as_object_mut() {
+                m.insert("customer_email".into(), json!(o.customer_email));
+                m.insert("needs_attention".into(), json!(o.needs_attention));
+                m.insert("disputed".into(), json!(o.disputed));
+            }
+            v
+        })
+        .collect();
+    Ok(HttpResponse::Ok().json(json!({ "data": data })))
+}
+
+/// `GET /api/v1/admin/orders/{order_number}`: the order with its refunds.
+pub async fn show(
+    _: Admin,
+    state: web::Data<AppState>,
+    number: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let order = orders::by_number(&mut conn, &number).await?.ok_or_else(not_found)?;
+    let items = orders::items(&mut conn, order.order_id()).await?;
+    let refunds = repo::refunds(&mut conn, order.order_id()).await?;
+    let mut body = view::admin_json(&order, &items);
+    if let Some(m) = body.as_object_mut() {
+        m.insert("refunds".into(), refunds.iter().map(refund_json).collect());
+    }
+    Ok(HttpResponse::Ok().json(body))
+}
+
+fn refund_json(r: &repo::RefundRow) -> serde_json::Value {
+    json!({"id": r.id, "amount": r.amount_cents, "status": r.status, "stripe_refund_id": r.stripe_refund_id, "reason": r.reason})
+}
+
+/// Refund request: all that is left when `amount_cents` is absent.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefundRequest {
+    amount_cents: Option<i64>,
+    reason: Option<String>,
+}
+
+/// `POST /api/v1/admin/orders/{order_number}/refund` (optional `Idempotency-Key`: a retry with
+/// the same key never refunds twice).
+pub async fn refund(
+    admin: Admin,
+    req: HttpRequest,
+    state: web::Data<AppState>,
+    number: web::Path<String>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let body: RefundRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        RefundRequest::default()
+    } else {
+        platform::http::extract::decode_json(&body)?
+    };
+    if body.reason.as_deref().is_some_and(|r| r.len() > 500) {
+        return Err(ApiError::Validation(ValidationErrors::single(
+            "reason",
+            "The reason must be at most 500 characters.",
+        )));
+    }
+    let key = req
+        .headers()
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= 200)
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
+    let mut conn = state.pool.get().await?;
+    // 1. Under the order's row lock: check what is left and write the refund row (pending), so
+    //    concurrent refunds can never add up to more than was paid.
+    let planned = conn
+        .transaction::<_, ApiError, _>(async |c| {
+            let order = orders::by_number_for_update(c, &number).await?.ok_or_else(not_found)?;
+            let id = order.order_id();
+            if let Some(existing) = repo::refund_by_key(c, id, &key).await? {
+                return Ok((order, existing.amount_cents, existing.status));
+            }
+            let payment = order.payment().map_err(ApiError::internal)?;
+            if !payment.is_paid() {
+                return Err(conflict(format!("The order's payment is {payment}: nothing to refund")));
+            }
+            let left = order.amount_paid_cents - payments::committed_refunds(c, id).await?;
+            let amount = body.amount_cents.unwrap_or(left);
+            if amount <= 0 || amount > left {
+                return Err(ApiError::Validation(ValidationErrors::single(
+                    "amount_cents",
+                    format!("The amount must be between 1 and {left} (what is left to refund)."),
+                )));
+            }
+            payments::insert_refund(c, id, amount, body.reason.as_deref(), &key, &admin.0.subject).await?;
+            Ok((order, amount, "pending".to_owned()))
+        })
+        .await?;
+    let (order, amount, status) = planned;
+    let id = order.order_id();
+    let pi = order.payment_intent_id.clone().ok_or_else(|| conflict("The order has no payment"))?;
+    if status == "pending" {
+        // 2. Stripe, under a key derived from ours: a retry replays instead of refunding again.
+        let stripe_key = format!("order-{id}-refund-{key}");
+        match state.stripe.refund(&pi, amount, &stripe_key).await {
+            Ok((refund_id, _)) => {
+                // 3. The refund and the order's new state, one transaction.
+                conn.transaction::<_, ApiError, _>(async |c| {
+                    payments::finish_refund(c, id, &key, "succeeded", Some(&refund_id)).await?;
+                    let locked = orders::by_id_for_update(c, id).await?.ok_or_else(not_found)?;
+                    let cumulative = payments::succeeded_refunds(c, id).await?;
+                    apply::refunded(&state, c, &locked, &pi, cumulative, "refund.admin", None)
+                        .await
+                        .map_err(|e| ApiError::internal(e.message()))?;
+                    Ok(())
+                })
+                .await?;
+            }
+            Err(RefundError::Refused(m)) => {
+                payments::finish_refund(&mut conn, id, &key, "failed", None).await?;
+                return Err(conflict(format!("Stripe refused the refund: {m}")));
+            }
+            Err(RefundError::Unavailable(u)) => {
+                tracing::warn!(error = %u, "refund not confirmed; a retry with the same Idempotency-Key resumes it");
+                return Err(ApiError::Unavailable(
+                    "Stripe is unavailable; retry with the same Idempotency-Key".into(),
+                ));
+            }
+        }
+    }
+    let order = orders::by_id(&mut conn, id).await?.ok_or_else(not_found)?;
+    let refund = repo::refund_by_key(&mut conn, id, &key).await?.ok_or_else(not_found)?;
+    let items = orders::items(&mut conn, id).await?;
+    Ok(HttpResponse::Created()
+        .json(json!({"refund": refund_json(&refund), "order": view::admin_json(&order, &items)})))
+}
+
+/// Fulfilment update: `{"status": "fulfilled" | "partially_fulfilled" | "shipped" | "delivered",
+/// "carrier", "tracking_number"}` (both required for `shipped`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FulfillmentRequest {
+    status: FulfillmentEvent,
+    carrier: Option<String>,
+    tracking_number: Option<String>,
+}
+
+/// `POST /api/v1/admin/orders/{order_number}/fulfillment`: 409 for an illegal step.
+pub async fn fulfillment(
+    _: Admin,
+    state: web::Data<AppState>,
+    number: web::Path<String>,
+    Json(body): Json<FulfillmentRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let clean = |s: &Option<String>| s.as_deref().map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned);
+    let (carrier, tracking) = (clean(&body.carrier), clean(&body.tracking_number));
+    let mut errors = ValidationErrors::new();
+    if body.status == FulfillmentEvent::Shipped {
+        if carrier.is_none() {
+            errors.add("carrier", "A carrier is required when shipping.");
+        }
+        if tracking.is_none() {
+            errors.add("tracking_number", "A tracking number is required when shipping.");
+        }
+    }
+    for (field, v) in [("carrier", &carrier), ("tracking_number", &tracking)] {
+        if v.as_deref().is_some_and(|s| s.len() > 100) {
+            errors.add(field, "At most 100 characters.");
+        }
+    }
+    errors.into_result()?;
+    let mut conn = state.pool.get().await?;
+    let id = conn
+        .transaction::<_, ApiError, _>(async |c| {
+            let order = orders::by_number_for_update(c, &number).await?.ok_or_else(not_found)?;
+            let payment = order.payment().map_err(ApiError::internal)?;
+            let current = order.fulfillment().map_err(ApiError::internal)?;
+            let to = apply_fulfillment(payment, current, body.status).map_err(|e| match e {
+                FulfillmentError::NotPaid(_) | FulfillmentError::Illegal(_) => conflict(e.to_string()),
+            })?;
+            repo::set_fulfillment(c, order.order_id(), to, carrier.as_deref(), tracking.as_deref()).await?;
+            Ok(order.order_id())
+        })
+        .await?;
+    let order = orders::by_id(&mut conn, id).await?.ok_or_else(not_found)?;
+    let items = orders::items(&mut conn, id).await?;
+    Ok(HttpResponse::Ok().json(view::admin_json(&order, &items)))
+}

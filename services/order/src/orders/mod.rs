@@ -1,0 +1,207 @@
+//! Customers' order routes: read (owner or access token), list (signed in), cancel before payment.
+
+pub mod repo;
+pub mod view;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use diesel::sql_types::{BigInt, Text};
+use diesel_async::{AsyncConnection, RunQueryDsl};
+use domain::events::{OrderCanceled, OrderClosed};
+use domain::order::PaymentStatus;
+use platform::auth::{MaybePrincipal, Principal};
+use platform::http::{ApiError, ValidationErrors};
+use serde::Deserialize;
+use subtle::ConstantTimeEq;
+
+use self::repo::{OrderRow, status};
+use crate::checkout::token_hash;
+use crate::clients::stripe::CancelError;
+use crate::state::AppState;
+
+/// The guest's order access header.
+pub const ORDER_TOKEN_HEADER: &str = "x-order-token";
+
+fn not_found() -> ApiError {
+    ApiError::not_found("No order with this number")
+}
+
+/// Whether the caller owns the order: its JWT subject, or the order's access token.
+pub fn may_read(order: &OrderRow, principal: Option<&Principal>, req: &HttpRequest) -> bool {
+    if let (Some(p), Some(owner)) = (principal, order.customer_id.as_deref())
+        && p.subject == owner
+    {
+        return true;
+    }
+    req.headers()
+        .get(ORDER_TOKEN_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| bool::from(token_hash(t.trim()).ct_eq(&order.access_token_hash)))
+}
+
+/// `GET /api/v1/orders/{order_number}`: 404 for anyone but the owner.
+pub async fn show(
+    req: HttpRequest,
+    principal: MaybePrincipal,
+    state: web::Data<AppState>,
+    number: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let order = repo::by_number(&mut conn, &number).await?.ok_or_else(not_found)?;
+    if !may_read(&order, principal.0.as_ref(), &req) {
+        return Err(not_found());
+    }
+    let items = repo::items(&mut conn, order.order_id()).await?;
+    Ok(HttpResponse::Ok().json(view::order_json(&order, &items)))
+}
+
+/// List query: `limit` (1 to 100, default 20), `cursor` (from `next_cursor`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    limit: Option<i64>,
+    cursor: Option<String>,
+}
+
+/// `GET /api/v1/orders`: the signed-in customer's orders, newest first, cursor-paginated.
+pub async fn list(
+    principal: Principal,
+    state: web::Data<AppState>,
+    query: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let limit = query.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        return Err(ApiError::Validation(ValidationErrors::single(
+            "limit",
+            "The limit must be between 1 and 100.",
+        )));
+    }
+    // The cursor is the id of the last order of the previous page: opaque to clients.
+    let before = match query.cursor.as_deref() {
+        None | Some("") => i64::MAX,
+        Some(c) => c.strip_prefix('o').and_then(|n| n.parse::<i64>().ok()).ok_or_else(|| {
+            ApiError::Validation(ValidationErrors::single("cursor", "The cursor is not valid."))
+        })?,
+    };
+    let mut conn = state.pool.get().await?;
+    let rows: Vec<OrderRow> = diesel::sql_query(format!(
+        "SELECT {} FROM orders WHERE customer_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
+        repo::ORDER_COLUMNS
+    ))
+    .bind::<Text, _>(&principal.subject)
+    .bind::<BigInt, _>(before)
+    .bind::<BigInt, _>(limit + 1)
+    .load(&mut conn)
+    .await?;
+    let has_more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
+    let page: Vec<&OrderRow> = rows.iter().take(usize::try_from(limit).unwrap_or(0)).collect();
+    let next = if has_more { page.last().map(|o| format!("o{}", o.id)) } else { None };
+    Ok(HttpResponse::Ok().json(serde_json::json!({
+        "data": page.iter().map(|o| view::summary_json(o)).collect::<Vec<_>>(),
+        "next_cursor": next,
+    })))
+}
+
+/// `POST /api/v1/orders/{order_number}/cancel`: before payment only (409 after).
+pub async fn cancel(
+    req: HttpRequest,
+    principal: MaybePrincipal,
+    state: web::Data<AppState>,
+    number: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let mut conn = state.pool.get().await?;
+    let order = repo::by_number(&mut conn, &number).await?.ok_or_else(not_found)?;
+    if !may_read(&order, principal.0.as_ref(), &req) {
+        return Err(not_found());
+    }
+    drop(conn);
+    let order = close_unpaid(&state, order, status::CANCELED, "customer_canceled").await?;
+    let mut conn = state.pool.get().await?;
+    let items = repo::items(&mut conn, order.order_id()).await?;
+    Ok(HttpResponse::Ok().json(view::order_json(&order, &items)))
+}
+
+/// Why an unpaid order could not be closed.
+#[derive(Debug, thiserror::Error)]
+pub enum CloseError {
+    /// It is paid, being paid, or already closed.
+    #[error("{0}")]
+    Conflict(String),
+    /// Stripe or the database failed.
+    #[error("{0}")]
+    Unavailable(String),
+}
+
+impl From<CloseError> for ApiError {
+    fn from(e: CloseError) -> Self {
+        match e {
+            CloseError::Conflict(message) => ApiError::Conflict { message, field: None },
+            CloseError::Unavailable(m) => ApiError::Unavailable(m),
+        }
+    }
+}
+
+/// Cancels the PaymentIntent (so it can no longer be paid), then closes the order as `to`
+/// (`canceled` or `expired`) with its event, which releases the stock and unlocks the cart.
+pub async fn close_unpaid(
+    state: &AppState,
+    order: OrderRow,
+    to: &'static str,
+    reason: &str,
+) -> Result<OrderRow, CloseError> {
+    if order.status != status::PENDING_PAYMENT {
+        return Err(CloseError::Conflict(format!("The order is {}", order.status)));
+    }
+    let payment = order.payment().map_err(|e| CloseError::Unavailable(e.to_string()))?;
+    if !matches!(payment, PaymentStatus::Pending | PaymentStatus::Failed) {
+        return Err(CloseError::Conflict(format!("The order's payment is {payment}")));
+    }
+    // Stripe first: once canceled, the intent cannot succeed, so closing cannot race a payment.
+    if let Some(pi) = order.payment_intent_id.as_deref() {
+        match state.stripe.cancel(pi).await {
+            Ok(()) => {}
+            Err(CancelError::TooLate(s)) => {
+                return Err(CloseError::Conflict(format!("The payment is already {s}")));
+            }
+            Err(CancelError::Unavailable(u)) => return Err(CloseError::Unavailable(u.to_string())),
+        }
+    }
+    let mut conn = state.pool.get().await.map_err(|e| CloseError::Unavailable(e.to_string()))?;
+    let id = order.order_id();
+    let reason = reason.to_owned();
+    let closed = conn
+        .transaction::<_, diesel::result::Error, _>(async |c| {
+            let Some(locked) = repo::by_id_for_update(c, id).await? else { return Ok(None) };
+            if !repo::close(c, id, to).await? {
+                return Ok(Some((locked, false)));
+            }
+            let items = repo::items(c, id).await?;
+            let body = OrderClosed {
+                order_id: id,
+                order_number: locked
+                    .number()
+                    .map_err(|e| diesel::result::Error::SerializationError(e.into()))?,
+                reason,
+                reservation_ids: repo::reservation_ids(&items),
+                cart_id: locked.cart(),
+            };
+            if to == status::EXPIRED {
+                repo::emit(c, &domain::events::OrderExpired(body)).await?;
+            } else {
+                repo::emit(c, &OrderCanceled(body)).await?;
+            }
+            Ok(Some((locked, true)))
+        })
+        .await
+        .map_err(|e| CloseError::Unavailable(e.to_string()))?;
+    match closed {
+        Some((_, true)) => {
+            state.wake_relay();
+            repo::by_id(&mut conn, id)
+                .await
+                .map_err(|e| CloseError::Unavailable(e.to_string()))?
+                .ok_or_else(|| CloseError::Unavailable("order vanished".to_owned()))
+        }
+        Some((now, false)) => Err(CloseError::Conflict(format!("The order is {}", now.status))),
+        None => Err(CloseError::Unavailable("order vanished".to_owned())),
+    }
+}

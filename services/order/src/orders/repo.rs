@@ -1,0 +1,350 @@
+//! SQL of orders and their lines (reads, and the state changes the handlers share).
+
+use chrono::{DateTime, Utc};
+use diesel::QueryableByName;
+use diesel::sql_types::{BigInt, Bool, Bytea, Integer, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use domain::events::{Envelope, EventPayload};
+use domain::ids::{CartId, OrderId};
+use domain::money::{Currency, Money};
+use domain::order::{FulfillmentStatus, OrderNumber, OrderTotals, PaymentStatus};
+use uuid::Uuid;
+
+/// `source` of the envelopes this service writes.
+pub const SOURCE: &str = "order";
+
+/// The columns of an order every reader needs.
+pub const ORDER_COLUMNS: &str = "id, order_number, access_token_hash, customer_id, customer_email, customer_name, \
+     shipping_address, billing_address, cart_id, currency::text AS currency, subtotal_cents, tax_cents, \
+     shipping_cents, discount_cents, total_cents, status, payment_status, fulfillment_status, \
+     payment_intent_id, amount_paid_cents, amount_refunded_cents, disputed, needs_attention, \
+     attention_reason, traceparent, expires_at, paid_at, closed_at, created_at, updated_at";
+
+/// An order row.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct OrderRow {
+    /// Column `id`.
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    /// Column `order_number`.
+    #[diesel(sql_type = Text)]
+    pub order_number: String,
+    /// Column `access_token_hash`.
+    #[diesel(sql_type = Bytea)]
+    pub access_token_hash: Vec<u8>,
+    /// Column `customer_id`.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub customer_id: Option<String>,
+    /// Column `customer_email`.
+    #[diesel(sql_type = Text)]
+    pub customer_email: String,
+    /// Column `customer_name`.
+    #[diesel(sql_type = Text)]
+    pub customer_name: String,
+    /// Column `shipping_address`.
+    #[diesel(sql_type = Jsonb)]
+    pub shipping_address: serde_json::Value,
+    /// Column `billing_address`.
+    #[diesel(sql_type = Jsonb)]
+    pub billing_address: serde_json::Value,
+    /// Column `cart_id`.
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub cart_id: Option<Uuid>,
+    /// Column `currency`.
+    #[diesel(sql_type = Text)]
+    pub currency: String,
+    /// Column `subtotal_cents`.
+    #[diesel(sql_type = BigInt)]
+    pub subtotal_cents: i64,
+    /// Column `tax_cents`.
+    #[diesel(sql_type = BigInt)]
+    pub tax_cents: i64,
+    /// Column `shipping_cents`.
+    #[diesel(sql_type = BigInt)]
+    pub shipping_cents: i64,
+    /// Column `discount_cents`.
+    #[diesel(sql_type = BigInt)]
+    pub discount_cents: i64,
+    /// Column `total_cents`.
+    #[diesel(sql_type = BigInt)]
+    pub total_cents: i64,
+    /// Column `status`.
+    #[diesel(sql_type = Text)]
+    pub status: String,
+    /// Column `payment_status`.
+    #[diesel(sql_type = Text)]
+    pub payment_status: String,
+    /// Column `fulfillment_status`.
+    #[diesel(sql_type = Text)]
+    pub fulfillment_status: String,
+    /// Column `payment_intent_id`.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub payment_intent_id: Option<String>,
+    /// Column `amount_paid_cents`.
+    #[diesel(sql_type = BigInt)]
+    pub amount_paid_cents: i64,
+    /// Column `amount_refunded_cents`.
+    #[diesel(sql_type = BigInt)]
+    pub amount_refunded_cents: i64,
+    /// Column `disputed`.
+    #[diesel(sql_type = Bool)]
+    pub disputed: bool,
+    /// Column `needs_attention`.
+    #[diesel(sql_type = Bool)]
+    pub needs_attention: bool,
+    /// Column `attention_reason`.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub attention_reason: Option<String>,
+    /// Column `traceparent`.
+    #[diesel(sql_type = Nullable<Text>)]
+    pub traceparent: Option<String>,
+    /// Column `expires_at`.
+    #[diesel(sql_type = Timestamptz)]
+    pub expires_at: DateTime<Utc>,
+    /// Column `paid_at`.
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub paid_at: Option<DateTime<Utc>>,
+    /// Column `closed_at`.
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    pub closed_at: Option<DateTime<Utc>>,
+    /// Column `created_at`.
+    #[diesel(sql_type = Timestamptz)]
+    pub created_at: DateTime<Utc>,
+    /// Column `updated_at`.
+    #[diesel(sql_type = Timestamptz)]
+    pub updated_at: DateTime<Utc>,
+}
+
+/// The order's life, apart from its payment.
+pub mod status {
+    /// Placed, waiting for the money.
+    pub const PENDING_PAYMENT: &str = "pending_payment";
+    /// Paid.
+    pub const PAID: &str = "paid";
+    /// Canceled by the customer before payment.
+    pub const CANCELED: &str = "canceled";
+    /// Not paid before the checkout session ran out.
+    pub const EXPIRED: &str = "expired";
+}
+
+/// A stored row that breaks an invariant the schema should have kept.
+#[derive(Debug, thiserror::Error)]
+#[error("corrupt order row: {0}")]
+pub struct Corrupt(pub String);
+
+impl OrderRow {
+    /// The typed id.
+    pub fn order_id(&self) -> OrderId {
+        OrderId(self.id)
+    }
+
+    /// The currency.
+    pub fn currency(&self) -> Result<Currency, Corrupt> {
+        self.currency.parse().map_err(|_| Corrupt(format!("currency {:?}", self.currency)))
+    }
+
+    /// The order number.
+    pub fn number(&self) -> Result<OrderNumber, Corrupt> {
+        OrderNumber::parse(&self.order_number).map_err(|e| Corrupt(e.to_string()))
+    }
+
+    /// The payment state.
+    pub fn payment(&self) -> Result<PaymentStatus, Corrupt> {
+        self.payment_status.parse().map_err(|e: domain::order::UnknownStatus| Corrupt(e.to_string()))
+    }
+
+    /// The fulfilment state.
+    pub fn fulfillment(&self) -> Result<FulfillmentStatus, Corrupt> {
+        self.fulfillment_status.parse().map_err(|e: domain::order::UnknownStatus| Corrupt(e.to_string()))
+    }
+
+    /// The totals (checked for consistency).
+    pub fn totals(&self) -> Result<OrderTotals, Corrupt> {
+        let c = self.currency()?;
+        let m = |v| Money::new(v, c);
+        OrderTotals::from_parts(
+            m(self.subtotal_cents),
+            m(self.tax_cents),
+            m(self.shipping_cents),
+            m(self.discount_cents),
+            m(self.total_cents),
+        )
+        .map_err(|e| Corrupt(e.to_string()))
+    }
+
+    /// The cart it came from.
+    pub fn cart(&self) -> Option<CartId> {
+        self.cart_id.map(CartId)
+    }
+}
+
+/// An order line.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct ItemRow {
+    /// Column `product_id`.
+    #[diesel(sql_type = BigInt)]
+    pub product_id: i64,
+    /// Column `sku`.
+    #[diesel(sql_type = Text)]
+    pub sku: String,
+    /// Column `name`.
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    /// Column `quantity`.
+    #[diesel(sql_type = Integer)]
+    pub quantity: i32,
+    /// Column `unit_price_cents`.
+    #[diesel(sql_type = BigInt)]
+    pub unit_price_cents: i64,
+    /// Column `line_total_cents`.
+    #[diesel(sql_type = BigInt)]
+    pub line_total_cents: i64,
+    /// Column `selected_attributes`.
+    #[diesel(sql_type = Jsonb)]
+    pub selected_attributes: serde_json::Value,
+    /// Column `reservation_id`.
+    #[diesel(sql_type = Nullable<SqlUuid>)]
+    pub reservation_id: Option<Uuid>,
+}
+
+async fn one(
+    conn: &mut AsyncPgConnection,
+    sql: String,
+    bind: Bind<'_>,
+) -> diesel::QueryResult<Option<OrderRow>> {
+    let rows: Vec<OrderRow> = match bind {
+        Bind::Id(id) => diesel::sql_query(sql).bind::<BigInt, _>(id).load(conn).await?,
+        Bind::Text(t) => diesel::sql_query(sql).bind::<Text, _>(t).load(conn).await?,
+    };
+    Ok(rows.into_iter().next())
+}
+
+enum Bind<'a> {
+    Id(i64),
+    Text(&'a str),
+}
+
+/// The order with this number.
+pub async fn by_number(conn: &mut AsyncPgConnection, number: &str) -> diesel::QueryResult<Option<OrderRow>> {
+    one(conn, format!("SELECT {ORDER_COLUMNS} FROM orders WHERE order_number = $1"), Bind::Text(number)).await
+}
+
+/// The order with this number, row-locked for the caller's transaction.
+pub async fn by_number_for_update(
+    conn: &mut AsyncPgConnection,
+    number: &str,
+) -> diesel::QueryResult<Option<OrderRow>> {
+    one(
+        conn,
+        format!("SELECT {ORDER_COLUMNS} FROM orders WHERE order_number = $1 FOR UPDATE"),
+        Bind::Text(number),
+    )
+    .await
+}
+
+/// The order with this id.
+pub async fn by_id(conn: &mut AsyncPgConnection, id: OrderId) -> diesel::QueryResult<Option<OrderRow>> {
+    one(conn, format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"), Bind::Id(id.get())).await
+}
+
+/// The order with this id, row-locked.
+pub async fn by_id_for_update(
+    conn: &mut AsyncPgConnection,
+    id: OrderId,
+) -> diesel::QueryResult<Option<OrderRow>> {
+    one(conn, format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1 FOR UPDATE"), Bind::Id(id.get()))
+        .await
+}
+
+/// The order paid (or to be paid) by this PaymentIntent, row-locked.
+pub async fn by_payment_intent_for_update(
+    conn: &mut AsyncPgConnection,
+    payment_intent: &str,
+) -> diesel::QueryResult<Option<OrderRow>> {
+    one(
+        conn,
+        format!(
+            "SELECT {ORDER_COLUMNS} FROM orders WHERE payment_intent_id = $1 \
+             OR id = (SELECT order_id FROM payments WHERE payment_intent_id = $1) LIMIT 1 FOR UPDATE"
+        ),
+        Bind::Text(payment_intent),
+    )
+    .await
+}
+
+/// The lines of an order, in the order they were written.
+pub async fn items(conn: &mut AsyncPgConnection, order: OrderId) -> diesel::QueryResult<Vec<ItemRow>> {
+    diesel::sql_query(
+        "SELECT product_id, sku, name, quantity, unit_price_cents, line_total_cents, selected_attributes, \
+         reservation_id FROM order_items WHERE order_id = $1 ORDER BY id",
+    )
+    .bind::<BigInt, _>(order.get())
+    .load(conn)
+    .await
+}
+
+/// The reservation ids of an order's lines.
+pub fn reservation_ids(items: &[ItemRow]) -> Vec<Uuid> {
+    items.iter().filter_map(|i| i.reservation_id).collect()
+}
+
+/// Writes `payload` to the outbox in the caller's transaction (the caller wakes the relay).
+pub async fn emit<P: EventPayload>(conn: &mut AsyncPgConnection, payload: &P) -> diesel::QueryResult<()> {
+    let envelope = Envelope::new(SOURCE, payload, None)
+        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+    platform::events::enqueue_without_notify(conn, &envelope).await
+}
+
+/// Moves an unpaid order to `canceled` or `expired` (only from `pending_payment`); `true` if it moved.
+pub async fn close(conn: &mut AsyncPgConnection, order: OrderId, to: &str) -> diesel::QueryResult<bool> {
+    let n = diesel::sql_query(
+        "UPDATE orders SET status = $2, closed_at = now(), updated_at = now() \
+         WHERE id = $1 AND status = 'pending_payment'",
+    )
+    .bind::<BigInt, _>(order.get())
+    .bind::<Text, _>(to)
+    .execute(conn)
+    .await?;
+    Ok(n == 1)
+}
+
+/// Sets the payment status (and the fields that go with it) of a locked order.
+pub async fn set_payment_status(
+    conn: &mut AsyncPgConnection,
+    order: OrderId,
+    to: PaymentStatus,
+) -> diesel::QueryResult<()> {
+    diesel::sql_query("UPDATE orders SET payment_status = $2, updated_at = now() WHERE id = $1")
+        .bind::<BigInt, _>(order.get())
+        .bind::<Text, _>(to.as_str())
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Flags an order for a person to look at.
+pub async fn flag_attention(
+    conn: &mut AsyncPgConnection,
+    order: OrderId,
+    reason: &str,
+) -> diesel::QueryResult<()> {
+    diesel::sql_query(
+        "UPDATE orders SET needs_attention = true, attention_reason = $2, updated_at = now() WHERE id = $1",
+    )
+    .bind::<BigInt, _>(order.get())
+    .bind::<Text, _>(reason)
+    .execute(conn)
+    .await
+    .map(drop)
+}
+
+/// [`emit`] with a `NOTIFY` at commit: for writers (consumers, tasks) that commit after they
+/// return, when waking the relay in-process would be too early.
+pub async fn emit_notify<P: EventPayload>(
+    conn: &mut AsyncPgConnection,
+    payload: &P,
+) -> diesel::QueryResult<()> {
+    let envelope = Envelope::new(SOURCE, payload, None)
+        .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+    platform::events::enqueue(conn, &envelope).await
+}

@@ -1,0 +1,111 @@
+//! `order worker`: customer emails. The consumer turns `order.paid`, `order.refunded`,
+//! `order.canceled` and `order.expired` into rows of `email_notifications` (one per dedupe key,
+//! in the consumer's transaction); the sender claims due rows and sends them over SMTP.
+//! Why an email is never sent twice: docs/adr/0070-checkout.md, "Email at most once".
+
+pub mod email;
+pub mod sender;
+
+use diesel::sql_types::{BigInt, Text};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use domain::events::{
+    Envelope, EventPayload, OrderCanceled, OrderExpired, OrderPaid, OrderRefunded, routing,
+};
+use domain::ids::OrderId;
+pub use platform::events::ConsumerOptions;
+use platform::events::{EventHandler, HandlerError};
+
+use crate::orders::repo as orders;
+
+/// The worker's queue (and its name in `processed_events`).
+pub const QUEUE: &str = "order.notifications";
+
+/// Queue and bindings.
+pub fn options() -> ConsumerOptions {
+    ConsumerOptions::new(
+        QUEUE,
+        QUEUE,
+        &[routing::ORDER_PAID, routing::ORDER_REFUNDED, routing::ORDER_CANCELED, routing::ORDER_EXPIRED],
+    )
+}
+
+/// Queues customer emails for order events.
+pub struct NotificationEvents;
+
+fn decode<P: EventPayload>(event: &Envelope) -> Result<P, HandlerError> {
+    event.decode::<P>().map_err(|e| HandlerError::permanent(e.to_string()))
+}
+
+/// Queues an email once per `dedupe_key`; `true` when this call queued it.
+pub async fn queue_email(
+    conn: &mut AsyncPgConnection,
+    dedupe_key: &str,
+    order: OrderId,
+    kind: &str,
+    recipient: &str,
+    mail: &email::Email,
+) -> diesel::QueryResult<bool> {
+    let n = diesel::sql_query(
+        "INSERT INTO email_notifications (dedupe_key, order_id, kind, recipient, subject, body) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (dedupe_key) DO NOTHING",
+    )
+    .bind::<Text, _>(dedupe_key)
+    .bind::<BigInt, _>(order.get())
+    .bind::<Text, _>(kind)
+    .bind::<Text, _>(recipient)
+    .bind::<Text, _>(&mail.subject)
+    .bind::<Text, _>(&mail.body)
+    .execute(conn)
+    .await?;
+    Ok(n == 1)
+}
+
+impl EventHandler for NotificationEvents {
+    async fn handle(&self, conn: &mut AsyncPgConnection, event: &Envelope) -> Result<(), HandlerError> {
+        let (order_id, key, build): (OrderId, String, Build) = match event.event_type.as_str() {
+            routing::ORDER_PAID => {
+                let e: OrderPaid = decode(event)?;
+                (e.order_id, format!("order.paid:{}", e.order_id), Build::Paid)
+            }
+            routing::ORDER_REFUNDED => {
+                let e: OrderRefunded = decode(event)?;
+                // One email per refund: the event id names the refund.
+                (e.order_id, format!("order.refunded:{}", event.id), Build::Refunded(e.amount_cents, e.fully))
+            }
+            routing::ORDER_CANCELED => {
+                let OrderCanceled(e) = decode(event)?;
+                if e.reason == "stock_gone_after_payment" {
+                    // The refund email says it.
+                    return Ok(());
+                }
+                (e.order_id, format!("order.closed:{}", e.order_id), Build::Closed(false))
+            }
+            routing::ORDER_EXPIRED => {
+                let OrderExpired(e) = decode(event)?;
+                (e.order_id, format!("order.closed:{}", e.order_id), Build::Closed(true))
+            }
+            _ => return Ok(()),
+        };
+        let Some(order) = orders::by_id(conn, order_id).await? else {
+            tracing::warn!(order_id = %order_id, "notification for an unknown order");
+            return Ok(());
+        };
+        let currency = order.currency().map_err(|e| HandlerError::permanent(e.to_string()))?;
+        let mail = match build {
+            Build::Paid => {
+                let items = orders::items(conn, order_id).await?;
+                email::paid(&order, &items, currency)
+            }
+            Build::Refunded(amount, fully) => email::refunded(&order, amount, fully, currency),
+            Build::Closed(expired) => email::closed(&order, expired),
+        };
+        queue_email(conn, &key, order_id, &event.event_type, &order.customer_email, &mail).await?;
+        Ok(())
+    }
+}
+
+enum Build {
+    Paid,
+    Refunded(i64, bool),
+    Closed(bool),
+}

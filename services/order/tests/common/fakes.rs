@@ -1,0 +1,348 @@
+//! A tiny in-memory cart (per notes/CART_ORDER_CONTRACT.md) and catalog inventory API (the
+//! routes and shapes of services/catalog/src/inventory), on one random port.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use actix_web::{App, HttpResponse, HttpServer, web};
+use chrono::{DateTime, Duration, Utc};
+use domain::ids::{CartId, OrderId, ProductId, Sku};
+use domain::inventory::{InsufficientStock, Reservation, ReservationStatus};
+use domain::money::{Currency, Money};
+use domain::product::{ProductStatus, ProductSummary};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+pub const TOKEN: &str = testkit::INTERNAL_TOKEN;
+
+#[derive(Debug, Clone)]
+pub struct Product {
+    pub sku: String,
+    pub price_cents: i64,
+    pub stock: i64,
+    pub reserved: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Res {
+    pub product_id: i64,
+    pub quantity: i64,
+    pub status: ReservationStatus,
+    pub order_id: Option<i64>,
+    pub cart_id: Option<CartId>,
+    pub expires_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Line {
+    pub id: Uuid,
+    pub product_id: i64,
+    pub quantity: i64,
+    pub reservation_id: Option<Uuid>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Cart {
+    pub customer_id: Option<String>,
+    pub token: String,
+    pub lines: Vec<Line>,
+    pub lock: Option<(String, DateTime<Utc>)>,
+}
+
+#[derive(Default)]
+pub struct Store {
+    pub products: HashMap<i64, Product>,
+    pub reservations: HashMap<Uuid, Res>,
+    pub carts: HashMap<Uuid, Cart>,
+    /// Requests seen, by route name (for "called once" checks).
+    pub calls: HashMap<&'static str, usize>,
+    next_product: i64,
+}
+
+pub type Shared = Arc<Mutex<Store>>;
+
+impl Store {
+    pub fn add_product(&mut self, sku: &str, price_cents: i64, stock: i64) -> i64 {
+        self.next_product += 1;
+        let id = self.next_product;
+        self.products.insert(id, Product { sku: sku.to_owned(), price_cents, stock, reserved: 0 });
+        id
+    }
+
+    /// Reserves like catalog: never more than in stock.
+    pub fn reserve(
+        &mut self,
+        product_id: i64,
+        quantity: i64,
+        order: Option<i64>,
+        cart: Option<CartId>,
+        ttl_min: i64,
+    ) -> Result<Uuid, i64> {
+        let p = self.products.get_mut(&product_id).ok_or(0)?;
+        let available = p.stock - p.reserved;
+        if available < quantity {
+            return Err(available);
+        }
+        p.reserved += quantity;
+        let id = Uuid::now_v7();
+        self.reservations.insert(
+            id,
+            Res {
+                product_id,
+                quantity,
+                status: ReservationStatus::Active,
+                order_id: order,
+                cart_id: cart,
+                expires_at: Utc::now() + Duration::minutes(ttl_min),
+            },
+        );
+        Ok(id)
+    }
+
+    /// Closes an active reservation (release or expiry gives the units back).
+    pub fn close(&mut self, id: Uuid, to: ReservationStatus) -> bool {
+        let Some(r) = self.reservations.get_mut(&id) else { return false };
+        if r.status != ReservationStatus::Active {
+            return false;
+        }
+        r.status = to;
+        if let Some(p) = self.products.get_mut(&r.product_id) {
+            p.reserved -= r.quantity;
+            if to == ReservationStatus::Committed {
+                p.stock -= r.quantity;
+            }
+        }
+        true
+    }
+
+    fn reservation_json(&self, id: Uuid) -> Value {
+        let r = &self.reservations[&id];
+        let p = &self.products[&r.product_id];
+        serde_json::to_value(Reservation {
+            id,
+            product_id: ProductId(r.product_id),
+            quantity: r.quantity,
+            status: r.status,
+            cart_id: r.cart_id,
+            order_id: r.order_id.map(OrderId),
+            expires_at: r.expires_at,
+            created_at: Utc::now(),
+            available: p.stock - p.reserved,
+        })
+        .unwrap()
+    }
+
+    fn cart_json(&self, id: Uuid) -> Value {
+        let c = &self.carts[&id];
+        json!({
+            "id": id,
+            "customer_id": c.customer_id,
+            "currency": "USD",
+            "locked_by": c.lock.as_ref().map(|l| l.0.clone()),
+            "lock_expires_at": c.lock.as_ref().map(|l| l.1),
+            "items": c.lines.iter().map(|l| json!({
+                "id": l.id,
+                "product_id": l.product_id,
+                "sku": self.products[&l.product_id].sku,
+                "quantity": l.quantity,
+                "selected_attributes": {},
+                "reservation_id": l.reservation_id,
+                "reservation_expires_at": l.reservation_id.map(|r| self.reservations[&r].expires_at),
+            })).collect::<Vec<_>>(),
+        })
+    }
+}
+
+fn authorized(req: &actix_web::HttpRequest) -> bool {
+    req.headers().get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Bearer {TOKEN}"))
+}
+
+fn count(store: &Shared, name: &'static str) {
+    *store.lock().unwrap().calls.entry(name).or_default() += 1;
+}
+
+#[derive(Deserialize)]
+struct LockBody {
+    holder: String,
+    ttl_seconds: i64,
+    customer_id: Option<String>,
+    cart_token: Option<String>,
+}
+
+async fn lock(
+    req: actix_web::HttpRequest,
+    store: web::Data<Shared>,
+    id: web::Path<Uuid>,
+    body: web::Json<LockBody>,
+) -> HttpResponse {
+    if !authorized(&req) {
+        return HttpResponse::Unauthorized().finish();
+    }
+    count(&store, "cart.lock");
+    let mut s = store.lock().unwrap();
+    let Some(cart) = s.carts.get_mut(&id) else {
+        return HttpResponse::NotFound().json(json!({"error": "Not found"}));
+    };
+    let owner_ok = match &cart.customer_id {
+        Some(owner) => body.customer_id.as_deref() == Some(owner.as_str()),
+        None => body.cart_token.as_deref() == Some(cart.token.as_str()),
+    };
+    if !owner_ok {
+        return HttpResponse::NotFound().json(json!({"error": "Not found"}));
+    }
+    if let Some((holder, until)) = &cart.lock
+        && holder != &body.holder
+        && *until > Utc::now()
+    {
+        return HttpResponse::Conflict().json(json!({"error": "Checkout in progress"}));
+    }
+    cart.lock = Some((body.holder.clone(), Utc::now() + Duration::seconds(body.ttl_seconds)));
+    HttpResponse::Ok().json(s.cart_json(*id))
+}
+
+async fn unlock(
+    req: actix_web::HttpRequest,
+    store: web::Data<Shared>,
+    id: web::Path<Uuid>,
+    q: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
+    if !authorized(&req) {
+        return HttpResponse::Unauthorized().finish();
+    }
+    let mut s = store.lock().unwrap();
+    if let Some(cart) = s.carts.get_mut(&id)
+        && cart.lock.as_ref().map(|l| &l.0) == q.get("holder")
+    {
+        cart.lock = None;
+    }
+    HttpResponse::NoContent().finish()
+}
+
+#[derive(Deserialize)]
+struct Lookup {
+    product_ids: Vec<i64>,
+}
+
+async fn lookup(
+    req: actix_web::HttpRequest,
+    store: web::Data<Shared>,
+    body: web::Json<Lookup>,
+) -> HttpResponse {
+    if !authorized(&req) {
+        return HttpResponse::Unauthorized().finish();
+    }
+    count(&store, "catalog.lookup");
+    let s = store.lock().unwrap();
+    let mut data = Vec::new();
+    let mut missing = Vec::new();
+    for id in &body.product_ids {
+        match s.products.get(id) {
+            Some(p) => data.push(ProductSummary {
+                id: ProductId(*id),
+                sku: Sku::parse(&p.sku).unwrap(),
+                name: format!("Product {}", p.sku),
+                price: Money::new(p.price_cents, Currency::Usd),
+                status: ProductStatus::Active,
+                available_quantity: p.stock - p.reserved,
+            }),
+            None => missing.push(*id),
+        }
+    }
+    HttpResponse::Ok().json(json!({"data": data, "missing": missing}))
+}
+
+#[derive(Deserialize)]
+struct ReserveBody {
+    product_id: i64,
+    quantity: i64,
+    order_id: Option<i64>,
+    cart_id: Option<CartId>,
+    ttl_minutes: Option<i64>,
+}
+
+async fn reserve(
+    req: actix_web::HttpRequest,
+    store: web::Data<Shared>,
+    body: web::Json<ReserveBody>,
+) -> HttpResponse {
+    if !authorized(&req) {
+        return HttpResponse::Unauthorized().finish();
+    }
+    count(&store, "catalog.reserve");
+    let mut s = store.lock().unwrap();
+    match s.reserve(
+        body.product_id,
+        body.quantity,
+        body.order_id,
+        body.cart_id,
+        body.ttl_minutes.unwrap_or(15),
+    ) {
+        Ok(id) => HttpResponse::Created().json(s.reservation_json(id)),
+        Err(available) => HttpResponse::Conflict().json(InsufficientStock::new(available, "short")),
+    }
+}
+
+#[derive(Deserialize)]
+struct ExtendBody {
+    ttl_minutes: Option<i64>,
+    order_id: Option<i64>,
+}
+
+async fn extend(
+    req: actix_web::HttpRequest,
+    store: web::Data<Shared>,
+    id: web::Path<Uuid>,
+    body: web::Json<ExtendBody>,
+) -> HttpResponse {
+    if !authorized(&req) {
+        return HttpResponse::Unauthorized().finish();
+    }
+    count(&store, "catalog.extend");
+    let mut s = store.lock().unwrap();
+    let Some(r) = s.reservations.get_mut(&id) else { return HttpResponse::NotFound().finish() };
+    if r.status != ReservationStatus::Active || r.expires_at <= Utc::now() {
+        return HttpResponse::Conflict().json(json!({"error": "Conflict"}));
+    }
+    r.expires_at = Utc::now() + Duration::minutes(body.ttl_minutes.unwrap_or(15));
+    if body.order_id.is_some() {
+        r.order_id = body.order_id;
+    }
+    HttpResponse::Ok().json(s.reservation_json(*id))
+}
+
+async fn release(req: actix_web::HttpRequest, store: web::Data<Shared>, id: web::Path<Uuid>) -> HttpResponse {
+    if !authorized(&req) {
+        return HttpResponse::Unauthorized().finish();
+    }
+    let mut s = store.lock().unwrap();
+    if !s.reservations.contains_key(&id) {
+        return HttpResponse::NotFound().finish();
+    }
+    s.close(*id, ReservationStatus::Released);
+    HttpResponse::Ok().json(s.reservation_json(*id))
+}
+
+/// Starts the fakes; returns the shared store and the base URL.
+pub fn start() -> (Shared, String) {
+    let store: Shared = Arc::default();
+    let data = web::Data::new(store.clone());
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .route("/internal/v1/carts/{id}/checkout-lock", web::post().to(lock))
+            .route("/internal/v1/carts/{id}/checkout-lock", web::delete().to(unlock))
+            .route("/internal/v1/products/lookup", web::post().to(lookup))
+            .route("/internal/v1/reservations", web::post().to(reserve))
+            .route("/internal/v1/reservations/{id}/extend", web::post().to(extend))
+            .route("/internal/v1/reservations/{id}/release", web::post().to(release))
+    })
+    .workers(2)
+    .listen(listener)
+    .unwrap()
+    .run();
+    tokio::spawn(server);
+    (store, format!("http://{addr}"))
+}

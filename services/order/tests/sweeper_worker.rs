@@ -1,0 +1,218 @@
+//! The sweeper (expiry, reconciliation, replicas sharing) and the worker's emails (once).
+#![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
+
+mod common;
+
+use common::{Who, World, checkout_body};
+use domain::events::{Envelope, OrderPaid};
+use order::sweeper::sweep_once;
+use testkit::wait_until;
+
+async fn place(w: &World, sku: &str) -> (String, String) {
+    let p = w.product(sku, 1500, 10);
+    let (cart, _) = w.cart(Some("sam"), &[(p, 1)]);
+    let (status, body) =
+        w.checkout(&Who::Customer("sam".into()), &format!("k-{sku}"), &checkout_body(cart)).await;
+    assert_eq!(status, 201, "{body}");
+    (
+        body["order_number"].as_str().unwrap().to_owned(),
+        body["payment"]["payment_intent_id"].as_str().unwrap().to_owned(),
+    )
+}
+
+async fn make_due(w: &World, number: &str) {
+    w.count(&format!(
+        "WITH u AS (UPDATE orders SET expires_at = now() - interval '1 second' WHERE order_number = '{number}' RETURNING 1) \
+         SELECT count(*) AS n FROM u"
+    ))
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn unpaid_checkouts_expire_once_even_with_two_sweepers() {
+    let w = common::spawn().await;
+    let mut orders = Vec::new();
+    for i in 0..6 {
+        orders.push(place(&w, &format!("SKU-EXP{i}")).await);
+    }
+    for (n, _) in &orders {
+        make_due(&w, n).await;
+    }
+    let (a, b) = tokio::join!(sweep_once(&w.state), sweep_once(&w.state));
+    assert_eq!(a.unwrap().expired + b.unwrap().expired, 6, "each order once");
+    for (n, pi) in &orders {
+        assert_eq!(w.order_state(n).await.1, "expired");
+        assert_eq!(w.state.stripe.retrieve(pi).await.unwrap().status, "canceled");
+    }
+    let expired = w.order_events().await.iter().filter(|e| e.event_type == "order.expired").count();
+    assert_eq!(expired, 6);
+    assert_eq!(sweep_once(&w.state).await.unwrap().expired, 0, "nothing left");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_lost_webhook_is_reconciled_from_stripe() {
+    let w = common::spawn_with(common::Options {
+        vars: vec![("ORDER_RECONCILE_AFTER_SECONDS", "0".into())],
+        ..common::Options::default()
+    })
+    .await;
+    // Paid at Stripe, the webhook never came; the session ran out.
+    let (due, due_pi) = place(&w, "SKU-LOST1").await;
+    w.confirm(&due_pi, "pm_card_visa").await.unwrap();
+    make_due(&w, &due).await;
+    // Paid at Stripe, the order stuck in `processing`.
+    let (stuck, stuck_pi) = place(&w, "SKU-LOST2").await;
+    w.confirm(&stuck_pi, "pm_card_visa").await.unwrap();
+    w.count(&format!(
+        "WITH u AS (UPDATE orders SET payment_status = 'processing', updated_at = now() - interval '1 hour' \
+         WHERE order_number = '{stuck}' RETURNING 1) SELECT count(*) AS n FROM u"
+    ))
+    .await;
+    let swept = sweep_once(&w.state).await.unwrap();
+    assert_eq!(swept.reconciled, 1, "{swept:?}");
+    assert_eq!(w.order_state(&due).await, ("completed".into(), "paid".into()));
+    assert_eq!(w.order_state(&stuck).await, ("completed".into(), "paid".into()));
+    let paid = w.order_events().await.iter().filter(|e| e.is::<OrderPaid>()).count();
+    assert_eq!(paid, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_worker_sends_one_email_per_paid_order_even_when_the_event_repeats() {
+    let w = common::spawn().await;
+    let sink = common::smtp::start().await;
+    // `order worker` as the binary runs it: same database and exchange as `order serve`.
+    let mut vars: Vec<(String, String)> = vec![("SMTP_URL".into(), sink.url.clone())];
+    vars.push(("MAIL_FROM".into(), "shop@example.com".into()));
+    let settings = order::config::OrderSettings::from_vars(platform::config::AppEnv::Test, vars).unwrap();
+    let config = order::config::OrderConfig { base: w.server.resources().base.clone(), settings };
+    let worker = testkit::spawn_service(&order::app::INFO, config.base.clone(), |res| {
+        order::app::worker_spec(&config, res, common::test_queues())
+    })
+    .await;
+    testkit::events::wait_for_consumer(&w.broker, &worker.queue(order::worker::QUEUE)).await;
+    for probe in ["/health", "/ready", "/metrics"] {
+        let res = worker.client.get(worker.url(probe)).send().await.unwrap();
+        assert_eq!(res.status().as_u16(), 200, "worker {probe}");
+    }
+
+    let (number, pi) = place(&w, "SKU-MAIL").await;
+    w.confirm(&pi, "pm_card_visa").await.unwrap();
+    w.forward_stripe_events().await;
+    w.wait_payment(&number, "completed").await;
+    wait_until(common::WAIT, "the confirmation email", || async {
+        (!sink.mails.lock().unwrap().is_empty()).then_some(())
+    })
+    .await;
+    // The same order.paid again, as a new message (another relay, a replay): no second email.
+    let paid: Envelope = w.order_events().await.into_iter().find(Envelope::is::<OrderPaid>).unwrap();
+    let mut copy = paid.clone();
+    copy.id = domain::ids::EventId::new();
+    w.publish(&paid).await;
+    w.publish(&copy).await;
+    wait_until(common::WAIT, "the repeats to be consumed", || async {
+        (w.count("SELECT count(*) AS n FROM processed_events WHERE consumer = 'order.notifications'").await
+            >= 2)
+            .then_some(())
+    })
+    .await;
+    // One row per order and kind is the guarantee; nothing is left to send.
+    wait_until(common::WAIT, "the queue to drain", || async {
+        (w.count("SELECT count(*) AS n FROM email_notifications WHERE status IN ('pending', 'sending')")
+            .await
+            == 0)
+            .then_some(())
+    })
+    .await;
+    assert_eq!(w.count("SELECT count(*) AS n FROM email_notifications").await, 1);
+    let mails = sink.mails.lock().unwrap().clone();
+    assert_eq!(mails.len(), 1, "{mails:?}");
+    assert_eq!(mails[0].to, ["buyer@example.com"]);
+    assert!(mails[0].data.contains(&number), "{}", mails[0].data);
+    assert!(mails[0].data.contains("$15.00"), "{}", mails[0].data);
+    assert_eq!(w.count("SELECT count(*) AS n FROM email_notifications WHERE status = 'sent'").await, 1);
+    worker.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_unreachable_smtp_server_is_retried_later() {
+    let w = common::spawn().await;
+    let (number, _) = place(&w, "SKU-RETRY").await;
+    let order = w.order_row(&number).await;
+    let mail = order::worker::email::closed(&order, true);
+    let mut conn = w.state.pool.get().await.unwrap();
+    assert!(
+        order::worker::queue_email(
+            &mut conn,
+            "test:1",
+            order.order_id(),
+            "order.expired",
+            "x@example.com",
+            &mail
+        )
+        .await
+        .unwrap()
+    );
+    assert!(
+        !order::worker::queue_email(
+            &mut conn,
+            "test:1",
+            order.order_id(),
+            "order.expired",
+            "x@example.com",
+            &mail
+        )
+        .await
+        .unwrap()
+    );
+    drop(conn);
+    // Nothing listens on this port.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let down = order::worker::sender::Sender::new(
+        w.state.pool.clone(),
+        &format!("smtp://{dead}"),
+        "shop@example.com",
+        w.state.metrics.clone(),
+    )
+    .unwrap();
+    assert_eq!(down.send_one().await.unwrap(), order::worker::sender::Sent::Retry);
+    assert_eq!(
+        w.count("SELECT count(*) AS n FROM email_notifications WHERE status = 'pending' AND attempts = 1")
+            .await,
+        1
+    );
+    w.count("WITH u AS (UPDATE email_notifications SET next_attempt_at = now() RETURNING 1) SELECT count(*) AS n FROM u").await;
+    let sink = common::smtp::start().await;
+    let up = order::worker::sender::Sender::new(
+        w.state.pool.clone(),
+        &sink.url,
+        "shop@example.com",
+        w.state.metrics.clone(),
+    )
+    .unwrap();
+    assert_eq!(up.send_one().await.unwrap(), order::worker::sender::Sent::Sent);
+    assert_eq!(up.send_one().await.unwrap(), order::worker::sender::Sent::Idle);
+    assert_eq!(sink.mails.lock().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_three_d_secure_payment_abandoned_until_expiry_is_canceled_and_expired() {
+    let w = common::spawn().await;
+    let (number, pi) = place(&w, "SKU-3DS-GONE").await;
+    let pending = w.confirm(&pi, "pm_card_threeDSecure2Required").await.unwrap();
+    assert_eq!(pending.status.as_str(), "requires_action");
+    w.forward_stripe_events().await;
+    // The consumer holds the order's row while it applies the event, and the sweeper skips
+    // locked rows: let the event land first.
+    wait_until(common::WAIT, "the requires_action event to be applied", || async {
+        (w.count("SELECT count(*) AS n FROM payment_status_history").await >= 1).then_some(())
+    })
+    .await;
+    make_due(&w, &number).await;
+    assert_eq!(sweep_once(&w.state).await.unwrap().expired, 1);
+    assert_eq!(w.order_state(&number).await, ("pending".into(), "expired".into()));
+    assert_eq!(w.state.stripe.retrieve(&pi).await.unwrap().status, "canceled", "it can no longer be paid");
+    // Stripe's payment_intent.canceled then arrives: the payment is marked failed, nothing else.
+    w.forward_stripe_events().await;
+    w.wait_payment(&number, "failed").await;
+    assert_eq!(w.order_state(&number).await.1, "expired");
+}

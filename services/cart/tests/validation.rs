@@ -63,10 +63,12 @@ async fn bad_bodies_get_the_seeds_error_shapes() {
 
     // 400: not JSON. 415: not declared as JSON. 413: over 16 KiB.
     for (method, path) in [("POST", items.as_str()), ("PATCH", item.as_str()), ("POST", "/api/v1/carts")] {
-        let (status, res) = w.raw(method, path, &guest, Some("application/json"), b"{\"quantity\": ".to_vec()).await;
+        let (status, res) =
+            w.raw(method, path, &guest, Some("application/json"), b"{\"quantity\": ".to_vec()).await;
         assert_eq!(status, 400, "{method} {path} {res}");
         assert_eq!(res["error"], "Bad request");
-        let (status, res) = w.raw(method, path, &guest, Some("text/plain"), b"{\"quantity\": 1}".to_vec()).await;
+        let (status, res) =
+            w.raw(method, path, &guest, Some("text/plain"), b"{\"quantity\": 1}".to_vec()).await;
         assert_eq!(status, 415, "{method} {path} {res}");
         let big = format!("{{\"product_id\": 1, \"pad\": \"{}\"}}", "x".repeat(20 * 1024));
         let (status, res) = w.raw(method, path, &guest, Some("application/json"), big.into_bytes()).await;
@@ -74,7 +76,8 @@ async fn bad_bodies_get_the_seeds_error_shapes() {
         assert_eq!(res["error"], "Payload too large");
     }
     // POST /api/v1/carts takes no fields.
-    let (status, res) = w.call("POST", "/api/v1/carts", &Who::Nobody, Some(json!({"customer_id": "x"}))).await;
+    let (status, res) =
+        w.call("POST", "/api/v1/carts", &Who::Nobody, Some(json!({"customer_id": "x"}))).await;
     assert_eq!(status, 422, "{res}");
 
     // Nothing of the above changed the cart.

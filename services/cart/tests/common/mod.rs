@@ -153,6 +153,11 @@ impl World {
         count(&mut self.catalog_db.conn().await, sql).await
     }
 
+    /// SQL on cart's database.
+    pub async fn cart_sql(&self, sql: &str) {
+        self.cart_db.conn().await.batch_execute(sql).await.unwrap();
+    }
+
     /// One number from cart's database (`SELECT ... AS n`).
     pub async fn cart_count(&self, sql: &str) -> i64 {
         count(&mut self.cart_db.conn().await, sql).await

@@ -101,7 +101,7 @@ impl World {
                 .expect("state");
 
         let names = testkit::broker_names();
-        let broker = Arc::new(Broker::new(&testkit::amqp_url(), names.exchange.clone()));
+        let broker = Arc::new(Broker::new(testkit::amqp_url(), names.exchange.clone()));
         let (trigger, stop) = shutdown::channel();
         let options = cart::orders::options(&names.prefix);
         let consumer_queue = options.queue.clone();

@@ -11,6 +11,7 @@ use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 use domain::events::Envelope;
 use serde_json::Value;
 
+#[allow(unused_imports)]
 pub use harness::{Options, World};
 
 pub const WAIT: Duration = Duration::from_secs(30);
@@ -42,7 +43,7 @@ pub fn jwt(sub: &str) -> String {
 }
 
 impl World {
-    fn with_who(&self, mut req: reqwest::RequestBuilder, who: &Who) -> reqwest::RequestBuilder {
+    fn with_who(mut req: reqwest::RequestBuilder, who: &Who) -> reqwest::RequestBuilder {
         match who {
             Who::Nobody => {}
             Who::Guest(t) => req = req.header("x-cart-token", t),
@@ -55,7 +56,7 @@ impl World {
     /// A cart request; `body` is sent as JSON.
     pub async fn call(&self, method: &str, path: &str, who: &Who, body: Option<Value>) -> (u16, Value) {
         let mut req = self.client.request(method.parse().unwrap(), format!("{}{path}", self.cart_url));
-        req = self.with_who(req, who);
+        req = Self::with_who(req, who);
         if let Some(body) = body {
             req = req.json(&body);
         }
@@ -74,7 +75,7 @@ impl World {
         body: Vec<u8>,
     ) -> (u16, Value) {
         let mut req = self.client.request(method.parse().unwrap(), format!("{}{path}", self.cart_url));
-        req = self.with_who(req, who);
+        req = Self::with_who(req, who);
         if let Some(ct) = content_type {
             req = req.header("content-type", ct);
         }

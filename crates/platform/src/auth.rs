@@ -9,7 +9,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
-use crate::config::Secret;
+use crate::config::{ExposeSecret, SecretString};
 use crate::http::ApiError;
 
 /// The role that may use `/api/v1/admin/...`.
@@ -20,7 +20,7 @@ pub const ADMIN_ROLE: &str = "admin";
 pub struct Auth {
     key: DecodingKey,
     validation: Validation,
-    internal_token: Secret,
+    internal_token: SecretString,
 }
 
 /// Errors building [`Auth`].
@@ -30,16 +30,16 @@ pub struct AuthConfigError(String);
 
 impl Auth {
     /// HS256 with a shared secret (`JWT_SECRET`).
-    pub fn with_secret(secret: &Secret, internal_token: Secret) -> Self {
+    pub fn with_secret(secret: &SecretString, internal_token: SecretString) -> Self {
         Self::build(
-            DecodingKey::from_secret(secret.expose().as_bytes()),
+            DecodingKey::from_secret(secret.expose_secret().as_bytes()),
             vec![Algorithm::HS256],
             internal_token,
         )
     }
 
     /// RS256 or ES256 with a public key (`JWT_PUBLIC_KEY_PEM`).
-    pub fn with_public_key_pem(pem: &str, internal_token: Secret) -> Result<Self, AuthConfigError> {
+    pub fn with_public_key_pem(pem: &str, internal_token: SecretString) -> Result<Self, AuthConfigError> {
         if let Ok(key) = DecodingKey::from_rsa_pem(pem.as_bytes()) {
             return Ok(Self::build(key, vec![Algorithm::RS256], internal_token));
         }
@@ -48,7 +48,7 @@ impl Auth {
             .map_err(|e| AuthConfigError(e.to_string()))
     }
 
-    fn build(key: DecodingKey, algorithms: Vec<Algorithm>, internal_token: Secret) -> Self {
+    fn build(key: DecodingKey, algorithms: Vec<Algorithm>, internal_token: SecretString) -> Self {
         let mut validation = Validation::new(algorithms[0]);
         validation.algorithms = algorithms;
         validation.leeway = 30;
@@ -72,7 +72,7 @@ impl Auth {
 
     /// Constant-time comparison with the internal service token.
     pub fn is_internal_token(&self, token: &str) -> bool {
-        let expected = self.internal_token.expose().as_bytes();
+        let expected = self.internal_token.expose_secret().as_bytes();
         !expected.is_empty() && bool::from(expected.ct_eq(token.as_bytes()))
     }
 }

@@ -16,7 +16,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-use crate::config::Secret;
+use crate::config::{ExposeSecret, SecretString};
 use crate::http::ReadyCheck;
 use crate::telemetry;
 
@@ -63,7 +63,7 @@ impl CatalogError {
 pub struct CatalogClient {
     http: reqwest::Client,
     base: String,
-    token: Secret,
+    token: SecretString,
     latency: Option<prometheus::HistogramVec>,
 }
 
@@ -76,7 +76,7 @@ impl std::fmt::Debug for CatalogClient {
 impl CatalogClient {
     /// A client for `base_url` (e.g. `http://catalog:8081`) sending `token` as the service
     /// token; each call gives up after `timeout` (connecting included).
-    pub fn new(base_url: &str, token: Secret, timeout: Duration) -> Result<Self, reqwest::Error> {
+    pub fn new(base_url: &str, token: SecretString, timeout: Duration) -> Result<Self, reqwest::Error> {
         let http = reqwest::Client::builder()
             .no_proxy()
             .timeout(timeout)
@@ -174,7 +174,7 @@ impl CatalogClient {
     }
 
     async fn send<T: DeserializeOwned>(&self, mut req: reqwest::RequestBuilder) -> Result<T, CatalogError> {
-        req = req.bearer_auth(self.token.expose());
+        req = req.bearer_auth(self.token.expose_secret());
         for (name, value) in telemetry::current_trace_headers() {
             req = req.header(name, value);
         }

@@ -2,8 +2,8 @@
 
 use std::fmt;
 
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer};
 
 /// A configuration problem, phrased as one line naming the variable.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -100,38 +100,7 @@ impl AppEnv {
     }
 }
 
-/// A secret string: never printed by `Debug` or `Display`.
-#[derive(Clone, PartialEq, Eq)]
-pub struct Secret(String);
-
-impl Secret {
-    /// Wraps a secret value.
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-    /// The secret itself; call only where it is used, never to log.
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(\"[redacted]\")")
-    }
-}
-
-impl fmt::Display for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("[redacted]")
-    }
-}
-
-impl<'de> Deserialize<'de> for Secret {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        String::deserialize(d).map(Secret)
-    }
-}
+pub use secrecy::{ExposeSecret, SecretString};
 
 /// A URL that may carry a password: `Debug` shows it with the password replaced.
 #[derive(Clone, PartialEq, Eq, Deserialize)]
@@ -246,7 +215,7 @@ mod tests {
         database_url: String,
         http_port: Option<u16>,
         flag: Option<bool>,
-        token: Option<Secret>,
+        token: Option<SecretString>,
     }
 
     fn vars(list: &[(&str, &str)]) -> Vec<(String, String)> {
@@ -277,7 +246,7 @@ mod tests {
         let s: Sample = from_iter(vars(&[("DATABASE_URL", "x"), ("TOKEN", "hunter2")])).unwrap();
         let dbg = format!("{s:?}");
         assert!(!dbg.contains("hunter2"), "{dbg}");
-        assert_eq!(s.token.map(|t| t.expose().to_owned()), Some("hunter2".to_owned()));
+        assert_eq!(s.token.map(|t| t.expose_secret().to_owned()), Some("hunter2".to_owned()));
     }
 
     #[test]

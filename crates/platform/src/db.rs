@@ -6,7 +6,7 @@ use diesel::ConnectionError;
 use diesel_async::pooled_connection::bb8::{Pool, PooledConnection, RunError};
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
-use diesel_migrations::{EmbeddedMigrations, MigrationHarness};
+use diesel_migrations::MigrationHarness;
 use futures_util::FutureExt;
 
 /// The pool every service uses.
@@ -103,7 +103,11 @@ pub fn pool(url: &str, schema: &str, options: PoolOptions) -> Result<PgPool, DbE
 ///
 /// The migrations table lives in the service's schema, so services sharing one
 /// database keep separate migration histories.
-pub async fn migrate(url: &str, schema: &str, migrations: EmbeddedMigrations) -> Result<usize, DbError> {
+pub async fn migrate(
+    url: &str,
+    schema: &str,
+    migrations: impl diesel::migration::MigrationSource<diesel::pg::Pg> + Send,
+) -> Result<usize, DbError> {
     let schema = checked_schema(schema)?;
     let mut conn = AsyncPgConnection::establish(url).await?;
     conn.batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}; SET search_path TO {schema}, public"))

@@ -9,5 +9,6 @@ pub mod db;
 pub mod events;
 pub mod http;
 pub mod redis;
+pub mod service;
 pub mod shutdown;
 pub mod telemetry;

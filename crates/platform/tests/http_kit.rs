@@ -8,7 +8,7 @@ use std::time::Duration;
 use actix_web::{HttpResponse, web};
 use jsonwebtoken::{EncodingKey, Header};
 use platform::auth::{Admin, Auth, InternalCaller, Principal};
-use platform::config::Secret;
+use platform::config::SecretString;
 use platform::events::Broker;
 use platform::http::health::{PostgresCheck, RabbitMqCheck, RedisCheck};
 use platform::http::{ApiError, HttpKit, Json, Readiness, ReadyCheck};
@@ -50,7 +50,7 @@ fn spawn(checks: Vec<Box<dyn ReadyCheck>>) -> (TestServer, Readiness) {
     let readiness = Readiness::new(checks, Duration::from_secs(2));
     let metrics = platform::http::metrics::middleware("kit_test", prometheus::Registry::new()).unwrap();
     let kit = HttpKit { workers: 1, body_limit: 1024, ..HttpKit::new(metrics, readiness.clone()) };
-    let auth = web::Data::new(Auth::with_secret(&Secret::new(SECRET), Secret::new(INTERNAL)));
+    let auth = web::Data::new(Auth::with_secret(&SecretString::from(SECRET), SecretString::from(INTERNAL)));
     let server = testkit::spawn_server(move |l| {
         platform::http::build_server(l, kit, move |cfg| {
             cfg.app_data(auth.clone())

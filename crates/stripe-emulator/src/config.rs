@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use platform::config::{self, ConfigError, Secret};
+use platform::config::{self, ConfigError, ExposeSecret, SecretString};
 use platform::telemetry::LogFormat;
 use serde::Deserialize;
 
@@ -17,7 +17,7 @@ struct Raw {
     http_addr: Option<String>,
     log_format: Option<String>,
     stripe_webhook_url: Option<String>,
-    stripe_webhook_secret: Option<Secret>,
+    stripe_webhook_secret: Option<SecretString>,
     webhook_retry_base_ms: Option<String>,
     webhook_retry_max_ms: Option<String>,
     webhook_max_attempts: Option<String>,
@@ -76,10 +76,9 @@ impl ServeConfig {
             .filter(|u| !u.is_empty())
             .map(str::to_owned)
             .collect();
-        let secret = raw
-            .stripe_webhook_secret
-            .as_ref()
-            .and_then(|s| s.expose().split(',').map(str::trim).find(|s| !s.is_empty()).map(str::to_owned));
+        let secret = raw.stripe_webhook_secret.as_ref().and_then(|s| {
+            s.expose_secret().split(',').map(str::trim).find(|s| !s.is_empty()).map(str::to_owned)
+        });
         if !urls.is_empty() && secret.is_none() {
             return Err(ConfigError::invalid(
                 "STRIPE_WEBHOOK_SECRET",

@@ -6,11 +6,13 @@ mod db;
 pub mod events;
 mod proxy;
 mod server;
+mod service;
 mod wait;
 
 pub use db::TestDb;
 pub use proxy::TcpProxy;
 pub use server::{TestServer, spawn_server};
+pub use service::{INTERNAL_TOKEN, JWT_SECRET, TestService, base_config, jwt, spawn_service};
 pub use wait::wait_until;
 
 /// Local RabbitMQ (overridable with `TEST_AMQP_URL`).

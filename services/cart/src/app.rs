@@ -1,18 +1,18 @@
-//! Wiring: the cart's state, routes, consumer and readiness checks.
+//! The cart as the runner sees it: public and internal routes, the `cart.orders` consumer, and
+//! catalog in its readiness.
 
 use std::sync::Arc;
 
 use actix_web::web;
-use platform::catalog_client::CatalogClient;
-use platform::config::Secret;
-use platform::db::PgPool;
-use platform::redis::Redis;
+use platform::catalog_client::{CatalogCheck, CatalogClient};
+use platform::service::{Resources, ServiceInfo, ServiceSpec};
 
 use crate::carts::metrics::CartMetrics;
 use crate::carts::prices::PriceBook;
 use crate::carts::reserve::Reserver;
 use crate::carts::store::{CartStore, Ttls};
-use crate::config::CartSettings;
+use crate::config::{CartConfig, CartSettings};
+use crate::orders::{self, OrderEvents};
 use crate::state::AppState;
 use crate::{carts, checkout};
 
@@ -21,33 +21,49 @@ pub const SERVICE: &str = "cart";
 /// The cart's PostgreSQL schema.
 pub const SCHEMA: &str = "cart";
 
-/// The shared state from settings and the runner's pools; metrics go to `registry`.
-pub fn state(
-    settings: &CartSettings,
-    pool: PgPool,
-    redis: Redis,
-    internal_token: Secret,
-    registry: &prometheus::Registry,
-) -> anyhow::Result<AppState> {
-    let latency = CatalogClient::latency_histogram(registry, "cart_catalog_call_seconds")?;
-    let catalog = CatalogClient::new(&settings.catalog_url, internal_token, settings.catalog_timeout)?
-        .with_latency(latency);
-    let store =
-        CartStore::new(redis, pool, Ttls { guest: settings.guest_ttl, customer_cache: settings.cache_ttl });
+/// What the runner needs to know before reading the configuration.
+pub const INFO: ServiceInfo = ServiceInfo {
+    name: SERVICE,
+    schema: SCHEMA,
+    default_http_addr: "0.0.0.0:8082",
+    migrations: crate::MIGRATIONS,
+    uses_redis: true,
+    uses_auth: true,
+};
+
+/// Handler state from the cart's settings and the runner's resources (lazy: nothing connects yet).
+pub fn state(settings: &CartSettings, res: &Resources) -> anyhow::Result<AppState> {
+    let latency = CatalogClient::latency_histogram(&res.registry, "cart_catalog_call_seconds")?;
+    let catalog =
+        CatalogClient::new(&settings.catalog_url, res.base.internal_token.clone(), settings.catalog_timeout)?
+            .with_latency(latency);
+    let ttls = Ttls { guest: settings.guest_ttl, customer_cache: settings.cache_ttl };
     Ok(AppState {
-        store,
+        store: CartStore::new(res.redis.clone(), res.pool.clone(), ttls),
         prices: Arc::new(PriceBook::new(catalog.clone(), settings.price_cache)),
         reserver: Reserver::new(catalog.clone(), settings.reserve_on_add, settings.reservation_ttl_minutes),
         catalog,
-        currency: settings.currency,
-        metrics: CartMetrics::register(registry)?,
+        currency: res.base.currency,
+        metrics: CartMetrics::register(&res.registry)?,
     })
 }
 
-/// Adds the public and internal routes with their app data.
-pub fn routes(state: AppState) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + Sync + 'static {
+/// The public and internal routes, with `state` as app data.
+pub fn routes(state: AppState) -> impl Fn(&mut web::ServiceConfig) + Send + Sync + 'static {
     let state = web::Data::new(state);
     move |cfg: &mut web::ServiceConfig| {
         cfg.app_data(state.clone()).configure(carts::routes).configure(checkout::routes);
     }
+}
+
+/// The service from `state`: routes, the order-event consumer, and catalog added to `/ready`.
+pub fn spec(state: AppState) -> ServiceSpec {
+    let consumer = OrderEvents::new(state.store.clone());
+    let catalog = CatalogCheck(state.catalog.clone());
+    ServiceSpec::new(&INFO).routes(routes(state)).consumer(orders::options(""), consumer).ready_check(catalog)
+}
+
+/// The service from configuration (what `cart serve` runs).
+pub fn describe(config: &CartConfig, res: &Resources) -> anyhow::Result<ServiceSpec> {
+    Ok(spec(state(&config.cart, res)?))
 }

@@ -1,10 +1,10 @@
-//! The cart's own configuration (the shared variables are the runner's `BaseConfig`).
+//! The cart's configuration: the runner's `BaseConfig` (shared variables, including
+//! `ECOMMERCE_CURRENCY`, new carts' currency) and the cart's own:
 //!
 //! | variable | meaning | default |
 //! |---|---|---|
 //! | `CATALOG_URL` | catalog's base URL (internal API) | `http://127.0.0.1:8081` |
 //! | `CATALOG_TIMEOUT_MS` | time-out of one catalog call | `2000` |
-//! | `ECOMMERCE_CURRENCY` | new carts' currency | `USD` |
 //! | `INVENTORY_RESERVE_ON_ADD` | reserve stock as lines are added | `true` |
 //! | `INVENTORY_RESERVATION_TTL` | minutes a line's reservation lives unless refreshed | `15` |
 //! | `CART_GUEST_TTL_SECONDS` | a guest cart's life after its last change | `604800` (7 days) |
@@ -13,8 +13,8 @@
 
 use std::time::Duration;
 
-use domain::money::Currency;
 use platform::config::{self, ConfigError};
+use platform::service::BaseConfig;
 use serde::Deserialize;
 
 #[derive(Deserialize)]
@@ -23,7 +23,6 @@ struct Raw {
     catalog_url: String,
     #[serde(default = "default_catalog_timeout_ms")]
     catalog_timeout_ms: u64,
-    ecommerce_currency: Option<String>,
     inventory_reserve_on_add: Option<String>,
     #[serde(default = "default_reservation_ttl")]
     inventory_reservation_ttl: u64,
@@ -54,6 +53,29 @@ fn default_price_cache() -> u64 {
     3
 }
 
+/// Everything the cart reads from its environment.
+#[derive(Debug, Clone)]
+pub struct CartConfig {
+    /// The variables every service shares.
+    pub base: BaseConfig,
+    /// The cart's own.
+    pub cart: CartSettings,
+}
+
+impl CartConfig {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(std::env::vars())
+    }
+
+    /// Reads the given variables.
+    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
+        let vars: Vec<(String, String)> = vars.into_iter().collect();
+        let base = BaseConfig::from_vars(&crate::app::INFO, vars.clone())?;
+        Ok(Self { base, cart: CartSettings::from_vars(vars)? })
+    }
+}
+
 /// What the cart reads besides the shared variables.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CartSettings {
@@ -61,8 +83,6 @@ pub struct CartSettings {
     pub catalog_url: String,
     /// `CATALOG_TIMEOUT_MS`.
     pub catalog_timeout: Duration,
-    /// `ECOMMERCE_CURRENCY`.
-    pub currency: Currency,
     /// `INVENTORY_RESERVE_ON_ADD`.
     pub reserve_on_add: bool,
     /// `INVENTORY_RESERVATION_TTL` (minutes, 1 to 1440).
@@ -107,12 +127,9 @@ impl CartSettings {
         if raw.cart_cache_ttl_seconds == 0 {
             return Err(ConfigError::invalid("CART_CACHE_TTL_SECONDS", "must be positive"));
         }
-        let currency = config::parse_var("ECOMMERCE_CURRENCY", raw.ecommerce_currency.as_deref())?
-            .unwrap_or(Currency::Usd);
         Ok(Self {
             catalog_url,
             catalog_timeout: Duration::from_millis(raw.catalog_timeout_ms),
-            currency,
             reserve_on_add: parse_bool(
                 "INVENTORY_RESERVE_ON_ADD",
                 raw.inventory_reserve_on_add.as_deref(),
@@ -141,7 +158,9 @@ mod tests {
         assert!(s.reserve_on_add);
         assert_eq!(s.reservation_ttl_minutes, 15);
         assert_eq!(s.guest_ttl, Duration::from_secs(604_800));
-        assert_eq!(s.currency, Currency::Usd);
+        let c = CartConfig::from_vars(Vec::new()).unwrap();
+        assert_eq!(c.base.http_addr.to_string(), "0.0.0.0:8082");
+        assert_eq!(c.base.redis_key_prefix, "cart:");
     }
 
     #[test]
@@ -152,12 +171,10 @@ mod tests {
             ("INVENTORY_RESERVE_ON_ADD", "maybe"),
             ("INVENTORY_RESERVATION_TTL", "0"),
             ("CART_GUEST_TTL_SECONDS", "soon"),
-            ("ECOMMERCE_CURRENCY", "XXX"),
         ] {
             let err = read(&[(name, value)]).unwrap_err();
             assert!(err.to_string().contains(name), "{name}: {err}");
         }
         assert!(!read(&[("INVENTORY_RESERVE_ON_ADD", "false")]).unwrap().reserve_on_add);
-        assert_eq!(read(&[("ECOMMERCE_CURRENCY", "EUR")]).unwrap().currency, Currency::Eur);
     }
 }

@@ -1,5 +1,10 @@
-//! `cart`: serve (default), migrate.
+//! `cart`: reads the configuration and runs the subcommand (see `cart::cli`).
 
-fn main() {
-    // Wired onto platform::service once the runner lands.
+use cart::cli::{self, Cli};
+use cart::config::CartConfig;
+use clap::Parser;
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    platform::cli::run(cart::app::SERVICE, CartConfig::from_env, |config| cli::run(cli, config))
 }

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod app;
 pub mod bulk;
 pub mod cache;
+pub mod cli;
 pub mod config;
 pub mod events;
 pub mod inventory;

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use platform::config::Secret;
+use platform::config::SecretString;
 use platform::db::PgPool;
 use tokio::sync::Notify;
 
@@ -14,7 +14,7 @@ pub struct AppState {
     /// PostgreSQL, schema `payments`.
     pub pool: PgPool,
     /// Every accepted endpoint secret (`STRIPE_WEBHOOK_SECRET`, comma-separated for rotation).
-    pub secrets: Arc<[Secret]>,
+    pub secrets: Arc<[SecretString]>,
     /// Allowed clock difference between the signed time stamp and now, in seconds.
     pub tolerance_secs: i64,
     /// Largest body accepted, in bytes.

@@ -27,6 +27,9 @@ use crate::db::{self, PgPool};
 use crate::shutdown::Shutdown;
 use crate::telemetry;
 
+/// Most batches published after the stop signal.
+const FLUSH_ROUNDS: usize = 100;
+
 /// Tuning of the relay.
 #[derive(Debug, Clone, Copy)]
 pub struct RelayOptions {
@@ -88,6 +91,13 @@ impl Relay {
         Self { pool, database_url, schema, broker, options, channel: Mutex::new(None), wake: Arc::default() }
     }
 
+    /// Uses `wake` as this relay's waker (made before the relay, e.g. by the service runner).
+    #[must_use]
+    pub fn with_waker(mut self, wake: Arc<Notify>) -> Self {
+        self.wake = wake;
+        self
+    }
+
     /// Wakes this relay when notified: for rows written with [`super::outbox::enqueue_without_notify`]
     /// in this process, call `notify_one()` after the transaction commits.
     pub fn waker(&self) -> Arc<Notify> {
@@ -146,6 +156,18 @@ impl Relay {
             }
         }
         listener.abort();
+        // Flush: what requests and consumers wrote before the stop is published now rather
+        // than left to another replica (bounded; the runner also bounds it in time).
+        for _ in 0..FLUSH_ROUNDS {
+            match self.publish_pending_once().await {
+                Ok(n) if n >= self.options.batch_size as usize => {}
+                Ok(_) => break,
+                Err(e) => {
+                    tracing::warn!(error = %e, "outbox flush at shutdown failed; rows stay for the next relay");
+                    break;
+                }
+            }
+        }
         if let Some(channel) = self.channel.lock().await.take() {
             let _ = channel.close(200, "relay stopped".into()).await;
         }

@@ -7,8 +7,10 @@ pub mod metrics;
 pub mod request_id;
 mod root_span;
 pub mod server;
+pub mod settings;
 
 pub use error::{ApiError, ValidationErrors};
 pub use extract::Json;
 pub use health::{Readiness, ReadyCheck};
 pub use server::{HttpKit, build_server, run_until_signal};
+pub use settings::HttpSettings;

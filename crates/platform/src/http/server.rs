@@ -31,6 +31,8 @@ pub struct HttpKit {
     pub shutdown_timeout: Duration,
     /// Worker threads (0 = one per core).
     pub workers: usize,
+    /// Time-outs (and, later, proxy trust) from the environment.
+    pub settings: super::HttpSettings,
 }
 
 impl HttpKit {
@@ -42,6 +44,7 @@ impl HttpKit {
             body_limit: DEFAULT_JSON_LIMIT,
             shutdown_timeout: Duration::from_secs(25),
             workers: 0,
+            settings: super::HttpSettings::default(),
         }
     }
 }
@@ -53,6 +56,7 @@ where
 {
     let shutdown_secs = kit.shutdown_timeout.as_secs();
     let workers = kit.workers;
+    let settings = kit.settings.clone();
     let mut server = HttpServer::new(move || {
         let routes = routes.clone();
         App::new()
@@ -72,6 +76,8 @@ where
             .wrap(TracingLogger::<PlatformRootSpan>::new())
             .wrap(from_fn(request_id::middleware))
     })
+    .client_request_timeout(settings.head_timeout)
+    .keep_alive(settings.idle_timeout)
     .listen(listener)?
     .disable_signals()
     .shutdown_timeout(shutdown_secs);
@@ -101,7 +107,8 @@ pub async fn run_until_signal(
     server.await
 }
 
-async fn wait_for_signal() {
+/// Waits for SIGTERM or SIGINT.
+pub async fn wait_for_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};

@@ -1,21 +1,12 @@
-//! Starting catalog and cart for a test.
+//! Starting catalog and cart for a test, both on the platform runner.
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use catalog::cache::{CacheTiming, PageCache};
-use domain::money::Currency;
-use platform::auth::Auth;
-use platform::config::Secret;
-use platform::events::{Broker, Consumer};
-use platform::http::health::{PostgresCheck, RedisCheck};
-use platform::http::{HttpKit, Readiness, ReadyCheck};
-use platform::redis::Redis;
-use platform::shutdown::{self, ShutdownTrigger};
-use testkit::{TcpProxy, TestDb, TestServer};
-
-pub const JWT_SECRET: &str = "test-jwt-secret";
-pub const INTERNAL_TOKEN: &str = "test-internal-token";
+use platform::events::Broker;
+use platform::service::ServiceSpec;
+use testkit::{TcpProxy, TestDb, TestService};
 
 /// How to build the world.
 pub struct Options {
@@ -38,43 +29,39 @@ impl Default for Options {
 
 pub struct World {
     pub catalog_db: TestDb,
-    pub catalog: TestServer,
+    pub catalog: TestService,
     /// Cart reaches catalog through this; `set_down()` kills catalog for cart.
     pub catalog_proxy: TcpProxy,
     pub cart_db: TestDb,
-    pub cart: TestServer,
+    pub cart: TestService,
     pub cart_url: String,
     pub client: reqwest::Client,
     pub state: cart::state::AppState,
     pub redis_prefix: String,
     pub broker: Arc<Broker>,
     pub consumer_queue: String,
-    pub registry: prometheus::Registry,
-    trigger: ShutdownTrigger,
 }
 
-async fn spawn_catalog() -> (TestDb, TestServer) {
+/// The real catalog app (its routes; no consumer or sweeper: tests drive expiry) with the
+/// seed's three products.
+async fn spawn_catalog() -> (TestDb, TestService) {
     let db = TestDb::new("catalog", catalog::MIGRATIONS).await;
     let mut conn = db.conn().await;
     catalog::seed::seed_demo(&mut conn).await.expect("seed demo");
-    let pool = db.pool().await;
-    let redis = Redis::new(&testkit::redis_url(), testkit::redis_prefix()).expect("redis");
-    let cache = Arc::new(PageCache::new(redis.clone(), CacheTiming::from_ttl(Duration::ZERO), false));
-    let state = catalog::state::AppState {
-        pool: pool.clone(),
-        read_pool: pool.clone(),
-        redis: redis.clone(),
-        currency: Currency::Usd,
-        cache,
-        reservation_ttl_minutes: 15,
-    };
-    let checks: Vec<Box<dyn ReadyCheck>> = vec![Box::new(PostgresCheck(pool)), Box::new(RedisCheck(redis))];
-    let readiness = Readiness::new(checks, Duration::from_secs(1));
-    let metrics =
-        platform::http::metrics::middleware("catalog", prometheus::Registry::new()).expect("metrics");
-    let auth = Auth::with_secret(&Secret::new(JWT_SECRET), Secret::new(INTERNAL_TOKEN));
-    let kit = HttpKit { workers: 2, ..HttpKit::new(metrics, readiness) };
-    let server = testkit::spawn_server(move |l| catalog::app::http_server(l, kit, state, auth));
+    let mut base = testkit::base_config(&catalog::app::INFO, &db);
+    base.http_workers = 2;
+    let server = testkit::spawn_service(&catalog::app::INFO, base, |res| {
+        let state = catalog::state::AppState {
+            pool: res.pool.clone(),
+            read_pool: res.pool.clone(),
+            redis: res.redis.clone(),
+            currency: res.base.currency,
+            cache: Arc::new(PageCache::new(res.redis.clone(), CacheTiming::from_ttl(Duration::ZERO), false)),
+            reservation_ttl_minutes: 15,
+        };
+        Ok(ServiceSpec::new(&catalog::app::INFO).routes(catalog::app::routes(state)))
+    })
+    .await;
     (db, server)
 }
 
@@ -85,44 +72,28 @@ impl World {
 
     pub async fn with(opts: Options) -> World {
         let (catalog_db, catalog) = spawn_catalog().await;
-        let catalog_proxy = TcpProxy::start(catalog.addr, true).await;
+        let catalog_addr = catalog.base_url.trim_start_matches("http://").parse().expect("catalog address");
+        let catalog_proxy = TcpProxy::start(catalog_addr, true).await;
+
         let cart_db = TestDb::new("cart", cart::MIGRATIONS).await;
-        let redis_prefix = testkit::redis_prefix();
-        let redis = Redis::new(&testkit::redis_url(), redis_prefix.clone()).expect("redis");
-        let pool = cart_db.pool().await;
+        let mut base = testkit::base_config(&cart::app::INFO, &cart_db);
+        base.http_workers = opts.http_workers;
         let mut settings = cart::config::CartSettings::from_vars(Vec::new()).expect("settings");
         settings.catalog_url = format!("http://{}", catalog_proxy.addr());
         settings.reserve_on_add = opts.reserve_on_add;
         settings.catalog_timeout = opts.catalog_timeout;
         settings.price_cache = opts.price_cache;
-        let registry = prometheus::Registry::new();
-        let state =
-            cart::app::state(&settings, pool.clone(), redis.clone(), Secret::new(INTERNAL_TOKEN), &registry)
-                .expect("state");
-
-        let names = testkit::broker_names();
-        let broker = Arc::new(Broker::new(testkit::amqp_url(), names.exchange.clone()));
-        let (trigger, stop) = shutdown::channel();
-        let options = cart::orders::options(&names.prefix);
-        let consumer_queue = options.queue.clone();
-        let consumer = Consumer::new(pool.clone(), broker.clone(), options);
-        tokio::spawn(consumer.run(cart::orders::OrderEvents::new(state.store.clone()), stop));
+        let mut made = None;
+        let cart = testkit::spawn_service(&cart::app::INFO, base, |res| {
+            let state = cart::app::state(&settings, res)?;
+            made = Some(state.clone());
+            Ok(cart::app::spec(state))
+        })
+        .await;
+        let state = made.expect("the cart's state");
+        let broker = cart.resources().broker.clone();
+        let consumer_queue = cart.queue(cart::orders::QUEUE);
         testkit::events::wait_for_consumer(&broker, &consumer_queue).await;
-
-        let checks: Vec<Box<dyn ReadyCheck>> =
-            vec![Box::new(PostgresCheck(pool)), Box::new(RedisCheck(redis))];
-        let readiness = Readiness::new(checks, Duration::from_secs(1));
-        let metrics = platform::http::metrics::middleware("cart", registry.clone()).expect("metrics");
-        let auth = Auth::with_secret(&Secret::new(JWT_SECRET), Secret::new(INTERNAL_TOKEN));
-        let kit = HttpKit { workers: opts.http_workers, ..HttpKit::new(metrics, readiness) };
-        let routes = cart::app::routes(state.clone());
-        let auth_data = actix_web::web::Data::new(auth);
-        let cart = testkit::spawn_server(move |l| {
-            platform::http::build_server(l, kit, move |cfg: &mut actix_web::web::ServiceConfig| {
-                cfg.app_data(auth_data.clone());
-                routes(cfg);
-            })
-        });
         let client = reqwest::Client::builder().no_proxy().timeout(Duration::from_secs(30)).build().unwrap();
         World {
             catalog_db,
@@ -130,20 +101,12 @@ impl World {
             catalog_proxy,
             cart_db,
             cart_url: cart.base_url.clone(),
+            redis_prefix: cart.resources().base.redis_key_prefix.clone(),
             cart,
             client,
             state,
-            redis_prefix,
             broker,
             consumer_queue,
-            registry,
-            trigger,
         }
-    }
-}
-
-impl Drop for World {
-    fn drop(&mut self) {
-        self.trigger.trigger();
     }
 }

@@ -37,7 +37,7 @@ pub fn jwt(sub: &str) -> String {
     jsonwebtoken::encode(
         &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
         &claims,
-        &jsonwebtoken::EncodingKey::from_secret(harness::JWT_SECRET.as_bytes()),
+        &jsonwebtoken::EncodingKey::from_secret(testkit::JWT_SECRET.as_bytes()),
     )
     .unwrap()
 }
@@ -117,7 +117,7 @@ impl World {
         let mut req = self
             .client
             .request(method.parse().unwrap(), format!("{}{path}", self.cart_url))
-            .bearer_auth(harness::INTERNAL_TOKEN);
+            .bearer_auth(testkit::INTERNAL_TOKEN);
         if let Some(body) = body {
             req = req.json(&body);
         }

@@ -27,8 +27,8 @@ pub const BATCH_SIZE: usize = 2_000;
 pub async fn invalidate_listing_cache_after_bulk_load(config: &crate::config::CatalogConfig) {
     use crate::cache::{CacheTiming, PageCache};
     let redis = match platform::redis::Redis::new(
-        config.connections.redis_url.expose(),
-        config.redis_key_prefix.clone(),
+        config.base.connections.redis_url.expose(),
+        config.base.redis_key_prefix.clone(),
     ) {
         Ok(r) => r,
         Err(e) => {

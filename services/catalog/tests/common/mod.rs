@@ -4,24 +4,20 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use catalog::app::INFO;
 use catalog::cache::{CacheTiming, PageCache};
 use catalog::state::AppState;
 use domain::money::Currency;
-use platform::auth::Auth;
-use platform::config::Secret;
+use platform::config::DsnUrl;
+use platform::http::ReadyCheck;
 use platform::http::health::{PostgresCheck, RedisCheck};
-use platform::http::{HttpKit, Readiness, ReadyCheck};
-use platform::redis::Redis;
-use testkit::{TestDb, TestServer};
-
-/// JWT secret the test app verifies with.
-pub const JWT_SECRET: &str = "test-jwt-secret";
-/// Internal token the test app accepts.
-pub const INTERNAL_TOKEN: &str = "test-internal-token";
+use platform::service::ServiceSpec;
+pub use testkit::{INTERNAL_TOKEN, JWT_SECRET};
+use testkit::{TestDb, TestService};
 
 pub struct App {
     pub db: TestDb,
-    pub server: TestServer,
+    pub server: TestService,
     pub state: AppState,
 }
 
@@ -59,38 +55,40 @@ pub async fn spawn_with(seed: bool) -> App {
     spawn_opts(Options { seed, ..Options::default() }).await.0
 }
 
-/// The app, and the read database when one was given.
+/// The app, and the read database when one was given. It runs on the platform runner with
+/// the catalog's routes (the consumer and sweeper are started by the tests that need them).
 pub async fn spawn_opts(opts: Options) -> (App, Option<TestDb>) {
     let db = TestDb::new("catalog", catalog::MIGRATIONS).await;
     if opts.seed {
         let mut conn = db.conn().await;
         catalog::seed::seed_demo(&mut conn).await.expect("seed demo");
     }
-    let pool = db.pool().await;
     let read_pool = match &opts.read_db {
-        Some(read) => read.pool().await,
-        None => pool.clone(),
+        Some(read) => Some(read.pool().await),
+        None => None,
     };
-    let redis = Redis::new(&opts.redis_url, opts.redis_prefix).expect("redis");
-    let enabled = opts.cache.is_some();
-    let timing = opts.cache.unwrap_or_else(|| CacheTiming::from_ttl(Duration::ZERO));
-    let cache = Arc::new(PageCache::new(redis.clone(), timing, enabled));
-    let state = AppState {
-        pool: pool.clone(),
-        read_pool,
-        redis: redis.clone(),
-        currency: Currency::Usd,
-        cache,
-        reservation_ttl_minutes: 15,
-    };
-    let checks: Vec<Box<dyn ReadyCheck>> = vec![Box::new(PostgresCheck(pool)), Box::new(RedisCheck(redis))];
-    let readiness = Readiness::new(checks, Duration::from_secs(1));
-    let metrics =
-        platform::http::metrics::middleware("catalog", prometheus::Registry::new()).expect("metrics");
-    let auth = Auth::with_secret(&Secret::new(JWT_SECRET), Secret::new(INTERNAL_TOKEN));
-    let kit = HttpKit { workers: 1, ..HttpKit::new(metrics, readiness) };
-    let st = state.clone();
-    let server = testkit::spawn_server(move |l| catalog::app::http_server(l, kit, st, auth));
+    let mut base = testkit::base_config(&INFO, &db);
+    base.connections.redis_url = DsnUrl::new(opts.redis_url.clone());
+    base.redis_key_prefix = opts.redis_prefix.clone();
+    let mut made = None;
+    let server = testkit::spawn_service(&INFO, base, |res| {
+        let enabled = opts.cache.is_some();
+        let timing = opts.cache.unwrap_or_else(|| CacheTiming::from_ttl(Duration::ZERO));
+        let state = AppState {
+            pool: res.pool.clone(),
+            read_pool: read_pool.unwrap_or_else(|| res.pool.clone()),
+            redis: res.redis.clone(),
+            currency: Currency::Usd,
+            cache: Arc::new(PageCache::new(res.redis.clone(), timing, enabled)),
+            reservation_ttl_minutes: 15,
+        };
+        made = Some(state.clone());
+        let checks: Vec<Box<dyn ReadyCheck>> =
+            vec![Box::new(PostgresCheck(res.pool.clone())), Box::new(RedisCheck(res.redis.clone()))];
+        Ok(ServiceSpec::new(&INFO).routes(catalog::app::routes(state)).readiness_only(checks).without_relay())
+    })
+    .await;
+    let state = made.expect("state");
     (App { db, server, state }, opts.read_db)
 }
 

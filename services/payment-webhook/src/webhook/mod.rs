@@ -10,6 +10,7 @@ use diesel_async::AsyncPgConnection;
 use domain::OrderId;
 use domain::stripe_signature::{self, SignatureError};
 use futures_util::StreamExt;
+use platform::config::ExposeSecret;
 use platform::events::OutboxRow;
 use platform::http::ApiError;
 use serde_json::Value;
@@ -168,7 +169,7 @@ async fn verified_body(
     let body = read_body(req, payload, state.body_limit).await?;
     let header = req.headers().get(SIGNATURE_HEADER).ok_or(Rejection::MissingSignature)?;
     let header = header.to_str().map_err(|_| Rejection::Signature(SignatureError::Malformed))?;
-    let secrets: Vec<&str> = state.secrets.iter().map(platform::config::Secret::expose).collect();
+    let secrets: Vec<&str> = state.secrets.iter().map(ExposeSecret::expose_secret).collect();
     let now = chrono::Utc::now().timestamp();
     let verified = stripe_signature::verify(header, &body, &secrets, now, state.tolerance_secs)
         .map_err(Rejection::Signature)?;

@@ -13,14 +13,13 @@ use diesel_async::RunQueryDsl;
 use domain::events::Envelope;
 use domain::stripe_signature;
 use lapin::options::{BasicAckOptions, BasicGetOptions};
-use payment_webhook::metrics::WebhookMetrics;
+use payment_webhook::app::INFO;
+use payment_webhook::config::WebhookConfig;
 use payment_webhook::state::AppState;
-use platform::config::Secret;
-use platform::events::{self, Broker, QueueOptions, Relay, RelayOptions};
-use platform::http::{HttpKit, Readiness};
-use platform::shutdown::{self, ShutdownTrigger};
+use platform::config::{DsnUrl, SecretString};
+use platform::events::{self, Broker, QueueOptions, RelayOptions};
 use serde_json::Value;
-use testkit::{TestDb, TestServer, wait_until};
+use testkit::{TestDb, TestService, wait_until};
 
 /// The endpoint secret Stripe signs with now.
 pub const SECRET: &str = "whsec_test_current";
@@ -43,62 +42,53 @@ impl Default for Options {
 
 pub struct App {
     pub db: TestDb,
-    pub server: TestServer,
+    pub server: TestService,
     pub state: AppState,
     /// The test's own exchange, reached directly (not through any proxy).
     pub broker: Arc<Broker>,
     /// A queue bound to `payment.#` on that exchange.
     pub queue: String,
-    trigger: ShutdownTrigger,
 }
 
 pub async fn spawn() -> App {
     spawn_with(Options::default()).await
 }
 
+/// The service on the runner, as `payment-webhook serve` runs it, with the test's secrets.
 pub async fn spawn_with(options: Options) -> App {
     let db = TestDb::new("payments", payment_webhook::MIGRATIONS).await;
-    let registry = prometheus::Registry::new();
-    let mut state = AppState {
-        pool: db.pool().await,
-        secrets: vec![Secret::new(SECRET), Secret::new(OLD_SECRET)].into(),
-        tolerance_secs: options.tolerance_secs,
-        body_limit: payment_webhook::webhook::BODY_LIMIT,
-        metrics: WebhookMetrics::register(&registry).unwrap(),
-        relay_wake: Arc::default(),
-    };
-    let names = testkit::broker_names();
+    let mut base = testkit::base_config(&INFO, &db);
+    base.http_workers = options.workers;
+    let names_exchange = base.amqp_exchange.clone();
+    let queue = format!("{}payments.observer", base.amqp_queue_prefix);
+    // The relay's broker connection may go through a proxy (the outage test).
+    base.connections.amqp_url = DsnUrl::new(options.relay_amqp_url);
     let broker = Arc::new(
-        Broker::new(testkit::amqp_url(), names.exchange.clone())
+        Broker::new(testkit::amqp_url(), names_exchange)
             .with_connection_name("payment-webhook-test")
             .with_temporary_exchange(),
     );
-    let queue = format!("{}payments.observer", names.prefix);
     observe_payments(&broker, &queue).await;
 
-    let (trigger, stop) = shutdown::channel();
-    let relay_broker = Arc::new(
-        Broker::new(options.relay_amqp_url, names.exchange)
-            .with_connection_name("payment-webhook-test-relay")
-            .with_temporary_exchange(),
-    );
-    let relay = Relay::new(
-        state.pool.clone(),
-        db.url().to_owned(),
-        "payments".to_owned(),
-        relay_broker,
+    let config = WebhookConfig {
+        base: base.clone(),
+        webhook_secrets: vec![SecretString::from(SECRET), SecretString::from(OLD_SECRET)],
+        tolerance_secs: options.tolerance_secs,
+        relay_batch: 200,
+    };
+    let mut made = None;
+    let server = testkit::spawn_service(&INFO, base, |res| {
+        let state = payment_webhook::app::state(&config, res)?;
+        made = Some(state.clone());
         // A long poll: events reach the broker because the handler wakes the relay.
-        RelayOptions { poll_interval: Duration::from_secs(10), ..RelayOptions::default() },
-    );
-    state.relay_wake = relay.waker();
-    tokio::spawn(relay.run(stop));
-
-    let readiness = Readiness::new(vec![], Duration::from_secs(1));
-    let metrics = platform::http::metrics::middleware("payment-webhook", registry).unwrap();
-    let kit = HttpKit { workers: options.workers, ..HttpKit::new(metrics, readiness) };
-    let st = state.clone();
-    let server = testkit::spawn_server(move |l| payment_webhook::app::http_server(l, kit, st));
-    App { db, server, state, broker, queue, trigger }
+        Ok(payment_webhook::app::spec(state, config.relay_batch).relay_options(RelayOptions {
+            poll_interval: Duration::from_secs(10),
+            ..RelayOptions::default()
+        }))
+    })
+    .await;
+    let state = made.expect("state");
+    App { db, server, state, broker, queue }
 }
 
 /// Declares the exchange and `queue` bound to `payment.#` on it (expiring when unused), before
@@ -191,11 +181,5 @@ impl App {
             .filter(|l| l.starts_with(&format!("{name}{{")) && l.contains(&format!("=\"{label}\"}}")))
             .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
             .sum()
-    }
-}
-
-impl Drop for App {
-    fn drop(&mut self) {
-        self.trigger.trigger();
     }
 }

@@ -1,0 +1,130 @@
+//! [`ServiceSpec`]: what a service is made of, as data the runner runs.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use actix_web::web;
+
+use super::{Resources, ServiceInfo, TaskFn};
+use crate::events::{Consumer, ConsumerOptions, EventHandler, RelayOptions};
+use crate::http::ReadyCheck;
+use crate::http::health::{PostgresCheck, RabbitMqCheck, RedisCheck};
+use crate::shutdown::Shutdown;
+
+type Routes = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
+type ConsumerFn = Box<dyn FnOnce(&Resources) -> TaskFn + Send>;
+
+/// A service's routes, consumers, background tasks and readiness checks.
+pub struct ServiceSpec {
+    routes: Routes,
+    consumers: Vec<(&'static str, ConsumerFn)>,
+    tasks: Vec<(&'static str, TaskFn)>,
+    checks: Option<Vec<Box<dyn ReadyCheck>>>,
+    extra_checks: Vec<Box<dyn ReadyCheck>>,
+    relay: Option<RelayOptions>,
+}
+
+/// A spec resolved against the resources, for the runner.
+pub(super) struct Parts {
+    pub routes: Routes,
+    pub tasks: Vec<(&'static str, TaskFn)>,
+    pub checks: Vec<Box<dyn ReadyCheck>>,
+    pub relay: Option<RelayOptions>,
+}
+
+impl ServiceSpec {
+    /// No routes or workers yet; the outbox relay on; `/ready` checks PostgreSQL, RabbitMQ
+    /// and (when the service uses it) Redis.
+    pub fn new(info: &ServiceInfo) -> Self {
+        let _ = info;
+        Self {
+            routes: Arc::new(|_| {}),
+            consumers: Vec::new(),
+            tasks: Vec::new(),
+            checks: None,
+            extra_checks: Vec::new(),
+            relay: Some(RelayOptions::default()),
+        }
+    }
+
+    /// The service's routes and app data.
+    #[must_use]
+    pub fn routes(mut self, f: impl Fn(&mut web::ServiceConfig) + Send + Sync + 'static) -> Self {
+        self.routes = Arc::new(f);
+        self
+    }
+
+    /// Consumes `options.queue` (prefixed with `AMQP_QUEUE_PREFIX`) with `handler`.
+    #[must_use]
+    pub fn consumer<H: EventHandler>(mut self, options: ConsumerOptions, handler: H) -> Self {
+        let name = "consumer";
+        self.consumers.push((
+            name,
+            Box::new(move |res: &Resources| {
+                let mut options = options;
+                options.queue = format!("{}{}", res.base.amqp_queue_prefix, options.queue);
+                let consumer = Consumer::new(res.pool.clone(), res.broker.clone(), options);
+                let task: TaskFn = Box::new(move |stop| Box::pin(consumer.run(handler, stop)));
+                task
+            }),
+        ));
+        self
+    }
+
+    /// A background task (a sweeper, a reconciler): runs until its [`Shutdown`] fires, and is
+    /// stopped with the consumers.
+    #[must_use]
+    pub fn task<F, Fut>(mut self, name: &'static str, f: F) -> Self
+    where
+        F: FnOnce(Shutdown) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        self.tasks.push((name, Box::new(move |stop| Box::pin(f(stop)))));
+        self
+    }
+
+    /// Adds a readiness check to the defaults.
+    #[must_use]
+    pub fn ready_check(mut self, check: impl ReadyCheck + 'static) -> Self {
+        self.extra_checks.push(Box::new(check));
+        self
+    }
+
+    /// Replaces the default readiness checks (e.g. a service that keeps accepting while the
+    /// broker is away).
+    #[must_use]
+    pub fn readiness_only(mut self, checks: Vec<Box<dyn ReadyCheck>>) -> Self {
+        self.checks = Some(checks);
+        self
+    }
+
+    /// Tunes the outbox relay.
+    #[must_use]
+    pub fn relay_options(mut self, options: RelayOptions) -> Self {
+        self.relay = Some(options);
+        self
+    }
+
+    /// No outbox relay (a service that publishes nothing).
+    #[must_use]
+    pub fn without_relay(mut self) -> Self {
+        self.relay = None;
+        self
+    }
+
+    pub(super) fn into_parts(self, res: &Resources, uses_redis: bool) -> Parts {
+        let mut checks = self.checks.unwrap_or_else(|| {
+            let mut c: Vec<Box<dyn ReadyCheck>> = vec![Box::new(PostgresCheck(res.pool.clone()))];
+            if uses_redis {
+                c.push(Box::new(RedisCheck(res.redis.clone())));
+            }
+            c.push(Box::new(RabbitMqCheck(res.broker.clone())));
+            c
+        });
+        checks.extend(self.extra_checks);
+        let mut tasks: Vec<(&'static str, TaskFn)> =
+            self.consumers.into_iter().map(|(name, make)| (name, make(res))).collect();
+        tasks.extend(self.tasks);
+        Parts { routes: self.routes, tasks, checks, relay: self.relay }
+    }
+}

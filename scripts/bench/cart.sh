@@ -176,6 +176,14 @@ row "GET customer cart (3 lines)" "$rps" "$p50" "$p99"
 read -r rps p50 p99 < <(CARTS_FILE="$WORK/carts.txt" run -s "$WORK/add.lua" "http://127.0.0.1:$CART_PORT")
 row "POST add to cart (reserve/resize in catalog)" "$rps" "$p50" "$p99"
 
+# Where an add's time goes: cart's own histogram of its catalog calls (mean per operation).
+echo
+echo "catalog calls seen by cart during the run (count, mean):"
+curl -sf "http://127.0.0.1:$CART_PORT/metrics" | awk '
+  /^cart_catalog_call_seconds_sum/ {match($0, /operation="[a-z]+"/); op=substr($0, RSTART+11, RLENGTH-12); sum[op]+=$2}
+  /^cart_catalog_call_seconds_count/ {match($0, /operation="[a-z]+"/); op=substr($0, RSTART+11, RLENGTH-12); n[op]+=$2}
+  END {for (op in n) if (n[op] > 0) printf "  %-8s %8d calls, mean %.2f ms\n", op, n[op], 1000 * sum[op] / n[op]}'
+
 rss() { awk '/VmHWM/ {printf "%d", $2 / 1024}' "/proc/$1/status"; }
 reserved=$("${PSQL[@]}" -d "$DB" -Atc "SELECT sum(reserved_quantity) FROM catalog.products")
 lines=$("${PSQL[@]}" -d "$DB" -Atc "SELECT count(*) FROM catalog.reservations WHERE status = 'active'")

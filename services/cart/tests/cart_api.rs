@@ -162,3 +162,45 @@ async fn a_customer_has_one_cart_and_reservations_can_be_off() {
     assert_eq!(w.counters(TSHIRT).await, before, "INVENTORY_RESERVE_ON_ADD=false reserves nothing");
     assert_eq!(w.cart_count("SELECT count(*) AS n FROM cart_items").await, 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn catalog_down_is_503_and_nothing_half_done() {
+    let w = World::start().await;
+    let (id, token) = w.guest_cart().await;
+    let guest = Who::Guest(token);
+    assert_eq!(w.add(&id, &guest, TSHIRT, 2).await.0, 201);
+    let (_, cart) = w.call("GET", &format!("/api/v1/carts/{id}"), &guest, None).await;
+    let line = cart["items"][0]["id"].as_str().unwrap().to_owned();
+    let reserved = w.counters(TSHIRT).await.1;
+
+    w.catalog_proxy.set_down();
+    for (method, path, body) in [
+        ("POST", format!("/api/v1/carts/{id}/items"), Some(json!({"product_id": 2}))),
+        ("POST", format!("/api/v1/carts/{id}/items"), Some(json!({"product_id": 1}))),
+        ("PATCH", format!("/api/v1/carts/{id}/items/{line}"), Some(json!({"quantity": 5}))),
+        ("DELETE", format!("/api/v1/carts/{id}/items/{line}"), None),
+        ("DELETE", format!("/api/v1/carts/{id}"), None),
+    ] {
+        let (status, res) = w.call(method, &path, &guest, body).await;
+        assert_eq!(status, 503, "{method} {path}: {res}");
+        assert_eq!(res["error"], "Service unavailable");
+    }
+    assert_eq!(w.counters(TSHIRT).await.1, reserved, "catalog untouched");
+
+    // Back up: the line is as it was, and the read that checks the unanswered resize leaves
+    // catalog holding exactly the line's quantity.
+    w.catalog_proxy.set_up();
+    let (status, cart) = w.call("GET", &format!("/api/v1/carts/{id}"), &guest, None).await;
+    assert_eq!(status, 200, "{cart}");
+    assert_eq!(cart["items"].as_array().unwrap().len(), 1);
+    assert_eq!(cart["items"][0]["quantity"], 2);
+    assert_eq!(cart["items"][0]["status"], "reserved");
+    assert_eq!(w.counters(TSHIRT).await.1, reserved);
+    assert_eq!(
+        w.catalog_count(&format!(
+            "SELECT count(*) AS n FROM reservations WHERE cart_id = '{id}' AND status = 'active'"
+        ))
+        .await,
+        1
+    );
+}

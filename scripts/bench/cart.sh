@@ -53,6 +53,12 @@ cleanup() {
   [[ -f $WORK/nginx.pid ]] && "$NGINX" -p "$WORK" -c "$nginx_conf" -s stop 2>/dev/null
   "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" 2>/dev/null || true
   redis-cli --scan --pattern "${PREFIX}*" 2>/dev/null | xargs -r redis-cli del >/dev/null 2>&1 || true
+  # The services' consumer queues (and their .retry/.dlq) outlive them: remove this run's.
+  if command -v rabbitmqctl >/dev/null; then
+    timeout 30 rabbitmqctl -q list_queues name 2>/dev/null | grep "^bench\.$$\." | while read -r q; do
+      timeout 10 rabbitmqctl -q delete_queue "$q" >/dev/null 2>&1 || true
+    done
+  fi
   rm -rf "$WORK"
 }
 trap cleanup EXIT

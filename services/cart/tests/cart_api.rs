@@ -94,6 +94,14 @@ async fn a_guest_fills_a_cart_with_prices_totals_and_reservations() {
     assert_eq!(status, 204);
     assert_eq!(w.counters(JEANS).await.1, jeans_reserved - 1);
     assert_eq!(w.call("GET", &format!("/api/v1/carts/{id}"), &guest, None).await.0, 404);
+
+    // The service's own metrics are on /metrics.
+    let metrics = w.client.get(format!("{}/metrics", w.cart_url)).send().await.unwrap().text().await.unwrap();
+    for line in ["cart_carts_created_total{owner=\"guest\"} 1", "cart_lines_added_total 3"] {
+        assert!(metrics.contains(line), "{line} in\n{metrics}");
+    }
+    assert!(metrics.contains("cart_catalog_call_seconds_count{operation=\"reserve\",outcome=\"ok\"} 2"));
+    assert!(metrics.contains("cart_reservation_refusals_total 0"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

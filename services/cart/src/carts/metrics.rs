@@ -32,9 +32,4 @@ impl CartMetrics {
         registry.register(Box::new(merges.clone()))?;
         Ok(Self { carts_created, lines_added, reservation_refusals, merges })
     }
-
-    /// Unregistered counters (tests that do not read metrics).
-    pub fn unregistered() -> Self {
-        Self::register(&Registry::new()).unwrap_or_else(|_| unreachable!("fresh registry"))
-    }
 }

@@ -90,11 +90,6 @@ impl CartStore {
         Self { redis, pool, ttls }
     }
 
-    /// The PostgreSQL pool (for the outbox and the consumer).
-    pub fn pool(&self) -> &PgPool {
-        &self.pool
-    }
-
     async fn redis(&self) -> Result<RedisConn<'_>, StoreError> {
         self.redis.pool.get().await.map_err(|e| StoreError::Redis(e.to_string()))
     }

@@ -12,6 +12,10 @@ use subtle::ConstantTimeEq;
 use crate::config::{ExposeSecret, SecretString};
 use crate::http::ApiError;
 
+/// Clock skew allowed on `exp` and `nbf`, in seconds: a token is accepted from `nbf − 30 s`
+/// until `exp + 30 s`.
+pub const CLOCK_LEEWAY_SECS: u64 = 30;
+
 /// The role that may use `/api/v1/admin/...`.
 pub const ADMIN_ROLE: &str = "admin";
 
@@ -51,7 +55,9 @@ impl Auth {
     fn build(key: DecodingKey, algorithms: Vec<Algorithm>, internal_token: SecretString) -> Self {
         let mut validation = Validation::new(algorithms[0]);
         validation.algorithms = algorithms;
-        validation.leeway = 30;
+        validation.leeway = CLOCK_LEEWAY_SECS;
+        // jsonwebtoken checks `nbf` only when asked: a token valid from tomorrow is not valid now.
+        validation.validate_nbf = true;
         validation.validate_aud = false;
         Self { key, validation, internal_token }
     }

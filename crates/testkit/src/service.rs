@@ -37,7 +37,8 @@ pub fn base_config(info: &ServiceInfo, db: &TestDb) -> BaseConfig {
         amqp_exchange: names.exchange,
         amqp_queue_prefix: names.prefix,
         amqp_temporary_exchange: true,
-        redis_key_prefix: format!("{}{}", crate::redis_prefix(), info.name),
+        amqp_queue_expires: Some(std::time::Duration::from_secs(120)),
+        redis_key_prefix: format!("{}{}:", crate::redis_prefix(), info.name),
         currency: domain::money::Currency::Usd,
         http: HttpSettings::default(),
     }

@@ -22,14 +22,7 @@ pub const SERVICE: &str = "cart";
 pub const SCHEMA: &str = "cart";
 
 /// What the runner needs to know before reading the configuration.
-pub const INFO: ServiceInfo = ServiceInfo {
-    name: SERVICE,
-    schema: SCHEMA,
-    default_http_addr: "0.0.0.0:8082",
-    migrations: crate::MIGRATIONS,
-    uses_redis: true,
-    uses_auth: true,
-};
+pub const INFO: ServiceInfo = ServiceInfo::new(SERVICE, SCHEMA, "0.0.0.0:8082", crate::MIGRATIONS);
 
 /// Handler state from the cart's settings and the runner's resources (lazy: nothing connects yet).
 pub fn state(settings: &CartSettings, res: &Resources) -> anyhow::Result<AppState> {
@@ -65,5 +58,5 @@ pub fn spec(state: AppState) -> ServiceSpec {
 
 /// The service from configuration (what `cart serve` runs).
 pub fn describe(config: &CartConfig, res: &Resources) -> anyhow::Result<ServiceSpec> {
-    Ok(spec(state(&config.cart, res)?))
+    Ok(spec(state(&config.service, res)?))
 }

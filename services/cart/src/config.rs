@@ -14,11 +14,12 @@
 use std::time::Duration;
 
 use platform::config::{self, ConfigError};
-use platform::service::BaseConfig;
+use platform::service::{BaseConfig, Config, ServiceInfo, ServiceVars};
 use serde::Deserialize;
 
+/// The variables as envy reads them.
 #[derive(Deserialize)]
-struct Raw {
+pub struct Raw {
     #[serde(default = "default_catalog_url")]
     catalog_url: String,
     #[serde(default = "default_catalog_timeout_ms")]
@@ -53,26 +54,15 @@ fn default_price_cache() -> u64 {
     3
 }
 
-/// Everything the cart reads from its environment.
-#[derive(Debug, Clone)]
-pub struct CartConfig {
-    /// The variables every service shares.
-    pub base: BaseConfig,
-    /// The cart's own.
-    pub cart: CartSettings,
-}
+/// Everything the cart reads from its environment (its own settings through `Deref`).
+pub type CartConfig = Config<CartSettings>;
 
-impl CartConfig {
-    /// Reads the process environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_vars(std::env::vars())
-    }
+impl ServiceVars for CartSettings {
+    type Raw = Raw;
+    const INFO: &'static ServiceInfo = &crate::app::INFO;
 
-    /// Reads the given variables.
-    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
-        let vars: Vec<(String, String)> = vars.into_iter().collect();
-        let base = BaseConfig::from_vars(&crate::app::INFO, vars.clone())?;
-        Ok(Self { base, cart: CartSettings::from_vars(vars)? })
+    fn resolve(raw: Raw, _base: &BaseConfig) -> Result<Self, ConfigError> {
+        Self::from_raw(&raw)
     }
 }
 
@@ -108,9 +98,12 @@ fn parse_bool(name: &str, value: Option<&str>, default: bool) -> Result<bool, Co
 }
 
 impl CartSettings {
-    /// Reads the cart's variables from `vars`.
+    /// Reads the cart's own variables from `vars` (tests; the service reads [`CartConfig`]).
     pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
-        let raw: Raw = config::from_iter(vars)?;
+        Self::from_raw(&config::from_iter(vars)?)
+    }
+
+    fn from_raw(raw: &Raw) -> Result<Self, ConfigError> {
         let catalog_url = raw.catalog_url.trim().trim_end_matches('/').to_owned();
         if !(catalog_url.starts_with("http://") || catalog_url.starts_with("https://")) {
             return Err(ConfigError::invalid("CATALOG_URL", "expected an http:// or https:// URL"));

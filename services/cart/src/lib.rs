@@ -5,7 +5,6 @@
 pub mod app;
 pub mod carts;
 pub mod checkout;
-pub mod cli;
 pub mod config;
 pub mod orders;
 pub mod schema;

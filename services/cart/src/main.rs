@@ -1,10 +1,10 @@
-//! `cart`: reads the configuration and runs the subcommand (see `cart::cli`).
+//! `cart`: serve (default) or migrate.
 
-use cart::cli::{self, Cli};
-use cart::config::CartConfig;
-use clap::Parser;
+use cart::config::CartSettings;
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
-    platform::cli::run(cart::app::SERVICE, CartConfig::from_env, |config| cli::run(cli, config))
+    platform::cli::main_with_standard_commands::<CartSettings>(
+        "Carts: guest and customer carts with stock reserved through catalog",
+        cart::app::describe,
+    )
 }

@@ -17,14 +17,7 @@ use crate::{admin, listing, product_page};
 pub const SERVICE: &str = "catalog";
 
 /// What the runner needs to know before reading the configuration.
-pub const INFO: ServiceInfo = ServiceInfo {
-    name: SERVICE,
-    schema: SCHEMA,
-    default_http_addr: "0.0.0.0:8081",
-    migrations: crate::MIGRATIONS,
-    uses_redis: true,
-    uses_auth: true,
-};
+pub const INFO: ServiceInfo = ServiceInfo::new(SERVICE, SCHEMA, "0.0.0.0:8081", crate::MIGRATIONS);
 
 /// The catalog's routes, with `state` as app data.
 pub fn routes(state: AppState) -> impl Fn(&mut web::ServiceConfig) + Send + Sync + 'static {

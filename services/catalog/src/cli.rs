@@ -1,24 +1,21 @@
 //! `catalog`'s subcommands: serve (default), migrate, dlq, explain, seed, import.
 
 use crate::config::{CatalogConfig, SCHEMA};
-use clap::{Parser, Subcommand};
+use clap::Subcommand;
+use platform::cli::ServiceCommand;
 
-/// The command line.
-#[derive(Parser)]
-#[command(name = "catalog", about = "Catalog service: products, inventory and reservations")]
-pub struct Cli {
-    #[command(subcommand)]
-    command: Option<Command>,
-}
+/// What `catalog --help` says.
+pub const ABOUT: &str = "Catalog service: products, inventory and reservations";
 
+/// The catalog's subcommands.
 #[derive(Subcommand)]
-enum Command {
-    /// Serve the HTTP API and publish outbox events (default).
-    Serve,
-    /// Apply pending database migrations in the `catalog` schema.
-    Migrate,
+pub enum Command {
+    /// `serve` and `migrate`.
+    #[command(flatten)]
+    Service(ServiceCommand),
     /// Inspect or redrive a consumer's dead-letter queue.
     Dlq {
+        /// What to do.
         #[command(subcommand)]
         action: DlqAction,
     },
@@ -61,8 +58,9 @@ enum Command {
     },
 }
 
+/// `catalog dlq ...`.
 #[derive(Subcommand)]
-enum DlqAction {
+pub enum DlqAction {
     /// How many messages wait in `<queue>.dlq`.
     Depth {
         /// The consumer queue, e.g. `catalog.orders`.
@@ -98,10 +96,10 @@ impl std::process::Termination for Outcome {
     }
 }
 
-/// Runs the subcommand `cli` names.
-pub async fn run(cli: Cli, config: CatalogConfig) -> anyhow::Result<Outcome> {
+/// Runs `command` (`serve` when `None`).
+pub async fn run(command: Option<Command>, config: CatalogConfig) -> anyhow::Result<Outcome> {
     let url = config.base.connections.database_url.expose().to_owned();
-    match cli.command.unwrap_or(Command::Serve) {
+    match command.unwrap_or(Command::Service(ServiceCommand::Serve)) {
         Command::Seed { demo, count, seed, jsonl, defer_gin_indexes } => {
             seed_command(&config, demo, count, seed, jsonl, defer_gin_indexes).await?;
             Ok(Outcome::Done)
@@ -113,14 +111,9 @@ pub async fn run(cli: Cli, config: CatalogConfig) -> anyhow::Result<Outcome> {
             undefer(&config, deferred).await?;
             outcome
         }
-        Command::Serve => {
+        Command::Service(command) => {
             let base = config.base.clone();
-            platform::service::serve(&crate::app::INFO, base, |res| crate::app::describe(&config, res))
-                .await?;
-            Ok(Outcome::Done)
-        }
-        Command::Migrate => {
-            platform::service::migrate(&crate::app::INFO, &config.base).await?;
+            command.run(&crate::app::INFO, base, |res| crate::app::describe(&config, res)).await?;
             Ok(Outcome::Done)
         }
         Command::Dlq { action } => {

@@ -1,6 +1,6 @@
 //! `GET /api/v1/products/{slug}`: one active product, the listing's item shape plus `description`.
 
-use actix_web::http::header::ContentType;
+use actix_web::http::header::{self, ContentType};
 use actix_web::web::Bytes;
 use actix_web::{HttpResponse, web};
 use diesel::prelude::*;
@@ -58,7 +58,11 @@ pub async fn show_product(
     let body = state.cache.get_or_build(&key, move || build(pool, slug)).await.map_err(|e| {
         if e.downcast_ref::<NoSuchProduct>().is_some() { not_found() } else { from_build_error(e) }
     })?;
-    Ok(HttpResponse::Ok().content_type(ContentType::json()).body(body))
+    // No `Vary`: unlike the listing's links, nothing in this body depends on request headers.
+    Ok(HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .insert_header((header::CACHE_CONTROL, crate::listing::CACHE_CONTROL))
+        .body(body))
 }
 
 async fn build(pool: PgPool, slug: Slug) -> anyhow::Result<Bytes> {

@@ -82,7 +82,8 @@ async fn links_respect_forwarded_headers() {
         .client
         .get(app.server.url("/api/v1/products?per_page=1"))
         .header("X-Forwarded-Proto", "https")
-        .header("X-Forwarded-Host", "shop.example.com, internal.lb")
+        // The last value is the one the trusted peer (the ingress) wrote.
+        .header("X-Forwarded-Host", "spoofed.example, shop.example.com")
         .send()
         .await
         .unwrap();

@@ -15,14 +15,8 @@ use crate::webhook;
 pub const SERVICE: &str = "payment-webhook";
 
 /// What the runner needs to know before reading the configuration.
-pub const INFO: ServiceInfo = ServiceInfo {
-    name: SERVICE,
-    schema: SCHEMA,
-    default_http_addr: "0.0.0.0:8084",
-    migrations: crate::MIGRATIONS,
-    uses_redis: false,
-    uses_auth: false,
-};
+pub const INFO: ServiceInfo =
+    ServiceInfo::new(SERVICE, SCHEMA, "0.0.0.0:8084", crate::MIGRATIONS).without_redis().without_auth();
 
 /// The webhook route, with `state` as app data.
 pub fn routes(state: AppState) -> impl Fn(&mut web::ServiceConfig) + Send + Sync + 'static {

@@ -1,11 +1,12 @@
 //! The webhook's configuration, read from the environment (ARCHITECTURE §5–§6).
 
-use platform::config::{self, ConfigError, ExposeSecret, SecretString};
-use platform::service::BaseConfig;
+use platform::config::{ConfigError, ExposeSecret, SecretString};
+use platform::service::{BaseConfig, Config, ServiceInfo, ServiceVars};
 use serde::Deserialize;
 
+/// The variables as envy reads them.
 #[derive(Deserialize)]
-struct Raw {
+pub struct Raw {
     stripe_webhook_secret: Option<SecretString>,
     #[serde(default = "default_tolerance")]
     stripe_webhook_tolerance_secs: u32,
@@ -20,11 +21,9 @@ fn default_relay_batch() -> u32 {
     200
 }
 
-/// Everything payment-webhook reads from its environment.
+/// payment-webhook's own settings.
 #[derive(Debug, Clone)]
-pub struct WebhookConfig {
-    /// The variables every service shares.
-    pub base: BaseConfig,
+pub struct WebhookVars {
     /// `STRIPE_WEBHOOK_SECRET`: one or more endpoint secrets, comma-separated (rotation).
     pub webhook_secrets: Vec<SecretString>,
     /// `STRIPE_WEBHOOK_TOLERANCE_SECS`: allowed age (and future skew) of a signature.
@@ -33,22 +32,19 @@ pub struct WebhookConfig {
     pub relay_batch: u32,
 }
 
+/// Everything payment-webhook reads from its environment.
+pub type WebhookConfig = Config<WebhookVars>;
+
 /// The service's PostgreSQL schema.
 pub const SCHEMA: &str = "payments";
 /// The endpoint secret outside production when none is set (the emulator's default too).
 pub const DEV_WEBHOOK_SECRET: &str = "whsec_dev";
 
-impl WebhookConfig {
-    /// Reads the process environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_vars(std::env::vars())
-    }
+impl ServiceVars for WebhookVars {
+    type Raw = Raw;
+    const INFO: &'static ServiceInfo = &crate::app::INFO;
 
-    /// Reads the given variables.
-    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
-        let vars: Vec<(String, String)> = vars.into_iter().collect();
-        let base = BaseConfig::from_vars(&crate::app::INFO, vars.clone())?;
-        let raw: Raw = config::from_iter(vars)?;
+    fn resolve(raw: Raw, base: &BaseConfig) -> Result<Self, ConfigError> {
         let webhook_secrets = match raw.stripe_webhook_secret.as_ref().map(split_secrets) {
             Some(list) if !list.is_empty() => list,
             Some(_) | None if base.app_env.is_production() => {
@@ -60,7 +56,6 @@ impl WebhookConfig {
             return Err(ConfigError::invalid("STRIPE_WEBHOOK_TOLERANCE_SECS", "must be at least 1"));
         }
         Ok(Self {
-            base,
             webhook_secrets,
             tolerance_secs: i64::from(raw.stripe_webhook_tolerance_secs),
             relay_batch: raw.outbox_relay_batch.max(1),

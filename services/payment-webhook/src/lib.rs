@@ -3,7 +3,6 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod app;
-pub mod cli;
 pub mod config;
 pub mod metrics;
 pub mod state;

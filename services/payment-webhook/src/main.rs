@@ -1,10 +1,10 @@
-//! `payment-webhook`: reads the configuration and runs the subcommand (see `payment_webhook::cli`).
+//! `payment-webhook`: serve (default) or migrate.
 
-use clap::Parser;
-use payment_webhook::cli::{self, Cli};
-use payment_webhook::config::WebhookConfig;
+use payment_webhook::config::WebhookVars;
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
-    platform::cli::run(payment_webhook::app::SERVICE, WebhookConfig::from_env, |config| cli::run(cli, config))
+    platform::cli::main_with_standard_commands::<WebhookVars>(
+        "Stripe webhook intake: verified Stripe events become payment events",
+        payment_webhook::app::describe,
+    )
 }

@@ -7,7 +7,7 @@ mod common;
 use common::fixtures::{event_id, payment_intent_event};
 use common::{SECRET, sign};
 use payment_webhook::app::INFO;
-use payment_webhook::config::WebhookConfig;
+use payment_webhook::config::{WebhookConfig, WebhookVars};
 use platform::config::{DsnUrl, SecretString};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -18,9 +18,11 @@ async fn a_verified_event_is_refused_with_503_while_the_database_is_away() {
     base.connections.database_url = DsnUrl::new("postgres://postgres@127.0.0.1:1/none");
     let config = WebhookConfig {
         base: base.clone(),
-        webhook_secrets: vec![SecretString::from(SECRET)],
-        tolerance_secs: 300,
-        relay_batch: 200,
+        service: WebhookVars {
+            webhook_secrets: vec![SecretString::from(SECRET)],
+            tolerance_secs: 300,
+            relay_batch: 200,
+        },
     };
     let server =
         testkit::spawn_service(&INFO, base, |res| payment_webhook::app::describe(&config, res)).await;

@@ -76,6 +76,10 @@ pub enum ApiError {
     },
     /// 413.
     PayloadTooLarge(String),
+    /// 408: the client did not send the request (head or body) in time.
+    RequestTimeout(String),
+    /// 431: the request head is too large (written by the connection guard).
+    HeaderTooLarge(String),
     /// 415.
     UnsupportedMediaType(String),
     /// 429.
@@ -105,6 +109,8 @@ impl ApiError {
             Self::NotFound(_) => "Not found",
             Self::Conflict { .. } => "Conflict",
             Self::PayloadTooLarge(_) => "Payload too large",
+            Self::RequestTimeout(_) => "Request timeout",
+            Self::HeaderTooLarge(_) => "Request header fields too large",
             Self::UnsupportedMediaType(_) => "Unsupported media type",
             Self::TooManyRequests(_) => "Too many requests",
             Self::Unavailable(_) => "Service unavailable",
@@ -124,6 +130,8 @@ impl fmt::Display for ApiError {
             | Self::NotFound(m)
             | Self::Conflict { message: m, .. }
             | Self::PayloadTooLarge(m)
+            | Self::RequestTimeout(m)
+            | Self::HeaderTooLarge(m)
             | Self::UnsupportedMediaType(m)
             | Self::TooManyRequests(m)
             | Self::Unavailable(m) => write!(f, "{}: {m}", self.title()),
@@ -149,6 +157,8 @@ impl ResponseError for ApiError {
             Self::NotFound(_) => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
+            Self::HeaderTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
             Self::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -157,32 +167,51 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        let mut res = HttpResponse::build(self.status_code());
-        match self {
-            Self::Validation(messages) => {
-                #[derive(Serialize)]
-                struct V<'a> {
-                    error: &'a str,
-                    messages: &'a ValidationErrors,
-                }
-                res.json(V { error: self.title(), messages })
-            }
-            Self::Internal(detail) => {
-                tracing::error!(error = %detail, "request failed");
-                res.json(Body { error: self.title(), message: "Internal server error", field: None })
-            }
+        if let Self::Internal(detail) = self {
+            tracing::error!(error = %detail, "request failed");
+        }
+        HttpResponse::build(self.status_code())
+            .content_type(actix_web::http::header::ContentType::json())
+            .body(self.json_body())
+    }
+}
+
+impl ApiError {
+    /// The JSON body of ARCHITECTURE §5 for this error (also written raw on the connection by
+    /// the connection guard, below actix).
+    pub fn json_body(&self) -> Vec<u8> {
+        #[derive(Serialize)]
+        struct V<'a> {
+            error: &'a str,
+            messages: &'a ValidationErrors,
+        }
+        let body = match self {
+            Self::Validation(messages) => serde_json::to_vec(&V { error: self.title(), messages }),
+            Self::Internal(_) => serde_json::to_vec(&Body {
+                error: self.title(),
+                message: "Internal server error",
+                field: None,
+            }),
             Self::Conflict { message, field } => {
-                res.json(Body { error: self.title(), message, field: field.as_deref() })
+                serde_json::to_vec(&Body { error: self.title(), message, field: field.as_deref() })
             }
             Self::BadRequest(m)
             | Self::Unauthorized(m)
             | Self::Forbidden(m)
             | Self::NotFound(m)
             | Self::PayloadTooLarge(m)
+            | Self::RequestTimeout(m)
+            | Self::HeaderTooLarge(m)
             | Self::UnsupportedMediaType(m)
             | Self::TooManyRequests(m)
-            | Self::Unavailable(m) => res.json(Body { error: self.title(), message: m, field: None }),
-        }
+            | Self::Unavailable(m) => {
+                serde_json::to_vec(&Body { error: self.title(), message: m, field: None })
+            }
+        };
+        // Serialising strings and maps into a Vec cannot fail; keep a valid body regardless.
+        body.unwrap_or_else(|_| {
+            br#"{"error":"Internal server error","message":"Internal server error"}"#.to_vec()
+        })
     }
 }
 

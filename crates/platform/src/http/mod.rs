@@ -1,9 +1,12 @@
 //! The HTTP kit for actix-web services.
 
+pub mod conn_guard;
 pub mod error;
 pub mod extract;
+pub mod forwarded;
 pub mod health;
 pub mod metrics;
+pub mod request_guard;
 pub mod request_id;
 mod root_span;
 pub mod server;

@@ -4,18 +4,24 @@
 use std::net::TcpListener;
 use std::time::Duration;
 
-use actix_web::dev::Server;
+use actix_http::error::DispatchError;
+use actix_http::{HttpService, Protocol};
+use actix_service::{IntoServiceFactory, ServiceFactoryExt, map_config};
+use actix_web::dev::{AppConfig, Server, fn_service};
 use actix_web::middleware::from_fn;
-use actix_web::{App, HttpResponse, HttpServer, web};
+use actix_web::rt::net::TcpStream;
+use actix_web::{App, HttpResponse, web};
 use actix_web_prom::PrometheusMetrics;
 use tracing_actix_web::TracingLogger;
 
+use super::conn_guard::Guarded;
 use super::extract::{
     BodyLimit, DEFAULT_JSON_LIMIT, json_error_handler, path_error_handler, query_error_handler,
 };
 use super::health::{Readiness, health, ready};
 use super::root_span::PlatformRootSpan;
-use super::{error, request_id};
+use super::settings::HttpSettings;
+use super::{error, request_guard, request_id};
 use crate::shutdown::ShutdownTrigger;
 
 /// What every service's server shares.
@@ -31,12 +37,12 @@ pub struct HttpKit {
     pub shutdown_timeout: Duration,
     /// Worker threads (0 = one per core).
     pub workers: usize,
-    /// Time-outs (and, later, proxy trust) from the environment.
-    pub settings: super::HttpSettings,
+    /// Time-outs and trusted proxies (`HTTP_*_TIMEOUT_MS`, `TRUSTED_PROXIES`).
+    pub settings: HttpSettings,
 }
 
 impl HttpKit {
-    /// A kit with the default body limit and a 25 s shutdown timeout.
+    /// A kit with the default body limit, default [`HttpSettings`] and a 25 s shutdown timeout.
     pub fn new(metrics: PrometheusMetrics, readiness: Readiness) -> Self {
         Self {
             metrics,
@@ -44,23 +50,34 @@ impl HttpKit {
             body_limit: DEFAULT_JSON_LIMIT,
             shutdown_timeout: Duration::from_secs(25),
             workers: 0,
-            settings: super::HttpSettings::default(),
+            settings: HttpSettings::default(),
         }
     }
 }
 
 /// Builds the server on `listener`; `routes` adds the service's own routes and app data.
+///
+/// actix-web's `HttpServer` cannot wrap the accepted socket, so the server is assembled from
+/// the same parts (actix-server + actix-http's `HttpService`) with the connection guard
+/// ([`super::conn_guard`]) around each socket.
 pub fn build_server<F>(listener: TcpListener, kit: HttpKit, routes: F) -> std::io::Result<Server>
 where
     F: Fn(&mut web::ServiceConfig) + Send + Clone + 'static,
 {
-    let shutdown_secs = kit.shutdown_timeout.as_secs();
-    let workers = kit.workers;
-    let settings = kit.settings.clone();
-    let mut server = HttpServer::new(move || {
-        let routes = routes.clone();
-        App::new()
+    let addr = listener.local_addr()?;
+    let mut builder = Server::build().disable_signals().shutdown_timeout(kit.shutdown_timeout.as_secs());
+    if kit.workers > 0 {
+        builder = builder.workers(kit.workers);
+    }
+    let graceful = builder.graceful_shutdown_signal();
+    let builder = builder.listen("http", listener, move || {
+        let kit = kit.clone();
+        let settings = kit.settings.clone();
+        let head_timeout = settings.head_timeout;
+        let graceful = graceful.clone();
+        let app = App::new()
             .app_data(web::Data::new(kit.readiness.clone()))
+            .app_data(settings.clone())
             .app_data(web::PayloadConfig::new(kit.body_limit))
             .app_data(BodyLimit(kit.body_limit))
             .app_data(web::JsonConfig::default().limit(kit.body_limit).error_handler(json_error_handler))
@@ -70,21 +87,39 @@ where
             .route("/ready", web::get().to(ready))
             // The metrics middleware writes the body; the route keeps the router from 404-ing first.
             .route("/metrics", web::get().to(HttpResponse::Ok))
-            .configure(routes)
+            .configure(routes.clone())
             .default_service(web::to(error::not_found))
             .wrap(kit.metrics.clone())
             .wrap(TracingLogger::<PlatformRootSpan>::new())
             .wrap(from_fn(request_id::middleware))
-    })
-    .client_request_timeout(settings.head_timeout)
-    .keep_alive(settings.idle_timeout)
-    .listen(listener)?
-    .disable_signals()
-    .shutdown_timeout(shutdown_secs);
-    if workers > 0 {
-        server = server.workers(workers);
-    }
-    Ok(server.run())
+            // Outermost: every request (even `/metrics`, answered by the metrics middleware)
+            // tells the connection guard that its head is complete.
+            .wrap(from_fn(request_guard::middleware));
+        let http = HttpService::<Guarded<TcpStream>, _, _, _, _>::build()
+            .keep_alive(settings.idle_timeout)
+            // A backstop only: the guard answers first, with a JSON body, on every request.
+            .client_request_timeout(head_timeout.saturating_mul(2))
+            .local_addr(addr)
+            .graceful_shutdown_signal(move || {
+                let signal = graceful.clone();
+                async move { signal.notified().await }
+            })
+            .on_connect_ext(|io: &Guarded<TcpStream>, ext| {
+                ext.insert(io.phase());
+            })
+            .finish(map_config(app.into_factory(), |()| AppConfig::default()));
+        fn_service(move |io: TcpStream| {
+            let _ = io.set_nodelay(true);
+            let peer = io.peer_addr().ok();
+            std::future::ready(Ok::<_, DispatchError>((
+                Guarded::new(io, head_timeout),
+                Protocol::Http1,
+                peer,
+            )))
+        })
+        .and_then(http)
+    })?;
+    Ok(builder.run())
 }
 
 /// Runs `server` until SIGTERM or SIGINT; then `/ready` turns 503, background tasks are told

@@ -9,6 +9,7 @@ use std::time::Duration;
 use domain::money::Currency;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 
 use super::ServiceInfo;
 use crate::config::{self, AppEnv, ConfigError, Connections, DsnUrl, defaults};
@@ -83,8 +84,11 @@ pub struct BaseConfig {
     pub amqp_exchange: String,
     /// `AMQP_QUEUE_PREFIX`: put before every consumer queue name (tests, shared brokers).
     pub amqp_queue_prefix: String,
-    /// `AMQP_TEMPORARY_EXCHANGE`: tests only, never read from the environment.
+    /// Tests only, never read from the environment: the exchange goes when unused.
     pub amqp_temporary_exchange: bool,
+    /// Tests only, never read from the environment: consumer queues expire this long unused
+    /// (quorum queues left behind by thousands of test runs would wear the broker down).
+    pub amqp_queue_expires: Option<Duration>,
     /// `REDIS_KEY_PREFIX` (default `<service>:`).
     pub redis_key_prefix: String,
     /// `ECOMMERCE_CURRENCY` (USD, EUR, GBP, CAD; default USD).
@@ -162,6 +166,7 @@ impl BaseConfig {
             amqp_exchange: raw.amqp_exchange,
             amqp_queue_prefix: raw.amqp_queue_prefix,
             amqp_temporary_exchange: false,
+            amqp_queue_expires: None,
             redis_key_prefix: raw.redis_key_prefix.unwrap_or_else(|| format!("{}:", info.name)),
             currency,
             http: HttpSettings::from_vars(&vars)?,
@@ -169,18 +174,56 @@ impl BaseConfig {
     }
 }
 
+/// A service's own variables: read by a second envy pass over the same environment, then
+/// resolved against the shared ones.
+pub trait ServiceVars: Sized {
+    /// What envy reads (field names are the variables, lower-cased).
+    type Raw: DeserializeOwned;
+    /// The service these variables belong to.
+    const INFO: &'static ServiceInfo;
+    /// Checks `raw` and turns it into the service's settings.
+    fn resolve(raw: Self::Raw, base: &BaseConfig) -> Result<Self, ConfigError>;
+}
+
+/// A service's whole configuration: the shared variables and its own (reached through `Deref`).
+#[derive(Debug, Clone)]
+pub struct Config<S> {
+    /// The variables every service shares.
+    pub base: BaseConfig,
+    /// The service's own settings.
+    pub service: S,
+}
+
+impl<S: ServiceVars> Config<S> {
+    /// Reads the process environment.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Self::from_vars(std::env::vars())
+    }
+
+    /// Reads the given variables.
+    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
+        let vars: Vec<(String, String)> = vars.into_iter().collect();
+        let base = BaseConfig::from_vars(S::INFO, vars.clone())?;
+        let raw: S::Raw = config::from_iter(vars)?;
+        let service = S::resolve(raw, &base)?;
+        Ok(Self { base, service })
+    }
+}
+
+impl<S> std::ops::Deref for Config<S> {
+    type Target = S;
+    fn deref(&self) -> &S {
+        &self.service
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    const INFO: ServiceInfo = ServiceInfo {
-        name: "sample",
-        schema: "sample",
-        default_http_addr: "0.0.0.0:8089",
-        migrations: diesel_migrations::EmbeddedMigrations::new(&[]),
-        uses_redis: false,
-        uses_auth: true,
-    };
+    const INFO: ServiceInfo =
+        ServiceInfo::new("sample", "sample", "0.0.0.0:8089", diesel_migrations::EmbeddedMigrations::new(&[]))
+            .without_redis();
 
     fn vars(list: &[(&str, &str)]) -> Vec<(String, String)> {
         list.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()

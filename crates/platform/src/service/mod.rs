@@ -20,7 +20,7 @@ use futures_util::future::BoxFuture;
 use tokio::sync::Notify;
 use tokio::task::JoinHandle;
 
-pub use self::config::{BaseConfig, DEV_INTERNAL_TOKEN, DEV_JWT_SECRET, JwtKey};
+pub use self::config::{BaseConfig, Config, DEV_INTERNAL_TOKEN, DEV_JWT_SECRET, JwtKey, ServiceVars};
 pub use self::spec::ServiceSpec;
 use crate::auth::Auth;
 use crate::db::{self, PgPool, PoolOptions};
@@ -43,6 +43,32 @@ pub struct ServiceInfo {
     pub uses_redis: bool,
     /// Whether it verifies JWTs or the internal token (else they are not required in production).
     pub uses_auth: bool,
+}
+
+impl ServiceInfo {
+    /// A service that uses Redis and verifies tokens.
+    pub const fn new(
+        name: &'static str,
+        schema: &'static str,
+        default_http_addr: &'static str,
+        migrations: EmbeddedMigrations,
+    ) -> Self {
+        Self { name, schema, default_http_addr, migrations, uses_redis: true, uses_auth: true }
+    }
+
+    /// A service without Redis.
+    #[must_use]
+    pub const fn without_redis(mut self) -> Self {
+        self.uses_redis = false;
+        self
+    }
+
+    /// A service that verifies no JWT or internal token.
+    #[must_use]
+    pub const fn without_auth(mut self) -> Self {
+        self.uses_auth = false;
+        self
+    }
 }
 
 /// What the runner made from the configuration, handed to the service to describe itself.

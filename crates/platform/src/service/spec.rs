@@ -63,6 +63,9 @@ impl ServiceSpec {
             Box::new(move |res: &Resources| {
                 let mut options = options;
                 options.queue = format!("{}{}", res.base.amqp_queue_prefix, options.queue);
+                if let Some(expires) = res.base.amqp_queue_expires {
+                    options.queue_options.expires = Some(expires);
+                }
                 let consumer = Consumer::new(res.pool.clone(), res.broker.clone(), options);
                 let task: TaskFn = Box::new(move |stop| Box::pin(consumer.run(handler, stop)));
                 task

@@ -66,6 +66,12 @@ fn no_product() -> WriteError {
     WriteError::Api(ApiError::not_found("No product has this id"))
 }
 
+/// Product ids start at 1: anything else is a 404 without a database round trip.
+fn product_id(path: web::Path<i64>) -> Result<i64, ApiError> {
+    let id = path.into_inner();
+    if id > 0 { Ok(id) } else { Err(ApiError::not_found("No product has this id")) }
+}
+
 /// Runs `$body` in one transaction on the primary (its outbox event included), then
 /// [`committed`]. A macro because diesel-async's `transaction` takes an async closure whose
 /// higher-ranked type a generic helper cannot name.
@@ -108,8 +114,8 @@ pub async fn update(
     id: web::Path<i64>,
     body: Json<UpdateBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let id = product_id(id)?;
     let changes = body.0.validate().map_err(ApiError::Validation)?;
-    let id = id.into_inner();
     let row = write_transaction!(state, |conn| {
         let row = repo::update(conn, id, &changes).await?.ok_or_else(no_product)?;
         events::product_updated(conn, row.item.id).await?;
@@ -124,7 +130,7 @@ pub async fn delete(
     state: web::Data<AppState>,
     id: web::Path<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = id.into_inner();
+    let id = product_id(id)?;
     write_transaction!(state, |conn| {
         let (id, sku) = repo::soft_delete(conn, id).await?.ok_or_else(no_product)?;
         events::product_deleted(conn, id, &sku).await?;
@@ -141,8 +147,8 @@ pub async fn stock(
     id: web::Path<i64>,
     body: Json<StockBody>,
 ) -> Result<HttpResponse, ApiError> {
+    let id = product_id(id)?;
     let change = body.0.validate().map_err(ApiError::Validation)?;
-    let id = id.into_inner();
     let row = write_transaction!(state, |conn| {
         let Some(row) = repo::change_stock(conn, id, change).await? else {
             let current = repo::find(conn, id).await?.ok_or_else(no_product)?;

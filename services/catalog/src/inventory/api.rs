@@ -4,6 +4,7 @@
 use actix_web::{HttpResponse, web};
 use diesel_async::AsyncConnection;
 use domain::cart::Quantity;
+use domain::ids::{CartId, OrderId};
 use domain::inventory::{ExtendRequest, InsufficientStock, ReservationStatus, ReserveRequest, ResizeRequest};
 use platform::auth::InternalCaller;
 use platform::http::{ApiError, Json, ValidationErrors};
@@ -23,6 +24,21 @@ fn ttl(requested: Option<i64>, default: u64, errors: &mut ValidationErrors) -> i
             errors.add("ttl_minutes", format!("The ttl minutes must be between 1 and {MAX_TTL_MINUTES}."));
             0
         }
+    }
+}
+
+/// Orders are numbered from 1: 0 or a negative id names no order (and would never match the
+/// `order.paid` / `order.canceled` events that close reservations).
+fn check_order_id(order_id: Option<OrderId>, errors: &mut ValidationErrors) {
+    if order_id.is_some_and(|o| o.get() <= 0) {
+        errors.add("order_id", "The order id must be a positive integer.");
+    }
+}
+
+/// The nil UUID is nobody's cart.
+fn check_cart_id(cart_id: Option<CartId>, errors: &mut ValidationErrors) {
+    if cart_id.is_some_and(|c| c.0.is_nil()) {
+        errors.add("cart_id", "The cart id must not be the nil UUID.");
     }
 }
 
@@ -53,6 +69,8 @@ pub async fn reserve(
     if req.product_id.get() <= 0 {
         errors.add("product_id", "The product id must be a positive integer.");
     }
+    check_cart_id(req.cart_id, &mut errors);
+    check_order_id(req.order_id, &mut errors);
     let ttl_minutes = ttl(req.ttl_minutes, state.reservation_ttl_minutes, &mut errors);
     errors.into_result()?;
     let new = NewReservation {
@@ -110,6 +128,7 @@ pub async fn extend(
     };
     let mut errors = ValidationErrors::new();
     let ttl_minutes = ttl(req.ttl_minutes, state.reservation_ttl_minutes, &mut errors);
+    check_order_id(req.order_id, &mut errors);
     errors.into_result()?;
     let mut conn = state.pool.get().await?;
     if store::extend(&mut conn, id, ttl_minutes, req.order_id).await?.is_none() {

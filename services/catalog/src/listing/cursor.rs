@@ -8,6 +8,11 @@ use std::fmt::Write as _;
 
 use super::query::SortBy;
 
+/// `created_at` values a cursor may carry: years 1 to 9999, in microseconds since the epoch.
+/// chrono accepts far more (±262 000 years) than PostgreSQL's `timestamptz` (4713 BC to
+/// 294276 AD); a cursor outside what the table can hold is simply invalid.
+const CREATED_AT_RANGE: std::ops::RangeInclusive<i64> = -62_135_596_800_000_000..=253_402_300_799_999_999;
+
 /// Where the previous page ended.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Cursor {
@@ -61,9 +66,7 @@ impl Cursor {
         let (tag, value, id) = (parts.next()?, parts.next()?, parts.next()?);
         let id = id.parse().ok()?;
         let key = match tag {
-            "c" => CursorKey::CreatedAt(
-                value.parse().ok().filter(|us| chrono::DateTime::from_timestamp_micros(*us).is_some())?,
-            ),
+            "c" => CursorKey::CreatedAt(value.parse().ok().filter(|us| CREATED_AT_RANGE.contains(us))?),
             "p" => CursorKey::PriceCents(value.parse().ok()?),
             "n" => CursorKey::Name(unhex(value)?),
             _ => return None,
@@ -80,7 +83,8 @@ fn unhex(s: &str) -> Option<String> {
         .step_by(2)
         .map(|i| u8::from_str_radix(s.get(i..i + 2)?, 16).ok())
         .collect::<Option<Vec<u8>>>()?;
-    String::from_utf8(bytes).ok()
+    // A name with NUL (which PostgreSQL text cannot hold) was never a product's name.
+    String::from_utf8(bytes).ok().filter(|name| !name.contains('\0'))
 }
 
 #[cfg(test)]
@@ -91,13 +95,27 @@ mod tests {
     fn tokens_round_trip() {
         for key in [
             CursorKey::CreatedAt(1_764_000_000_123_456),
+            CursorKey::CreatedAt(-62_135_596_800_000_000),
+            CursorKey::CreatedAt(253_402_300_799_999_999),
             CursorKey::PriceCents(2999),
             CursorKey::Name("Café. Tee".into()),
         ] {
             let c = Cursor { key, id: 42 };
             assert_eq!(Cursor::decode(&c.encode()), Some(c));
         }
-        for bad in ["", "x.1.2", "c.1", "c.a.2", "n.zz.1", "n.abc.1", "p.1.x", "n.ff.1"] {
+        for bad in [
+            "",
+            "x.1.2",
+            "c.1",
+            "c.a.2",
+            "n.zz.1",
+            "n.abc.1",
+            "p.1.x",
+            "n.ff.1",
+            "n.610062.1",
+            "c.-3220000000000000000.1",
+            "c.253402300800000000.1",
+        ] {
             assert_eq!(Cursor::decode(bad), None, "{bad}");
         }
     }

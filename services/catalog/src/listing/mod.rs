@@ -6,7 +6,7 @@ pub mod query;
 pub mod repo;
 pub mod response;
 
-use actix_web::http::header::ContentType;
+use actix_web::http::header::{self, ContentType};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
 use platform::db::PgPool;
@@ -14,18 +14,23 @@ use platform::http::ApiError;
 
 use crate::state::AppState;
 
+/// `Cache-Control` of listing and product pages: anyone may cache them briefly. Admin writes
+/// bump the server-side cache at once; browsers and CDNs may lag by up to this long.
+pub const CACHE_CONTROL: &str = "public, max-age=30";
+
 /// The handler. The cached part is `data` and `meta` (the same for every client); `links` are
-/// built per request, so they keep this request's parameter order and forwarded host.
+/// built per request, so they keep this request's parameter order and client-facing origin
+/// (`platform::http::forwarded`: forwarded headers only from trusted proxies).
 pub async fn list_products(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
-    let pairs = query::pairs(req.query_string());
-    let q = query::parse(&pairs).map_err(ApiError::Validation)?;
+    let (pairs, parsed) = query::parse_query_string(req.query_string());
+    let q = parsed.map_err(ApiError::Validation)?;
     let key = format!("products:list:{}", q.cache_key());
     let pool = state.read_pool.clone();
     let cached_q = q.clone();
     let cached =
         state.cache.get_or_build(&key, move || build_page(pool, cached_q)).await.map_err(from_build_error)?;
     let (last, fragment) = split_page(&cached).ok_or_else(|| ApiError::internal("malformed cached page"))?;
-    let base = response::base_url(&req);
+    let base = format!("{}{}", platform::http::forwarded::public_origin(&req), req.path());
     let links =
         serde_json::to_vec(&response::links(&base, &pairs, q.page, last)).map_err(ApiError::internal)?;
     let mut body = Vec::with_capacity(fragment.len() + links.len() + 12);
@@ -34,7 +39,12 @@ pub async fn list_products(req: HttpRequest, state: web::Data<AppState>) -> Resu
     body.extend_from_slice(b",\"links\":");
     body.extend_from_slice(&links);
     body.push(b'}');
-    Ok(HttpResponse::Ok().content_type(ContentType::json()).body(body))
+    Ok(HttpResponse::Ok()
+        .content_type(ContentType::json())
+        .insert_header((header::CACHE_CONTROL, CACHE_CONTROL))
+        // `links` carry the client-facing origin, taken from these headers.
+        .insert_header((header::VARY, platform::http::forwarded::VARY))
+        .body(body))
 }
 
 /// No database connection could be had while building a page (answered as 503, not 500).

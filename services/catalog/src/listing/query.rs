@@ -60,6 +60,75 @@ pub fn pairs(query_string: &str) -> Vec<(String, String)> {
     serde_urlencoded::from_str::<Vec<(String, String)>>(query_string).unwrap_or_default()
 }
 
+/// The parameters the listing reads.
+const KEYS: [&str; 10] = [
+    "page",
+    "per_page",
+    "category",
+    "min_price",
+    "max_price",
+    "in_stock",
+    "search",
+    "sort_by",
+    "sort_order",
+    "cursor",
+];
+
+/// Decodes `+` and `%XX` to bytes; a `%` not followed by two hex digits stays literal (as in
+/// `form_urlencoded`, which [`pairs`] uses).
+fn percent_decode(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        let hex = b
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok())
+            .and_then(|h| u8::from_str_radix(h, 16).ok());
+        match (b[i], hex) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (b'+', _) => {
+                out.push(b' ');
+                i += 1;
+            }
+            (other, _) => {
+                out.push(other);
+                i += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Parameters the listing reads whose value is not UTF-8 once decoded ([`pairs`] would have
+/// replaced the bad bytes with U+FFFD and searched for that).
+fn invalid_utf8(query_string: &str, errors: &mut ValidationErrors) {
+    for segment in query_string.split('&') {
+        let (key, value) = segment.split_once('=').unwrap_or((segment, ""));
+        let Ok(key) = String::from_utf8(percent_decode(key)) else { continue };
+        if KEYS.contains(&key.as_str())
+            && !errors.has(&key)
+            && std::str::from_utf8(&percent_decode(value)).is_err()
+        {
+            errors.add(&key, format!("The {} field must be valid UTF-8.", label(&key)));
+        }
+    }
+}
+
+/// [`pairs`] and [`parse`] of a raw query string, refusing invalid UTF-8 in the parameters read.
+pub fn parse_query_string(
+    query_string: &str,
+) -> (Vec<(String, String)>, Result<ListingQuery, ValidationErrors>) {
+    let pairs = pairs(query_string);
+    let mut errors = ValidationErrors::new();
+    invalid_utf8(query_string, &mut errors);
+    let parsed = parse_with(&pairs, errors);
+    (pairs, parsed)
+}
+
 fn lookup<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> {
     // Empty values count as absent, like Laravel's ConvertEmptyStringsToNull.
     pairs.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str()).filter(|v| !v.is_empty())
@@ -104,6 +173,11 @@ fn string(
     errors: &mut ValidationErrors,
 ) -> Option<String> {
     let raw = lookup(pairs, field)?;
+    // PostgreSQL text cannot hold NUL, and no product name or category holds control characters.
+    if raw.chars().any(char::is_control) {
+        errors.add(field, format!("The {} field must not contain control characters.", label(field)));
+        return None;
+    }
     if raw.chars().count() > max_chars {
         errors.add(
             field,
@@ -164,7 +238,13 @@ fn one_of<T: Copy>(
 
 /// Applies every rule of API.md; all failures are reported together.
 pub fn parse(pairs: &[(String, String)]) -> Result<ListingQuery, ValidationErrors> {
-    let mut errors = ValidationErrors::new();
+    parse_with(pairs, ValidationErrors::new())
+}
+
+fn parse_with(
+    pairs: &[(String, String)],
+    mut errors: ValidationErrors,
+) -> Result<ListingQuery, ValidationErrors> {
     let page = integer(pairs, "page", 1, None, &mut errors);
     let per_page = integer(pairs, "per_page", 1, Some(MAX_PER_PAGE), &mut errors);
     let category = string(pairs, "category", 50, &mut errors);
@@ -337,6 +417,29 @@ mod tests {
         assert_ne!(key("category=a"), key("category=b"));
         assert_ne!(key("search=a&category=b"), key("search=a%26category%3Db"));
         assert_ne!(key("sort_order=asc"), key(""));
+    }
+
+    #[test]
+    fn control_characters_are_refused_in_text_filters() {
+        assert_eq!(
+            messages("category=a%00b"),
+            r#"{"category":["The category field must not contain control characters."]}"#
+        );
+        assert!(messages("search=x%0Ay").contains("control characters"));
+        assert!(q("search=caf%C3%A9").is_ok());
+    }
+
+    #[test]
+    fn invalid_utf8_is_refused_in_the_parameters_read() {
+        let bad = |qs: &str| parse_query_string(qs).1.unwrap_err();
+        assert_eq!(
+            serde_json::to_string(&bad("search=%FF")).unwrap(),
+            r#"{"search":["The search field must be valid UTF-8."]}"#
+        );
+        assert!(bad("page=1&category=a%C3%28").has("category"));
+        assert!(bad("cursor=%ED%A0%80").has("cursor"));
+        assert!(parse_query_string("other=%FF&search=caf%C3%A9+x").1.is_ok(), "unknown keys are ignored");
+        assert!(parse_query_string("search=100%").1.is_ok(), "a lone % is literal");
     }
 
     #[test]

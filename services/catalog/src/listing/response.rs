@@ -1,6 +1,5 @@
 //! The listing's JSON: `data` / `meta` / `links`, exactly the seed's shape (plus `amount_cents`).
 
-use actix_web::HttpRequest;
 use domain::money::{Currency, Money};
 use domain::product::Availability;
 use serde::Serialize;
@@ -108,33 +107,6 @@ pub struct Page {
 /// Last page number for `total` items.
 pub fn last_page(total: i64, per_page: i64) -> i64 {
     ((total + per_page - 1) / per_page).max(1)
-}
-
-fn forwarded<'a>(req: &'a HttpRequest, name: &str) -> Option<&'a str> {
-    let value = req.headers().get(name)?.to_str().ok()?;
-    // Several proxies append: the first value is the client-facing one.
-    let first = value.split(',').next()?.trim();
-    (!first.is_empty()).then_some(first)
-}
-
-fn valid_host(h: &str) -> bool {
-    !h.is_empty() && h.len() <= 255 && h.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:[]".contains(&b))
-}
-
-/// `scheme://host/path` as the client saw it (X-Forwarded-Proto / X-Forwarded-Host from the ingress).
-pub fn base_url(req: &HttpRequest) -> String {
-    let info = req.connection_info();
-    let scheme = match forwarded(req, "x-forwarded-proto") {
-        Some(p) if p.eq_ignore_ascii_case("https") => "https",
-        Some(p) if p.eq_ignore_ascii_case("http") => "http",
-        _ => info.scheme(),
-    };
-    let host = forwarded(req, "x-forwarded-host")
-        .filter(|h| valid_host(h))
-        .map(ToOwned::to_owned)
-        .or_else(|| Some(info.host().to_owned()).filter(|h| valid_host(h)))
-        .unwrap_or_else(|| "localhost".to_owned());
-    format!("{scheme}://{host}{}", req.path())
 }
 
 /// The URL of `page`, keeping every other query parameter in its place.

@@ -70,6 +70,8 @@ pub async fn spawn_opts(opts: Options) -> (App, Option<TestDb>) {
     let mut base = testkit::base_config(&INFO, &db);
     base.connections.redis_url = DsnUrl::new(opts.redis_url.clone());
     base.redis_key_prefix = opts.redis_prefix.clone();
+    // The tests play the ingress from 127.0.0.1: its forwarded headers are believed.
+    base.http.trusted_proxies = "127.0.0.1/32".parse().expect("cidr");
     let mut made = None;
     let server = testkit::spawn_service(&INFO, base, |res| {
         let enabled = opts.cache.is_some();

@@ -14,7 +14,7 @@ use domain::events::Envelope;
 use domain::stripe_signature;
 use lapin::options::{BasicAckOptions, BasicGetOptions};
 use payment_webhook::app::INFO;
-use payment_webhook::config::WebhookConfig;
+use payment_webhook::config::{WebhookConfig, WebhookVars};
 use payment_webhook::state::AppState;
 use platform::config::{DsnUrl, SecretString};
 use platform::events::{self, Broker, QueueOptions, RelayOptions};
@@ -72,9 +72,11 @@ pub async fn spawn_with(options: Options) -> App {
 
     let config = WebhookConfig {
         base: base.clone(),
-        webhook_secrets: vec![SecretString::from(SECRET), SecretString::from(OLD_SECRET)],
-        tolerance_secs: options.tolerance_secs,
-        relay_batch: 200,
+        service: WebhookVars {
+            webhook_secrets: vec![SecretString::from(SECRET), SecretString::from(OLD_SECRET)],
+            tolerance_secs: options.tolerance_secs,
+            relay_batch: 200,
+        },
     };
     let mut made = None;
     let server = testkit::spawn_service(&INFO, base, |res| {

@@ -20,7 +20,7 @@ PSQL := psql -X -w -h 127.0.0.1 -p 5432 -U postgres -d postgres -v ON_ERROR_STOP
 # Use the `ci` nextest profile when the config is there.
 NEXTEST_PROFILE := $(if $(wildcard .config/nextest.toml),--profile ci)
 
-.PHONY: help services build test lint fmt migrate seed dev bench bench-catalog bench-webhook clean-test-dbs deploy-check gateway
+.PHONY: help services build test lint fmt migrate seed dev bench bench-catalog bench-cart bench-webhook clean-test-dbs deploy-check gateway
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) \
@@ -72,6 +72,9 @@ bench: ## Run the benchmark scripts in scripts/bench/
 
 bench-catalog: ## Catalog benchmark vs NGINX (SIZE=100k default, SIZE=1m)
 	@bash scripts/bench/catalog-listing.sh
+
+bench-cart: ## Cart benchmark: read cart and add to cart (with catalog) vs NGINX static, p50/p99, RSS
+	@bash scripts/bench/cart.sh
 
 bench-webhook: ## Benchmark POST /webhooks/stripe: signed events/s, p50/p99, accepted = published
 	@bash scripts/bench/webhook.sh

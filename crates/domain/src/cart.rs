@@ -62,6 +62,68 @@ impl From<Quantity> for i32 {
     }
 }
 
+/// The most units one cart line may hold (tighter than [`Quantity::MAX`], the seed's order limit).
+pub const MAX_LINE_QUANTITY: i32 = 99;
+/// The most lines one cart may hold.
+pub const MAX_LINES: usize = 100;
+/// The most keys in a line's `selected_attributes`.
+pub const MAX_ATTRIBUTES: usize = 10;
+/// The longest attribute name, in characters.
+pub const MAX_ATTRIBUTE_KEY_LEN: usize = 50;
+/// The longest attribute string value, in characters.
+pub const MAX_ATTRIBUTE_VALUE_LEN: usize = 100;
+
+/// Why a line's quantity or options were refused (each message names the rule).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum LineRuleError {
+    /// Outside `1..=MAX_LINE_QUANTITY`.
+    #[error("The quantity must be between 1 and {MAX_LINE_QUANTITY}.")]
+    Quantity,
+    /// More keys than [`MAX_ATTRIBUTES`].
+    #[error("The selected attributes may have at most {MAX_ATTRIBUTES} keys.")]
+    TooManyAttributes,
+    /// An empty or too long key.
+    #[error("Each attribute name must be 1 to {MAX_ATTRIBUTE_KEY_LEN} characters.")]
+    AttributeKey,
+    /// A value that is not a short string, a number or a boolean (nested objects, arrays, null).
+    #[error(
+        "Each attribute value must be a string of at most {MAX_ATTRIBUTE_VALUE_LEN} characters, a number or a boolean."
+    )]
+    AttributeValue,
+}
+
+/// Checks a cart line quantity (`1..=99`).
+pub fn check_line_quantity(n: i64) -> Result<i32, LineRuleError> {
+    i32::try_from(n).ok().filter(|n| (1..=MAX_LINE_QUANTITY).contains(n)).ok_or(LineRuleError::Quantity)
+}
+
+/// Checks `selected_attributes`: a small flat object of short strings, numbers and booleans.
+pub fn check_attributes(attrs: &serde_json::Map<String, serde_json::Value>) -> Result<(), LineRuleError> {
+    if attrs.len() > MAX_ATTRIBUTES {
+        return Err(LineRuleError::TooManyAttributes);
+    }
+    for (key, value) in attrs {
+        if key.is_empty() || key.chars().count() > MAX_ATTRIBUTE_KEY_LEN {
+            return Err(LineRuleError::AttributeKey);
+        }
+        let ok = match value {
+            serde_json::Value::String(s) => s.chars().count() <= MAX_ATTRIBUTE_VALUE_LEN,
+            serde_json::Value::Number(_) | serde_json::Value::Bool(_) => true,
+            _ => false,
+        };
+        if !ok {
+            return Err(LineRuleError::AttributeValue);
+        }
+    }
+    Ok(())
+}
+
+/// Two lines of the same item merged (a guest cart into a customer's): the sum, capped at
+/// [`MAX_LINE_QUANTITY`].
+pub fn merged_quantity(a: i32, b: i32) -> i32 {
+    a.saturating_add(b).min(MAX_LINE_QUANTITY)
+}
+
 /// One product (with its chosen options) in a cart.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CartLine {
@@ -129,6 +191,29 @@ mod tests {
             unit_price: Money::new(cents, currency),
             selected_attributes: serde_json::Map::new(),
         }
+    }
+
+    #[test]
+    fn line_rules() {
+        assert_eq!(check_line_quantity(1), Ok(1));
+        assert_eq!(check_line_quantity(99), Ok(99));
+        for bad in [0, -1, 100, i64::MAX] {
+            assert_eq!(check_line_quantity(bad), Err(LineRuleError::Quantity));
+        }
+        let ok = serde_json::json!({"size": "M", "gift": true, "length": 32});
+        assert!(check_attributes(ok.as_object().unwrap()).is_ok());
+        for bad in [
+            serde_json::json!({"size": {"eu": 40}}),
+            serde_json::json!({"size": ["M"]}),
+            serde_json::json!({"size": null}),
+            serde_json::json!({"": "x"}),
+            serde_json::json!({"k": "x".repeat(101)}),
+            serde_json::Value::Object((0..11).map(|i| (format!("k{i}"), "v".into())).collect()),
+        ] {
+            assert!(check_attributes(bad.as_object().unwrap()).is_err(), "{bad}");
+        }
+        assert_eq!(merged_quantity(60, 50), 99);
+        assert_eq!(merged_quantity(2, 3), 5);
     }
 
     #[test]

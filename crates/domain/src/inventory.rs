@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use uuid::Uuid;
 
-use crate::ids::{CartId, OrderId, ProductId};
+use crate::ids::{CartId, OrderId, ProductId, Sku};
 use crate::product::ProductSummary;
 
 /// Where a reservation is in its life. Only `Active` holds stock; the others are final.
@@ -123,21 +123,43 @@ pub struct Reservation {
     pub available: i64,
 }
 
-/// `POST /internal/v1/products/lookup`: current price and availability of several products.
+/// `POST /internal/v1/reservations/{id}/resize`: change how many units an active reservation
+/// holds, atomically (a cart line's quantity changed). Growing takes only the difference from
+/// stock, so a cart holding the last units can still grow into what is left.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct ResizeRequest {
+    /// The new number of units (1 to 999).
+    pub quantity: i64,
+    /// New expiry, counted from now (1 to 1440); `INVENTORY_RESERVATION_TTL` when absent.
+    #[serde(default)]
+    pub ttl_minutes: Option<i64>,
+}
+
+/// `POST /internal/v1/products/lookup`: current price and availability of several products,
+/// by id and/or by SKU (1 to 100 in all).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LookupRequest {
-    /// The products (1 to 100 ids).
+    /// Products by id.
+    #[serde(default)]
     pub product_ids: Vec<ProductId>,
+    /// Products by SKU (exact, case as stored).
+    #[serde(default)]
+    pub skus: Vec<Sku>,
 }
 
 /// The answer to a [`LookupRequest`].
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LookupResponse {
-    /// Products found (not deleted), in the order asked; any status (check `status`).
+    /// Products found (not deleted), ids first in the order asked, then SKUs in the order asked
+    /// (a product asked for both ways appears once); any status (check `status`).
     pub data: Vec<ProductSummary>,
     /// Ids that match no product (or a deleted one).
     pub missing: Vec<ProductId>,
+    /// SKUs that match no product (or a deleted one).
+    #[serde(default)]
+    pub missing_skus: Vec<Sku>,
 }
 
 /// `409` body when there is not enough stock: `{"error":"Insufficient stock","available":N}`.

@@ -3,10 +3,13 @@
 use std::time::Duration;
 
 use bb8_redis::RedisConnectionManager;
-use bb8_redis::bb8::Pool;
+use bb8_redis::bb8::{Pool, PooledConnection};
 
 /// The pool every service uses.
 pub type RedisPool = Pool<RedisConnectionManager>;
+
+/// A connection taken from a [`RedisPool`].
+pub type RedisConn<'a> = PooledConnection<'a, RedisConnectionManager>;
 
 /// Redis access with the service's key prefix.
 #[derive(Clone, Debug)]

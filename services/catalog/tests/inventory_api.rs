@@ -237,6 +237,7 @@ async fn internal_routes_need_the_service_token() {
         ("POST", "/internal/v1/reservations".to_owned()),
         ("GET", format!("/internal/v1/reservations/{id}")),
         ("POST", format!("/internal/v1/reservations/{id}/extend")),
+        ("POST", format!("/internal/v1/reservations/{id}/resize")),
         ("POST", format!("/internal/v1/reservations/{id}/release")),
         ("POST", format!("/internal/v1/reservations/{id}/commit")),
         ("POST", "/internal/v1/products/lookup".to_owned()),
@@ -346,4 +347,93 @@ async fn wait_for_sweep(app: &common::App) {
         (app.count("SELECT count(*) AS n FROM reservations WHERE status = 'active'").await == 1).then_some(())
     })
     .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lookup_by_sku_and_by_id_together() {
+    let app = common::spawn().await;
+    let (status, body) = app
+        .internal_post(
+            "/internal/v1/products/lookup",
+            &json!({"product_ids": [3], "skus": ["TSHIRT-BLK-M", "SNKR-RUN-10", "NOPE-1"]}),
+        )
+        .await;
+    assert_eq!(status, 200, "{body}");
+    let ids: Vec<i64> = body["data"].as_array().unwrap().iter().map(|p| p["id"].as_i64().unwrap()).collect();
+    assert_eq!(ids, vec![3, 1], "ids first, then SKUs, each product once");
+    assert_eq!(body["missing"], json!([]));
+    assert_eq!(body["missing_skus"], json!(["NOPE-1"]));
+    assert_eq!(app.internal_post("/internal/v1/products/lookup", &json!({"skus": ["bad sku"]})).await.0, 422);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resize_takes_only_the_difference_and_never_oversells() {
+    let app = common::spawn().await;
+    app.exec("UPDATE products SET stock_quantity = 5, reserved_quantity = 0 WHERE id = 3").await;
+    let (status, r) = app
+        .internal_post("/internal/v1/reservations", &json!({"product_id": 3, "quantity": 4, "cart_id": CART}))
+        .await;
+    assert_eq!(status, 201);
+    let id = r["id"].as_str().unwrap().to_owned();
+    let resize = format!("/internal/v1/reservations/{id}/resize");
+    // Growing by 1 fits (5 in stock, 4 held by this very reservation).
+    let (status, r) = app.internal_post(&resize, &json!({"quantity": 5})).await;
+    assert_eq!(status, 200, "{r}");
+    assert_eq!((r["quantity"].as_i64(), r["available"].as_i64()), (Some(5), Some(0)));
+    assert_eq!(app.counters(3).await, (5, 5));
+    // Growing past stock: 409 with what is left, nothing changes.
+    let (status, body) = app.internal_post(&resize, &json!({"quantity": 6})).await;
+    assert_eq!(
+        (status, body["error"].as_str(), body["available"].as_i64()),
+        (409, Some("Insufficient stock"), Some(0))
+    );
+    assert_eq!(app.counters(3).await, (5, 5));
+    // Shrinking gives units back, with an inventory.changed event.
+    let events = app.outbox("inventory.changed").await.len();
+    let (status, _) = app.internal_post(&resize, &json!({"quantity": 2, "ttl_minutes": 30})).await;
+    assert_eq!(status, 200);
+    assert_eq!(app.counters(3).await, (5, 2));
+    assert_eq!(app.outbox("inventory.changed").await.len(), events + 1);
+    // Bad quantities are 422; a closed reservation is a plain 409; an unknown one 404.
+    for bad in [json!({"quantity": 0}), json!({"quantity": 1000}), json!({"quantity": 1, "ttl_minutes": 0})] {
+        assert_eq!(app.internal_post(&resize, &bad).await.0, 422, "{bad}");
+    }
+    assert_eq!(
+        app.internal_post(&format!("/internal/v1/reservations/{id}/release"), &json!({})).await.0,
+        200
+    );
+    let (status, body) = app.internal_post(&resize, &json!({"quantity": 1})).await;
+    assert_eq!((status, body["error"].as_str()), (409, Some("Conflict")));
+    assert_eq!(app.counters(3).await, (5, 0));
+    let unknown = format!("/internal/v1/reservations/{}/resize", uuid::Uuid::now_v7());
+    assert_eq!(app.internal_post(&unknown, &json!({"quantity": 1})).await.0, 404);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_resizes_never_oversell() {
+    let app = common::spawn().await;
+    app.exec("UPDATE products SET stock_quantity = 20, reserved_quantity = 0 WHERE id = 3").await;
+    let mut ids = Vec::new();
+    for _ in 0..10 {
+        let (_, r) = app
+            .internal_post(
+                "/internal/v1/reservations",
+                &json!({"product_id": 3, "quantity": 1, "cart_id": CART}),
+            )
+            .await;
+        ids.push(r["id"].as_str().unwrap().to_owned());
+    }
+    // Ten reservations each try to grow from 1 to 3: only 10 more units exist, so 5 succeed.
+    let grows = ids.iter().map(|id| {
+        let app = &app;
+        async move {
+            app.internal_post(&format!("/internal/v1/reservations/{id}/resize"), &json!({"quantity": 3}))
+                .await
+                .0
+        }
+    });
+    let statuses = futures_util::future::join_all(grows).await;
+    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 5, "{statuses:?}");
+    assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 5, "{statuses:?}");
+    assert_eq!(app.counters(3).await, (20, 20));
 }

@@ -5,12 +5,12 @@ use actix_web::{HttpResponse, web};
 use diesel_async::AsyncConnection;
 use domain::cart::Quantity;
 use domain::ids::{CartId, OrderId};
-use domain::inventory::{ExtendRequest, InsufficientStock, ReservationStatus, ReserveRequest};
+use domain::inventory::{ExtendRequest, InsufficientStock, ReservationStatus, ReserveRequest, ResizeRequest};
 use platform::auth::InternalCaller;
 use platform::http::{ApiError, Json, ValidationErrors};
 use uuid::Uuid;
 
-use super::repo::{self, Close, NewReservation, ReserveRefused};
+use super::repo::{self, Close, NewReservation, ReserveRefused, ResizeRefused};
 use crate::state::AppState;
 
 /// Longest lifetime a caller may ask for (a day).
@@ -146,6 +146,56 @@ pub async fn extend(
     }
     let (row, available) =
         repo::find(&mut conn, id).await?.ok_or_else(|| ApiError::not_found("No reservation with this id"))?;
+    Ok(HttpResponse::Ok().json(row.into_reservation(available)))
+}
+
+/// `POST /internal/v1/reservations/{id}/resize` → 200 with the reservation; 409 `Insufficient
+/// stock` when growing needs more than is available (nothing changes), 409 `Conflict` once it
+/// is no longer active or past its expiry (the caller reserves afresh), 404 when unknown.
+pub async fn resize(
+    _: InternalCaller,
+    state: web::Data<AppState>,
+    id: web::Path<String>,
+    Json(req): Json<ResizeRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let id = reservation_id(&id)?;
+    let mut errors = ValidationErrors::new();
+    let quantity = Quantity::try_from(req.quantity).map_or_else(
+        |_| {
+            errors.add(
+                "quantity",
+                format!("The quantity must be between {} and {}.", Quantity::MIN, Quantity::MAX),
+            );
+            0
+        },
+        Quantity::get,
+    );
+    let ttl_minutes = ttl(req.ttl_minutes, state.reservation_ttl_minutes, &mut errors);
+    errors.into_result()?;
+    let mut conn = state.pool.get().await?;
+    let outcome = conn
+        .transaction::<_, diesel::result::Error, _>(async |c| {
+            repo::resize(c, id, quantity, ttl_minutes).await
+        })
+        .await?;
+    match outcome {
+        Ok(_) => {}
+        Err(ResizeRefused::Insufficient { available }) => {
+            return Ok(conflict(available, &format!("Only {available} more unit(s) available")));
+        }
+        Err(ResizeRefused::NotActive) => {
+            return Err(match repo::find(&mut conn, id).await? {
+                None => ApiError::not_found("No reservation with this id"),
+                Some(_) => ApiError::Conflict {
+                    message: "The reservation is no longer active".to_owned(),
+                    field: None,
+                },
+            });
+        }
+    }
+    let (row, available) = repo::find(&mut conn, id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("No reservation with this id"))?;
     Ok(HttpResponse::Ok().json(row.into_reservation(available)))
 }
 

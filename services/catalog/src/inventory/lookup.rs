@@ -8,7 +8,7 @@ use domain::product::ProductSummary;
 use platform::auth::InternalCaller;
 use platform::http::{ApiError, Json, ValidationErrors};
 
-use super::repo::{SaleFacts, sale_facts};
+use super::repo::{SaleFacts, sale_facts_by};
 use crate::state::AppState;
 
 /// Most ids in one look-up.
@@ -34,25 +34,43 @@ pub async fn lookup(
     state: web::Data<AppState>,
     Json(req): Json<LookupRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    if req.product_ids.is_empty() || req.product_ids.len() > MAX_IDS {
+    let asked = req.product_ids.len() + req.skus.len();
+    if asked == 0 || asked > MAX_IDS {
         return Err(ApiError::Validation(ValidationErrors::single(
             "product_ids",
-            format!("The product ids must list between 1 and {MAX_IDS} ids."),
+            format!("The product ids and SKUs must list between 1 and {MAX_IDS} entries."),
         )));
     }
     let ids: Vec<i64> = req.product_ids.iter().map(|p| p.get()).collect();
+    let skus: Vec<String> = req.skus.iter().map(|s| s.as_ref().to_owned()).collect();
     let mut conn = state.pool.get().await?;
-    let rows = sale_facts(&mut conn, &ids).await?;
+    let rows = sale_facts_by(&mut conn, &ids, &skus).await?;
     drop(conn);
     let mut found = std::collections::HashMap::with_capacity(rows.len());
     for row in rows {
-        found.insert(row.id, row.summary()?);
+        let summary = row.summary()?;
+        found.insert(summary.id.get(), summary);
     }
-    let mut body = LookupResponse { data: Vec::new(), missing: Vec::new() };
+    let mut body = LookupResponse { data: Vec::new(), missing: Vec::new(), missing_skus: Vec::new() };
+    let mut listed = std::collections::HashSet::new();
     for id in req.product_ids {
         match found.get(&id.get()) {
-            Some(summary) => body.data.push(summary.clone()),
+            Some(summary) => {
+                if listed.insert(summary.id) {
+                    body.data.push(summary.clone());
+                }
+            }
             None => body.missing.push(id),
+        }
+    }
+    for sku in req.skus {
+        match found.values().find(|s| s.sku == sku) {
+            Some(summary) => {
+                if listed.insert(summary.id) {
+                    body.data.push(summary.clone());
+                }
+            }
+            None => body.missing_skus.push(sku),
         }
     }
     Ok(HttpResponse::Ok().json(body))

@@ -15,6 +15,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/internal/v1/reservations", web::post().to(api::reserve))
         .route("/internal/v1/reservations/{id}", web::get().to(api::show))
         .route("/internal/v1/reservations/{id}/extend", web::post().to(api::extend))
+        .route("/internal/v1/reservations/{id}/resize", web::post().to(api::resize))
         .route("/internal/v1/reservations/{id}/release", web::post().to(api::release))
         .route("/internal/v1/reservations/{id}/commit", web::post().to(api::commit))
         .route("/internal/v1/products/lookup", web::post().to(lookup::lookup));

@@ -225,6 +225,78 @@ pub async fn extend(
     .optional()
 }
 
+/// Why [`resize`] changed nothing.
+#[derive(Debug)]
+pub enum ResizeRefused {
+    /// Unknown, no longer active, or past its expiry.
+    NotActive,
+    /// Growing needs more units than are available (or the product is no longer for sale).
+    Insufficient {
+        /// Units available now, on top of what the reservation holds.
+        available: i64,
+    },
+}
+
+/// Sets an active reservation's quantity and pushes its expiry out. Growing takes only the
+/// difference from stock, under the same conditional update as [`reserve`]; shrinking gives
+/// the difference back. Run it inside a transaction (the reservation row is locked first).
+pub async fn resize(
+    conn: &mut AsyncPgConnection,
+    id: Uuid,
+    quantity: i32,
+    ttl_minutes: i64,
+) -> QueryResult<Result<ReservationRow, ResizeRefused>> {
+    #[derive(QueryableByName)]
+    struct Held {
+        #[diesel(sql_type = BigInt)]
+        product_id: i64,
+        #[diesel(sql_type = Integer)]
+        quantity: i32,
+    }
+    let held: Option<Held> = sql_query(
+        "SELECT product_id, quantity FROM reservations
+         WHERE id = $1 AND status = 'active' AND expires_at > now() FOR UPDATE",
+    )
+    .bind::<SqlUuid, _>(id)
+    .get_result(conn)
+    .await
+    .optional()?;
+    let Some(held) = held else { return Ok(Err(ResizeRefused::NotActive)) };
+    let delta = quantity - held.quantity;
+    if delta != 0 {
+        // Shrinking always succeeds; growing only while the product is on sale and has the units.
+        let counters: Option<Counters> = sql_query(
+            "UPDATE products SET reserved_quantity = GREATEST(reserved_quantity + $2, 0)
+             WHERE id = $1 AND ($2 < 0 OR (status = 'active' AND deleted_at IS NULL
+                                           AND stock_quantity - reserved_quantity >= $2))
+             RETURNING id, sku, stock_quantity, reserved_quantity",
+        )
+        .bind::<BigInt, _>(held.product_id)
+        .bind::<Integer, _>(delta)
+        .get_result(conn)
+        .await
+        .optional()?;
+        let Some(counters) = counters else {
+            let available = match why_refused(conn, ProductId(held.product_id)).await? {
+                ReserveRefused::Insufficient { available } => available,
+                ReserveRefused::UnknownProduct | ReserveRefused::NotForSale => 0,
+            };
+            return Ok(Err(ResizeRefused::Insufficient { available }));
+        };
+        inventory_changed(conn, &counters).await?;
+    }
+    let row = sql_query(format!(
+        "UPDATE reservations r SET quantity = $2, expires_at = now() + make_interval(mins => $3)
+         WHERE r.id = $1 RETURNING {RESERVATION_COLUMNS}"
+    ))
+    .bind::<SqlUuid, _>(id)
+    .bind::<Integer, _>(quantity)
+    .bind::<Integer, _>(i32::try_from(ttl_minutes).unwrap_or(i32::MAX))
+    .get_result(conn)
+    .await?;
+    Ok(Ok(row))
+}
+
 /// How an active reservation ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Close {
@@ -384,11 +456,21 @@ pub struct SaleFacts {
 
 /// The sale facts of the non-deleted products among `ids`, in no particular order.
 pub async fn sale_facts(conn: &mut AsyncPgConnection, ids: &[i64]) -> QueryResult<Vec<SaleFacts>> {
+    sale_facts_by(conn, ids, &[]).await
+}
+
+/// The sale facts of the non-deleted products whose id is in `ids` or SKU in `skus`.
+pub async fn sale_facts_by(
+    conn: &mut AsyncPgConnection,
+    ids: &[i64],
+    skus: &[String],
+) -> QueryResult<Vec<SaleFacts>> {
     sql_query(
         "SELECT id, sku, name, price_cents, currency, status, stock_quantity, reserved_quantity
-         FROM products WHERE id = ANY($1) AND deleted_at IS NULL",
+         FROM products WHERE (id = ANY($1) OR sku = ANY($2)) AND deleted_at IS NULL",
     )
     .bind::<Array<BigInt>, _>(ids)
+    .bind::<Array<Text>, _>(skus)
     .load(conn)
     .await
 }

@@ -54,7 +54,7 @@ impl CatalogClient {
             .http
             .post(format!("{}/internal/v1/products/lookup", self.base))
             .bearer_auth(self.token.expose_secret())
-            .json(&LookupRequest { product_ids: ids })
+            .json(&LookupRequest { product_ids: ids, skus: Vec::new() })
             .send()
             .await
             .map_err(|e| Unavailable::new("catalog", e))?;

@@ -1,0 +1,62 @@
+//! The cart as the runner sees it: public and internal routes, the `cart.orders` consumer, and
+//! catalog in its readiness.
+
+use std::sync::Arc;
+
+use actix_web::web;
+use platform::catalog_client::{CatalogCheck, CatalogClient};
+use platform::service::{Resources, ServiceInfo, ServiceSpec};
+
+use crate::carts::metrics::CartMetrics;
+use crate::carts::prices::PriceBook;
+use crate::carts::reserve::Reserver;
+use crate::carts::store::{CartStore, Ttls};
+use crate::config::{CartConfig, CartSettings};
+use crate::orders::{self, OrderEvents};
+use crate::state::AppState;
+use crate::{carts, checkout};
+
+/// Service name in logs, metrics and event envelopes.
+pub const SERVICE: &str = "cart";
+/// The cart's PostgreSQL schema.
+pub const SCHEMA: &str = "cart";
+
+/// What the runner needs to know before reading the configuration.
+pub const INFO: ServiceInfo = ServiceInfo::new(SERVICE, SCHEMA, "0.0.0.0:8082", crate::MIGRATIONS);
+
+/// Handler state from the cart's settings and the runner's resources (lazy: nothing connects yet).
+pub fn state(settings: &CartSettings, res: &Resources) -> anyhow::Result<AppState> {
+    let latency = CatalogClient::latency_histogram(&res.registry, "cart_catalog_call_seconds")?;
+    let catalog =
+        CatalogClient::new(&settings.catalog_url, res.base.internal_token.clone(), settings.catalog_timeout)?
+            .with_latency(latency);
+    let ttls = Ttls { guest: settings.guest_ttl, customer_cache: settings.cache_ttl };
+    Ok(AppState {
+        store: CartStore::new(res.redis.clone(), res.pool.clone(), ttls),
+        prices: Arc::new(PriceBook::new(catalog.clone(), settings.price_cache)),
+        reserver: Reserver::new(catalog.clone(), settings.reserve_on_add, settings.reservation_ttl_minutes),
+        catalog,
+        currency: res.base.currency,
+        metrics: CartMetrics::register(&res.registry)?,
+    })
+}
+
+/// The public and internal routes, with `state` as app data.
+pub fn routes(state: AppState) -> impl Fn(&mut web::ServiceConfig) + Send + Sync + 'static {
+    let state = web::Data::new(state);
+    move |cfg: &mut web::ServiceConfig| {
+        cfg.app_data(state.clone()).configure(carts::routes).configure(checkout::routes);
+    }
+}
+
+/// The service from `state`: routes, the order-event consumer, and catalog added to `/ready`.
+pub fn spec(state: AppState) -> ServiceSpec {
+    let consumer = OrderEvents::new(state.store.clone());
+    let catalog = CatalogCheck(state.catalog.clone());
+    ServiceSpec::new(&INFO).routes(routes(state)).consumer(orders::options(""), consumer).ready_check(catalog)
+}
+
+/// The service from configuration (what `cart serve` runs).
+pub fn describe(config: &CartConfig, res: &Resources) -> anyhow::Result<ServiceSpec> {
+    Ok(spec(state(&config.service, res)?))
+}

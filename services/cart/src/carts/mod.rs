@@ -1,0 +1,347 @@
+//! The public cart API (`/api/v1/carts`, API.md "Cart"): create, read, add a line, change a
+//! line's quantity, remove a line, delete the cart.
+
+pub mod access;
+pub mod errors;
+pub mod input;
+pub mod merge;
+pub mod metrics;
+pub mod model;
+pub mod prices;
+pub mod repo;
+pub mod reserve;
+pub mod store;
+pub mod token;
+pub mod view;
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, web};
+use chrono::Utc;
+use domain::ids::CartId;
+use domain::product::ProductStatus;
+use platform::http::extract::BodyLimit;
+use platform::http::{ApiError, Json};
+
+use self::access::Requester;
+use self::errors::CartError;
+use self::input::{AddItem, ProductRef, UpdateItem};
+use self::merge::Merged;
+use self::model::{Cart, Line, Owner};
+use crate::state::AppState;
+
+/// Largest body a cart route reads (bigger is 413).
+pub const BODY_LIMIT: usize = 16 * 1024;
+
+/// Registers the public routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1/carts")
+            .app_data(BodyLimit(BODY_LIMIT))
+            .route("", web::post().to(create))
+            .route("/{id}", web::get().to(show))
+            .route("/{id}", web::delete().to(destroy))
+            .route("/{id}/items", web::post().to(add_item))
+            .route("/{id}/items/{item_id}", web::patch().to(update_item))
+            .route("/{id}/items/{item_id}", web::delete().to(remove_item)),
+    );
+}
+
+/// Merges a guest cart first when a signed-in request carries its token; returns where the
+/// request for `id` goes.
+async fn target(state: &AppState, who: &Requester, id: CartId) -> Result<CartId, CartError> {
+    let merged = match (&who.principal, &who.token) {
+        (Some(p), Some(t)) => merge::merge_guest(state, &p.subject, t).await?,
+        _ => None,
+    };
+    Ok(Merged::redirect(merged, id))
+}
+
+/// The cart, if `who` owns it; 404 otherwise.
+async fn load_owned(state: &AppState, who: &Requester, id: CartId) -> Result<Cart, CartError> {
+    match state.store.load(id).await? {
+        Some(cart) if who.owns(&cart) => Ok(cart),
+        _ => Err(access::not_found().into()),
+    }
+}
+
+/// The answer for `cart`: prices from the (cached) look-up. After a change that already
+/// happened, a catalog that stops answering must not turn it into an error: lines then show
+/// no price.
+async fn answer(
+    state: &AppState,
+    cart: &Cart,
+    status: StatusCode,
+    strict: bool,
+) -> Result<HttpResponse, CartError> {
+    let ids: Vec<_> = cart.lines.iter().map(|l| l.product_id).collect();
+    let prices = match state.prices.summaries(&ids).await {
+        Ok(p) => p,
+        Err(e) if strict => return Err(e.into()),
+        Err(e) => {
+            tracing::warn!(error = %e, "prices unavailable after a change");
+            prices::Summaries::new()
+        }
+    };
+    Ok(HttpResponse::build(status).json(view::render(cart, &prices, state.reserver.enabled())))
+}
+
+/// `POST /api/v1/carts` → 201 with a new cart (guests also get `token` and `X-Cart-Token`);
+/// a customer who already has a cart gets it with 200.
+pub async fn create(
+    state: web::Data<AppState>,
+    who: Requester,
+    req: actix_web::HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, CartError> {
+    input::check_create_body(&req, &body)?;
+    let Some(principal) = &who.principal else {
+        let raw_token = token::generate();
+        let mut cart = Cart::new(Owner::Guest(token::hash(&raw_token)), state.currency);
+        state.store.save(&mut cart, &[]).await?;
+        state.metrics.carts_created.with_label_values(&["guest"]).inc();
+        let view = view::render(&cart, &prices::Summaries::new(), state.reserver.enabled())
+            .with_token(Some(raw_token.clone()));
+        return Ok(HttpResponse::Created().insert_header((token::HEADER, raw_token)).json(view));
+    };
+    if let Some(t) = &who.token {
+        merge::merge_guest(&state, &principal.subject, t).await?;
+    }
+    if let Some(cart) = state.store.load_by_customer(&principal.subject).await? {
+        return answer(&state, &cart, StatusCode::OK, false).await;
+    }
+    let mut cart = Cart::new(Owner::Customer(principal.subject.clone()), state.currency);
+    if let Err(e) = state.store.save(&mut cart, &[]).await {
+        // Two first requests at once: the other one made the cart (customer_id is unique).
+        return match state.store.load_by_customer(&principal.subject).await? {
+            Some(existing) => answer(&state, &existing, StatusCode::OK, false).await,
+            None => Err(e.into()),
+        };
+    }
+    state.metrics.carts_created.with_label_values(&["customer"]).inc();
+    answer(&state, &cart, StatusCode::CREATED, false).await
+}
+
+/// `GET /api/v1/carts/{id}`: lapsed reservations are re-reserved first (or lines flagged).
+pub async fn show(
+    state: web::Data<AppState>,
+    who: Requester,
+    path: web::Path<String>,
+) -> Result<HttpResponse, CartError> {
+    let id = target(&state, &who, access::cart_id(&path)?).await?;
+    let mut cart = load_owned(&state, &who, id).await?;
+    if state.reserver.needs_refresh(&cart) {
+        let mutex = state.store.lock(id).await?;
+        let refreshed = refresh(&state, &who, id).await;
+        mutex.release().await;
+        cart = refreshed?;
+    }
+    answer(&state, &cart, StatusCode::OK, true).await
+}
+
+async fn refresh(state: &AppState, who: &Requester, id: CartId) -> Result<Cart, CartError> {
+    let mut cart = load_owned(state, who, id).await?;
+    if state.reserver.refresh(&mut cart).await {
+        state.store.save(&mut cart, &[]).await?;
+    }
+    Ok(cart)
+}
+
+/// Runs `change` on the caller's cart under its mutex, refusing while a checkout holds it, and
+/// saves the cart if it changed (also when `change` failed after marking a line `needs_sync`).
+/// If saving fails, reservations made by `change` are released (or expire).
+async fn change<F>(state: &AppState, who: &Requester, raw_id: &str, change: F) -> Result<Cart, CartError>
+where
+    F: AsyncFnOnce(&AppState, &mut Cart) -> Result<(), CartError>,
+{
+    let id = target(state, who, access::cart_id(raw_id)?).await?;
+    let mutex = state.store.lock(id).await?;
+    let result = async {
+        let mut cart = load_owned(state, who, id).await?;
+        if cart.locked_at(Utc::now()).is_some() {
+            return Err(CartError::CheckoutInProgress);
+        }
+        let before = cart.clone();
+        let outcome = change(state, &mut cart).await;
+        if cart != before
+            && let Err(e) = state.store.save(&mut cart, &[]).await
+        {
+            release_new(state, &before, &mut cart).await;
+            return Err(e.into());
+        }
+        outcome.map(|()| cart)
+    }
+    .await;
+    mutex.release().await;
+    result
+}
+
+/// Releases the reservations `after` has and `before` had not (a change that was not saved).
+async fn release_new(state: &AppState, before: &Cart, after: &mut Cart) {
+    let old = before.reservation_ids();
+    for line in &mut after.lines {
+        if line.reservation_id.is_some_and(|r| !old.contains(&r))
+            && let Err(e) = state.reserver.release(line).await
+        {
+            // It expires after INVENTORY_RESERVATION_TTL.
+            tracing::warn!(error = %e, "could not release the reservation of an unsaved line");
+        }
+    }
+}
+
+/// `POST /api/v1/carts/{id}/items` → 201 with the cart. The same product with the same options
+/// grows its line; stock is reserved before the line is saved.
+pub async fn add_item(
+    state: web::Data<AppState>,
+    who: Requester,
+    path: web::Path<String>,
+    Json(body): Json<serde_json::Value>,
+) -> Result<HttpResponse, CartError> {
+    let item = AddItem::parse(body)?;
+    let cart = change(&state, &who, &path, async |state, cart| add(state, cart, &item).await).await?;
+    answer(&state, &cart, StatusCode::CREATED, false).await
+}
+
+async fn add(state: &AppState, cart: &mut Cart, item: &AddItem) -> Result<(), CartError> {
+    let (field, found) = match &item.product {
+        ProductRef::Id(id) => ("product_id", state.prices.by_id(*id).await?),
+        ProductRef::Sku(sku) => ("sku", state.prices.by_sku(sku).await?),
+    };
+    let product = found.ok_or_else(|| CartError::invalid(field, "No product matches."))?;
+    if product.price.currency() != cart.currency {
+        return Err(CartError::invalid(field, "The product is not sold in this cart's currency."));
+    }
+    if product.status != ProductStatus::Active {
+        state.metrics.reservation_refusals.inc();
+        return Err(CartError::Insufficient { available: 0 });
+    }
+    let outcome = if let Some(index) = cart.item_index(product.id, &item.selected_attributes) {
+        let quantity = cart.lines[index].quantity + item.quantity;
+        if quantity > domain::cart::MAX_LINE_QUANTITY {
+            return Err(CartError::invalid(
+                "quantity",
+                format!(
+                    "The line would hold {quantity} units; at most {} are allowed.",
+                    domain::cart::MAX_LINE_QUANTITY
+                ),
+            ));
+        }
+        state.reserver.hold(cart.id, &mut cart.lines[index], quantity).await
+    } else {
+        if !cart.has_room() {
+            return Err(CartError::invalid(
+                "items",
+                format!("A cart holds at most {} lines.", domain::cart::MAX_LINES),
+            ));
+        }
+        let mut line = Line {
+            id: uuid::Uuid::new_v4(),
+            product_id: product.id,
+            sku: product.sku.clone(),
+            quantity: 0,
+            selected_attributes: item.selected_attributes.clone(),
+            reservation_id: None,
+            reserved_until: None,
+            needs_sync: false,
+            unavailable: None,
+        };
+        let outcome = state.reserver.hold(cart.id, &mut line, item.quantity).await;
+        if outcome.is_ok() {
+            cart.lines.push(line);
+        }
+        outcome
+    };
+    match outcome {
+        Ok(()) => {
+            state.metrics.lines_added.inc();
+            Ok(())
+        }
+        Err(e) => {
+            if matches!(e, reserve::HoldError::Insufficient { .. }) {
+                state.metrics.reservation_refusals.inc();
+            }
+            Err(e.into())
+        }
+    }
+}
+
+/// `PATCH /api/v1/carts/{id}/items/{item_id}` `{"quantity": N}` → 200 with the cart.
+pub async fn update_item(
+    state: web::Data<AppState>,
+    who: Requester,
+    path: web::Path<(String, String)>,
+    Json(body): Json<serde_json::Value>,
+) -> Result<HttpResponse, CartError> {
+    let update = UpdateItem::parse(body)?;
+    let (cart_id, item_id) = path.into_inner();
+    let item_id = access::line_id(&item_id)?;
+    let cart = change(&state, &who, &cart_id, async |state, cart| {
+        let index = cart.line_index(item_id).ok_or_else(line_not_found)?;
+        if cart.lines[index].quantity == update.quantity && cart.lines[index].is_reserved(Utc::now()) {
+            return Ok(());
+        }
+        let outcome = state.reserver.hold(cart.id, &mut cart.lines[index], update.quantity).await;
+        if let Err(reserve::HoldError::Insufficient { .. }) = &outcome {
+            state.metrics.reservation_refusals.inc();
+        }
+        outcome.map_err(CartError::from)
+    })
+    .await?;
+    answer(&state, &cart, StatusCode::OK, false).await
+}
+
+fn line_not_found() -> CartError {
+    ApiError::not_found("No item with this id in the cart").into()
+}
+
+/// `DELETE /api/v1/carts/{id}/items/{item_id}` → 200 with the cart; its units are released first.
+pub async fn remove_item(
+    state: web::Data<AppState>,
+    who: Requester,
+    path: web::Path<(String, String)>,
+) -> Result<HttpResponse, CartError> {
+    let (cart_id, item_id) = path.into_inner();
+    let item_id = access::line_id(&item_id)?;
+    let cart = change(&state, &who, &cart_id, async |state, cart| {
+        let index = cart.line_index(item_id).ok_or_else(line_not_found)?;
+        state.reserver.release(&mut cart.lines[index]).await?;
+        cart.lines.remove(index);
+        Ok(())
+    })
+    .await?;
+    answer(&state, &cart, StatusCode::OK, false).await
+}
+
+/// `DELETE /api/v1/carts/{id}` → 204: every reservation released, then the cart deleted. If
+/// catalog stops answering halfway, the released lines are gone, the rest stay, and it is 503.
+pub async fn destroy(
+    state: web::Data<AppState>,
+    who: Requester,
+    path: web::Path<String>,
+) -> Result<HttpResponse, CartError> {
+    let id = target(&state, &who, access::cart_id(&path)?).await?;
+    let mutex = state.store.lock(id).await?;
+    let result = async {
+        let mut cart = load_owned(&state, &who, id).await?;
+        if cart.locked_at(Utc::now()).is_some() {
+            return Err(CartError::CheckoutInProgress);
+        }
+        let mut failure = None;
+        while let Some(line) = cart.lines.last_mut() {
+            if let Err(e) = state.reserver.release(line).await {
+                failure = Some(e);
+                break;
+            }
+            cart.lines.pop();
+        }
+        if let Some(e) = failure {
+            state.store.save(&mut cart, &[]).await?;
+            return Err(e.into());
+        }
+        state.store.delete(&cart).await?;
+        Ok(())
+    }
+    .await;
+    mutex.release().await;
+    result?;
+    Ok(HttpResponse::NoContent().finish())
+}

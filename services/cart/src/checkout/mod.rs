@@ -1,0 +1,233 @@
+//! The internal API order uses at checkout (`/internal/v1/carts`, service token; never routed
+//! by the gateway): read a cart with its reservations, take and give back the checkout lock.
+//! Shapes: notes/CART_ORDER_CONTRACT.md.
+
+use actix_web::{HttpResponse, web};
+use chrono::{DateTime, Duration, Utc};
+use domain::events::{CartCheckedOut, Envelope};
+use domain::ids::{CartId, OrderId, ProductId};
+use domain::order::OrderNumber;
+use platform::auth::InternalCaller;
+use platform::http::{ApiError, Json, ValidationErrors};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::carts::errors::CartError;
+use crate::carts::model::{Cart, CheckoutLock, Owner};
+use crate::carts::{access, token};
+use crate::state::AppState;
+
+/// Source of the events this service publishes.
+pub const SOURCE: &str = "cart";
+/// Shortest and longest lock a checkout may ask for, in seconds.
+pub const LOCK_TTL_RANGE: std::ops::RangeInclusive<i64> = 60..=3600;
+/// Longest holder string.
+pub const MAX_HOLDER_LEN: usize = 100;
+
+/// Registers the internal routes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.route("/internal/v1/carts/{id}", web::get().to(show))
+        .route("/internal/v1/carts/{id}/checkout-lock", web::post().to(lock))
+        .route("/internal/v1/carts/{id}/checkout-lock", web::delete().to(unlock));
+}
+
+/// A line as order reads it.
+#[derive(Debug, Serialize)]
+struct ItemView {
+    id: Uuid,
+    product_id: ProductId,
+    sku: String,
+    quantity: i32,
+    selected_attributes: serde_json::Map<String, serde_json::Value>,
+    reservation_id: Option<Uuid>,
+    reservation_expires_at: Option<DateTime<Utc>>,
+}
+
+/// A cart as order reads it.
+#[derive(Debug, Serialize)]
+struct CartView {
+    id: CartId,
+    customer_id: Option<String>,
+    currency: &'static str,
+    locked_by: Option<String>,
+    lock_expires_at: Option<DateTime<Utc>>,
+    items: Vec<ItemView>,
+}
+
+fn view(cart: &Cart) -> CartView {
+    let now = Utc::now();
+    let lock = cart.locked_at(now);
+    CartView {
+        id: cart.id,
+        customer_id: cart.customer_id().map(str::to_owned),
+        currency: cart.currency.code(),
+        locked_by: lock.map(|l| l.holder.clone()),
+        lock_expires_at: lock.map(|l| l.expires_at),
+        items: cart
+            .lines
+            .iter()
+            .map(|l| ItemView {
+                id: l.id,
+                product_id: l.product_id,
+                sku: l.sku.as_ref().to_owned(),
+                quantity: l.quantity,
+                selected_attributes: l.selected_attributes.clone(),
+                reservation_id: l.reservation_id.filter(|_| l.is_reserved(now)),
+                reservation_expires_at: l.reserved_until.filter(|_| l.is_reserved(now)),
+            })
+            .collect(),
+    }
+}
+
+fn not_found() -> CartError {
+    ApiError::not_found("No cart with this id").into()
+}
+
+/// `GET /internal/v1/carts/{id}`: lapsed reservations are re-reserved first, best effort.
+pub async fn show(
+    _: InternalCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+) -> Result<HttpResponse, CartError> {
+    let id = access::cart_id(&path)?;
+    let mut cart = state.store.load(id).await?.ok_or_else(not_found)?;
+    if state.reserver.needs_refresh(&cart) {
+        let mutex = state.store.lock(id).await?;
+        let refreshed = async {
+            let mut fresh = state.store.load(id).await?.ok_or_else(not_found)?;
+            if state.reserver.refresh(&mut fresh).await {
+                state.store.save(&mut fresh, &[]).await?;
+            }
+            Ok::<_, CartError>(fresh)
+        }
+        .await;
+        mutex.release().await;
+        cart = refreshed?;
+    }
+    Ok(HttpResponse::Ok().json(view(&cart)))
+}
+
+/// `POST /internal/v1/carts/{id}/checkout-lock` body.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LockRequest {
+    /// Who takes the lock.
+    pub holder: String,
+    /// How long it holds without being taken again (60 to 3600 s).
+    pub ttl_seconds: i64,
+    /// The signed-in customer checking out (customer carts).
+    #[serde(default)]
+    pub customer_id: Option<String>,
+    /// The guest's cart token (guest carts).
+    #[serde(default)]
+    pub cart_token: Option<String>,
+    /// The order made from the cart, once it exists: `cart.checked_out` is published the first
+    /// time a holder names it.
+    #[serde(default)]
+    pub order_id: Option<OrderId>,
+    /// That order's number (required with `order_id`).
+    #[serde(default)]
+    pub order_number: Option<OrderNumber>,
+}
+
+impl LockRequest {
+    fn check(&self) -> Result<(), ApiError> {
+        let mut errors = ValidationErrors::new();
+        if self.holder.trim().is_empty() || self.holder.chars().count() > MAX_HOLDER_LEN {
+            errors.add("holder", format!("The holder must be 1 to {MAX_HOLDER_LEN} characters."));
+        }
+        if !LOCK_TTL_RANGE.contains(&self.ttl_seconds) {
+            errors.add(
+                "ttl_seconds",
+                format!(
+                    "The ttl must be between {} and {} seconds.",
+                    LOCK_TTL_RANGE.start(),
+                    LOCK_TTL_RANGE.end()
+                ),
+            );
+        }
+        if self.order_id.is_some() != self.order_number.is_some() {
+            errors.add("order_id", "Give order_id and order_number together.");
+        }
+        errors.into_result()
+    }
+
+    fn owns(&self, cart: &Cart) -> bool {
+        match &cart.owner {
+            Owner::Customer(sub) => self.customer_id.as_deref() == Some(sub.as_str()),
+            Owner::Guest(hash) => self.cart_token.as_deref().is_some_and(|t| token::matches(t, hash)),
+        }
+    }
+}
+
+/// `POST /internal/v1/carts/{id}/checkout-lock` → 200 with the cart (lock held), 409 when
+/// another holder has it, 404 when the cart is unknown or not the caller's customer's.
+pub async fn lock(
+    _: InternalCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    Json(req): Json<LockRequest>,
+) -> Result<HttpResponse, CartError> {
+    req.check()?;
+    let id = access::cart_id(&path)?;
+    let mutex = state.store.lock(id).await?;
+    let result = take(&state, id, &req).await;
+    mutex.release().await;
+    Ok(HttpResponse::Ok().json(view(&result?)))
+}
+
+async fn take(state: &AppState, id: CartId, req: &LockRequest) -> Result<Cart, CartError> {
+    let mut cart = state.store.load(id).await?.filter(|c| req.owns(c)).ok_or_else(not_found)?;
+    let now = Utc::now();
+    let previous = cart.locked_at(now).cloned();
+    if previous.as_ref().is_some_and(|l| l.holder != req.holder) {
+        return Err(CartError::CheckoutInProgress);
+    }
+    let known_order = previous.as_ref().and_then(|l| l.order_id);
+    let order_id = req.order_id.or(known_order);
+    cart.lock = Some(CheckoutLock {
+        holder: req.holder.clone(),
+        expires_at: now + Duration::seconds(req.ttl_seconds),
+        order_id,
+    });
+    let mut events = Vec::new();
+    if let (Some(order_id), Some(order_number)) = (req.order_id, &req.order_number)
+        && known_order != Some(order_id)
+    {
+        let body = CartCheckedOut { cart_id: cart.id, order_id, order_number: order_number.clone() };
+        events.push(Envelope::new(SOURCE, &body, None).map_err(ApiError::internal)?);
+    }
+    state.store.save(&mut cart, &events).await?;
+    Ok(cart)
+}
+
+/// `?holder=` of the unlock route.
+#[derive(Debug, Deserialize)]
+pub struct UnlockQuery {
+    /// The holder giving the lock back.
+    pub holder: String,
+}
+
+/// `DELETE /internal/v1/carts/{id}/checkout-lock?holder=...` → 204 (also when not held).
+pub async fn unlock(
+    _: InternalCaller,
+    state: web::Data<AppState>,
+    path: web::Path<String>,
+    query: web::Query<UnlockQuery>,
+) -> Result<HttpResponse, CartError> {
+    let Ok(id) = access::cart_id(&path) else { return Ok(HttpResponse::NoContent().finish()) };
+    let mutex = state.store.lock(id).await?;
+    let result = async {
+        if let Some(mut cart) = state.store.load(id).await?
+            && cart.lock.as_ref().is_some_and(|l| l.holder == query.holder)
+        {
+            cart.lock = None;
+            state.store.save(&mut cart, &[]).await?;
+        }
+        Ok::<_, CartError>(())
+    }
+    .await;
+    mutex.release().await;
+    result?;
+    Ok(HttpResponse::NoContent().finish())
+}

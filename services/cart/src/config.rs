@@ -1,0 +1,173 @@
+//! The cart's configuration: the runner's `BaseConfig` (shared variables, including
+//! `ECOMMERCE_CURRENCY`, new carts' currency) and the cart's own:
+//!
+//! | variable | meaning | default |
+//! |---|---|---|
+//! | `CATALOG_URL` | catalog's base URL (internal API) | `http://127.0.0.1:8081` |
+//! | `CATALOG_TIMEOUT_MS` | time-out of one catalog call | `2000` |
+//! | `INVENTORY_RESERVE_ON_ADD` | reserve stock as lines are added | `true` |
+//! | `INVENTORY_RESERVATION_TTL` | minutes a line's reservation lives unless refreshed | `15` |
+//! | `CART_GUEST_TTL_SECONDS` | a guest cart's life after its last change | `604800` (7 days) |
+//! | `CART_CACHE_TTL_SECONDS` | how long a customer's cart stays in Redis | `86400` |
+//! | `CART_PRICE_CACHE_SECONDS` | how long a catalog price is reused (0: never) | `3` |
+
+use std::time::Duration;
+
+use platform::config::{self, ConfigError};
+use platform::service::{BaseConfig, Config, ServiceInfo, ServiceVars};
+use serde::Deserialize;
+
+/// The variables as envy reads them.
+#[derive(Deserialize)]
+pub struct Raw {
+    #[serde(default = "default_catalog_url")]
+    catalog_url: String,
+    #[serde(default = "default_catalog_timeout_ms")]
+    catalog_timeout_ms: u64,
+    inventory_reserve_on_add: Option<String>,
+    #[serde(default = "default_reservation_ttl")]
+    inventory_reservation_ttl: u64,
+    #[serde(default = "default_guest_ttl")]
+    cart_guest_ttl_seconds: u64,
+    #[serde(default = "default_cache_ttl")]
+    cart_cache_ttl_seconds: u64,
+    #[serde(default = "default_price_cache")]
+    cart_price_cache_seconds: u64,
+}
+
+fn default_catalog_url() -> String {
+    "http://127.0.0.1:8081".to_owned()
+}
+fn default_catalog_timeout_ms() -> u64 {
+    2000
+}
+fn default_reservation_ttl() -> u64 {
+    15
+}
+fn default_guest_ttl() -> u64 {
+    7 * 24 * 3600
+}
+fn default_cache_ttl() -> u64 {
+    24 * 3600
+}
+fn default_price_cache() -> u64 {
+    3
+}
+
+/// Everything the cart reads from its environment (its own settings through `Deref`).
+pub type CartConfig = Config<CartSettings>;
+
+impl ServiceVars for CartSettings {
+    type Raw = Raw;
+    const INFO: &'static ServiceInfo = &crate::app::INFO;
+
+    fn resolve(raw: Raw, _base: &BaseConfig) -> Result<Self, ConfigError> {
+        Self::from_raw(&raw)
+    }
+}
+
+/// What the cart reads besides the shared variables.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CartSettings {
+    /// `CATALOG_URL`.
+    pub catalog_url: String,
+    /// `CATALOG_TIMEOUT_MS`.
+    pub catalog_timeout: Duration,
+    /// `INVENTORY_RESERVE_ON_ADD`.
+    pub reserve_on_add: bool,
+    /// `INVENTORY_RESERVATION_TTL` (minutes, 1 to 1440).
+    pub reservation_ttl_minutes: i64,
+    /// `CART_GUEST_TTL_SECONDS`.
+    pub guest_ttl: Duration,
+    /// `CART_CACHE_TTL_SECONDS`.
+    pub cache_ttl: Duration,
+    /// `CART_PRICE_CACHE_SECONDS`.
+    pub price_cache: Duration,
+}
+
+fn parse_bool(name: &str, value: Option<&str>, default: bool) -> Result<bool, ConfigError> {
+    match value.map(|v| v.trim().to_ascii_lowercase()) {
+        None => Ok(default),
+        Some(v) if v.is_empty() => Ok(default),
+        Some(v) => match v.as_str() {
+            "true" | "1" | "yes" | "on" => Ok(true),
+            "false" | "0" | "no" | "off" => Ok(false),
+            _ => Err(ConfigError::invalid(name, "expected true or false")),
+        },
+    }
+}
+
+impl CartSettings {
+    /// Reads the cart's own variables from `vars` (tests; the service reads [`CartConfig`]).
+    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
+        Self::from_raw(&config::from_iter(vars)?)
+    }
+
+    fn from_raw(raw: &Raw) -> Result<Self, ConfigError> {
+        let catalog_url = raw.catalog_url.trim().trim_end_matches('/').to_owned();
+        if !(catalog_url.starts_with("http://") || catalog_url.starts_with("https://")) {
+            return Err(ConfigError::invalid("CATALOG_URL", "expected an http:// or https:// URL"));
+        }
+        if !(1..=60_000).contains(&raw.catalog_timeout_ms) {
+            return Err(ConfigError::invalid("CATALOG_TIMEOUT_MS", "expected 1 to 60000"));
+        }
+        if !(1..=1440).contains(&raw.inventory_reservation_ttl) {
+            return Err(ConfigError::invalid("INVENTORY_RESERVATION_TTL", "expected 1 to 1440 minutes"));
+        }
+        if raw.cart_guest_ttl_seconds == 0 {
+            return Err(ConfigError::invalid("CART_GUEST_TTL_SECONDS", "must be positive"));
+        }
+        if raw.cart_cache_ttl_seconds == 0 {
+            return Err(ConfigError::invalid("CART_CACHE_TTL_SECONDS", "must be positive"));
+        }
+        Ok(Self {
+            catalog_url,
+            catalog_timeout: Duration::from_millis(raw.catalog_timeout_ms),
+            reserve_on_add: parse_bool(
+                "INVENTORY_RESERVE_ON_ADD",
+                raw.inventory_reserve_on_add.as_deref(),
+                true,
+            )?,
+            reservation_ttl_minutes: i64::try_from(raw.inventory_reservation_ttl).unwrap_or(15),
+            guest_ttl: Duration::from_secs(raw.cart_guest_ttl_seconds),
+            cache_ttl: Duration::from_secs(raw.cart_cache_ttl_seconds),
+            price_cache: Duration::from_secs(raw.cart_price_cache_seconds),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(vars: &[(&str, &str)]) -> Result<CartSettings, ConfigError> {
+        CartSettings::from_vars(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())))
+    }
+
+    #[test]
+    fn defaults() {
+        let s = read(&[]).unwrap();
+        assert_eq!(s.catalog_url, "http://127.0.0.1:8081");
+        assert!(s.reserve_on_add);
+        assert_eq!(s.reservation_ttl_minutes, 15);
+        assert_eq!(s.guest_ttl, Duration::from_secs(604_800));
+        let c = CartConfig::from_vars(Vec::new()).unwrap();
+        assert_eq!(c.base.http_addr.to_string(), "0.0.0.0:8082");
+        assert_eq!(c.base.redis_key_prefix, "cart:");
+    }
+
+    #[test]
+    fn bad_values_are_named() {
+        for (name, value) in [
+            ("CATALOG_URL", "catalog:8081"),
+            ("CATALOG_TIMEOUT_MS", "0"),
+            ("INVENTORY_RESERVE_ON_ADD", "maybe"),
+            ("INVENTORY_RESERVATION_TTL", "0"),
+            ("CART_GUEST_TTL_SECONDS", "soon"),
+        ] {
+            let err = read(&[(name, value)]).unwrap_err();
+            assert!(err.to_string().contains(name), "{name}: {err}");
+        }
+        assert!(!read(&[("INVENTORY_RESERVE_ON_ADD", "false")]).unwrap().reserve_on_add);
+    }
+}

@@ -1,0 +1,28 @@
+//! What handlers and the event consumer share.
+
+use std::sync::Arc;
+
+use domain::money::Currency;
+use platform::catalog_client::CatalogClient;
+
+use crate::carts::metrics::CartMetrics;
+use crate::carts::prices::PriceBook;
+use crate::carts::reserve::Reserver;
+use crate::carts::store::CartStore;
+
+/// In app data as `web::Data<AppState>`.
+#[derive(Clone)]
+pub struct AppState {
+    /// Redis + PostgreSQL.
+    pub store: CartStore,
+    /// Current prices (cached look-ups).
+    pub prices: Arc<PriceBook>,
+    /// Reservations for lines.
+    pub reserver: Reserver,
+    /// The catalog client itself.
+    pub catalog: CatalogClient,
+    /// `ECOMMERCE_CURRENCY`: new carts' currency.
+    pub currency: Currency,
+    /// Counters.
+    pub metrics: CartMetrics,
+}

@@ -92,6 +92,8 @@ trap 'exit 143' TERM
 
 # The Stripe emulator (crates/stripe-emulator, ARCHITECTURE.md §7): services reach it through
 # STRIPE_API_BASE, and it signs the webhooks it sends payment-webhook with the same secret.
+# The local gateway (NGINX on this machine) is the proxy whose X-Forwarded-* headers count.
+export TRUSTED_PROXIES=${TRUSTED_PROXIES:-127.0.0.1/32,::1/128}
 export STRIPE_API_BASE=${STRIPE_API_BASE:-http://127.0.0.1:12111} STRIPE_SECRET_KEY=${STRIPE_SECRET_KEY:-sk_test_dev} STRIPE_WEBHOOK_SECRET=${STRIPE_WEBHOOK_SECRET:-whsec_dev}
 LOG_FORMAT=pretty HTTP_ADDR=127.0.0.1:12111 STRIPE_WEBHOOK_URL="http://127.0.0.1:${PORT[payment-webhook]}/webhooks/stripe" \
   "$BIN_DIR/stripe-emulator" serve > >(trap '' INT TERM && exec sed -u "s/^/[stripe-emulator] /") 2>&1 &

@@ -54,39 +54,8 @@ diesel::table! {
     }
 }
 
-diesel::table! {
-    /// The transactional outbox (`cart.checked_out`).
-    outbox (id) {
-        /// Envelope id (UUID v7).
-        id -> Uuid,
-        /// Routing key.
-        event_type -> Text,
-        /// The whole envelope.
-        payload -> Jsonb,
-        /// Trace context.
-        headers -> Jsonb,
-        /// When written.
-        created_at -> Timestamptz,
-        /// When the broker confirmed it.
-        published_at -> Nullable<Timestamptz>,
-        /// Publish attempts.
-        attempts -> Int4,
-        /// Last publish error.
-        last_error -> Nullable<Text>,
-    }
-}
-
-diesel::table! {
-    /// Events the `cart.orders` consumer has applied.
-    processed_events (consumer, event_id) {
-        /// Consumer name.
-        consumer -> Text,
-        /// Envelope id.
-        event_id -> Uuid,
-        /// When applied.
-        processed_at -> Timestamptz,
-    }
-}
+platform::outbox_table!();
+platform::processed_events_table!();
 
 diesel::joinable!(cart_items -> carts (cart_id));
-diesel::allow_tables_to_appear_in_same_query!(carts, cart_items, outbox, processed_events);
+diesel::allow_tables_to_appear_in_same_query!(carts, cart_items);

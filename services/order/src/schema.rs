@@ -3,26 +3,8 @@
 //! (`tests/schema.rs` compares them with the migrated database).
 #![allow(missing_docs)]
 
-diesel::table! {
-    outbox (id) {
-        id -> Uuid,
-        event_type -> Text,
-        payload -> Jsonb,
-        headers -> Jsonb,
-        created_at -> Timestamptz,
-        published_at -> Nullable<Timestamptz>,
-        attempts -> Int4,
-        last_error -> Nullable<Text>,
-    }
-}
-
-diesel::table! {
-    processed_events (consumer, event_id) {
-        consumer -> Text,
-        event_id -> Uuid,
-        processed_at -> Timestamptz,
-    }
-}
+platform::outbox_table!();
+platform::processed_events_table!();
 
 diesel::table! {
     orders (id) {

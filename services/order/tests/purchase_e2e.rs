@@ -93,10 +93,11 @@ impl Shop {
         // Cart: routes and the `cart.orders` consumer, reaching catalog on its port.
         let mut cart_settings = cart::config::CartSettings::from_vars(Vec::new()).expect("cart settings");
         cart_settings.catalog_url = catalog.base_url.clone();
-        let cart = testkit::spawn_service(&cart::app::INFO, base(&cart::app::INFO, &cart_db, &exchange), |res| {
-            Ok(cart::app::spec(cart::app::state(&cart_settings, res)?))
-        })
-        .await;
+        let cart =
+            testkit::spawn_service(&cart::app::INFO, base(&cart::app::INFO, &cart_db, &exchange), |res| {
+                Ok(cart::app::spec(cart::app::state(&cart_settings, res)?))
+            })
+            .await;
 
         // payment-webhook: verifies the emulator's signatures, publishes `payment.*`.
         let webhook_base = base(&payment_webhook::app::INFO, &payments_db, &exchange);
@@ -196,7 +197,8 @@ impl Shop {
     async fn filled_cart(&self) -> (String, String) {
         let (status, body) = self.call("POST", self.cart.url("/api/v1/carts"), &[], None).await;
         assert_eq!(status, 201, "{body}");
-        let (id, token) = (body["id"].as_str().unwrap().to_owned(), body["token"].as_str().unwrap().to_owned());
+        let (id, token) =
+            (body["id"].as_str().unwrap().to_owned(), body["token"].as_str().unwrap().to_owned());
         for (product, quantity) in [(TSHIRT, 2), (JEANS, 1)] {
             let (status, body) = self
                 .call(
@@ -213,7 +215,8 @@ impl Shop {
 
     /// `POST /api/v1/checkout` as the guest: the answer (order number, totals, payment).
     async fn checkout(&self, cart: &str, token: &str, key: &str) -> Value {
-        let address = json!({"line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US"});
+        let address =
+            json!({"line1": "1 Main St", "city": "Springfield", "postal_code": "12345", "country": "US"});
         let (status, body) = self
             .call(
                 "POST",
@@ -237,7 +240,12 @@ impl Shop {
         let number = placed["order_number"].as_str().unwrap();
         let token = placed["access_token"].as_str().unwrap();
         let (status, body) = self
-            .call("GET", self.order.url(&format!("/api/v1/orders/{number}")), &[("x-order-token", token)], None)
+            .call(
+                "GET",
+                self.order.url(&format!("/api/v1/orders/{number}")),
+                &[("x-order-token", token)],
+                None,
+            )
             .await;
         assert_eq!(status, 200, "{body}");
         body
@@ -330,8 +338,9 @@ async fn a_guest_buys_two_lines_and_pays_by_card() {
     })
     .await;
     wait_until(WAIT, "the cart to be gone", || async {
-        let (status, _) =
-            shop.call("GET", shop.cart.url(&format!("/api/v1/carts/{cart}")), &[("x-cart-token", &token)], None).await;
+        let (status, _) = shop
+            .call("GET", shop.cart.url(&format!("/api/v1/carts/{cart}")), &[("x-cart-token", &token)], None)
+            .await;
         (status == 404).then_some(())
     })
     .await;
@@ -343,7 +352,9 @@ async fn a_guest_buys_two_lines_and_pays_by_card() {
     .await;
     wait_until(WAIT, "nothing left to send", || async {
         let left = shop
-            .order_count("SELECT count(*) AS n FROM email_notifications WHERE status IN ('pending', 'sending')")
+            .order_count(
+                "SELECT count(*) AS n FROM email_notifications WHERE status IN ('pending', 'sending')",
+            )
             .await;
         (left == 0).then_some(())
     })
@@ -379,23 +390,43 @@ async fn a_declined_card_releases_the_stock_and_keeps_the_cart() {
     })
     .await;
 
-    // The cart is still there, and unlocked: the shopper can change it.
-    let (status, body) =
-        shop.call("GET", shop.cart.url(&format!("/api/v1/carts/{cart}")), &[("x-cart-token", &token)], None).await;
-    assert_eq!(status, 200, "{body}");
-    assert_eq!(body["items"].as_array().map(Vec::len), Some(2), "{body}");
-    let (status, body) = shop
-        .call(
-            "POST",
-            shop.cart.url(&format!("/api/v1/carts/{cart}/items")),
-            &[("x-cart-token", &token)],
-            Some(json!({"product_id": 3, "quantity": 1})),
-        )
-        .await;
-    assert!(status == 201 || status == 200, "the cart is still locked: {status} {body}");
-
     // No email for a failed payment.
     assert_eq!(shop.order_count("SELECT count(*) AS n FROM email_notifications").await, 0);
     assert!(shop.sink.mails.lock().unwrap().is_empty());
+
+    // The cart is still there. It stays locked while the order is open: a failed PaymentIntent
+    // is not final (the shopper may retry it with another card), so the checkout still holds
+    // the cart until the order is canceled or expires.
+    let cart_url = shop.cart.url(&format!("/api/v1/carts/{cart}"));
+    let (status, body) = shop.call("GET", cart_url.clone(), &[("x-cart-token", &token)], None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["items"].as_array().map(Vec::len), Some(2), "{body}");
+    let add = || async {
+        shop.call(
+            "POST",
+            format!("{cart_url}/items"),
+            &[("x-cart-token", &token)],
+            Some(json!({"product_id": 3, "quantity": 1})),
+        )
+        .await
+    };
+    assert_eq!(add().await.0, 409, "a cart under an open checkout changes");
+    // The shopper gives up: `order.canceled` gives the cart back to them.
+    let number = placed["order_number"].as_str().unwrap();
+    let order_token = placed["access_token"].as_str().unwrap();
+    let (status, body) = shop
+        .call(
+            "POST",
+            shop.order.url(&format!("/api/v1/orders/{number}/cancel")),
+            &[("x-order-token", order_token)],
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(status, 200, "cancel: {body}");
+    wait_until(WAIT, "the cart to be unlocked", || async {
+        let (status, _) = add().await;
+        (status == 201 || status == 200).then_some(())
+    })
+    .await;
     shop.stop().await;
 }

@@ -53,9 +53,25 @@ fn test_queues() -> QueueOptions {
 /// The test's base config for `info` on `db`, on the shared `exchange`, with its own queue prefix.
 fn base(info: &platform::service::ServiceInfo, db: &TestDb, exchange: &str) -> platform::service::BaseConfig {
     let mut base = testkit::base_config(info, db);
-    base.amqp_exchange = exchange.to_owned();
+    exchange.clone_into(&mut base.amqp_exchange);
     base.http_workers = 2;
     base
+}
+
+/// Catalog: routes, the `catalog.orders` consumer and the reservation sweeper (no page cache).
+async fn spawn_catalog(db: &TestDb, exchange: &str) -> TestService {
+    testkit::spawn_service(&catalog::app::INFO, base(&catalog::app::INFO, db, exchange), |res| {
+        let state = catalog::state::AppState {
+            pool: res.pool.clone(),
+            read_pool: res.pool.clone(),
+            redis: res.redis.clone(),
+            currency: res.base.currency,
+            cache: Arc::new(PageCache::new(res.redis.clone(), CacheTiming::from_ttl(Duration::ZERO), false)),
+            reservation_ttl_minutes: 15,
+        };
+        Ok(catalog::app::spec(state))
+    })
+    .await
 }
 
 impl Shop {
@@ -68,27 +84,7 @@ impl Shop {
         // One exchange for all four services (each keeps the queue prefix base_config gave it).
         let exchange = testkit::base_config(&catalog::app::INFO, &catalog_db).amqp_exchange;
 
-        // Catalog: routes, the `catalog.orders` consumer and the reservation sweeper.
-        let catalog = testkit::spawn_service(
-            &catalog::app::INFO,
-            base(&catalog::app::INFO, &catalog_db, &exchange),
-            |res| {
-                let state = catalog::state::AppState {
-                    pool: res.pool.clone(),
-                    read_pool: res.pool.clone(),
-                    redis: res.redis.clone(),
-                    currency: res.base.currency,
-                    cache: Arc::new(PageCache::new(
-                        res.redis.clone(),
-                        CacheTiming::from_ttl(Duration::ZERO),
-                        false,
-                    )),
-                    reservation_ttl_minutes: 15,
-                };
-                Ok(catalog::app::spec(state))
-            },
-        )
-        .await;
+        let catalog = spawn_catalog(&catalog_db, &exchange).await;
 
         // Cart: routes and the `cart.orders` consumer, reaching catalog on its port.
         let mut cart_settings = cart::config::CartSettings::from_vars(Vec::new()).expect("cart settings");
@@ -364,7 +360,7 @@ async fn a_guest_buys_two_lines_and_pays_by_card() {
     assert_eq!(mails[0].to, ["buyer@example.com"]);
     assert!(mails[0].data.contains(&number), "{}", mails[0].data);
     assert_eq!(shop.order_count("SELECT count(*) AS n FROM orders").await, 1);
-    shop.stop().await;
+    Box::pin(shop.stop()).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -428,5 +424,5 @@ async fn a_declined_card_releases_the_stock_and_keeps_the_cart() {
         (status == 201 || status == 200).then_some(())
     })
     .await;
-    shop.stop().await;
+    Box::pin(shop.stop()).await;
 }

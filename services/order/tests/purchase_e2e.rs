@@ -3,7 +3,10 @@
 //! queue prefix, all on ONE exchange; the Stripe emulator signs and delivers its webhooks to
 //! payment-webhook; the worker mails a real SMTP listener in this process.
 //!
-//! The shopper's calls go straight to each service's port (no NGINX gateway in front).
+//! The shopper's calls (cart, checkout, order read) and the emulator's webhook deliveries go
+//! through a real NGINX gateway (deploy/nginx, rendered by scripts/gateway.sh) on its own port,
+//! its upstreams the services' random ports; service-to-service calls go direct, as in
+//! production.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs, dead_code)]
 
 #[path = "common/smtp.rs"]
@@ -43,6 +46,7 @@ struct Shop {
     stripe: RunningEmulator,
     stripe_client: stripe::Client,
     sink: smtp::Sink,
+    gateway: Gateway,
     client: reqwest::Client,
 }
 
@@ -56,6 +60,88 @@ fn base(info: &platform::service::ServiceInfo, db: &TestDb, exchange: &str) -> p
     exchange.clone_into(&mut base.amqp_exchange);
     base.http_workers = 2;
     base
+}
+
+/// NGINX with the rendered deploy/nginx config in front of the four services; killed on drop.
+struct Gateway {
+    child: std::sync::Mutex<std::process::Child>,
+    dir: std::path::PathBuf,
+    base_url: String,
+}
+
+impl Gateway {
+    /// Renders and starts the gateway (up to three free ports: another process may take the
+    /// one found before NGINX binds it), waiting for `/health` through it.
+    async fn start(upstreams: &[(&str, &TestService)]) -> Gateway {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let script = root.join("scripts/gateway.sh");
+        let out =
+            std::process::Command::new(&script).arg("nginx").output().expect("scripts/gateway.sh nginx");
+        assert!(out.status.success(), "no nginx: {}", String::from_utf8_lossy(&out.stderr));
+        let nginx = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+        let dir = std::env::temp_dir().join(format!("e2e-gateway-{}", uuid::Uuid::new_v4().simple()));
+        for _ in 0..3 {
+            let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let mut render = std::process::Command::new(&script);
+            render
+                .arg("render")
+                .arg(&dir)
+                .env("GATEWAY_LISTEN", format!("127.0.0.1:{port}"))
+                .env("GATEWAY_ACCESS_LOG", "off");
+            for (var, service) in upstreams {
+                render.env(var, service.base_url.trim_start_matches("http://"));
+            }
+            assert!(render.status().unwrap().success(), "scripts/gateway.sh render");
+            let child = std::process::Command::new(&nginx)
+                .args(["-e", "stderr", "-p"])
+                .arg(&dir)
+                .arg("-c")
+                .arg(dir.join("nginx.conf"))
+                .stdout(std::process::Stdio::null())
+                .spawn()
+                .expect("nginx");
+            let mut gateway = Gateway {
+                child: std::sync::Mutex::new(child),
+                dir: dir.clone(),
+                base_url: format!("http://127.0.0.1:{port}"),
+            };
+            let client = reqwest::Client::builder().no_proxy().build().unwrap();
+            let up = wait_until(WAIT, "the gateway's /health", || async {
+                if gateway.child.lock().unwrap().try_wait().ok().flatten().is_some() {
+                    return Some(false); // exited: most likely the port was taken
+                }
+                let res = client.get(format!("{}/health", gateway.base_url)).send().await.ok()?;
+                (res.status().as_u16() == 200).then_some(true)
+            })
+            .await;
+            if up {
+                return gateway;
+            }
+            gateway.kill();
+        }
+        panic!("nginx could not bind a free port in three tries");
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base_url)
+    }
+
+    /// Fast shutdown: SIGTERM to the master, which stops its workers before exiting (SIGKILL
+    /// would orphan them, still listening).
+    fn kill(&mut self) {
+        let child = self.child.get_mut().unwrap();
+        if child.try_wait().ok().flatten().is_none() {
+            let _ = std::process::Command::new("kill").arg("-TERM").arg(child.id().to_string()).status();
+            let _ = child.wait();
+        }
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        self.kill();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
 }
 
 /// Catalog: routes, the `catalog.orders` consumer and the reservation sweeper (no page cache).
@@ -112,7 +198,7 @@ impl Shop {
 
         // The emulator delivers its events to payment-webhook's endpoint.
         let stripe = RunningEmulator::start(EmulatorConfig {
-            webhook_endpoints: vec![(webhook.url("/webhooks/stripe"), WEBHOOK_SECRET.to_owned())],
+            webhook_endpoints: vec![],
             retry: RetryPolicy { base_delay: Duration::from_millis(20), ..RetryPolicy::default() },
         })
         .await
@@ -150,6 +236,15 @@ impl Shop {
         ] {
             testkit::events::wait_for_consumer(&broker, &queue).await;
         }
+        let gateway = Gateway::start(&[
+            ("CATALOG_ADDR", &catalog),
+            ("CART_ADDR", &cart),
+            ("ORDER_ADDR", &order),
+            ("PAYMENT_WEBHOOK_ADDR", &webhook),
+        ])
+        .await;
+        // Stripe reaches payment-webhook through the gateway, as in production.
+        stripe.add_webhook_endpoint(&gateway.url("/webhooks/stripe"), Some(WEBHOOK_SECRET.to_owned()));
         let stripe_client =
             stripe::ClientBuilder::new(STRIPE_KEY).url(format!("{}/", stripe.base_url)).build().unwrap();
         let client = reqwest::Client::builder().no_proxy().timeout(WAIT).build().unwrap();
@@ -166,6 +261,7 @@ impl Shop {
             stripe,
             stripe_client,
             sink,
+            gateway,
             client,
         }
     }
@@ -191,7 +287,7 @@ impl Shop {
 
     /// A guest cart with 2 × T-shirt and 1 × jeans: (cart id, cart token).
     async fn filled_cart(&self) -> (String, String) {
-        let (status, body) = self.call("POST", self.cart.url("/api/v1/carts"), &[], None).await;
+        let (status, body) = self.call("POST", self.gateway.url("/api/v1/carts"), &[], None).await;
         assert_eq!(status, 201, "{body}");
         let (id, token) =
             (body["id"].as_str().unwrap().to_owned(), body["token"].as_str().unwrap().to_owned());
@@ -199,7 +295,7 @@ impl Shop {
             let (status, body) = self
                 .call(
                     "POST",
-                    self.cart.url(&format!("/api/v1/carts/{id}/items")),
+                    self.gateway.url(&format!("/api/v1/carts/{id}/items")),
                     &[("x-cart-token", &token)],
                     Some(json!({"product_id": product, "quantity": quantity})),
                 )
@@ -216,7 +312,7 @@ impl Shop {
         let (status, body) = self
             .call(
                 "POST",
-                self.order.url("/api/v1/checkout"),
+                self.gateway.url("/api/v1/checkout"),
                 &[("x-cart-token", token), ("idempotency-key", key)],
                 Some(json!({
                     "cart_id": cart,
@@ -238,7 +334,7 @@ impl Shop {
         let (status, body) = self
             .call(
                 "GET",
-                self.order.url(&format!("/api/v1/orders/{number}")),
+                self.gateway.url(&format!("/api/v1/orders/{number}")),
                 &[("x-order-token", token)],
                 None,
             )
@@ -335,7 +431,12 @@ async fn a_guest_buys_two_lines_and_pays_by_card() {
     .await;
     wait_until(WAIT, "the cart to be gone", || async {
         let (status, _) = shop
-            .call("GET", shop.cart.url(&format!("/api/v1/carts/{cart}")), &[("x-cart-token", &token)], None)
+            .call(
+                "GET",
+                shop.gateway.url(&format!("/api/v1/carts/{cart}")),
+                &[("x-cart-token", &token)],
+                None,
+            )
             .await;
         (status == 404).then_some(())
     })
@@ -393,7 +494,7 @@ async fn a_declined_card_releases_the_stock_and_keeps_the_cart() {
     // The cart is still there. It stays locked while the order is open: a failed PaymentIntent
     // is not final (the shopper may retry it with another card), so the checkout still holds
     // the cart until the order is canceled or expires.
-    let cart_url = shop.cart.url(&format!("/api/v1/carts/{cart}"));
+    let cart_url = shop.gateway.url(&format!("/api/v1/carts/{cart}"));
     let (status, body) = shop.call("GET", cart_url.clone(), &[("x-cart-token", &token)], None).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["items"].as_array().map(Vec::len), Some(2), "{body}");
@@ -413,7 +514,7 @@ async fn a_declined_card_releases_the_stock_and_keeps_the_cart() {
     let (status, body) = shop
         .call(
             "POST",
-            shop.order.url(&format!("/api/v1/orders/{number}/cancel")),
+            shop.gateway.url(&format!("/api/v1/orders/{number}/cancel")),
             &[("x-order-token", order_token)],
             Some(json!({})),
         )

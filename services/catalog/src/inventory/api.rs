@@ -193,9 +193,8 @@ pub async fn resize(
             });
         }
     }
-    let (row, available) = repo::find(&mut conn, id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("No reservation with this id"))?;
+    let (row, available) =
+        repo::find(&mut conn, id).await?.ok_or_else(|| ApiError::not_found("No reservation with this id"))?;
     Ok(HttpResponse::Ok().json(row.into_reservation(available)))
 }
 

@@ -417,6 +417,7 @@ async fn a_guest_buys_two_lines_and_pays_by_card() {
     assert_eq!(intent.status, stripe_shared::PaymentIntentStatus::Succeeded);
     let view = shop.wait_payment(&placed, "completed").await;
     assert_eq!(view["order_number"], number.as_str());
+    assert_eq!(view["status"], "paid", "{view}");
 
     // `order.paid`: catalog commits the stock, cart deletes the cart.
     wait_until(WAIT, "catalog to commit the stock", || async {
@@ -474,7 +475,9 @@ async fn a_declined_card_releases_the_stock_and_keeps_the_cart() {
 
     // Stripe answers a card error; the emulator still reports `payment_intent.payment_failed`.
     assert!(shop.confirm(&pi, "pm_card_chargeDeclined").await.is_err());
-    shop.wait_payment(&placed, "failed").await;
+    let view = shop.wait_payment(&placed, "failed").await;
+    // Not final: the same PaymentIntent may still be paid with another card.
+    assert_eq!(view["status"], "pending_payment", "{view}");
 
     // `payment.failed`: catalog releases the order's reservations (stock untouched).
     wait_until(WAIT, "catalog to release the stock", || async {

@@ -50,6 +50,7 @@ BIN=target/$PROFILE
 
 pids=()
 cleanup() {
+  set +e # best effort: a killed service's exit status must not end the clean-up early
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
   for d in "$DB" "$PGBENCH_DB"; do
     "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $d WITH (FORCE)" 2>/dev/null || true
@@ -60,8 +61,9 @@ cleanup() {
     timeout 30 rabbitmqctl -q list_queues name 2>/dev/null | grep "^bench\.$$\." | while read -r q; do
       timeout 10 rabbitmqctl -q delete_queue "$q" >/dev/null 2>&1 || true
     done
+    # No management plugin needed: delete the exchange through the broker's own shell.
+    timeout 10 rabbitmqctl eval "rabbit_exchange:delete(rabbit_misc:r(<<\"/\">>, exchange, <<\"${RUN}commerce.events\">>), false, <<\"bench\">>)." >/dev/null 2>&1 || true
   fi
-  { command -v rabbitmqadmin >/dev/null && rabbitmqadmin -q delete exchange name="${RUN}commerce.events"; } >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT
@@ -169,6 +171,8 @@ SELECT
 SQL
 )
 oversells=$((negative + over_reserved + over_paid))
+# The emulator delivers each endpoint's webhooks one at a time, in order: how many per order.
+events=$("${PSQL[@]}" -d "$DB" -Atc "SELECT count(*) FROM payments.stripe_events")
 
 read -r co_ok co_err co_p50 co_p99 < <(awk '/^checkout:/ {gsub(",", ""); print $2, $4, $8, $11}' "$WORK/load.txt")
 echo
@@ -179,6 +183,8 @@ printf '%-44s %12s\n' "checkout p50 / p99 (ms)" "$co_p50 / $co_p99"
 printf '%-44s %12s\n' "orders confirmed / paid in the database" "$confirmed / $paid"
 printf '%-44s %12s\n' "orders paid per second (database)" "$paid_rate"
 printf '%-44s %12s\n' "confirm to paid p50 / p99 (ms)" "$c2p_p50 / $c2p_p99"
+printf '%-44s %12s\n' "webhook events received (per paid order)" \
+  "$events ($(awk -v e="$events" -v p="$paid" 'BEGIN {printf "%.1f", p ? e / p : 0}'))"
 printf '%-44s %12s\n' "oversells (negative, over-reserved, over-paid)" "$oversells ($negative, $over_reserved, $over_paid)"
 printf '%-44s %12s\n' "stock taken <> committed units (products)" "$mismatched"
 if [[ -n $tps ]]; then

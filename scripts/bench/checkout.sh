@@ -58,8 +58,10 @@ cleanup() {
   redis-cli --scan --pattern "${PREFIX}*" 2>/dev/null | xargs -r redis-cli del >/dev/null 2>&1 || true
   # The services' consumer queues (and their .retry/.dlq) and the exchange outlive them.
   if command -v rabbitmqctl >/dev/null; then
-    timeout 30 rabbitmqctl -q list_queues name 2>/dev/null | grep "^bench\.$$\." | while read -r q; do
-      timeout 10 rabbitmqctl -q delete_queue "$q" >/dev/null 2>&1 || true
+    # The list is read first: rabbitmqctl reads stdin, so inside a `| while read` it would eat it.
+    mapfile -t queues < <(timeout 30 rabbitmqctl -q list_queues name 2>/dev/null </dev/null | grep "^bench\.$$\.")
+    for q in "${queues[@]}"; do
+      timeout 10 rabbitmqctl -q delete_queue "$q" >/dev/null 2>&1 </dev/null
     done
     # No management plugin needed: delete the exchange through the broker's own shell.
     timeout 10 rabbitmqctl eval "rabbit_exchange:delete(rabbit_misc:r(<<\"/\">>, exchange, <<\"${RUN}commerce.events\">>), false, <<\"bench\">>)." >/dev/null 2>&1 || true

@@ -20,7 +20,7 @@ PSQL := psql -X -w -h 127.0.0.1 -p 5432 -U postgres -d postgres -v ON_ERROR_STOP
 # Use the `ci` nextest profile when the config is there.
 NEXTEST_PROFILE := $(if $(wildcard .config/nextest.toml),--profile ci)
 
-.PHONY: help services build test lint fmt migrate seed dev bench bench-catalog bench-cart bench-webhook clean-test-dbs deploy-check gateway
+.PHONY: help services build test lint fmt migrate seed dev bench bench-catalog bench-cart bench-webhook bench-checkout clean-test-dbs deploy-check gateway
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) \
@@ -78,6 +78,9 @@ bench-cart: ## Cart benchmark: read cart and add to cart (with catalog) vs NGINX
 
 bench-webhook: ## Benchmark POST /webhooks/stripe: signed events/s, p50/p99, accepted = published
 	@bash scripts/bench/webhook.sh
+
+bench-checkout: ## End-to-end checkout: paid orders/s, checkout p50/p99, oversells, vs pgbench TPC-B
+	@bash scripts/bench/checkout.sh
 
 clean-test-dbs: services ## Drop leftover per-test databases (tk_*) and test templates (tktpl_*)
 	@dbs=$$($(PSQL) -Atc "select datname from pg_database where datname like 'tk\_%' or datname like 'tktpl\_%'"); \

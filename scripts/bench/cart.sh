@@ -56,7 +56,7 @@ cleanup() {
   # The services' consumer queues (and their .retry/.dlq) outlive them: remove this run's.
   if command -v rabbitmqctl >/dev/null; then
     timeout 30 rabbitmqctl -q list_queues name 2>/dev/null | grep "^bench\.$$\." | while read -r q; do
-      timeout 10 rabbitmqctl -q delete_queue "$q" >/dev/null 2>&1 || true
+      timeout 10 rabbitmqctl -q delete_queue "$q" </dev/null >/dev/null 2>&1 || true
     done
   fi
   rm -rf "$WORK"

@@ -74,6 +74,8 @@ stop_all() {
   ((${#pids[@]} > 0)) || return 0
   say "stopping ${present[*]}"
   kill -TERM "${pids[@]}" 2>/dev/null || true
+  # npx does not pass SIGTERM on to the node process it started.
+  pkill -TERM -f "maildev --ip 127.0.0.1 --smtp 1025" 2>/dev/null || true
   local end=$((SECONDS + STOP_GRACE)) pid
   for pid in "${pids[@]}"; do
     while kill -0 "$pid" 2>/dev/null && ((SECONDS < end)); do sleep 0.1; done

@@ -40,6 +40,8 @@ if ((${#missing[@]})); then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+# shellcheck source=scripts/lib/static-nginx.sh
+source scripts/lib/static-nginx.sh
 
 say "building the release cart and catalog"
 cargo build --release --locked -p catalog --bin catalog -p cart --bin cart >&2
@@ -145,23 +147,7 @@ LUA
 # The baseline: the exact bytes of the guest cart read, served by NGINX.
 mkdir -p "$WORK/root" "$WORK/logs"
 curl -sf "$base/${g[0]}" -H "x-cart-token: ${g[1]}" >"$WORK/root/cart.json"
-chmod 755 "$WORK"
-chmod -R a+rX "$WORK/root"
-cat >"$nginx_conf" <<NGINX
-worker_processes 1;
-pid $WORK/nginx.pid;
-error_log $WORK/logs/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  server {
-    listen 127.0.0.1:$NGINX_PORT;
-    root $WORK/root;
-    location / { default_type application/json; }
-  }
-}
-NGINX
-"$NGINX" -p "$WORK" -c "$nginx_conf"
+static_nginx_start "$NGINX" "$WORK" "$NGINX_PORT"
 
 run() {
   local out

@@ -41,6 +41,8 @@ if ((${#missing[@]})); then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
 fi
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+# shellcheck source=scripts/lib/static-nginx.sh
+source scripts/lib/static-nginx.sh
 
 say "building the release catalog"
 cargo build --release --locked -p catalog --bin catalog >&2
@@ -117,24 +119,7 @@ uncached_pid=${pids[-1]}
 # The baseline: the exact bytes of the cached default listing, served by NGINX.
 mkdir -p "$WORK/root/api/v1" "$WORK/logs"
 curl -sf "http://127.0.0.1:$CACHED_PORT/api/v1/products" >"$WORK/root/api/v1/products"
-# NGINX's workers run as an unprivileged user; mktemp made the directory private.
-chmod 755 "$WORK"
-chmod -R a+rX "$WORK/root"
-cat >"$nginx_conf" <<NGINX
-worker_processes 1;
-pid $WORK/nginx.pid;
-error_log $WORK/logs/error.log warn;
-events { worker_connections 1024; }
-http {
-  access_log off;
-  server {
-    listen 127.0.0.1:$NGINX_PORT;
-    root $WORK/root;
-    location / { default_type application/json; }
-  }
-}
-NGINX
-"$NGINX" -p "$WORK" -c "$nginx_conf"
+static_nginx_start "$NGINX" "$WORK" "$NGINX_PORT"
 cmp -s <(curl -sf "http://127.0.0.1:$NGINX_PORT/api/v1/products") "$WORK/root/api/v1/products" \
   || { say "NGINX does not serve the listing's bytes"; cat "$WORK/logs/error.log" >&2; exit 1; }
 

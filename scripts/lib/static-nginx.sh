@@ -1,0 +1,27 @@
+# shellcheck shell=bash
+# The benchmarks' baseline: NGINX serving the files under $work/root as JSON on 127.0.0.1:$port.
+# Sourced by scripts/bench/*.sh; stop it with `"$nginx" -p "$work" -c "$work/nginx.conf" -s stop`.
+
+# static_nginx_start NGINX_BIN WORK_DIR PORT
+static_nginx_start() {
+  local nginx=$1 work=$2 port=$3
+  mkdir -p "$work/logs"
+  # NGINX's workers run as an unprivileged user; mktemp made the directory private.
+  chmod 755 "$work"
+  chmod -R a+rX "$work/root"
+  cat >"$work/nginx.conf" <<NGINX
+worker_processes 1;
+pid $work/nginx.pid;
+error_log $work/logs/error.log warn;
+events { worker_connections 1024; }
+http {
+  access_log off;
+  server {
+    listen 127.0.0.1:$port;
+    root $work/root;
+    location / { default_type application/json; }
+  }
+}
+NGINX
+  "$nginx" -p "$work" -c "$work/nginx.conf"
+}

@@ -178,3 +178,6 @@ awk '/^== / {shape=$2} /^-- / {part=$2} /Scan|Bitmap/ {gsub(/^ +(->  )?/, ""); s
      END {for (k in nodes) print "  " k ": " nodes[k]}' "$explain_out" | sort
 echo "explain: $verdict"
 [[ $verdict == "no Seq Scan on products" ]] || { cat "$explain_out"; exit 1; }
+
+# The burst case (issue 12): simultaneous requests for one page of the cached catalog.
+scripts/lib/catalog-burst.sh "$CACHED_PORT"

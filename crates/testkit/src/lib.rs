@@ -2,6 +2,7 @@
 //! and can run a service's app on a random port. Panicking is fine here: this is test code.
 #![allow(clippy::expect_used, clippy::unwrap_used, clippy::missing_panics_doc)]
 
+pub mod burst;
 mod db;
 pub mod events;
 mod proxy;

@@ -28,7 +28,9 @@ impl TestServer {
 
 /// Binds 127.0.0.1:0, lets `build` make the server on that listener, and runs it.
 pub fn spawn_server(build: impl FnOnce(TcpListener) -> std::io::Result<Server>) -> TestServer {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a random port");
+    let backlog = platform::http::listener::DEFAULT_LISTEN_BACKLOG;
+    let listener = platform::http::listener::listen(SocketAddr::from(([127, 0, 0, 1], 0)), backlog)
+        .expect("bind a random port");
     let addr = listener.local_addr().expect("local addr");
     let server = build(listener).expect("build server");
     let handle = server.handle();

@@ -1,8 +1,6 @@
 //! Runs a service on the platform runner inside a test: its own database, Redis prefix,
 //! exchange and queue names, on a random port.
 
-use std::net::TcpListener;
-
 use platform::config::{AppEnv, Connections, DsnUrl, SecretString};
 use platform::http::HttpSettings;
 use platform::service::{BaseConfig, JwtKey, Resources, Running, ServiceInfo, ServiceSpec};
@@ -79,7 +77,8 @@ pub async fn spawn_service(
     base: BaseConfig,
     describe: impl FnOnce(&Resources) -> anyhow::Result<ServiceSpec>,
 ) -> TestService {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a random port");
+    let listener =
+        platform::http::listener::listen(local_port(), base.http.listen_backlog).expect("bind a random port");
     let addr = listener.local_addr().expect("local addr");
     let running = platform::service::start(info, base, listener, describe).await.expect("start service");
     let client = reqwest::Client::builder()
@@ -88,6 +87,10 @@ pub async fn spawn_service(
         .build()
         .expect("client");
     TestService { base_url: format!("http://{addr}"), client, running }
+}
+
+fn local_port() -> std::net::SocketAddr {
+    std::net::SocketAddr::from(([127, 0, 0, 1], 0))
 }
 
 /// A bearer token for `sub` with `roles`, valid for ten minutes, signed with [`JWT_SECRET`].

@@ -5,6 +5,7 @@ pub mod error;
 pub mod extract;
 pub mod forwarded;
 pub mod health;
+pub mod listener;
 pub mod metrics;
 pub mod request_guard;
 pub mod request_id;

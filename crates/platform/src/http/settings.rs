@@ -1,7 +1,9 @@
-//! Connection-level HTTP settings: time-outs and the proxies whose forwarded headers count.
+//! Connection-level HTTP settings: time-outs, the listen backlog and the proxies whose
+//! forwarded headers count.
 //!
 //! Read once by the runner (`HTTP_HEAD_TIMEOUT_MS`, `HTTP_BODY_TIMEOUT_MS`,
-//! `HTTP_IDLE_TIMEOUT_MS`, `TRUSTED_PROXIES`) and applied by [`super::build_server`].
+//! `HTTP_IDLE_TIMEOUT_MS`, `HTTP_LISTEN_BACKLOG`, `TRUSTED_PROXIES`) and applied by
+//! [`super::build_server`] (the backlog by [`super::listener::listen`]).
 
 use std::net::IpAddr;
 use std::str::FromStr;
@@ -11,6 +13,9 @@ use crate::config::ConfigError;
 
 /// Longest accepted time-out (one hour): anything longer is a typo, not a setting.
 const MAX_TIMEOUT: Duration = Duration::from_secs(3600);
+
+/// Largest accepted listen backlog (Linux caps it at `net.core.somaxconn` anyway).
+const MAX_BACKLOG: u32 = 65_535;
 
 /// How long a client may take over each part of a request, and whom to believe about the
 /// client-facing scheme and host. Put in app data by [`super::build_server`].
@@ -23,6 +28,8 @@ pub struct HttpSettings {
     pub body_timeout: Duration,
     /// How long a keep-alive connection may sit idle between requests (closed silently).
     pub idle_timeout: Duration,
+    /// Connections the kernel queues before the server accepts them (`HTTP_LISTEN_BACKLOG`).
+    pub listen_backlog: u32,
     /// Peers whose `Forwarded` / `X-Forwarded-*` headers are believed.
     pub trusted_proxies: TrustedProxies,
 }
@@ -33,13 +40,14 @@ impl Default for HttpSettings {
             head_timeout: Duration::from_secs(5),
             body_timeout: Duration::from_secs(15),
             idle_timeout: Duration::from_secs(75),
+            listen_backlog: super::listener::DEFAULT_LISTEN_BACKLOG,
             trusted_proxies: TrustedProxies::default(),
         }
     }
 }
 
 impl HttpSettings {
-    /// Reads the four variables; absent or empty ones keep their defaults.
+    /// Reads the five variables; absent or empty ones keep their defaults.
     pub fn from_vars(vars: &[(String, String)]) -> Result<Self, ConfigError> {
         let get = |name: &str| {
             vars.iter().rev().find(|(k, _)| k == name).map(|(_, v)| v.trim()).filter(|v| !v.is_empty())
@@ -53,6 +61,13 @@ impl HttpSettings {
         }
         if let Some(v) = get("HTTP_IDLE_TIMEOUT_MS") {
             s.idle_timeout = millis("HTTP_IDLE_TIMEOUT_MS", v)?;
+        }
+        if let Some(v) = get("HTTP_LISTEN_BACKLOG") {
+            s.listen_backlog = v
+                .parse()
+                .ok()
+                .filter(|n| (1..=MAX_BACKLOG).contains(n))
+                .ok_or_else(|| ConfigError::invalid("HTTP_LISTEN_BACKLOG", "expected 1 to 65535"))?;
         }
         if let Some(v) = get("TRUSTED_PROXIES") {
             s.trusted_proxies = v.parse().map_err(|e: String| ConfigError::invalid("TRUSTED_PROXIES", e))?;
@@ -156,9 +171,11 @@ mod tests {
             ("HTTP_HEAD_TIMEOUT_MS", "1500"),
             ("HTTP_BODY_TIMEOUT_MS", "2000"),
             ("HTTP_IDLE_TIMEOUT_MS", "3000"),
+            ("HTTP_LISTEN_BACKLOG", "1024"),
             ("TRUSTED_PROXIES", "127.0.0.1/32, 10.0.0.0/8,::1"),
         ]))
         .unwrap();
+        assert_eq!(s.listen_backlog, 1024);
         assert_eq!(s.head_timeout, Duration::from_millis(1500));
         assert_eq!(s.body_timeout, Duration::from_secs(2));
         assert_eq!(s.idle_timeout, Duration::from_secs(3));
@@ -176,6 +193,8 @@ mod tests {
             ("HTTP_HEAD_TIMEOUT_MS", "0"),
             ("HTTP_BODY_TIMEOUT_MS", "-1"),
             ("HTTP_IDLE_TIMEOUT_MS", "5s"),
+            ("HTTP_LISTEN_BACKLOG", "0"),
+            ("HTTP_LISTEN_BACKLOG", "100000"),
             ("TRUSTED_PROXIES", "10.0.0.0/33"),
             ("TRUSTED_PROXIES", "proxy.local"),
         ] {

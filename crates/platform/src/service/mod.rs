@@ -268,8 +268,12 @@ pub async fn serve(
     describe: impl FnOnce(&Resources) -> anyhow::Result<ServiceSpec>,
 ) -> anyhow::Result<()> {
     let telemetry = crate::telemetry::init(info.name, base.log_format);
+    if let Some(limit) = crate::http::listener::raise_open_files_limit() {
+        tracing::info!(limit, "open-file limit raised to the hard limit");
+    }
     let addr = base.http_addr;
-    let listener = TcpListener::bind(addr).with_context(|| format!("cannot listen on {addr}"))?;
+    let listener = crate::http::listener::listen(addr, base.http.listen_backlog)
+        .with_context(|| format!("cannot listen on {addr}"))?;
     let database = base.connections.database_url.redacted();
     let running = start(info, base, listener, describe).await?;
     tracing::info!(%addr, %database, service = info.name, "listening");

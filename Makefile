@@ -70,7 +70,7 @@ bench: ## Run the benchmark scripts in scripts/bench/
 	if (( $${#benches[@]} == 0 )); then echo "no benchmarks yet"; exit 0; fi; \
 	for b in "$${benches[@]}"; do echo "== $$b"; bash "$$b"; done
 
-bench-catalog: ## Catalog benchmark vs NGINX (SIZE=100k default, SIZE=1m)
+bench-catalog: ## Catalog benchmark vs NGINX (SIZE=100k default, SIZE=1m), then a 3,000-request burst on one page
 	@bash scripts/bench/catalog-listing.sh
 
 bench-cart: ## Cart benchmark: read cart and add to cart (with catalog) vs NGINX static, p50/p99, RSS

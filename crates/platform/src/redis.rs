@@ -16,6 +16,7 @@ pub type RedisConn<'a> = PooledConnection<'a, RedisConnectionManager>;
 pub struct Redis {
     /// Connection pool.
     pub pool: RedisPool,
+    client: redis::Client,
     prefix: String,
 }
 
@@ -25,7 +26,13 @@ impl Redis {
         let manager = RedisConnectionManager::new(url)?;
         let pool =
             Pool::builder().max_size(16).connection_timeout(Duration::from_secs(2)).build_unchecked(manager);
-        Ok(Self { pool, prefix: prefix.into() })
+        Ok(Self { pool, client: redis::Client::open(url)?, prefix: prefix.into() })
+    }
+
+    /// The client behind the pool, for connections managed elsewhere (the catalog cache keeps
+    /// its own on a dedicated I/O thread).
+    pub fn client(&self) -> &redis::Client {
+        &self.client
     }
 
     /// `prefix` + `key`.

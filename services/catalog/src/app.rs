@@ -48,7 +48,10 @@ pub fn state(config: &CatalogConfig, res: &Resources) -> anyhow::Result<AppState
         None => res.pool.clone(),
     };
     let ttl = Duration::from_secs(config.cache_ttl_secs);
+    // Half the pool: page builds never take the connections writes and reservations need.
+    let build_slots = usize::try_from(config.base.db_pool_size / 2).unwrap_or(1);
     let cache = PageCache::new(res.redis.clone(), CacheTiming::from_ttl(ttl), config.cache_ttl_secs > 0)
+        .with_build_slots(build_slots)
         .with_metrics(&res.registry)?;
     Ok(AppState {
         pool: res.pool.clone(),

@@ -7,13 +7,13 @@
 //! so newcomers never join it) and `next` (begins when `current` ends; newcomers join it).
 
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared};
-use platform::redis::Redis;
 
-type Read = Shared<BoxFuture<'static, Result<u64, String>>>;
+use super::link::{Failure, RedisLink};
+
+type Read = Shared<BoxFuture<'static, Result<u64, Failure>>>;
 
 #[derive(Default)]
 struct Reads {
@@ -23,20 +23,19 @@ struct Reads {
 
 /// Shared, read-your-writes reads of one version key.
 pub struct VersionGate {
-    redis: Redis,
+    link: RedisLink,
     key: String,
-    timeout: Duration,
     reads: Mutex<Reads>,
 }
 
 impl VersionGate {
-    /// Reads `key` (full Redis key) through `redis`, each read bounded by `timeout`.
-    pub fn new(redis: Redis, key: String, timeout: Duration) -> Self {
-        Self { redis, key, timeout, reads: Mutex::new(Reads::default()) }
+    /// Reads `key` (full Redis key) through `link` (which bounds each read).
+    pub fn new(link: RedisLink, key: String) -> Self {
+        Self { link, key, reads: Mutex::new(Reads::default()) }
     }
 
     /// The version as of some moment after this call began (0 when the key is missing).
-    pub async fn read(self: &Arc<Self>) -> Result<u64, String> {
+    pub async fn read(self: &Arc<Self>) -> Result<u64, Failure> {
         let read = {
             let mut reads = self.reads.lock().unwrap_or_else(PoisonError::into_inner);
             match (&reads.current, &reads.next) {
@@ -72,18 +71,8 @@ impl VersionGate {
         .shared()
     }
 
-    async fn get(&self) -> Result<u64, String> {
-        let run = async {
-            let mut conn = self.redis.pool.get().await.map_err(|e| e.to_string())?;
-            redis::cmd("GET")
-                .arg(&self.key)
-                .query_async::<Option<u64>>(&mut *conn)
-                .await
-                .map(Option::unwrap_or_default)
-                .map_err(|e| e.to_string())
-        };
-        tokio::time::timeout(self.timeout, run)
-            .await
-            .unwrap_or_else(|_| Err(format!("no answer within {:?}", self.timeout)))
+    async fn get(&self) -> Result<u64, Failure> {
+        let version: Option<u64> = self.link.query(redis::cmd("GET").arg(&self.key)).await?;
+        Ok(version.unwrap_or_default())
     }
 }

@@ -15,6 +15,9 @@ pub enum Event {
     Rebuild,
     /// Redis failed; served from PostgreSQL.
     Bypass,
+    /// A Redis command got no answer in time but Redis answered a probe: the cache stayed on
+    /// (only that request went without it).
+    Timeout,
 }
 
 impl Event {
@@ -26,6 +29,7 @@ impl Event {
             Event::Miss => "miss",
             Event::Rebuild => "rebuild",
             Event::Bypass => "bypass",
+            Event::Timeout => "timeout",
         }
     }
 }

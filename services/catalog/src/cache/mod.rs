@@ -7,15 +7,22 @@
 //! (Redis also expires it then); past `fresh` one request refreshes it in the background while
 //! the others keep getting it. A missing or invalid entry is rebuilt by one request per process
 //! (single-flight) and one process per key (a Redis `SET NX` lock); the others wait for it.
-//! When Redis fails, the cache steps aside for a second and pages come from PostgreSQL.
+//! When Redis fails, the cache steps aside for a second and pages come from PostgreSQL, still
+//! one build per key at a time; at most `build slots` builds run at once either way.
+//!
+//! Redis is reached through [`link`]: its I/O and time-outs run on a thread of their own, so a
+//! busy worker loop does not look like a slow Redis; and a time-out steps the cache aside only
+//! if a `PING` on a fresh connection fails too.
 //!
 //! Hot pages are also kept in process ([`local`]); they are used only with a version read
 //! through the [`gate`], which shares one `GET` between concurrent requests yet never hands a
 //! request a read that began before it arrived.
 
 mod gate;
+mod link;
 mod local;
 pub mod metrics;
+mod rebuild;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -24,10 +31,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use actix_web::web::Bytes;
-use futures_util::FutureExt;
 use futures_util::future::{BoxFuture, Shared};
 use platform::redis::Redis;
+use tokio::sync::Semaphore;
 
+use self::link::{Failure, RedisLink};
 pub use self::metrics::{CacheMetrics, Event};
 
 /// How old a cached page may be. See the module docs.
@@ -41,7 +49,8 @@ pub struct CacheTiming {
     pub lock_ttl: Duration,
     /// How long a request waits for another process's rebuild before building itself.
     pub wait: Duration,
-    /// Time-out of one Redis command; past it the cache steps aside.
+    /// Time-out of one Redis command, measured on the Redis I/O thread; past it (and a failed
+    /// probe) the cache steps aside.
     pub redis_timeout: Duration,
 }
 
@@ -62,18 +71,27 @@ impl CacheTiming {
     }
 }
 
+/// PostgreSQL builds at a time unless [`PageCache::with_build_slots`] says otherwise (half
+/// the default pool of 16).
+pub const DEFAULT_BUILD_SLOTS: usize = 8;
+
 type Build = Shared<BoxFuture<'static, Result<Bytes, Arc<anyhow::Error>>>>;
 
 /// The tag-versioned page cache; share it as `Arc<PageCache>`.
 pub struct PageCache {
     redis: Redis,
+    link: RedisLink,
     timing: CacheTiming,
     enabled: bool,
     version_key: String,
     gate: Arc<gate::VersionGate>,
     local: local::LocalPages,
     down_until_ms: AtomicU64,
+    /// Counts this process's writes ([`PageCache::bump`]); keys the builds made while the
+    /// cache steps aside, when there is no Redis version to key them by.
+    epoch: AtomicU64,
     inflight: Mutex<HashMap<String, Build>>,
+    builds: Semaphore,
     rebuilds: AtomicU64,
     metrics: Option<CacheMetrics>,
 }
@@ -111,29 +129,37 @@ fn encode(version: u64, built_at_ms: u64, payload: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Compare-and-delete, so a rebuild never drops a lock another process took after ours expired.
-const UNLOCK: &str =
-    "if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end";
-
 impl PageCache {
     /// A cache on `redis` (keys under its prefix); `enabled = false` always builds.
     pub fn new(redis: Redis, timing: CacheTiming, enabled: bool) -> Self {
         // A zero age bound means nothing may be served from the cache.
         let enabled = enabled && !timing.max_age.is_zero();
         let version_key = redis.key("products:version");
-        let gate = Arc::new(gate::VersionGate::new(redis.clone(), version_key.clone(), timing.redis_timeout));
+        let link = RedisLink::new(redis.client().clone(), timing.redis_timeout);
+        let gate = Arc::new(gate::VersionGate::new(link.clone(), version_key.clone()));
         Self {
             redis,
+            link,
             timing,
             enabled,
             version_key,
             gate,
             local: local::LocalPages::default(),
             down_until_ms: AtomicU64::new(0),
+            epoch: AtomicU64::new(0),
             inflight: Mutex::new(HashMap::new()),
+            builds: Semaphore::new(DEFAULT_BUILD_SLOTS),
             rebuilds: AtomicU64::new(0),
             metrics: None,
         }
+    }
+
+    /// At most `slots` (at least one) PostgreSQL builds at a time, so a burst of distinct
+    /// pages queues here instead of taking every pooled connection (and timing out on them).
+    #[must_use]
+    pub fn with_build_slots(mut self, slots: usize) -> Self {
+        self.builds = Semaphore::new(slots.max(1));
+        self
     }
 
     /// Counts lookups in `catalog_cache_events_total{event}` on `registry` (see [`metrics`]).
@@ -161,6 +187,11 @@ impl PageCache {
         }
     }
 
+    /// Whether the cache is stepping aside now (Redis failed within the last second).
+    pub fn stepped_aside(&self) -> bool {
+        self.redis_down()
+    }
+
     fn redis_down(&self) -> bool {
         now_ms() < self.down_until_ms.load(Ordering::Relaxed)
     }
@@ -172,23 +203,34 @@ impl PageCache {
         self.down_until_ms.store(now_ms() + 1000, Ordering::Relaxed);
     }
 
-    async fn command<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, String> {
-        let run = async {
-            let mut conn = self.redis.pool.get().await.map_err(|e| e.to_string())?;
-            cmd.query_async::<T>(&mut *conn).await.map_err(|e| e.to_string())
-        };
-        let result = match tokio::time::timeout(self.timing.redis_timeout, run).await {
-            Ok(r) => r,
-            Err(_) => Err(format!("no answer within {:?}", self.timing.redis_timeout)),
-        };
-        if let Err(e) = &result {
-            self.mark_down(e);
+    /// What a failed command means. A failed connection (or an error answer) steps the cache
+    /// aside at once. A time-out does only if Redis also fails a `PING` on a fresh connection:
+    /// otherwise Redis answers and this one command was slow, and only its request goes
+    /// without the cache.
+    async fn failed(&self, failure: &Failure) {
+        match failure {
+            Failure::Down(e) => self.mark_down(e),
+            Failure::Slow(e) => {
+                if self.link.probe().await {
+                    self.record(Event::Timeout);
+                    tracing::debug!(error = %e, "a redis command timed out but redis answers: cache kept");
+                } else {
+                    self.mark_down(e);
+                }
+            }
+        }
+    }
+
+    async fn command<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, Failure> {
+        let result = self.link.query(cmd).await;
+        if let Err(failure) = &result {
+            self.failed(failure).await;
         }
         result
     }
 
     /// (current version, entry under `key`).
-    async fn read(&self, key: &str) -> Result<(u64, Option<Entry>), String> {
+    async fn read(&self, key: &str) -> Result<(u64, Option<Entry>), Failure> {
         let (version, raw): (Option<u64>, Option<Vec<u8>>) =
             self.command(redis::cmd("MGET").arg(&self.version_key).arg(key)).await?;
         Ok((version.unwrap_or(0), raw.and_then(decode)))
@@ -200,9 +242,12 @@ impl PageCache {
         if !self.enabled {
             return;
         }
+        // Before the `INCR`: a request that arrives after this write's answer never joins a
+        // build that began before it, even while the cache steps aside.
+        self.epoch.fetch_add(1, Ordering::SeqCst);
         // Not skipped while marked down: a write must try to invalidate.
         if let Err(e) = self.command::<u64>(redis::cmd("INCR").arg(&self.version_key)).await {
-            tracing::warn!(error = %e, "cache version not bumped; cached pages expire on their own");
+            tracing::warn!(error = e.message(), "cache version not bumped; cached pages expire on their own");
         }
     }
 
@@ -216,21 +261,19 @@ impl PageCache {
         F: FnOnce() -> Fut + Send + 'static,
         Fut: Future<Output = anyhow::Result<Bytes>> + Send + 'static,
     {
-        if !self.enabled || self.redis_down() {
-            if self.enabled {
-                self.record(Event::Bypass);
-            }
+        if !self.enabled {
             self.record(Event::Rebuild);
             return build().await.map_err(Arc::new);
         }
         let key = self.redis.key(key);
+        if self.redis_down() {
+            return self.bypass(key, build).await;
+        }
         let gated = match self.gate.read().await {
             Ok(v) => v,
-            Err(e) => {
-                self.mark_down(&e);
-                self.record(Event::Bypass);
-                self.record(Event::Rebuild);
-                return build().await.map_err(Arc::new);
+            Err(failure) => {
+                self.failed(&failure).await;
+                return self.bypass(key, build).await;
             }
         };
         let now = now_ms();
@@ -240,9 +283,7 @@ impl PageCache {
             return Ok(payload);
         }
         let Ok((stored_version, entry)) = self.read(&key).await else {
-            self.record(Event::Bypass);
-            self.record(Event::Rebuild);
-            return build().await.map_err(Arc::new);
+            return self.bypass(key, build).await;
         };
         // A write may have landed since the gate's read: the newer version wins.
         let version = gated.max(stored_version);
@@ -265,95 +306,6 @@ impl PageCache {
         }
         self.record(Event::Miss);
         self.single_flight(key, version, build).await
-    }
-
-    /// One rebuild of `key` in this process at a time; concurrent callers share its result.
-    fn single_flight<F, Fut>(self: &Arc<Self>, key: String, version: u64, build: F) -> Build
-    where
-        F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = anyhow::Result<Bytes>> + Send + 'static,
-    {
-        // Keyed by version too: a request that arrives after a write never joins a rebuild
-        // that started before it (it could carry the old data).
-        let flight = format!("{version}:{key}");
-        let mut inflight = self.inflight.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(running) = inflight.get(&flight) {
-            return running.clone();
-        }
-        let this = Arc::clone(self);
-        let f = flight.clone();
-        let fut: BoxFuture<'static, Result<Bytes, Arc<anyhow::Error>>> = async move {
-            let result = this.rebuild(&key, version, build).await.map_err(Arc::new);
-            this.inflight.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&f);
-            result
-        }
-        .boxed();
-        let shared = fut.shared();
-        inflight.insert(flight, shared.clone());
-        shared
-    }
-
-    /// Takes the key's Redis lock and builds, or waits for the process holding it.
-    async fn rebuild<F, Fut>(&self, key: &str, version: u64, build: F) -> anyhow::Result<Bytes>
-    where
-        F: FnOnce() -> Fut,
-        Fut: Future<Output = anyhow::Result<Bytes>>,
-    {
-        let lock_key = format!("{key}:lock");
-        let token = uuid::Uuid::new_v4().simple().to_string();
-        let locked: Result<Option<String>, String> = self
-            .command(
-                redis::cmd("SET")
-                    .arg(&lock_key)
-                    .arg(&token)
-                    .arg("NX")
-                    .arg("PX")
-                    .arg(millis(self.timing.lock_ttl)),
-            )
-            .await;
-        if matches!(locked, Ok(None)) {
-            // Another process is building this page: wait for it, briefly.
-            if let Some(payload) = self.wait_for(key, version).await {
-                return Ok(payload);
-            }
-        }
-        // Stamp before reading the database, so the age bound covers the query too.
-        let built_at = now_ms();
-        self.record(Event::Rebuild);
-        let outcome = build().await;
-        if let Ok(payload) = &outcome
-            && locked.is_ok()
-        {
-            self.local.put(key, version, built_at, payload.clone());
-            let entry = encode(version, built_at, payload);
-            let _: Result<(), String> = self
-                .command(redis::cmd("SET").arg(key).arg(entry).arg("PX").arg(millis(self.timing.max_age)))
-                .await;
-        }
-        if matches!(locked, Ok(Some(_))) {
-            let _: Result<i64, String> =
-                self.command(redis::cmd("EVAL").arg(UNLOCK).arg(1).arg(&lock_key).arg(&token)).await;
-        }
-        outcome
-    }
-
-    /// Polls for an entry of `version` built by another process, up to `wait`.
-    async fn wait_for(&self, key: &str, version: u64) -> Option<Bytes> {
-        let deadline = tokio::time::Instant::now() + self.timing.wait;
-        while tokio::time::Instant::now() < deadline {
-            // A poll interval against another process, not a test synchronisation.
-            tokio::time::sleep(Duration::from_millis(10)).await;
-            let (current, entry) = self.read(key).await.ok()?;
-            if current != version {
-                return None;
-            }
-            if let Some(e) = entry.filter(|e| e.version == version) {
-                self.record(Event::Hit);
-                self.local.put(key, e.version, e.built_at_ms, e.payload.clone());
-                return Some(e.payload);
-            }
-        }
-        None
     }
 }
 

@@ -154,6 +154,7 @@ async fn spawn_catalog(db: &TestDb, exchange: &str) -> TestService {
             currency: res.base.currency,
             cache: Arc::new(PageCache::new(res.redis.clone(), CacheTiming::from_ttl(Duration::ZERO), false)),
             reservation_ttl_minutes: 15,
+            count_cap: catalog::listing::total::DEFAULT_CAP,
         };
         Ok(catalog::app::spec(state))
     })

@@ -40,6 +40,7 @@ pub const SHAPES: &[&str] = &[
     "min_price=50&max_price=100",
     "search=runner",
     "search=runner&category=clothing",
+    "search=premium+fleece+shorts+-+grey",
     "sort_by=price_cents&sort_order=asc",
     "sort_by=name&sort_order=asc",
     "page=200",
@@ -49,7 +50,8 @@ pub const SHAPES: &[&str] = &[
 
 /// Plans of one shape: (count plan, page plan).
 pub async fn plans(conn: &mut AsyncPgConnection, q: &ListingQuery) -> QueryResult<(String, String)> {
-    let count: Vec<String> = RunQueryDsl::load(Explain(repo::count_query(q)), conn).await?;
+    let count: Vec<String> =
+        RunQueryDsl::load(Explain(super::total::query(q, super::total::DEFAULT_CAP)), conn).await?;
     let offset = q.offset().unwrap_or(0);
     let page: Vec<String> = RunQueryDsl::load(Explain(repo::page_query(q, offset)), conn).await?;
     Ok((count.join("\n"), page.join("\n")))

@@ -1,0 +1,7 @@
+-- Full-text words of name and description (docs/adr/0013-listing-totals.md, "Search"): a search
+-- of three or more words narrows by its inner words here (whole words, one posting list each)
+-- before the substring test, which a long pattern makes slow on the trigram indexes (one posting
+-- list per trigram). The listing's WHERE repeats this exact expression, so the planner matches it.
+CREATE INDEX products_words_idx ON products
+    USING GIN (to_tsvector('simple', name || ' ' || coalesce(description, '')))
+    WHERE status = 'active' AND deleted_at IS NULL;

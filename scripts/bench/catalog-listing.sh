@@ -13,6 +13,10 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
+# One run at a time on a machine: runs share the database, the ports and, above all, the cores.
+exec 9>/tmp/commerce-bench-catalog.lock
+flock -n 9 || { echo "bench: another catalog benchmark is running; waiting for it" >&2; flock 9; }
+
 case ${SIZE:-100k} in
   100k) SIZE=100000 ;;
   1m | 1M) SIZE=1000000 ;;
@@ -168,6 +172,11 @@ table="$WORK/table"
     name=${c%%|*} path=${c#*|}
     read -r rps p50 p99 < <(run "http://127.0.0.1:$UNCACHED_PORT$path")
     row "uncached: $name" "$rps" "$p50" "$p99"
+    # Listing cases over the 50 ms p99 target get a profile below.
+    if [[ $path == /api/v1/products || $path == /api/v1/products\?* ]] && awk -v p="$p99" 'BEGIN {
+      v = p + 0; if (p ~ /us$/) v /= 1000; else if (p ~ /ms$/) v += 0; else if (p ~ /s$/) v *= 1000; exit !(v > 50) }'; then
+      echo "$name|$path" >>"$WORK/slow"
+    fi
   done
 } | tee "$table"
 
@@ -187,4 +196,17 @@ if "$BIN" explain "${shapes[@]}" >"$explain_out" 2>&1; then verdict="no Seq Scan
 awk '/^== / {shape=$2} /^-- / {part=$2} /Scan|Bitmap/ {gsub(/^ +(->  )?/, ""); sub(/  \(cost.*/, ""); nodes[shape" "part]=nodes[shape" "part] (nodes[shape" "part] ? "; " : "") $0}
      END {for (k in nodes) print "  " k ": " nodes[k]}' "$explain_out" | sort
 echo "explain: $verdict"
+
+# The profile of every uncached listing case that missed p99 <= 50 ms: the count and the page
+# statements as PostgreSQL runs them (EXPLAIN (ANALYZE, BUFFERS), once each, wrk stopped).
+if [[ -s $WORK/slow ]]; then
+  echo
+  echo "Where the time goes in the uncached cases over 50 ms at p99 (catalog explain --analyze):"
+  while IFS='|' read -r name path; do
+    qs=""
+    [[ $path == *\?* ]] && qs=${path#*\?}
+    echo "== $name"
+    "$BIN" explain --analyze "$qs" | grep -E '^-- |actual time|Buffers|Execution Time' | sed 's/^/  /' | cut -c1-200
+  done <"$WORK/slow"
+fi
 [[ $verdict == "no Seq Scan on products" ]] || { cat "$explain_out"; exit 1; }

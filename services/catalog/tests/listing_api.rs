@@ -280,6 +280,16 @@ async fn search_of_several_words_matches_exactly_the_substrings() {
         "e-mail me@x.io",
         "10.5 cm pockets, e-mail",
         "shorts - greyish x",
+        "fleece shorts - Grey",
+        "fleece shorts - Greyi",
+        "fleece shorts - Greyish",
+        "made of fleece",
+        "kids: 10.5 cm",
+        "cm pockets, e-mail",
+        "pockets, e-mail me",
+        "t-shirt in blac",
+        "Cotton T-Shirt Bla",
+        "édition",
         "- - -",
     ];
     for term in terms {

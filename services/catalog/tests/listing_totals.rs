@@ -225,19 +225,20 @@ async fn concurrent_writers_keep_the_counts_exact() {
 }
 
 /// Polls `path` until `meta.total` is `want`, for at most `within`.
-async fn total_becomes(app: &App, path: &str, want: i64, within: Duration) -> Duration {
+async fn total_becomes(app: &App, path: &str, want: i64, within: Duration) {
     let start = Instant::now();
     loop {
         let (_, body) = app.get(path).await;
         if body["meta"]["total"] == want {
-            return start.elapsed();
+            return;
         }
         assert!(
             start.elapsed() < within,
             "{path}: total {} not {want} after {within:?}",
             body["meta"]["total"]
         );
-        tokio::task::yield_now().await;
+        // The poll's pace, not a synchronisation: the loop ends on the condition or the deadline.
+        tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
 
@@ -271,8 +272,8 @@ async fn cached_totals_are_fresh_after_admin_writes_and_within_the_age_bound_aft
         .internal_post("/internal/v1/reservations", &json!({"product_id": id, "quantity": 1, "order_id": 9}))
         .await;
     assert_eq!(status, 201, "{r}");
-    let took = total_becomes(&app, in_stock, n - 1, Duration::from_secs(7)).await;
-    assert!(took <= Duration::from_secs(6), "within the age bound: {took:?}");
+    // 5 s of age bound, plus slack for the refresh that runs behind the last served copy.
+    total_becomes(&app, in_stock, n - 1, Duration::from_millis(6_500)).await;
 }
 
 async fn body_product_id(app: &App, sku: &str) -> i64 {

@@ -6,7 +6,7 @@
 //!
 //! Search keeps the seed's meaning (a case-insensitive substring of name or description). Terms
 //! of three or more words are first narrowed by their inner words on the full-text index
-//! ([`inner_words`]), which is cheaper than a long pattern's many trigrams; shorter terms use
+//! ([`inner_words`], and a prefix of the last word: [`last_word_prefix`]), which is cheaper than a long pattern's many trigrams; shorter terms use
 //! the trigram indexes.
 
 use diesel::pg::Pg;
@@ -75,6 +75,15 @@ pub fn inner_words(term: &str) -> Option<String> {
     (!kept.is_empty()).then(|| kept.join(" "))
 }
 
+/// The last word of a term as a full-text prefix query (`word:*`), when it is ASCII letters and
+/// digits only, at least three of them, after a space: any match then has a word *starting*
+/// with it. Other characters could be tokenised differently cut short than whole (an e-mail
+/// address, a URL), so those words are not used; short prefixes would match too many words.
+pub fn last_word_prefix(term: &str) -> Option<String> {
+    let (_, last) = term.rsplit_once(' ')?;
+    (last.len() >= 3 && last.bytes().all(|b| b.is_ascii_alphanumeric())).then(|| format!("{last}:*"))
+}
+
 /// A statement being assembled: its text and the number of the next `$n` placeholder.
 pub type Statement = BoxedSqlQuery<'static, Pg, diesel::query_builder::SqlQuery>;
 
@@ -133,19 +142,27 @@ pub(crate) fn filtered(head: &str, q: &ListingQuery) -> Builder {
         b = b.sql(" AND stock_quantity > reserved_quantity");
     }
     if let Some(term) = &q.search {
-        if let Some(words) = inner_words(term) {
-            // Only narrows: every match of the substring test below contains these whole words.
+        let narrowed = inner_words(term);
+        let substring = if let Some(words) = narrowed {
+            // Only narrows: every match of the substring test below contains these whole words
+            // (and a word starting with the last one).
             b = b.text(
-                " AND to_tsvector('simple', name || ' ' || coalesce(description, '')) @@ plainto_tsquery('simple', ",
+                " AND to_tsvector('simple', name || ' ' || coalesce(description, '')) @@ (plainto_tsquery('simple', ",
                 words,
                 ")",
             );
-        }
+            b = match last_word_prefix(term) {
+                Some(prefix) => b.text(" && to_tsquery('simple', ", prefix, "))"),
+                None => b.sql(")"),
+            };
+            // `|| ''` changes nothing but keeps the planner off the trigram indexes, whose
+            // estimate for a long pattern is far too kind (docs/adr/0013-listing-totals.md).
+            " AND ((name || '') ILIKE {p} OR (description || '') ILIKE {p})"
+        } else {
+            " AND (name ILIKE {p} OR description ILIKE {p})"
+        };
         let p = b.placeholder();
-        b.query = b
-            .query
-            .sql(format!(" AND (name ILIKE {p} OR description ILIKE {p})"))
-            .bind::<Text, _>(like_pattern(term));
+        b.query = b.query.sql(substring.replace("{p}", &p)).bind::<Text, _>(like_pattern(term));
     }
     b
 }
@@ -240,5 +257,17 @@ mod tests {
         assert_eq!(inner_words("a - b"), None, "punctuation only");
         assert_eq!(inner_words("x  y z").as_deref(), Some("y"), "empty runs between double spaces");
         assert_eq!(inner_words(" shirt ").as_deref(), Some("shirt"), "spaces at the ends bound it");
+    }
+
+    #[test]
+    fn the_last_word_is_a_prefix_only_when_plain() {
+        use super::last_word_prefix;
+        assert_eq!(last_word_prefix("shorts - Grey").as_deref(), Some("Grey:*"));
+        assert_eq!(last_word_prefix("shirt"), None, "no space before it: it may end another word");
+        assert_eq!(last_word_prefix("shorts - gr"), None, "too short");
+        assert_eq!(last_word_prefix("mail me@x.io"), None);
+        assert_eq!(last_word_prefix("size 10.5"), None);
+        assert_eq!(last_word_prefix("café crème"), None, "ASCII only");
+        assert_eq!(last_word_prefix("a b "), None, "ends with a space");
     }
 }

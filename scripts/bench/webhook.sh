@@ -113,8 +113,10 @@ read -r statements batched seconds requests request_seconds < <(curl -sf "http:/
   /http_requests_duration_seconds_sum\{.*endpoint="\/webhooks\/stripe".*status="200"/ {r = $2}
   END {print c + 0, s + 0, t + 0, n + 0, r + 0}')
 say "server side: $(awk -v n="$requests" -v r="$request_seconds" 'BEGIN {if (n) printf "%.2f", 1000 * r / n}') ms per request (mean)"
-say "group commit: $batched events in $statements statements, $(awk -v s="$statements" -v b="$batched" -v t="$seconds" \
-  'BEGIN {if (s) printf "%.1f events and %.2f ms (check-out, statement, commit) per statement", b / s, 1000 * t / s}')"
+if [[ $statements != 0 ]]; then
+  say "group commit: $batched events in $statements statements, $(awk -v s="$statements" -v b="$batched" -v t="$seconds" \
+    'BEGIN {printf "%.1f events and %.2f ms (check-out, statement, commit) per statement", b / s, 1000 * t / s}')"
+fi
 stored=$("${PSQL[@]}" -d "$DB" -Atc "SELECT count(*) FROM payments.stripe_events")
 outbox=$("${PSQL[@]}" -d "$DB" -Atc "SELECT count(*) FROM payments.outbox")
 say "database: $stored stripe_events, $outbox outbox rows"

@@ -19,6 +19,7 @@ use catalog::cache::{CacheTiming, PageCache};
 use diesel_async::RunQueryDsl;
 use order::config::{OrderConfig, OrderSettings};
 use payment_webhook::config::{WebhookConfig, WebhookVars};
+use payment_webhook::webhook::batch::BatchOptions;
 use platform::config::{AppEnv, SecretString};
 use platform::events::QueueOptions;
 use serde_json::{Value, json};
@@ -190,6 +191,7 @@ impl Shop {
                 webhook_secrets: vec![SecretString::from(WEBHOOK_SECRET)],
                 tolerance_secs: 300,
                 relay_batch: 200,
+                batch: BatchOptions::default(),
             },
         };
         let webhook = testkit::spawn_service(&payment_webhook::app::INFO, webhook_base, |res| {

@@ -5,6 +5,12 @@
 # `payment.#`: accepted = published, no duplicates, or the script fails.
 #
 #   DURATION=10 CONNECTIONS=32 scripts/bench/webhook.sh
+#   WEBHOOK_BATCH_WINDOW_US=0 WEBHOOK_BATCH_IN_FLIGHT=2 BASELINE=0 scripts/bench/webhook.sh
+#
+# The service reads the group-commit settings (WEBHOOK_BATCH_WINDOW_US, WEBHOOK_BATCH_MAX,
+# WEBHOOK_BATCH_IN_FLIGHT) from the environment as usual; BASELINE=0 skips pgbench (to compare
+# settings quickly). After the load the script prints how many statements the service ran and
+# the mean events per statement (payment_webhook_batch_events).
 #
 # Baseline, measured first in the same run: pgbench replaying the statement the service runs for
 # one event (the stripe_events insert and the outbox insert in one data-modifying CTE) with as
@@ -40,7 +46,8 @@ service_pid=""
 cleanup() {
   [[ -n $service_pid ]] && kill "$service_pid" 2>/dev/null && wait "$service_pid" 2>/dev/null
   "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" 2>/dev/null || true
-  # The relay declared the exchange durable; the counting queue expires by itself.
+  # The relay declared the exchange durable (deleted here when the management CLI answers); the
+  # load generator deletes its counting queue itself.
   { command -v rabbitmqadmin >/dev/null && rabbitmqadmin -q delete exchange name="$EXCHANGE"; } >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
@@ -53,7 +60,9 @@ export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB" AMQP_URL AMQP_EXCHA
 
 POOL=${DB_POOL_SIZE:-16}
 baseline=""
-if command -v pgbench >/dev/null; then
+if [[ ${BASELINE:-1} == 0 ]]; then
+  say "BASELINE=0: no pgbench baseline"
+elif command -v pgbench >/dev/null; then
   say "baseline: pgbench, the per-event transaction alone, $POOL clients, ${DURATION}s"
   cat >"$WORK/event.sql" <<'SQL'
 WITH ev AS (
@@ -85,7 +94,7 @@ for _ in $(seq 200); do
 done
 curl -sf "http://127.0.0.1:$PORT/ready" >/dev/null || { cat "$WORK/service.log" >&2; exit 1; }
 
-say "firing signed events for ${DURATION}s over $CONNECTIONS connections"
+say "firing signed events for ${DURATION}s over $CONNECTIONS connections (batch window ${WEBHOOK_BATCH_WINDOW_US:-default} us, max ${WEBHOOK_BATCH_MAX:-default}, in flight ${WEBHOOK_BATCH_IN_FLIGHT:-default})"
 "$LOAD" --url "http://127.0.0.1:$PORT/webhooks/stripe" --secret "$SECRET" --amqp-url "$AMQP_URL" \
   --exchange "$EXCHANGE" --seconds "$DURATION" --connections "$CONNECTIONS" | tee "$WORK/load.txt"
 if [[ -n $baseline ]]; then
@@ -94,6 +103,19 @@ if [[ -n $baseline ]]; then
   printf '%-54s %9s %10s %10s %7s\n' "PostgreSQL alone: the per-event statement (pgbench)" "$baseline" "avg $base_lat" "" "1.00"
   printf '%-54s %9s %10s %10s %7.2f\n' "payment-webhook: HTTP, verify, store, outbox, relay" "$rate" "$p50" "$p99" \
     "$(awk -v a="$rate" -v b="$baseline" 'BEGIN {print a / b}')"
+fi
+# Where a request's time goes, from the service's own metrics: the whole request as the server
+# saw it, and the batches (events per statement, time per statement).
+read -r statements batched seconds requests request_seconds < <(curl -sf "http://127.0.0.1:$PORT/metrics" | awk '
+  /^payment_webhook_batch_events_count / {c = $2} /^payment_webhook_batch_events_sum / {s = $2}
+  /^payment_webhook_batch_seconds_sum / {t = $2}
+  /http_requests_duration_seconds_count\{.*endpoint="\/webhooks\/stripe".*status="200"/ {n = $2}
+  /http_requests_duration_seconds_sum\{.*endpoint="\/webhooks\/stripe".*status="200"/ {r = $2}
+  END {print c + 0, s + 0, t + 0, n + 0, r + 0}')
+say "server side: $(awk -v n="$requests" -v r="$request_seconds" 'BEGIN {if (n) printf "%.2f", 1000 * r / n}') ms per request (mean)"
+if [[ $statements != 0 ]]; then
+  say "group commit: $batched events in $statements statements, $(awk -v s="$statements" -v b="$batched" -v t="$seconds" \
+    'BEGIN {printf "%.1f events and %.2f ms (check-out, statement, commit) per statement", b / s, 1000 * t / s}')"
 fi
 stored=$("${PSQL[@]}" -d "$DB" -Atc "SELECT count(*) FROM payments.stripe_events")
 outbox=$("${PSQL[@]}" -d "$DB" -Atc "SELECT count(*) FROM payments.outbox")

@@ -36,6 +36,23 @@ impl Shutdown {
     pub async fn wait(&mut self) {
         let _ = self.0.wait_for(|v| *v).await;
     }
+    /// Runs `round` now and then every `interval` until shutdown (a round is never cut short;
+    /// a late round delays the next instead of bunching them up). Background tasks' loop.
+    pub async fn every<F, Fut>(mut self, interval: std::time::Duration, mut round: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let mut tick = tokio::time::interval(interval);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                biased;
+                () = self.wait() => break,
+                _ = tick.tick() => round().await,
+            }
+        }
+    }
     /// A signal that never fires, for one-off tools and tests.
     pub fn never() -> Self {
         // One sender kept for the life of the process: receivers of a dropped sender would fire.

@@ -60,17 +60,23 @@ pub fn state(config: &CatalogConfig, res: &Resources) -> anyhow::Result<AppState
         currency: config.base.currency,
         cache: Arc::new(cache),
         reservation_ttl_minutes: config.reservation_ttl_minutes,
+        count_cap: config.count_cap,
     })
 }
 
-/// The service from `state`: routes, the `catalog.orders` consumer and the reservation sweeper.
+/// The service from `state`: routes, the `catalog.orders` consumer, the reservation sweeper and
+/// the listing count compactor.
 pub fn spec(state: AppState) -> ServiceSpec {
     let pool = state.pool.clone();
     ServiceSpec::new(&INFO)
         .routes(routes(state))
         .consumer(inventory::consumer::options(""), ReservationEvents)
-        .task("reservation sweeper", move |stop| {
-            Sweeper::new(pool, inventory::sweeper::DEFAULT_INTERVAL).run(stop)
+        .task("reservation sweeper", {
+            let pool = pool.clone();
+            move |stop| Sweeper::new(pool, inventory::sweeper::DEFAULT_INTERVAL).run(stop)
+        })
+        .task("listing count compactor", move |stop| {
+            listing::compactor::run(pool, listing::compactor::DEFAULT_INTERVAL, stop)
         })
 }
 

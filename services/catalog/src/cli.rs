@@ -21,6 +21,9 @@ pub enum Command {
     },
     /// Print EXPLAIN of every listing query shape; fails if one scans products sequentially.
     Explain {
+        /// Run the queries and show where the time goes (`EXPLAIN (ANALYZE, BUFFERS)`).
+        #[arg(long)]
+        analyze: bool,
         /// Query strings to explain (default: the built-in shapes).
         queries: Vec<String>,
     },
@@ -135,8 +138,8 @@ pub async fn run(command: Option<Command>, config: CatalogConfig) -> anyhow::Res
             broker.close().await;
             Ok(Outcome::Done)
         }
-        Command::Explain { queries } => {
-            explain_command(&url, queries).await?;
+        Command::Explain { analyze, queries } => {
+            explain_command(&url, queries, analyze).await?;
             Ok(Outcome::Done)
         }
     }
@@ -264,8 +267,9 @@ async fn import_command(
     Ok(if summary.rejected > 0 { Outcome::Rejected } else { Outcome::Done })
 }
 
-/// `catalog explain [QUERY...]`: the plan of each listing query shape; fails on a Seq Scan of products.
-async fn explain_command(url: &str, queries: Vec<String>) -> anyhow::Result<()> {
+/// `catalog explain [--analyze] [QUERY...]`: the plan of each listing query shape; fails on a Seq
+/// Scan of products.
+async fn explain_command(url: &str, queries: Vec<String>, analyze: bool) -> anyhow::Result<()> {
     use crate::listing::explain;
     let mut conn = platform::db::connect(url, SCHEMA).await?;
     let shapes: Vec<String> =
@@ -273,7 +277,7 @@ async fn explain_command(url: &str, queries: Vec<String>) -> anyhow::Result<()> 
     let mut sequential = Vec::new();
     for shape in &shapes {
         let q = explain::shape_query(shape).ok_or_else(|| anyhow::anyhow!("invalid shape {shape:?}"))?;
-        let (count, page) = explain::plans(&mut conn, &q).await?;
+        let (count, page) = explain::plans_of(&mut conn, &q, analyze).await?;
         println!("== ?{shape}\n-- count\n{count}\n-- page\n{page}\n");
         if explain::scans_products_sequentially(&count) || explain::scans_products_sequentially(&page) {
             sequential.push(shape.clone());

@@ -12,6 +12,8 @@ pub struct Raw {
     catalog_cache_ttl: u64,
     #[serde(default = "default_reservation_ttl")]
     inventory_reservation_ttl: u64,
+    #[serde(default = "default_count_cap")]
+    catalog_count_cap: i64,
 }
 
 fn default_cache_ttl() -> u64 {
@@ -19,6 +21,9 @@ fn default_cache_ttl() -> u64 {
 }
 fn default_reservation_ttl() -> u64 {
     15
+}
+fn default_count_cap() -> i64 {
+    crate::listing::total::DEFAULT_CAP
 }
 
 /// The catalog's own settings.
@@ -30,6 +35,8 @@ pub struct CatalogVars {
     pub cache_ttl_secs: u64,
     /// `INVENTORY_RESERVATION_TTL` minutes.
     pub reservation_ttl_minutes: u64,
+    /// `CATALOG_COUNT_CAP`: searches and price ranges count exactly up to this many matches.
+    pub count_cap: i64,
 }
 
 /// Everything the catalog reads from its environment.
@@ -46,10 +53,14 @@ impl ServiceVars for CatalogVars {
         if raw.inventory_reservation_ttl == 0 {
             return Err(ConfigError::invalid("INVENTORY_RESERVATION_TTL", "must be at least 1 minute"));
         }
+        if raw.catalog_count_cap < 1 {
+            return Err(ConfigError::invalid("CATALOG_COUNT_CAP", "must be at least 1"));
+        }
         Ok(Self {
             database_read_url: raw.database_read_url.filter(|u| !u.expose().is_empty()),
             cache_ttl_secs: raw.catalog_cache_ttl,
             reservation_ttl_minutes: raw.inventory_reservation_ttl,
+            count_cap: raw.catalog_count_cap,
         })
     }
 }

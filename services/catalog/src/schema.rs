@@ -61,8 +61,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    /// Storefront-visible products per (category, in stock), kept by triggers (docs/adr/0013).
+    listing_counts (category, in_stock) {
+        /// `attributes.category`, or '' when there is none.
+        category -> Text,
+        /// Stock beyond reservations.
+        in_stock -> Bool,
+        /// Active, not deleted products of the pair.
+        n -> Int8,
+    }
+}
+
+diesel::table! {
+    /// Signed changes to `listing_counts` not folded in yet (no key: appended by triggers).
+    listing_count_deltas (category, in_stock, n) {
+        /// As in `listing_counts`.
+        category -> Text,
+        /// As in `listing_counts`.
+        in_stock -> Bool,
+        /// +1 / -1 per moved row, or a statement's aggregate.
+        n -> Int8,
+    }
+}
+
 diesel::joinable!(reservations -> products (product_id));
-diesel::allow_tables_to_appear_in_same_query!(products, reservations);
+diesel::allow_tables_to_appear_in_same_query!(products, reservations, listing_counts, listing_count_deltas);
 
 platform::outbox_table!();
 platform::processed_events_table!();

@@ -23,4 +23,6 @@ pub struct AppState {
     pub cache: Arc<PageCache>,
     /// `INVENTORY_RESERVATION_TTL`: minutes a reservation lives unless the caller says otherwise.
     pub reservation_ttl_minutes: u64,
+    /// `CATALOG_COUNT_CAP`: bounded counts stay exact below it (docs/adr/0013-listing-totals.md).
+    pub count_cap: i64,
 }

@@ -24,7 +24,10 @@ async fn default_listing_is_the_seeds_answer() {
     );
     assert_eq!(first["availability"], json!({"in_stock": true, "quantity": 145}));
     assert_eq!(body["data"][2]["availability"], json!({"in_stock": true, "quantity": 39}));
-    assert_eq!(body["meta"], json!({"current_page": 1, "last_page": 1, "per_page": 24, "total": 3}));
+    assert_eq!(
+        body["meta"],
+        json!({"current_page": 1, "last_page": 1, "per_page": 24, "total": 3, "total_relation": "eq"})
+    );
     let base = app.server.url("/api/v1/products");
     assert_eq!(
         body["links"],
@@ -53,7 +56,10 @@ async fn pagination_meta_and_links() {
     let base = app.server.url("/api/v1/products");
     let (_, body) = app.get("/api/v1/products?page=1&per_page=2").await;
     assert_eq!(common::skus(&body), ["TSHIRT-BLK-M", "JEANS-DNM-32"]);
-    assert_eq!(body["meta"], json!({"current_page": 1, "last_page": 2, "per_page": 2, "total": 3}));
+    assert_eq!(
+        body["meta"],
+        json!({"current_page": 1, "last_page": 2, "per_page": 2, "total": 3, "total_relation": "eq"})
+    );
     assert_eq!(
         body["links"],
         json!({
@@ -235,4 +241,81 @@ async fn keyset_cursor_walks_every_sort_like_page_does() {
         (status, body["messages"]["cursor"][0].clone()),
         (422, json!("The cursor does not match sort_by."))
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_of_several_words_matches_exactly_the_substrings() {
+    // Terms of 3+ words are narrowed on the full-text index first (listing::repo::inner_words);
+    // the answer must still be exactly the case-insensitive substring matches.
+    let app = common::spawn_with(false).await;
+    app.exec(
+        "INSERT INTO products (sku, name, description, slug, price_cents, status) VALUES
+         ('W1', 'Premium Fleece Shorts - Grey', 'Soft shorts, made of fleece.', 'w1', 100, 'active'),
+         ('W2', 'Premium Fleece Shortsleeve - Grey', NULL, 'w2', 100, 'active'),
+         ('W3', 'Cotton T-Shirt Black L', 'A cotton t-shirt in black, size L. 100% cotton!', 'w3', 100, 'active'),
+         ('W4', 'XPremium Fleece Shorts - Greyish', 'Café crème édition', 'w4', 100, 'active'),
+         ('W5', 'Plain', 'the  double  spaced   words here', 'w5', 100, 'active'),
+         ('W6', 'Straße Schuh Weiß', 'ÜBER GROSS Schuh', 'w6', 100, 'active'),
+         ('W7', 'Kids Rain-Coat Yellow', 'rain-coat for kids: 10.5 cm pockets, e-mail me@x.io', 'w7', 100, 'active')",
+    )
+    .await;
+    let terms = [
+        "premium fleece shorts - grey",
+        "mium fleece shorts - gr",
+        "fleece shorts - grey",
+        "Premium Fleece Shorts",
+        "cotton t-shirt black",
+        "otton t-shirt bla",
+        "a cotton t-shirt in black, size",
+        "size L. 100% cotton!",
+        "100% cotton",
+        "café crème édition",
+        "CAFÉ CRÈME ÉDI",
+        "double  spaced   words",
+        "spaced words here",
+        "straße schuh weiß",
+        "über gross schuh",
+        "rain-coat for kids:",
+        "for kids: 10.5 cm pockets",
+        "e-mail me@x.io",
+        "10.5 cm pockets, e-mail",
+        "shorts - greyish x",
+        "fleece shorts - Grey",
+        "fleece shorts - Greyi",
+        "fleece shorts - Greyish",
+        "made of fleece",
+        "kids: 10.5 cm",
+        "cm pockets, e-mail",
+        "pockets, e-mail me",
+        "t-shirt in blac",
+        "Cotton T-Shirt Bla",
+        "édition",
+        "- - -",
+    ];
+    for term in terms {
+        let query = serde_urlencoded::to_string([("per_page", "100"), ("sort_by", "name"), ("search", term)])
+            .unwrap();
+        let (status, body) = app.get(&format!("/api/v1/products?{query}&sort_order=asc")).await;
+        assert_eq!(status, 200, "{term}: {body}");
+        let pattern = term.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_").replace('\'', "''");
+        let want = skus_matching(&app, &pattern).await;
+        assert_eq!(common::skus(&body), want, "search={term:?}");
+    }
+}
+
+async fn skus_matching(app: &common::App, pattern: &str) -> Vec<String> {
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Sku {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        sku: String,
+    }
+    let mut conn = app.db.conn().await;
+    let rows: Vec<Sku> = diesel::sql_query(format!(
+        "SELECT sku FROM products WHERE name ILIKE '%{pattern}%' OR description ILIKE '%{pattern}%' ORDER BY name, id"
+    ))
+    .load(&mut conn)
+    .await
+    .unwrap();
+    rows.into_iter().map(|r| r.sku).collect()
 }

@@ -61,13 +61,17 @@ async fn updated_at_follows_every_change() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schema_rs_declares_exactly_what_the_migrations_create() {
-    use catalog::schema::{outbox, processed_events, products, reservations};
+    use catalog::schema::{
+        listing_count_deltas, listing_counts, outbox, processed_events, products, reservations,
+    };
     let db = TestDb::new("catalog", catalog::MIGRATIONS).await;
     testkit::SchemaCheck::new()
         .table::<products::table>("products")
         .table::<reservations::table>("reservations")
         .table::<outbox::table>("outbox")
         .table::<processed_events::table>("processed_events")
+        .table::<listing_counts::table>("listing_counts")
+        .table::<listing_count_deltas::table>("listing_count_deltas")
         .assert_matches(&db)
         .await;
 }

@@ -19,6 +19,7 @@ use catalog::cache::{CacheTiming, PageCache};
 use diesel_async::RunQueryDsl;
 use order::config::{OrderConfig, OrderSettings};
 use payment_webhook::config::{WebhookConfig, WebhookVars};
+use payment_webhook::webhook::batch::BatchOptions;
 use platform::config::{AppEnv, SecretString};
 use platform::events::QueueOptions;
 use serde_json::{Value, json};
@@ -154,6 +155,7 @@ async fn spawn_catalog(db: &TestDb, exchange: &str) -> TestService {
             currency: res.base.currency,
             cache: Arc::new(PageCache::new(res.redis.clone(), CacheTiming::from_ttl(Duration::ZERO), false)),
             reservation_ttl_minutes: 15,
+            count_cap: catalog::listing::total::DEFAULT_CAP,
         };
         Ok(catalog::app::spec(state))
     })
@@ -189,6 +191,7 @@ impl Shop {
                 webhook_secrets: vec![SecretString::from(WEBHOOK_SECRET)],
                 tolerance_secs: 300,
                 relay_batch: 200,
+                batch: BatchOptions::default(),
             },
         };
         let webhook = testkit::spawn_service(&payment_webhook::app::INFO, webhook_base, |res| {

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use clap::Parser;
 use futures_util::StreamExt;
-use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions};
+use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicQosOptions, QueueDeleteOptions};
 use lapin::types::FieldTable;
 use platform::events::{self, Broker, QueueOptions};
 
@@ -82,11 +82,20 @@ async fn main() -> anyhow::Result<()> {
     let q = QueueOptions { expires: Some(Duration::from_secs(600)) };
     events::declare_consumer_queue(&channel, broker.exchange(), &queue, &["payment.#"], &q).await?;
 
-    let all = fire(&args, &run_id).await?;
-    report(&args, &all);
-    let accepted = all.accepted.len();
-    let (published, duplicates, foreign, drain) =
-        count(&channel, &queue, &all.accepted, args.drain_seconds).await?;
+    let counted = async {
+        let all = fire(&args, &run_id).await?;
+        report(&args, &all);
+        let counts = count(&channel, &queue, &all.accepted, args.drain_seconds).await?;
+        anyhow::Ok((all.accepted.len(), counts))
+    }
+    .await;
+    // Delete the counting queue (and the retry and dead-letter queues declared with it) now, not
+    // when it expires: while it exists it is bound to the exchange, so every later run would write
+    // each event into it too, and RabbitMQ's share of the machine would grow with every run.
+    for name in [queue.clone(), format!("{queue}.retry"), format!("{queue}.dlq")] {
+        let _ = channel.queue_delete(name.as_str().into(), QueueDeleteOptions::default()).await;
+    }
+    let (accepted, (published, duplicates, foreign, drain)) = counted?;
     let lost = accepted - published;
     println!(
         "published {published} of {accepted} accepted (all published {drain:.1} s after the load stopped): {lost} lost, {duplicates} duplicated, {foreign} unexpected"

@@ -10,6 +10,8 @@ use crate::config::{SCHEMA, WebhookConfig};
 use crate::metrics::WebhookMetrics;
 use crate::state::AppState;
 use crate::webhook;
+use crate::webhook::batch::Batcher;
+use crate::webhook::store::EventStore;
 
 /// Service name in logs, metrics and event envelopes.
 pub const SERVICE: &str = "payment-webhook";
@@ -27,14 +29,19 @@ pub fn routes(state: AppState) -> impl Fn(&mut web::ServiceConfig) + Send + Sync
 }
 
 /// Handler state from configuration and the runner's resources.
+/// Starts the batcher (on the current runtime): it stores events and wakes the relay after
+/// each commit (the outbox is written without NOTIFY).
 pub fn state(config: &WebhookConfig, res: &Resources) -> anyhow::Result<AppState> {
+    let metrics = WebhookMetrics::register(&res.registry)?;
+    let store =
+        EventStore { pool: res.pool.clone(), relay_wake: res.relay_wake.clone(), metrics: metrics.clone() };
     Ok(AppState {
         pool: res.pool.clone(),
+        intake: Batcher::spawn(store, config.batch),
         secrets: config.webhook_secrets.clone().into(),
         tolerance_secs: config.tolerance_secs,
         body_limit: webhook::BODY_LIMIT,
-        metrics: WebhookMetrics::register(&res.registry)?,
-        relay_wake: res.relay_wake.clone(),
+        metrics,
     })
 }
 

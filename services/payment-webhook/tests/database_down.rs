@@ -8,6 +8,7 @@ use common::fixtures::{event_id, payment_intent_event};
 use common::{SECRET, sign};
 use payment_webhook::app::INFO;
 use payment_webhook::config::{WebhookConfig, WebhookVars};
+use payment_webhook::webhook::batch::BatchOptions;
 use platform::config::{DsnUrl, SecretString};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -22,6 +23,7 @@ async fn a_verified_event_is_refused_with_503_while_the_database_is_away() {
             webhook_secrets: vec![SecretString::from(SECRET)],
             tolerance_secs: 300,
             relay_batch: 200,
+            batch: BatchOptions::default(),
         },
     };
     let server =

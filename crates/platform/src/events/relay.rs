@@ -1,8 +1,8 @@
 //! The outbox relay: publishes committed outbox rows with publisher confirms, then marks them.
 //!
 //! Each round locks a batch of unpublished rows (`FOR UPDATE SKIP LOCKED`, so replicas share
-//! the work), publishes them, waits for every confirm and marks them published, all in one
-//! transaction. A broker failure rolls the round back: the rows stay for the next round. The
+//! the work), publishes them all (pipelined: every message is sent before the first confirm is
+//! awaited), waits for every confirm and marks them published, all in one transaction. A broker failure rolls the round back: the rows stay for the next round. The
 //! relay wakes on `NOTIFY` from [`super::enqueue`], with a poll interval as a safety net.
 
 use std::collections::HashMap;
@@ -238,13 +238,17 @@ async fn publish_batch(
         return Ok(0);
     }
     locked.extend(rows.iter().map(|r| r.id));
-    let mut confirms = Vec::with_capacity(rows.len());
-    for row in &rows {
+    // Every publish of the batch is handed to the connection's I/O loop before any is awaited, so
+    // the loop writes them together: awaiting each in turn cost two thread wake-ups and a socket
+    // write per message. Each publish takes its delivery tag and queues its frames in one step,
+    // so tags match messages whatever order the futures finish in.
+    let publishes = rows.iter().map(|row| {
         let span = tracing::info_span!("event.publish", otel.kind = "producer", event_id = %row.id, event_type = %row.event_type);
         let stored: HashMap<String, String> = serde_json::from_value(row.headers.clone()).unwrap_or_default();
         telemetry::set_parent_from_headers(&span, &stored);
-        confirms.push(publish_row(channel, exchange, row, &stored).instrument(span).await?);
-    }
+        async move { publish_row(channel, exchange, row, &stored).await }.instrument(span)
+    });
+    let confirms = futures_util::future::try_join_all(publishes).await?;
     for confirm in confirms {
         match tokio::time::timeout(CONFIRM_TIMEOUT, confirm).await {
             Err(_) => return Err(EventsError::Timeout("publisher confirm")),

@@ -58,6 +58,7 @@ async fn spawn_catalog() -> (TestDb, TestService) {
             currency: res.base.currency,
             cache: Arc::new(PageCache::new(res.redis.clone(), CacheTiming::from_ttl(Duration::ZERO), false)),
             reservation_ttl_minutes: 15,
+            count_cap: catalog::listing::total::DEFAULT_CAP,
         };
         Ok(ServiceSpec::new(&catalog::app::INFO).routes(catalog::app::routes(state)))
     })

@@ -27,22 +27,16 @@ impl Sweeper {
     }
 
     /// Sweeps until `shutdown`; a failed sweep is logged and retried at the next tick.
-    pub async fn run(self, mut shutdown: Shutdown) {
-        let mut tick = tokio::time::interval(self.interval);
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            tokio::select! {
-                biased;
-                () = shutdown.wait() => break,
-                _ = tick.tick() => {
-                    match self.sweep().await {
-                        Ok(0) => {}
-                        Ok(n) => tracing::info!(expired = n, "released expired reservations"),
-                        Err(e) => tracing::warn!(error = %e, "reservation sweep failed"),
-                    }
+    pub async fn run(self, shutdown: Shutdown) {
+        shutdown
+            .every(self.interval, || async {
+                match self.sweep().await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(expired = n, "released expired reservations"),
+                    Err(e) => tracing::warn!(error = %e, "reservation sweep failed"),
                 }
-            }
-        }
+            })
+            .await;
         tracing::info!("reservation sweeper stopped");
     }
 

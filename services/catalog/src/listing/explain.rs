@@ -10,9 +10,10 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use super::query::{ListingQuery, pairs, parse};
 use super::repo;
 
-/// `EXPLAIN <query>`; one text row per plan line.
+/// `EXPLAIN <query>`, or `EXPLAIN (ANALYZE, BUFFERS) <query>` when the flag is set (runs it);
+/// one text row per plan line.
 #[derive(Debug, Clone, Copy)]
-pub struct Explain<Q>(pub Q);
+pub struct Explain<Q>(pub Q, pub bool);
 
 impl<Q> QueryId for Explain<Q> {
     type QueryId = ();
@@ -21,7 +22,7 @@ impl<Q> QueryId for Explain<Q> {
 
 impl<Q: QueryFragment<Pg>> QueryFragment<Pg> for Explain<Q> {
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql("EXPLAIN ");
+        out.push_sql(if self.1 { "EXPLAIN (ANALYZE, BUFFERS) " } else { "EXPLAIN " });
         self.0.walk_ast(out.reborrow())
     }
 }
@@ -40,6 +41,7 @@ pub const SHAPES: &[&str] = &[
     "min_price=50&max_price=100",
     "search=runner",
     "search=runner&category=clothing",
+    "search=premium+fleece+shorts+-+grey",
     "sort_by=price_cents&sort_order=asc",
     "sort_by=name&sort_order=asc",
     "page=200",
@@ -49,9 +51,19 @@ pub const SHAPES: &[&str] = &[
 
 /// Plans of one shape: (count plan, page plan).
 pub async fn plans(conn: &mut AsyncPgConnection, q: &ListingQuery) -> QueryResult<(String, String)> {
-    let count: Vec<String> = RunQueryDsl::load(Explain(repo::count_query(q)), conn).await?;
+    plans_of(conn, q, false).await
+}
+
+/// Plans of one shape, executed (`EXPLAIN (ANALYZE, BUFFERS)`) when `analyze`: where the time goes.
+pub async fn plans_of(
+    conn: &mut AsyncPgConnection,
+    q: &ListingQuery,
+    analyze: bool,
+) -> QueryResult<(String, String)> {
+    let total = Explain(super::total::query(q, super::total::DEFAULT_CAP), analyze);
+    let count: Vec<String> = RunQueryDsl::load(total, conn).await?;
     let offset = q.offset().unwrap_or(0);
-    let page: Vec<String> = RunQueryDsl::load(Explain(repo::page_query(q, offset)), conn).await?;
+    let page: Vec<String> = RunQueryDsl::load(Explain(repo::page_query(q, offset), analyze), conn).await?;
     Ok((count.join("\n"), page.join("\n")))
 }
 

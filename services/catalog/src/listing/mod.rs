@@ -1,10 +1,12 @@
 //! `GET /api/v1/products`: validate, read through the page cache, shape.
 
+pub mod compactor;
 pub mod cursor;
 pub mod explain;
 pub mod query;
 pub mod repo;
 pub mod response;
+pub mod total;
 
 use actix_web::http::header::{self, ContentType};
 use actix_web::web::Bytes;
@@ -27,8 +29,12 @@ pub async fn list_products(req: HttpRequest, state: web::Data<AppState>) -> Resu
     let key = format!("products:list:{}", q.cache_key());
     let pool = state.read_pool.clone();
     let cached_q = q.clone();
-    let cached =
-        state.cache.get_or_build(&key, move || build_page(pool, cached_q)).await.map_err(from_build_error)?;
+    let cap = state.count_cap;
+    let cached = state
+        .cache
+        .get_or_build(&key, move || build_page(pool, cached_q, cap))
+        .await
+        .map_err(from_build_error)?;
     let (last, fragment) = split_page(&cached).ok_or_else(|| ApiError::internal("malformed cached page"))?;
     let base = format!("{}{}", platform::http::forwarded::public_origin(&req), req.path());
     let links =
@@ -69,20 +75,26 @@ pub fn from_build_error(e: std::sync::Arc<anyhow::Error>) -> ApiError {
     ApiError::internal(format!("{e:#}"))
 }
 
-/// Runs the count and page queries; returns `"{last_page}\n"` + the `"data":…,"meta":…` fragment.
-async fn build_page(pool: PgPool, q: query::ListingQuery) -> anyhow::Result<Bytes> {
+/// Runs the total and page queries; returns `"{last_page}\n"` + the `"data":…,"meta":…` fragment.
+async fn build_page(pool: PgPool, q: query::ListingQuery, cap: i64) -> anyhow::Result<Bytes> {
     let mut conn = pool.get().await.map_err(PoolUnavailable)?;
-    let total = repo::count(&mut conn, &q).await?;
+    let total = total::total(&mut conn, &q, cap).await?;
     let rows = match q.offset() {
-        Some(offset) if offset < total => repo::page(&mut conn, &q, offset).await?,
+        Some(offset) if offset < total.value => repo::page(&mut conn, &q, offset).await?,
         _ => Vec::new(),
     };
     drop(conn);
-    let last = response::last_page(total, q.per_page);
+    let last = response::last_page(total.value, q.per_page);
     let next_cursor = repo::next_cursor(&q, &rows).map(|c| c.encode());
     let body = response::Page {
         data: rows.into_iter().map(response::Item::from).collect(),
-        meta: response::Meta { current_page: q.page, last_page: last, per_page: q.per_page, total },
+        meta: response::Meta {
+            current_page: q.page,
+            last_page: last,
+            per_page: q.per_page,
+            total: total.value,
+            total_relation: total.relation,
+        },
         next_cursor,
     };
     let json = serde_json::to_vec(&body)?;

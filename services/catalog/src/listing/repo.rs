@@ -3,6 +3,11 @@
 //! Written as `sql_query` text with typed rows (docs/adr/0005-one-sql-style.md). The filters
 //! vary per request, so the statement is assembled from fixed fragments and numbered binds;
 //! no request value is ever spliced into the text.
+//!
+//! Search keeps the seed's meaning (a case-insensitive substring of name or description). Terms
+//! of three or more words are first narrowed by their inner words on the full-text index
+//! ([`inner_words`], and a prefix of the last word: [`last_word_prefix`]), which is cheaper than a long pattern's many trigrams; shorter terms use
+//! the trigram indexes.
 
 use diesel::pg::Pg;
 use diesel::query_builder::BoxedSqlQuery;
@@ -58,11 +63,34 @@ pub fn like_pattern(term: &str) -> String {
     out
 }
 
+/// The words of a search term that any match contains as whole words: those with a space on
+/// both sides in the term (the first and last may be parts of longer words in the product).
+/// `None` when there are none, or none with a letter or digit (the full-text parser drops
+/// punctuation). A substring match of the term has the same space-bounded run of characters,
+/// so its text has these words: narrowing by them never loses a match.
+pub fn inner_words(term: &str) -> Option<String> {
+    let words: Vec<&str> = term.split(' ').collect();
+    let inner = words.get(1..words.len().saturating_sub(1))?;
+    let kept: Vec<&str> = inner.iter().copied().filter(|w| w.chars().any(char::is_alphanumeric)).collect();
+    (!kept.is_empty()).then(|| kept.join(" "))
+}
+
+/// The last word of a term as a full-text prefix query (`word:*`), when it is ASCII letters and
+/// digits only, at least three of them, after a space: any match then has a word *starting*
+/// with it. Other characters could be tokenised differently cut short than whole (an e-mail
+/// address, a URL), so those words are not used; short prefixes would match too many words.
+pub fn last_word_prefix(term: &str) -> Option<String> {
+    let (_, last) = term.rsplit_once(' ')?;
+    (last.len() >= 3 && last.bytes().all(|b| b.is_ascii_alphanumeric())).then(|| format!("{last}:*"))
+}
+
 /// A statement being assembled: its text and the number of the next `$n` placeholder.
 pub type Statement = BoxedSqlQuery<'static, Pg, diesel::query_builder::SqlQuery>;
 
-struct Builder {
-    query: Statement,
+/// A statement under construction (see [`filtered`]).
+pub(crate) struct Builder {
+    /// The statement so far.
+    pub(crate) query: Statement,
     next: usize,
 }
 
@@ -89,7 +117,8 @@ impl Builder {
         self
     }
 
-    fn int8(mut self, before: &str, value: i64, after: &str) -> Self {
+    /// Appends `before $n after`, binding `value` as `$n`.
+    pub(crate) fn int8(mut self, before: &str, value: i64, after: &str) -> Self {
         let p = self.placeholder();
         self.query = self.query.sql(format!("{before}{p}{after}")).bind::<BigInt, _>(value);
         self
@@ -98,7 +127,7 @@ impl Builder {
 
 /// `WHERE` of every listing statement: what the storefront may show, then the filters. The
 /// literals match the partial indexes' predicates.
-fn filtered(head: &str, q: &ListingQuery) -> Builder {
+pub(crate) fn filtered(head: &str, q: &ListingQuery) -> Builder {
     let mut b = Builder::new(head).sql(" FROM products WHERE status = 'active' AND deleted_at IS NULL");
     if let Some(category) = &q.category {
         b = b.text(" AND (attributes ->> 'category') = ", category.clone(), "");
@@ -113,29 +142,29 @@ fn filtered(head: &str, q: &ListingQuery) -> Builder {
         b = b.sql(" AND stock_quantity > reserved_quantity");
     }
     if let Some(term) = &q.search {
+        let narrowed = inner_words(term);
+        let substring = if let Some(words) = narrowed {
+            // Only narrows: every match of the substring test below contains these whole words
+            // (and a word starting with the last one).
+            b = b.text(
+                " AND to_tsvector('simple', name || ' ' || coalesce(description, '')) @@ (plainto_tsquery('simple', ",
+                words,
+                ")",
+            );
+            b = match last_word_prefix(term) {
+                Some(prefix) => b.text(" && to_tsquery('simple', ", prefix, "))"),
+                None => b.sql(")"),
+            };
+            // `|| ''` changes nothing but keeps the planner off the trigram indexes, whose
+            // estimate for a long pattern is far too kind (docs/adr/0013-listing-totals.md).
+            " AND ((name || '') ILIKE {p} OR (description || '') ILIKE {p})"
+        } else {
+            " AND (name ILIKE {p} OR description ILIKE {p})"
+        };
         let p = b.placeholder();
-        b.query = b
-            .query
-            .sql(format!(" AND (name ILIKE {p} OR description ILIKE {p})"))
-            .bind::<Text, _>(like_pattern(term));
+        b.query = b.query.sql(substring.replace("{p}", &p)).bind::<Text, _>(like_pattern(term));
     }
     b
-}
-
-/// The count query (also explained by `explain`).
-pub fn count_query(q: &ListingQuery) -> Statement {
-    filtered("SELECT count(*) AS count", q).query
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    count: i64,
-}
-
-/// Number of products matching the filters.
-pub async fn count(conn: &mut AsyncPgConnection, q: &ListingQuery) -> QueryResult<i64> {
-    count_query(q).get_result::<Count>(conn).await.map(|c| c.count)
 }
 
 /// The page query: filters, the sort with the id tie-break, limit and offset.
@@ -214,4 +243,31 @@ pub async fn page(
     offset: i64,
 ) -> QueryResult<Vec<ProductRow>> {
     page_query(q, offset).load(conn).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inner_words;
+
+    #[test]
+    fn inner_words_are_the_space_bounded_ones() {
+        assert_eq!(inner_words("shirt"), None);
+        assert_eq!(inner_words("cotton shirt"), None);
+        assert_eq!(inner_words("premium fleece shorts - grey").as_deref(), Some("fleece shorts"));
+        assert_eq!(inner_words("a - b"), None, "punctuation only");
+        assert_eq!(inner_words("x  y z").as_deref(), Some("y"), "empty runs between double spaces");
+        assert_eq!(inner_words(" shirt ").as_deref(), Some("shirt"), "spaces at the ends bound it");
+    }
+
+    #[test]
+    fn the_last_word_is_a_prefix_only_when_plain() {
+        use super::last_word_prefix;
+        assert_eq!(last_word_prefix("shorts - Grey").as_deref(), Some("Grey:*"));
+        assert_eq!(last_word_prefix("shirt"), None, "no space before it: it may end another word");
+        assert_eq!(last_word_prefix("shorts - gr"), None, "too short");
+        assert_eq!(last_word_prefix("mail me@x.io"), None);
+        assert_eq!(last_word_prefix("size 10.5"), None);
+        assert_eq!(last_word_prefix("café crème"), None, "ASCII only");
+        assert_eq!(last_word_prefix("a b "), None, "ends with a space");
+    }
 }

@@ -76,8 +76,10 @@ pub struct Meta {
     pub last_page: i64,
     /// Page size.
     pub per_page: i64,
-    /// Matching products.
+    /// Matching products (a lower bound when `total_relation` is `gte`).
     pub total: i64,
+    /// `eq`: `total` is exact; `gte`: at least `total` match (docs/adr/0013-listing-totals.md).
+    pub total_relation: super::total::Relation,
 }
 
 /// `links`.

@@ -33,6 +33,8 @@ pub struct Options {
     pub cache: Option<CacheTiming>,
     /// A separate database for reads (`DATABASE_READ_URL`).
     pub read_db: Option<TestDb>,
+    /// `CATALOG_COUNT_CAP`.
+    pub count_cap: i64,
 }
 
 impl Default for Options {
@@ -43,6 +45,7 @@ impl Default for Options {
             redis_prefix: testkit::redis_prefix(),
             cache: Some(CacheTiming::from_ttl(Duration::from_secs(3600))),
             read_db: None,
+            count_cap: catalog::listing::total::DEFAULT_CAP,
         }
     }
 }
@@ -83,6 +86,7 @@ pub async fn spawn_opts(opts: Options) -> (App, Option<TestDb>) {
             currency: Currency::Usd,
             cache: Arc::new(PageCache::new(res.redis.clone(), timing, enabled)),
             reservation_ttl_minutes: 15,
+            count_cap: opts.count_cap,
         };
         made = Some(state.clone());
         let checks: Vec<Box<dyn ReadyCheck>> =

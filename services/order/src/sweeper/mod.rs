@@ -19,19 +19,14 @@ use crate::state::AppState;
 const BATCH: usize = 100;
 
 /// Runs passes every `ORDER_SWEEP_INTERVAL_SECONDS` until shutdown.
-pub async fn run(state: AppState, mut shutdown: Shutdown) {
-    let mut tick = tokio::time::interval(state.settings.sweep_interval);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            () = shutdown.wait() => break,
-            _ = tick.tick() => {
-                if let Err(e) = sweep_once(&state).await {
-                    tracing::warn!(error = %e, "order sweep failed; next tick retries");
-                }
+pub async fn run(state: AppState, shutdown: Shutdown) {
+    shutdown
+        .every(state.settings.sweep_interval, || async {
+            if let Err(e) = sweep_once(&state).await {
+                tracing::warn!(error = %e, "order sweep failed; next tick retries");
             }
-        }
-    }
+        })
+        .await;
 }
 
 /// What one pass did.

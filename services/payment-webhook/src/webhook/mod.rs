@@ -1,13 +1,14 @@
 //! `POST /webhooks/stripe`: verify, deduplicate, store, and write the payment event to the
 //! outbox, all before answering, and nothing slower: no Stripe call, no broker publish.
 
+pub mod batch;
 pub mod metrics;
 pub mod normalize;
 pub mod repo;
+pub mod store;
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
-use diesel_async::AsyncPgConnection;
 use domain::OrderId;
 use domain::stripe_signature::{self, SignatureError};
 use futures_util::StreamExt;
@@ -17,7 +18,8 @@ use platform::http::ApiError;
 use serde_json::Value;
 
 use self::normalize::{Mapping, StripeEvent};
-use self::repo::Annotations;
+use self::repo::NewEvent;
+use self::store::{StoreError, Stored};
 use crate::state::AppState;
 
 /// The route's path.
@@ -115,12 +117,7 @@ pub async fn receive(
         }
     };
     let mapping = normalize::map(&event);
-    let result = async {
-        let mut conn = state.pool.get().await?;
-        Ok::<_, ApiError>(record(&mut conn, &event, &value, &mapping).await?)
-    }
-    .await;
-    let outcome = match result {
+    let outcome = match record(&state, &event, &body, &value, &mapping).await {
         Ok(o) => o,
         Err(e) => {
             // Not a 200: Stripe delivers the event again later.
@@ -129,9 +126,6 @@ pub async fn receive(
         }
     };
     state.metrics.event(outcome.as_str());
-    if outcome == Outcome::Published {
-        state.relay_wake.notify_one();
-    }
     if outcome == Outcome::InvalidObject {
         tracing::warn!(
             stripe_event_id = event.id,
@@ -222,52 +216,71 @@ fn refuse(state: &AppState, rejection: Rejection) -> ApiError {
     rejection.into_api(state.body_limit)
 }
 
-/// Stores the event and, when it maps to a payment event with a known order, writes that event
-/// to the outbox in the same statement (one transaction, one round trip).
+/// Stores the event and, when it maps to a payment event, writes that event to the outbox in
+/// the same statement: the group commit of every event that arrives at about the same time
+/// (one transaction, one round trip; `store`). Answers once that statement has committed.
 async fn record(
-    conn: &mut AsyncPgConnection,
+    state: &AppState,
     event: &StripeEvent<'_>,
-    payload: &Value,
+    body: &[u8],
+    value: &Value,
     mapping: &Mapping,
-) -> diesel::QueryResult<Outcome> {
-    let mut notes = Annotations::default();
-    let mut outbox = None;
+) -> Result<Outcome, ApiError> {
+    let mut new = NewEvent {
+        id: event.id.to_owned(),
+        event_type: event.event_type.to_owned(),
+        created: event.created,
+        api_version: event.api_version.map(str::to_owned),
+        livemode: event.livemode,
+        // serde_json accepted the body, so it is UTF-8; stored as received rather than re-serialised.
+        payload: std::str::from_utf8(body).map_or_else(|_| value.to_string(), str::to_owned),
+        order_id: None,
+        payment_intent_id: None,
+        published_type: None,
+        flags: Vec::new(),
+        outbox: None,
+    };
     let mut outcome = Outcome::Published;
     match mapping {
         Mapping::Unhandled => {
-            notes.flags.push(repo::FLAG_UNHANDLED_TYPE);
+            new.flags.push(repo::FLAG_UNHANDLED_TYPE);
             outcome = Outcome::UnhandledType;
         }
         Mapping::Invalid { payment_intent_id, .. } => {
-            notes.payment_intent_id = payment_intent_id.as_deref();
-            notes.flags.push(repo::FLAG_INVALID_OBJECT);
+            new.payment_intent_id.clone_from(payment_intent_id);
+            new.flags.push(repo::FLAG_INVALID_OBJECT);
             outcome = Outcome::InvalidObject;
         }
         Mapping::Payment(payment) => {
-            notes.payment_intent_id = Some(&payment.payment_intent_id);
-            let order = match payment.order_id {
-                Some(order) => Some(order),
-                None => repo::order_for_payment_intent(conn, &payment.payment_intent_id).await?.map(OrderId),
-            };
+            new.payment_intent_id = Some(payment.payment_intent_id.clone());
+            let mut order = payment.order_id;
+            if order.is_none() {
+                // A dispute without metadata: looked up before joining the batch (ADR 0040 §2).
+                let mut conn = state.pool.get().await?;
+                order =
+                    repo::order_for_payment_intent(&mut conn, &payment.payment_intent_id).await?.map(OrderId);
+            }
             // Published either way: without an order id, order finds the order by the
             // PaymentIntent (a dispute can be the first event ever seen for its intent).
-            notes.order_id = order.map(OrderId::get);
-            notes.published_type = Some(payment.event_type());
+            new.order_id = order.map(OrderId::get);
+            new.published_type = Some(payment.event_type());
             if order.is_none() {
-                notes.flags.push(repo::FLAG_MISSING_ORDER_ID);
+                new.flags.push(repo::FLAG_MISSING_ORDER_ID);
             }
-            let envelope = payment
-                .envelope(order, event)
-                .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
+            let envelope = payment.envelope(order, event).map_err(ApiError::internal)?;
             let mut row = OutboxRow::new(&envelope)?;
             continue_purchase_trace(&mut row, event);
-            outbox = Some(row);
+            new.outbox = Some(row);
         }
     }
-    // No NOTIFY with the outbox row: it would serialise every webhook's commit; the handler
-    // wakes the relay instead.
-    if !repo::insert(conn, event, payload, &notes, outbox.as_ref()).await? {
-        return Ok(Outcome::Duplicate);
+    // No NOTIFY with the outbox row: it would serialise every webhook's commit; the batch wakes
+    // the relay of this process after its commit instead.
+    match state.intake.submit(new).await {
+        Ok(Ok(Stored::New)) => Ok(outcome),
+        Ok(Ok(Stored::Duplicate)) => Ok(Outcome::Duplicate),
+        Ok(Err(StoreError::Unavailable(_))) | Err(_) => {
+            Err(ApiError::Unavailable("The database is temporarily unavailable".to_owned()))
+        }
+        Ok(Err(StoreError::Failed(e))) => Err(ApiError::internal(e)),
     }
-    Ok(outcome)
 }

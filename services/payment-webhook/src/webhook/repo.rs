@@ -6,9 +6,7 @@ use diesel::QueryableByName;
 use diesel::sql_types::{Array, BigInt, Bool, Jsonb, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use platform::events::OutboxRow;
-use serde_json::Value;
 
-use super::normalize::StripeEvent;
 use crate::schema::stripe_events;
 
 /// Flag: a type this service does not handle.
@@ -19,75 +17,99 @@ pub const FLAG_MISSING_ORDER_ID: &str = "missing_order_id";
 /// Flag: a handled type whose object lacks a field the payment event needs.
 pub const FLAG_INVALID_OBJECT: &str = "invalid_object";
 
-/// What is stored besides the event itself.
-#[derive(Debug, Clone, Default)]
-pub struct Annotations<'a> {
+/// One verified event as it is stored, with its outbox row when it is published.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// Stripe's `evt_...` id: the primary key, so the dedupe.
+    pub id: String,
+    /// Stripe's type, e.g. `payment_intent.succeeded`.
+    pub event_type: String,
+    /// Stripe's `created`, Unix seconds.
+    pub created: i64,
+    /// The API version the object is rendered in.
+    pub api_version: Option<String>,
+    /// Live or test mode.
+    pub livemode: bool,
+    /// The event's JSON text as received (stored as `jsonb`).
+    pub payload: String,
     /// The resolved order.
     pub order_id: Option<i64>,
     /// The PaymentIntent the object names.
-    pub payment_intent_id: Option<&'a str>,
+    pub payment_intent_id: Option<String>,
     /// The `payment.*` type written to the outbox with it.
     pub published_type: Option<&'static str>,
-    /// Why it was not published.
+    /// Why it was not published (the `FLAG_*` constants, which contain no comma).
     pub flags: Vec<&'static str>,
+    /// Written to the outbox only if this statement stored the event.
+    pub outbox: Option<OutboxRow>,
 }
 
+/// Typed by `schema.rs`.
 #[derive(QueryableByName)]
-struct Inserted {
-    #[diesel(sql_type = Bool)]
-    #[allow(dead_code)] // selected only to learn whether a row came back
-    inserted: bool,
+#[diesel(table_name = stripe_events)]
+struct InsertedId {
+    id: String,
 }
 
-/// Stores `event` unless its id is already stored and, only when this call stored it, writes
-/// `outbox` too: one statement, so one transaction and one round trip. `true` when stored.
+/// Stores every event of `events` whose id is not stored yet and, for exactly those, writes
+/// their outbox rows: one statement, so one transaction and one round trip for the batch.
+/// Returns the ids it stored.
 ///
-/// A concurrent insert of the same id waits for the other statement and then does nothing,
-/// so of any number of simultaneous deliveries exactly one returns `true` and writes the outbox.
-pub async fn insert(
+/// `events` must have distinct ids. They are inserted in the order given, so callers that
+/// sort them (by id) make concurrent statements take their row locks in one order: two batches
+/// sharing ids then wait for each other instead of deadlocking. A concurrent insert of a stored
+/// id waits for the other statement and then does nothing, so of any number of simultaneous
+/// deliveries of one id exactly one statement stores it and writes its outbox row.
+pub async fn insert_batch(
     conn: &mut AsyncPgConnection,
-    event: &StripeEvent<'_>,
-    payload: &Value,
-    notes: &Annotations<'_>,
-    outbox: Option<&OutboxRow>,
-) -> diesel::QueryResult<bool> {
-    const EVENT: &str = "INSERT INTO stripe_events (id, type, created, api_version, livemode, payload, \
+    events: &[&NewEvent],
+) -> diesel::QueryResult<Vec<String>> {
+    // A data-modifying CTE always runs to completion; `ob` inserts only the rows `ev` stored.
+    const SQL: &str = "WITH input AS (\
+         SELECT * FROM unnest($1::text[], $2::text[], $3::int8[], $4::text[], $5::bool[], $6::text[], \
+         $7::int8[], $8::text[], $9::text[], $10::text[]) WITH ORDINALITY AS i(id, type, created, \
+         api_version, livemode, payload, order_id, payment_intent_id, published_type, flags, n)), \
+         ev AS (INSERT INTO stripe_events (id, type, created, api_version, livemode, payload, \
          order_id, payment_intent_id, published_type, flags) \
-         VALUES ($1, $2, to_timestamp($3), $4, $5, $6, $7, $8, $9, $10) \
-         ON CONFLICT (id) DO NOTHING RETURNING true AS inserted";
-    let sql = if outbox.is_some() {
-        // A data-modifying CTE always runs to completion; it inserts only if the event row did.
-        format!(
-            "WITH ev AS ({EVENT}), ob AS (INSERT INTO outbox (id, event_type, payload, headers) \
-             SELECT $11, $12, $13, $14 FROM ev) SELECT inserted FROM ev"
-        )
-    } else {
-        EVENT.to_owned()
-    };
-    let query = diesel::sql_query(sql)
-        .bind::<Text, _>(event.id)
-        .bind::<Text, _>(event.event_type)
-        .bind::<BigInt, _>(event.created)
-        .bind::<Nullable<Text>, _>(event.api_version)
-        .bind::<Bool, _>(event.livemode)
-        .bind::<Jsonb, _>(payload)
-        .bind::<Nullable<BigInt>, _>(notes.order_id)
-        .bind::<Nullable<Text>, _>(notes.payment_intent_id)
-        .bind::<Nullable<Text>, _>(notes.published_type)
-        .bind::<Array<Text>, _>(&notes.flags);
-    let rows: Vec<Inserted> = match outbox {
-        Some(row) => {
-            query
-                .bind::<SqlUuid, _>(row.id)
-                .bind::<Text, _>(&row.event_type)
-                .bind::<Jsonb, _>(&row.payload)
-                .bind::<Jsonb, _>(&row.headers)
-                .load(conn)
-                .await?
-        }
-        None => query.load(conn).await?,
-    };
-    Ok(!rows.is_empty())
+         SELECT id, type, to_timestamp(created), api_version, livemode, payload::jsonb, order_id, \
+         payment_intent_id, published_type, string_to_array(flags, ',') FROM input ORDER BY n \
+         ON CONFLICT (id) DO NOTHING RETURNING id), \
+         ob AS (INSERT INTO outbox (id, event_type, payload, headers) \
+         SELECT o.id, o.event_type, o.payload, o.headers \
+         FROM unnest($11::text[], $12::uuid[], $13::text[], $14::jsonb[], $15::jsonb[]) \
+         AS o(event_id, id, event_type, payload, headers) JOIN ev ON ev.id = o.event_id) \
+         SELECT id FROM ev";
+    let ids: Vec<&str> = events.iter().map(|e| e.id.as_str()).collect();
+    let types: Vec<&str> = events.iter().map(|e| e.event_type.as_str()).collect();
+    let created: Vec<i64> = events.iter().map(|e| e.created).collect();
+    let api_versions: Vec<Option<&str>> = events.iter().map(|e| e.api_version.as_deref()).collect();
+    let livemodes: Vec<bool> = events.iter().map(|e| e.livemode).collect();
+    let payloads: Vec<&str> = events.iter().map(|e| e.payload.as_str()).collect();
+    let orders: Vec<Option<i64>> = events.iter().map(|e| e.order_id).collect();
+    let intents: Vec<Option<&str>> = events.iter().map(|e| e.payment_intent_id.as_deref()).collect();
+    let published: Vec<Option<&str>> = events.iter().map(|e| e.published_type).collect();
+    let flags: Vec<String> = events.iter().map(|e| e.flags.join(",")).collect();
+    let outbox: Vec<(&str, &OutboxRow)> =
+        events.iter().filter_map(|e| Some((e.id.as_str(), e.outbox.as_ref()?))).collect();
+    let rows: Vec<InsertedId> = diesel::sql_query(SQL)
+        .bind::<Array<Text>, _>(ids)
+        .bind::<Array<Text>, _>(types)
+        .bind::<Array<BigInt>, _>(created)
+        .bind::<Array<Nullable<Text>>, _>(api_versions)
+        .bind::<Array<Bool>, _>(livemodes)
+        .bind::<Array<Text>, _>(payloads)
+        .bind::<Array<Nullable<BigInt>>, _>(orders)
+        .bind::<Array<Nullable<Text>>, _>(intents)
+        .bind::<Array<Nullable<Text>>, _>(published)
+        .bind::<Array<Text>, _>(flags)
+        .bind::<Array<Text>, _>(outbox.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+        .bind::<Array<SqlUuid>, _>(outbox.iter().map(|(_, r)| r.id).collect::<Vec<_>>())
+        .bind::<Array<Text>, _>(outbox.iter().map(|(_, r)| r.event_type.as_str()).collect::<Vec<_>>())
+        .bind::<Array<Jsonb>, _>(outbox.iter().map(|(_, r)| &r.payload).collect::<Vec<_>>())
+        .bind::<Array<Jsonb>, _>(outbox.iter().map(|(_, r)| &r.headers).collect::<Vec<_>>())
+        .load(conn)
+        .await?;
+    Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
 /// Typed by `schema.rs`: `order_id` is nullable there (the query only returns non-null ones).

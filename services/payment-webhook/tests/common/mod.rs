@@ -16,6 +16,7 @@ use lapin::options::{BasicAckOptions, BasicGetOptions};
 use payment_webhook::app::INFO;
 use payment_webhook::config::{WebhookConfig, WebhookVars};
 use payment_webhook::state::AppState;
+use payment_webhook::webhook::batch::BatchOptions;
 use platform::config::{DsnUrl, SecretString};
 use platform::events::{self, Broker, QueueOptions, RelayOptions};
 use serde_json::Value;
@@ -32,11 +33,18 @@ pub struct Options {
     pub relay_amqp_url: String,
     pub tolerance_secs: i64,
     pub workers: usize,
+    /// The group commit (the defaults of `payment-webhook serve` unless a test pins a batch).
+    pub batch: BatchOptions,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Self { relay_amqp_url: testkit::amqp_url(), tolerance_secs: 300, workers: 2 }
+        Self {
+            relay_amqp_url: testkit::amqp_url(),
+            tolerance_secs: 300,
+            workers: 2,
+            batch: BatchOptions::default(),
+        }
     }
 }
 
@@ -76,6 +84,7 @@ pub async fn spawn_with(options: Options) -> App {
             webhook_secrets: vec![SecretString::from(SECRET), SecretString::from(OLD_SECRET)],
             tolerance_secs: options.tolerance_secs,
             relay_batch: 200,
+            batch: options.batch,
         },
     };
     let mut made = None;

@@ -1,0 +1,10 @@
+DROP TRIGGER IF EXISTS products_listing_counts_truncate ON products;
+DROP TRIGGER IF EXISTS products_listing_counts_update ON products;
+DROP TRIGGER IF EXISTS products_listing_counts_delete ON products;
+DROP TRIGGER IF EXISTS products_listing_counts_insert ON products;
+DROP FUNCTION IF EXISTS listing_counts_compact();
+DROP FUNCTION IF EXISTS listing_counts_truncate();
+DROP FUNCTION IF EXISTS listing_counts_move();
+DROP FUNCTION IF EXISTS listing_counts_rows();
+DROP TABLE IF EXISTS listing_count_deltas;
+DROP TABLE IF EXISTS listing_counts;

@@ -64,7 +64,8 @@ pub fn maintained_query(q: &ListingQuery) -> Statement {
     }
 }
 
-/// The count of matching rows, reading at most `limit` of them.
+/// The count of matching rows, reading at most `limit` of them. (Ordering by price to steer
+/// price ranges onto an index made the planner sort every match instead: 2.6 s at 1M.)
 pub fn bounded_query(q: &ListingQuery, limit: i64) -> Statement {
     repo::filtered("SELECT count(*) AS count FROM (SELECT 1", q).int8(" LIMIT ", limit, ") AS matching").query
 }

@@ -49,7 +49,7 @@ NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 source scripts/lib/static-nginx.sh
 
 say "building the release catalog"
-cargo build --release --locked -p catalog --bin catalog >&2
+cargo build --release --locked -p catalog --bin catalog >&2 9>&-  # the lock is not cargo's to keep
 BIN=target/release/catalog
 
 pids=()

@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::{App, Options};
 use reqwest::Method;
@@ -224,22 +224,13 @@ async fn concurrent_writers_keep_the_counts_exact() {
     counts_agree(&app, "16 concurrent writers, folded").await;
 }
 
-/// Polls `path` until `meta.total` is `want`, for at most `within`.
+/// Waits (with a deadline) until `path` answers with `meta.total` equal to `want`.
 async fn total_becomes(app: &App, path: &str, want: i64, within: Duration) {
-    let start = Instant::now();
-    loop {
+    testkit::wait_until(within, &format!("{path} to answer total {want}"), || async {
         let (_, body) = app.get(path).await;
-        if body["meta"]["total"] == want {
-            return;
-        }
-        assert!(
-            start.elapsed() < within,
-            "{path}: total {} not {want} after {within:?}",
-            body["meta"]["total"]
-        );
-        // The poll's pace, not a synchronisation: the loop ends on the condition or the deadline.
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+        (body["meta"]["total"] == want).then_some(())
+    })
+    .await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -32,16 +32,9 @@ JWT_SECRET=bench-jwt-secret
 say() { printf 'bench: %s\n' "$*" >&2; }
 
 scripts/ensure-services.sh >&2
-missing=()
-command -v wrk >/dev/null || missing+=(wrk)
-command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx-light)
-if ((${#missing[@]})); then
-  say "installing ${missing[*]}"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-fi
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 # shellcheck source=scripts/lib/static-nginx.sh
 source scripts/lib/static-nginx.sh
+static_nginx_tools
 
 say "building the release cart and catalog"
 cargo build --release --locked -p catalog --bin catalog -p cart --bin cart >&2

@@ -2,6 +2,18 @@
 # The benchmarks' baseline: NGINX serving the files under $work/root as JSON on 127.0.0.1:$port.
 # Sourced by scripts/bench/*.sh; stop it with `"$nginx" -p "$work" -c "$work/nginx.conf" -s stop`.
 
+# static_nginx_tools: installs wrk and NGINX when missing (Debian), then sets NGINX to NGINX's path.
+static_nginx_tools() {
+  local missing=()
+  command -v wrk >/dev/null || missing+=(wrk)
+  command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx-light)
+  if ((${#missing[@]})); then
+    printf 'bench: installing %s\n' "${missing[*]}" >&2
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  fi
+  NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+}
+
 # static_nginx_start NGINX_BIN WORK_DIR PORT
 static_nginx_start() {
   local nginx=$1 work=$2 port=$3

@@ -6,8 +6,8 @@
 //!
 //! Search keeps the seed's meaning (a case-insensitive substring of name or description). Terms
 //! of three or more words are first narrowed by their inner words on the full-text index
-//! ([`inner_words`], and a prefix of the last word: [`last_word_prefix`]), which is cheaper than a long pattern's many trigrams; shorter terms use
-//! the trigram indexes.
+//! ([`inner_words`], and a prefix of the last word: [`last_word_prefix`]), which is cheaper than
+//! a long pattern's many trigrams; shorter terms use the trigram indexes.
 
 use diesel::pg::Pg;
 use diesel::query_builder::BoxedSqlQuery;
@@ -142,8 +142,7 @@ pub(crate) fn filtered(head: &str, q: &ListingQuery) -> Builder {
         b = b.sql(" AND stock_quantity > reserved_quantity");
     }
     if let Some(term) = &q.search {
-        let narrowed = inner_words(term);
-        let substring = if let Some(words) = narrowed {
+        let substring = if let Some(words) = inner_words(term) {
             // Only narrows: every match of the substring test below contains these whole words
             // (and a word starting with the last one).
             b = b.text(

@@ -97,7 +97,7 @@ SLUG=$(q "SELECT slug FROM products WHERE status = 'active' AND deleted_at IS NU
 # rare words (a whole product name: tens of matches, narrowed on the full-text index) and a word
 # no product has (trigram indexes only).
 COMMON=${COMMON:-shirt}
-RARE=${RARE:-$(q "SELECT name FROM products WHERE status = 'active' AND deleted_at IS NULL ORDER BY id LIMIT 1 OFFSET 12345")}
+RARE=${RARE:-$(q "SELECT name FROM products WHERE status = 'active' AND deleted_at IS NULL ORDER BY id LIMIT 1 OFFSET least(12345, $SIZE / 2)")}
 ABSENT=${ABSENT:-zebra}
 say "category=$CATEGORY common=$COMMON rare=\"$RARE\" absent=$ABSENT slug=$SLUG"
 
@@ -133,8 +133,10 @@ run() {
 }
 
 enc() { python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1]))' "$1"; }
-# A keyset cursor deep in the default listing (the row after page 200).
-CURSOR=$(curl -sf "http://127.0.0.1:$CACHED_PORT/api/v1/products?page=200" | python3 -c 'import json, sys; print(json.load(sys.stdin)["next_cursor"])')
+# A keyset cursor deep in the default listing: the row after page 200 (page 1 on a small catalog).
+cursor_after() { curl -sf "http://127.0.0.1:$CACHED_PORT/api/v1/products?page=$1" | python3 -c 'import json, sys; print(json.load(sys.stdin)["next_cursor"] or "")'; }
+CURSOR=$(cursor_after 200)
+[[ -n $CURSOR ]] || CURSOR=$(cursor_after 1)
 cases=(
   "default listing|/api/v1/products"
   "category+in_stock+sort_by=price_cents|/api/v1/products?category=$(enc "$CATEGORY")&in_stock=true&sort_by=price_cents"
@@ -199,7 +201,8 @@ if [[ -s $WORK/slow ]]; then
     qs=""
     [[ $path == *\?* ]] && qs=${path#*\?}
     echo "== $name"
-    "$BIN" explain --analyze "$qs" | grep -E '^-- |actual time|Buffers|Execution Time' | sed 's/^/  /' | cut -c1-200
+    # The plan check's verdict is above; a sequential scan here must not end the run early.
+    { "$BIN" explain --analyze "$qs" || true; } | grep -E '^-- |actual time|Buffers|Execution Time' | sed 's/^/  /' | cut -c1-200
   done <"$WORK/slow"
 fi
 # The burst case (issue 12): simultaneous requests for one page of the cached catalog.

@@ -20,7 +20,7 @@ PSQL := psql -X -w -h 127.0.0.1 -p 5432 -U postgres -d postgres -v ON_ERROR_STOP
 # Use the `ci` nextest profile when the config is there.
 NEXTEST_PROFILE := $(if $(wildcard .config/nextest.toml),--profile ci)
 
-.PHONY: help services build test lint fmt migrate seed dev bench bench-catalog bench-cart bench-webhook bench-checkout clean-test-dbs deploy-check gateway
+.PHONY: help services build test test-long lint fmt migrate seed dev bench bench-catalog bench-cart bench-webhook bench-checkout clean-test-dbs deploy-check gateway
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) \
@@ -39,6 +39,9 @@ test: services ## Lint, then run all tests (doc tests, then nextest) against the
 	@scripts/check-deploy.sh
 	$(CARGO) test --workspace --doc
 	$(CARGO) nextest run --workspace --no-fail-fast --no-tests=warn $(NEXTEST_PROFILE)
+
+test-long: services ## The long property runs: 300 random payment sequences against the emulator (PAYMENT_MODEL_CASES)
+	PAYMENT_MODEL_CASES=$${PAYMENT_MODEL_CASES:-300} $(CARGO) nextest run -p order --test payment_model --no-capture
 
 lint: ## Check formatting and run clippy with warnings as errors
 	@scripts/lint.sh

@@ -96,6 +96,9 @@ trap 'exit 143' TERM
 # STRIPE_API_BASE, and it signs the webhooks it sends payment-webhook with the same secret.
 # The local gateway (NGINX on this machine) is the proxy whose X-Forwarded-* headers count.
 export TRUSTED_PROXIES=${TRUSTED_PROXIES:-127.0.0.1/32,::1/128}
+# Ctrl-C / SIGTERM: answer for 2 s more (with Connection: close) before the listener closes, so
+# the gateway's kept-alive connections are not cut under a request.
+export SHUTDOWN_DRAIN_SECONDS=${SHUTDOWN_DRAIN_SECONDS:-2}
 export STRIPE_API_BASE=${STRIPE_API_BASE:-http://127.0.0.1:12111} STRIPE_SECRET_KEY=${STRIPE_SECRET_KEY:-sk_test_dev} STRIPE_WEBHOOK_SECRET=${STRIPE_WEBHOOK_SECRET:-whsec_dev}
 LOG_FORMAT=pretty HTTP_ADDR=127.0.0.1:12111 STRIPE_WEBHOOK_URL="http://127.0.0.1:${PORT[payment-webhook]}/webhooks/stripe" \
   "$BIN_DIR/stripe-emulator" serve > >(trap '' INT TERM && exec sed -u "s/^/[stripe-emulator] /") 2>&1 &

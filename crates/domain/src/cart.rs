@@ -90,6 +90,9 @@ pub enum LineRuleError {
         "Each attribute value must be a string of at most {MAX_ATTRIBUTE_VALUE_LEN} characters, a number or a boolean."
     )]
     AttributeValue,
+    /// A key the product does not have, or a value it does not offer.
+    #[error("The product has no option {0:?} with this value.")]
+    NotOffered(String),
 }
 
 /// Checks a cart line quantity (`1..=99`).
@@ -113,6 +116,37 @@ pub fn check_attributes(attrs: &serde_json::Map<String, serde_json::Value>) -> R
         };
         if !ok {
             return Err(LineRuleError::AttributeValue);
+        }
+    }
+    Ok(())
+}
+
+/// Checks `selected` against what the product offers: every key must be one of the product's
+/// attributes, and its value the product's value (or one of them, when the product lists
+/// several). Invented options would let one cart split a product into any number of lines.
+pub fn check_offered(
+    selected: &serde_json::Map<String, serde_json::Value>,
+    product: &serde_json::Map<String, serde_json::Value>,
+) -> Result<(), LineRuleError> {
+    fn text(v: &serde_json::Value) -> Option<String> {
+        match v {
+            serde_json::Value::String(s) => Some(s.clone()),
+            serde_json::Value::Number(n) => Some(n.to_string()),
+            serde_json::Value::Bool(b) => Some(b.to_string()),
+            _ => None,
+        }
+    }
+    for (key, value) in selected {
+        let wanted = text(value);
+        let offered = match product.get(key) {
+            Some(serde_json::Value::Array(values)) => {
+                values.iter().any(|v| text(v).is_some() && text(v) == wanted)
+            }
+            Some(v) => text(v).is_some() && text(v) == wanted,
+            None => false,
+        };
+        if !offered {
+            return Err(LineRuleError::NotOffered(key.clone()));
         }
     }
     Ok(())
@@ -213,6 +247,25 @@ mod tests {
             assert!(check_attributes(bad.as_object().unwrap()).is_err(), "{bad}");
         }
         assert_eq!(merged_quantity(60, 50), 99);
+        let product = serde_json::json!({"color": "black", "size": ["S", "M"], "length": 32});
+        let product = product.as_object().unwrap();
+        for ok in [
+            serde_json::json!({}),
+            serde_json::json!({"size": "M", "color": "black"}),
+            serde_json::json!({"length": "32"}),
+        ] {
+            assert!(check_offered(ok.as_object().unwrap(), product).is_ok(), "{ok}");
+        }
+        for bad in [
+            serde_json::json!({"size": "XL"}),
+            serde_json::json!({"engraving": "hi"}),
+            serde_json::json!({"color": "white"}),
+        ] {
+            assert!(
+                matches!(check_offered(bad.as_object().unwrap(), product), Err(LineRuleError::NotOffered(_))),
+                "{bad}"
+            );
+        }
         assert_eq!(merged_quantity(2, 3), 5);
     }
 

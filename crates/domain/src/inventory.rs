@@ -85,6 +85,19 @@ pub struct ReserveRequest {
     /// Minutes until it expires (1 to 1440); catalog's `INVENTORY_RESERVATION_TTL` when absent.
     #[serde(default)]
     pub ttl_minutes: Option<i64>,
+    /// The caller's key (1 to 200 printable ASCII): while a reservation made with it is active,
+    /// the same request answers that reservation instead of holding the stock again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_key: Option<String>,
+}
+
+/// `POST /internal/v1/reservations/release-by-key`: give back the active reservation made with
+/// this key, if any (a caller that gave up on a reserve it got no answer to).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReleaseByKeyRequest {
+    /// The key of the reserve request.
+    pub idempotency_key: String,
 }
 
 /// `POST /internal/v1/reservations/{id}/extend`: push the expiry out (checkout does this), and

@@ -7,6 +7,7 @@
 mod fulfillment;
 mod number;
 mod payment;
+mod settlement;
 mod totals;
 mod transition;
 
@@ -18,6 +19,9 @@ pub use fulfillment::{
 };
 pub use number::OrderNumber;
 pub use payment::{PAYMENT_TRANSITIONS, PaymentEvent, PaymentStatus};
+pub use settlement::{
+    DisputeOutcome, DisputeView, IntentStatus, Mismatch, Settlement, StripeView, Verdict, settle,
+};
 pub use totals::{OrderTotals, TotalsError};
 pub use transition::IllegalTransition;
 

@@ -96,6 +96,9 @@ pub struct ProductSummary {
     pub status: ProductStatus,
     /// Units not held by reservations (never negative).
     pub available_quantity: i64,
+    /// The product's attributes (what a cart line's `selected_attributes` may pick from).
+    #[serde(default)]
+    pub attributes: serde_json::Map<String, serde_json::Value>,
 }
 
 impl ProductSummary {
@@ -147,6 +150,7 @@ mod tests {
             price: Money::new(2999, Currency::Usd),
             status: ProductStatus::Active,
             available_quantity: 3,
+            attributes: serde_json::Map::new(),
         };
         assert!(p.can_sell(3));
         assert!(!p.can_sell(4));

@@ -12,6 +12,9 @@ use subtle::ConstantTimeEq;
 use crate::config::{ExposeSecret, SecretString};
 use crate::http::ApiError;
 
+/// The longest `sub` a token may carry, in bytes.
+pub const MAX_SUBJECT_LEN: usize = 255;
+
 /// Clock skew allowed on `exp` and `nbf`, in seconds: a token is accepted from `nbf − 30 s`
 /// until `exp + 30 s`.
 pub const CLOCK_LEEWAY_SECS: u64 = 30;
@@ -62,7 +65,8 @@ impl Auth {
         Self { key, validation, internal_token }
     }
 
-    /// Verifies a bearer token.
+    /// Verifies a bearer token (a subject over [`MAX_SUBJECT_LEN`] bytes or with control
+    /// characters is refused).
     pub fn verify(&self, token: &str) -> Result<Principal, ApiError> {
         let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
             .map_err(|_| ApiError::Unauthorized("The access token is invalid or expired".to_owned()))?;
@@ -72,6 +76,11 @@ impl Auth {
         }
         if data.claims.sub.is_empty() {
             return Err(ApiError::Unauthorized("The access token has no subject".to_owned()));
+        }
+        // The subject is stored and compared in PostgreSQL: a NUL cannot be, and no issuer
+        // needs more than 255 characters (Auth0 and Keycloak ids are well under 100).
+        if data.claims.sub.len() > MAX_SUBJECT_LEN || data.claims.sub.chars().any(char::is_control) {
+            return Err(ApiError::Unauthorized("The access token's subject is not a valid id".to_owned()));
         }
         Ok(Principal { subject: data.claims.sub, roles })
     }

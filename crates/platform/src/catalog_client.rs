@@ -133,6 +133,19 @@ impl CatalogClient {
         self.post::<(), _>("release", &format!("/internal/v1/reservations/{id}/release"), None).await
     }
 
+    /// `POST /internal/v1/reservations/release-by-key`: gives back the active reservation a keyed
+    /// reserve made, if any (`true` when one was released).
+    pub async fn release_by_key(&self, key: &str) -> Result<bool, CatalogError> {
+        #[derive(serde::Deserialize)]
+        struct Released {
+            released: bool,
+        }
+        let body = domain::inventory::ReleaseByKeyRequest { idempotency_key: key.to_owned() };
+        let r: Released =
+            self.post("release_by_key", "/internal/v1/reservations/release-by-key", Some(&body)).await?;
+        Ok(r.released)
+    }
+
     /// `POST /internal/v1/reservations/{id}/commit`.
     pub async fn commit(&self, id: Uuid) -> Result<Reservation, CatalogError> {
         self.post::<(), _>("commit", &format!("/internal/v1/reservations/{id}/commit"), None).await

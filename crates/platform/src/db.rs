@@ -117,3 +117,54 @@ pub async fn migrate(
         harness.run_pending_migrations(migrations).map_err(|e| DbError::Migration(e.to_string()))?;
     Ok(applied.len())
 }
+
+/// Whether a query failed because the database went away or was briefly unable to answer (the
+/// connection was lost or terminated, the server is restarting, a statement timed out, a
+/// deadlock or serialization failure): the request may simply be retried, so it is a 503, not a
+/// 500. Decided from the error kind and, for server errors diesel does not classify, their text.
+pub fn is_transient(e: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind as K, Error as E};
+    const PHRASES: [&str; 8] = [
+        "terminating connection",
+        "the database system is",
+        "canceling statement due to",
+        "deadlock detected",
+        "could not serialize access",
+        "connection closed",
+        "server closed the connection",
+        "too many clients",
+    ];
+    match e {
+        E::DatabaseError(K::UnableToSendCommand | K::ClosedConnection | K::SerializationFailure, _)
+        | E::BrokenTransactionManager => true,
+        E::DatabaseError(_, info) => {
+            let message = info.message().to_ascii_lowercase();
+            PHRASES.iter().any(|p| message.contains(p))
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod transient_tests {
+    use diesel::result::{DatabaseErrorKind as K, Error as E};
+
+    use super::is_transient;
+
+    fn db(kind: K, message: &str) -> E {
+        E::DatabaseError(kind, Box::new(message.to_owned()))
+    }
+
+    #[test]
+    fn lost_connections_and_restarts_are_transient_constraint_errors_are_not() {
+        assert!(is_transient(&db(K::UnableToSendCommand, "connection closed")));
+        assert!(is_transient(&db(K::ClosedConnection, "")));
+        assert!(is_transient(&db(K::Unknown, "terminating connection due to administrator command")));
+        assert!(is_transient(&db(K::Unknown, "the database system is starting up")));
+        assert!(is_transient(&db(K::Unknown, "canceling statement due to statement timeout")));
+        assert!(is_transient(&E::BrokenTransactionManager));
+        assert!(!is_transient(&db(K::UniqueViolation, "duplicate key value violates unique constraint")));
+        assert!(!is_transient(&db(K::Unknown, "syntax error at or near")));
+        assert!(!is_transient(&E::NotFound));
+    }
+}

@@ -11,11 +11,11 @@ use platform::auth::{Admin, Auth, InternalCaller, Principal};
 use platform::config::SecretString;
 use platform::events::Broker;
 use platform::http::health::{PostgresCheck, RabbitMqCheck, RedisCheck};
-use platform::http::{ApiError, HttpKit, Json, Readiness, ReadyCheck};
+use platform::http::{ApiError, HttpKit, Json, Readiness, ReadyCheck, Reported};
 use platform::redis::Redis;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use testkit::{TestDb, TestServer};
+use testkit::{TestDb, TestServer, wait_until};
 
 const MIGRATIONS: diesel_migrations::EmbeddedMigrations =
     diesel_migrations::embed_migrations!("tests/migrations");
@@ -203,6 +203,37 @@ async fn ready_reports_an_unreachable_dependency() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reported_dependency_that_is_down_leaves_the_replica_ready_and_says_so() {
+    // The broker or a cache away: the service still serves (the outbox holds events), so the
+    // probe must not take the replica out of its Service.
+    let db = TestDb::new("sample", MIGRATIONS).await;
+    let redis = Redis::new("redis://127.0.0.1:1", "x:").unwrap();
+    let broker = Arc::new(Broker::new("amqp://guest:guest@127.0.0.1:1/%2f", "nowhere"));
+    let checks: Vec<Box<dyn ReadyCheck>> = vec![
+        Box::new(PostgresCheck(db.pool().await)),
+        Box::new(Reported(RedisCheck(redis))),
+        Box::new(Reported(RabbitMqCheck(broker))),
+    ];
+    let registry = prometheus::Registry::new();
+    let readiness = Readiness::new(checks, Duration::from_secs(2)).with_registry(&registry).unwrap();
+    let (ok, all, map) = readiness.evaluate().await;
+    assert!(ok && !all, "{map:?}");
+    assert_eq!(
+        Value::Object(map),
+        json!({"postgres": "ok", "redis": "unavailable", "rabbitmq": "unavailable"})
+    );
+    let text = prometheus::TextEncoder::new().encode_to_string(&registry.gather()).unwrap();
+    assert!(text.contains("dependency_up{dependency=\"rabbitmq\",gates=\"false\"} 0"), "{text}");
+    assert!(text.contains("dependency_up{dependency=\"postgres\",gates=\"true\"} 1"), "{text}");
+    let (server, _) =
+        spawn(vec![Box::new(Reported(RedisCheck(Redis::new("redis://127.0.0.1:1", "x:").unwrap())))]);
+    let res = server.client.get(server.url("/ready")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body, json!({"status": "degraded", "checks": {"redis": "unavailable"}}));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_pool_uses_the_key_prefix() {
     let prefix = testkit::redis_prefix();
     let redis = Redis::new(&testkit::redis_url(), prefix.clone()).unwrap();
@@ -213,4 +244,57 @@ async fn redis_pool_uses_the_key_prefix() {
     let () = redis::cmd("SET").arg(&key).arg("hi").arg("EX").arg(60).query_async(&mut *conn).await.unwrap();
     let v: String = redis::cmd("GET").arg(&key).query_async(&mut *conn).await.unwrap();
     assert_eq!(v, "hi");
+}
+
+/// A query on the request's path, for the lost-connection test.
+async fn slow_query(pool: web::Data<platform::db::PgPool>) -> Result<HttpResponse, ApiError> {
+    use diesel_async::RunQueryDsl;
+    let mut conn = pool.get().await?;
+    diesel::sql_query("SELECT pg_sleep(30) /* lost-connection-test */").execute(&mut *conn).await?;
+    Ok(HttpResponse::Ok().finish())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_connection_lost_mid_request_is_a_503_with_retry_advice_not_a_500() {
+    let db = TestDb::new("sample", MIGRATIONS).await;
+    let pool = web::Data::new(db.pool().await);
+    let readiness = Readiness::new(vec![], Duration::from_secs(2));
+    let metrics = platform::http::metrics::middleware("kit_test", prometheus::Registry::new()).unwrap();
+    let kit = HttpKit { workers: 1, ..HttpKit::new(metrics, readiness) };
+    let server = testkit::spawn_server(move |l| {
+        platform::http::build_server(l, kit, move |cfg| {
+            cfg.app_data(pool.clone()).route("/slow", web::get().to(slow_query));
+        })
+    });
+    let request = tokio::spawn({
+        let (client, url) = (server.client.clone(), server.url("/slow"));
+        async move { client.get(url).send().await.unwrap() }
+    });
+    // PostgreSQL drops the backend under the request (as a crash or restart does).
+    let name = db.name().to_owned();
+    wait_until(Duration::from_secs(10), "the query's backend to be terminated", || async {
+        use diesel_async::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Killed {
+            #[diesel(sql_type = diesel::sql_types::Bool)]
+            killed: bool,
+        }
+        let mut conn = db.conn().await;
+        let rows: Vec<Killed> = diesel::sql_query(
+            "SELECT pg_terminate_backend(pid) AS killed FROM pg_stat_activity \
+             WHERE datname = $1 AND query LIKE '%lost-connection-test%' AND query NOT LIKE '%pg_stat_activity%'",
+        )
+        .bind::<diesel::sql_types::Text, _>(&name)
+        .load(&mut conn)
+        .await
+        .ok()?;
+        rows.iter().any(|r| r.killed).then_some(())
+    })
+    .await;
+    let res = request.await.unwrap();
+    assert_eq!(res.status(), 503);
+    assert_eq!(res.headers().get("retry-after").map(|v| v.to_str().unwrap()), Some("1"));
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"], "Service unavailable");
+    assert!(body["message"].as_str().unwrap().contains("retry"), "{body}");
 }

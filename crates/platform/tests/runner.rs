@@ -127,3 +127,27 @@ async fn shutdown_drains_requests_then_stops_workers_then_flushes_the_relay_then
     assert_eq!(pending.n, 0, "the row written while stopping was published by the flush");
     assert!(!broker.is_connected(), "the broker connection is closed");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn while_draining_every_answer_closes_its_kept_alive_connection() {
+    let db = TestDb::new("sample", MIGRATIONS).await;
+    let mut base = testkit::base_config(&INFO, &db);
+    base.shutdown_drain_seconds = 3;
+    let service = testkit::spawn_service(&INFO, base, |_| Ok(ServiceSpec::new(&INFO).without_relay())).await;
+    let client = reqwest::Client::new();
+    let health = format!("{}/health", service.base_url);
+    let before = client.get(&health).send().await.unwrap();
+    assert!(before.headers().get("connection").is_none_or(|v| v != "close"), "kept alive while serving");
+    let ready = format!("{}/ready", service.base_url);
+    let shutdown = tokio::spawn(service.shutdown());
+    wait_until(Duration::from_secs(5), "readiness to turn 503", || async {
+        let r = client.get(&ready).send().await.ok()?;
+        (r.status() == 503).then_some(())
+    })
+    .await;
+    // Still served during the drain, but the client is told not to reuse the connection.
+    let during = client.get(&health).send().await.unwrap();
+    assert_eq!(during.status(), 200);
+    assert_eq!(during.headers().get("connection").map(|v| v.to_str().unwrap()), Some("close"));
+    tokio::time::timeout(Duration::from_secs(30), shutdown).await.unwrap().unwrap();
+}

@@ -34,6 +34,7 @@ enum Op {
     RetrieveRefund(String),
     RetrieveCharge(String),
     RetrieveDispute(String),
+    ListDisputes,
     RetrieveEvent(String),
     CreateWebhookEndpoint,
     RetrieveWebhookEndpoint(String),
@@ -60,6 +61,7 @@ impl Op {
                 only_expand(params)?;
                 Ok(crate::store::to_json(store.dispute(id)?))
             }
+            Op::ListDisputes => store.list_disputes(params),
             Op::CreateWebhookEndpoint => store.create_webhook_endpoint(ctx, params),
             Op::RetrieveWebhookEndpoint(id) => {
                 only_expand(params)?;
@@ -92,6 +94,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .service(resource("/refunds").route(web::post().to(fixed(&Op::CreateRefund))))
             .service(resource("/refunds/{id}").route(web::get().to(with_id(Op::RetrieveRefund))))
             .service(resource("/charges/{id}").route(web::get().to(with_id(Op::RetrieveCharge))))
+            .service(resource("/disputes").route(web::get().to(fixed(&Op::ListDisputes))))
             .service(resource("/disputes/{id}").route(web::get().to(with_id(Op::RetrieveDispute))))
             .service(resource("/events/{id}").route(web::get().to(with_id(Op::RetrieveEvent))))
             .service(resource("/webhook_endpoints").route(web::post().to(fixed(&Op::CreateWebhookEndpoint))))

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use crate::error::ApiError;
 use crate::ids;
 use crate::objects::Dispute;
+use crate::params::Params;
 use crate::store::{Ctx, Store, to_json};
 
 /// Days a merchant has to answer a dispute in test mode (`evidence_details.due_by`).
@@ -70,6 +71,29 @@ impl Store {
         }
         self.emit(ctx, "charge.dispute.closed", body.clone(), Some(previous));
         Ok(body)
+    }
+
+    /// `GET /v1/disputes`: newest first, filtered by `payment_intent` or `charge` (Stripe's list
+    /// shape; `limit` 1–100, default 10; no pagination cursor is needed by anything here).
+    pub fn list_disputes(&self, params: &Params) -> Result<Value, ApiError> {
+        params.only(&["payment_intent", "charge", "limit", "expand"])?;
+        let pi = params.str("payment_intent")?;
+        let charge = params.str("charge")?;
+        let limit = params.int("limit")?.unwrap_or(10);
+        if !(1..=100).contains(&limit) {
+            return Err(ApiError::invalid_uncoded("limit must be between 1 and 100").with_param("limit"));
+        }
+        let mut found: Vec<&Dispute> = self
+            .disputes
+            .values()
+            .filter(|d| pi.as_deref().is_none_or(|p| d.payment_intent == p))
+            .filter(|d| charge.as_deref().is_none_or(|c| d.charge == c))
+            .collect();
+        found.sort_by(|a, b| b.created.cmp(&a.created).then_with(|| b.id.cmp(&a.id)));
+        let total = found.len();
+        let take = usize::try_from(limit).unwrap_or(10);
+        let data: Vec<Value> = found.into_iter().take(take).map(to_json).collect();
+        Ok(json!({"object": "list", "data": data, "has_more": total > take, "url": "/v1/disputes"}))
     }
 
     /// The dispute on a PaymentIntent's latest charge, if any.

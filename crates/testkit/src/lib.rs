@@ -5,6 +5,7 @@
 pub mod burst;
 mod db;
 pub mod events;
+pub mod hostile;
 mod proxy;
 pub mod schema;
 mod server;

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use actix_web::web;
 use platform::catalog_client::{CatalogCheck, CatalogClient};
+use platform::http::Reported;
 use platform::service::{Resources, ServiceInfo, ServiceSpec};
 
 use crate::carts::metrics::CartMetrics;
@@ -34,10 +35,16 @@ pub fn state(settings: &CartSettings, res: &Resources) -> anyhow::Result<AppStat
     Ok(AppState {
         store: CartStore::new(res.redis.clone(), res.pool.clone(), ttls),
         prices: Arc::new(PriceBook::new(catalog.clone(), settings.price_cache)),
-        reserver: Reserver::new(catalog.clone(), settings.reserve_on_add, settings.reservation_ttl_minutes),
+        reserver: Reserver::new(
+            catalog.clone(),
+            settings.reserve_on_add,
+            settings.reservation_ttl_minutes,
+            settings.guest_reservation_ttl_minutes,
+        ),
         catalog,
         currency: res.base.currency,
         metrics: CartMetrics::register(&res.registry)?,
+        max_units_per_product: settings.max_units_per_product,
     })
 }
 
@@ -49,11 +56,16 @@ pub fn routes(state: AppState) -> impl Fn(&mut web::ServiceConfig) + Send + Sync
     }
 }
 
-/// The service from `state`: routes, the order-event consumer, and catalog added to `/ready`.
+/// The service from `state`: routes and the order-event consumer. Redis (the active carts) gates
+/// `/ready`; catalog is reported there without gating it (reading a cart needs no catalog).
 pub fn spec(state: AppState) -> ServiceSpec {
     let consumer = OrderEvents::new(state.store.clone());
-    let catalog = CatalogCheck(state.catalog.clone());
-    ServiceSpec::new(&INFO).routes(routes(state)).consumer(orders::options(""), consumer).ready_check(catalog)
+    let catalog = Reported(CatalogCheck(state.catalog.clone()));
+    ServiceSpec::new(&INFO)
+        .routes(routes(state))
+        .consumer(orders::options(""), consumer)
+        .redis_required()
+        .ready_check(catalog)
 }
 
 /// The service from configuration (what `cart serve` runs).

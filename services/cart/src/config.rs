@@ -7,6 +7,8 @@
 //! | `CATALOG_TIMEOUT_MS` | time-out of one catalog call | `2000` |
 //! | `INVENTORY_RESERVE_ON_ADD` | reserve stock as lines are added | `true` |
 //! | `INVENTORY_RESERVATION_TTL` | minutes a line's reservation lives unless refreshed | `15` |
+//! | `INVENTORY_GUEST_RESERVATION_TTL` | the same for a guest's cart (at most the above) | `10` |
+//! | `CART_MAX_UNITS_PER_PRODUCT` | units of one product one cart may hold, over all its lines | `99` |
 //! | `CART_GUEST_TTL_SECONDS` | a guest cart's life after its last change | `604800` (7 days) |
 //! | `CART_CACHE_TTL_SECONDS` | how long a customer's cart stays in Redis | `86400` |
 //! | `CART_PRICE_CACHE_SECONDS` | how long a catalog price is reused (0: never) | `3` |
@@ -27,6 +29,10 @@ pub struct Raw {
     inventory_reserve_on_add: Option<String>,
     #[serde(default = "default_reservation_ttl")]
     inventory_reservation_ttl: u64,
+    #[serde(default = "default_guest_reservation_ttl")]
+    inventory_guest_reservation_ttl: u64,
+    #[serde(default = "default_max_units")]
+    cart_max_units_per_product: u64,
     #[serde(default = "default_guest_ttl")]
     cart_guest_ttl_seconds: u64,
     #[serde(default = "default_cache_ttl")]
@@ -43,6 +49,12 @@ fn default_catalog_timeout_ms() -> u64 {
 }
 fn default_reservation_ttl() -> u64 {
     15
+}
+fn default_guest_reservation_ttl() -> u64 {
+    10
+}
+fn default_max_units() -> u64 {
+    99
 }
 fn default_guest_ttl() -> u64 {
     7 * 24 * 3600
@@ -77,6 +89,11 @@ pub struct CartSettings {
     pub reserve_on_add: bool,
     /// `INVENTORY_RESERVATION_TTL` (minutes, 1 to 1440).
     pub reservation_ttl_minutes: i64,
+    /// `INVENTORY_GUEST_RESERVATION_TTL` (minutes, 1 to 1440; a guest cart's hold is the
+    /// shorter of the two).
+    pub guest_reservation_ttl_minutes: i64,
+    /// `CART_MAX_UNITS_PER_PRODUCT` (1 to 9999).
+    pub max_units_per_product: i32,
     /// `CART_GUEST_TTL_SECONDS`.
     pub guest_ttl: Duration,
     /// `CART_CACHE_TTL_SECONDS`.
@@ -114,6 +131,15 @@ impl CartSettings {
         if !(1..=1440).contains(&raw.inventory_reservation_ttl) {
             return Err(ConfigError::invalid("INVENTORY_RESERVATION_TTL", "expected 1 to 1440 minutes"));
         }
+        if !(1..=1440).contains(&raw.inventory_guest_reservation_ttl) {
+            return Err(ConfigError::invalid(
+                "INVENTORY_GUEST_RESERVATION_TTL",
+                "expected 1 to 1440 minutes",
+            ));
+        }
+        if !(1..=9999).contains(&raw.cart_max_units_per_product) {
+            return Err(ConfigError::invalid("CART_MAX_UNITS_PER_PRODUCT", "expected 1 to 9999"));
+        }
         if raw.cart_guest_ttl_seconds == 0 {
             return Err(ConfigError::invalid("CART_GUEST_TTL_SECONDS", "must be positive"));
         }
@@ -129,6 +155,8 @@ impl CartSettings {
                 true,
             )?,
             reservation_ttl_minutes: i64::try_from(raw.inventory_reservation_ttl).unwrap_or(15),
+            guest_reservation_ttl_minutes: i64::try_from(raw.inventory_guest_reservation_ttl).unwrap_or(10),
+            max_units_per_product: i32::try_from(raw.cart_max_units_per_product).unwrap_or(99),
             guest_ttl: Duration::from_secs(raw.cart_guest_ttl_seconds),
             cache_ttl: Duration::from_secs(raw.cart_cache_ttl_seconds),
             price_cache: Duration::from_secs(raw.cart_price_cache_seconds),

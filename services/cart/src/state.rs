@@ -25,4 +25,6 @@ pub struct AppState {
     pub currency: Currency,
     /// Counters.
     pub metrics: CartMetrics,
+    /// `CART_MAX_UNITS_PER_PRODUCT`.
+    pub max_units_per_product: i32,
 }

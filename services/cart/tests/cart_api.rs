@@ -20,7 +20,7 @@ async fn a_guest_fills_a_cart_with_prices_totals_and_reservations() {
             "POST",
             &format!("/api/v1/carts/{id}/items"),
             &guest,
-            Some(json!({"sku": "JEANS-DNM-32", "quantity": 1, "selected_attributes": {"length": 32}})),
+            Some(json!({"sku": "JEANS-DNM-32", "quantity": 1, "selected_attributes": {"size": 32}})),
         )
         .await;
     assert_eq!(status, 201, "{body}");
@@ -43,7 +43,7 @@ async fn a_guest_fills_a_cart_with_prices_totals_and_reservations() {
     assert_eq!(items[0]["status"], "reserved");
     assert!(items[0]["reservation_expires_at"].is_string());
     assert_eq!(items[1]["sku"], "JEANS-DNM-32");
-    assert_eq!(items[1]["selected_attributes"], json!({"length": 32}));
+    assert_eq!(items[1]["selected_attributes"], json!({"size": 32}));
     assert_eq!(cart["totals"]["subtotal"]["amount_cents"], 8997 + 7999);
     assert_eq!(cart["totals"]["subtotal"]["formatted"], "$169.96");
     assert_eq!(cart["totals"]["item_count"], 4);
@@ -209,6 +209,38 @@ async fn catalog_down_is_503_and_nothing_half_done() {
             "SELECT count(*) AS n FROM reservations WHERE cart_id = '{id}' AND status = 'active'"
         ))
         .await,
+        1
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_add_retried_after_a_lost_answer_holds_the_stock_once() {
+    let w = World::start().await;
+    w.catalog_sql("UPDATE products SET stock_quantity = 10, reserved_quantity = 0 WHERE id = 3").await;
+    let (cart, token) = w.guest_cart().await;
+    // The first attempt reached catalog, which reserved under the line's key, but its answer
+    // never came back: nothing was saved in the cart.
+    let id = domain::ids::CartId(cart.parse().unwrap());
+    let stored = w.state.store.load(id).await.unwrap().unwrap();
+    let line = cart::carts::new_line_id(&stored, domain::ids::ProductId(SHOES), &serde_json::Map::new(), 2);
+    let key = cart::carts::reserve::line_key(id, line, 2);
+    let res = w
+        .client
+        .post(w.catalog.url("/internal/v1/reservations"))
+        .bearer_auth(testkit::INTERNAL_TOKEN)
+        .json(&json!({"product_id": SHOES, "quantity": 2, "cart_id": cart, "idempotency_key": key}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status().as_u16(), 201);
+    assert_eq!(w.counters(SHOES).await.1, 2);
+    // The client retries the add: the same line, the same key, the same reservation.
+    let (status, body) = w.add(&cart, &Who::Guest(token), SHOES, 2).await;
+    assert_eq!(status, 201, "{body}");
+    assert_eq!(w.counters(SHOES).await.1, 2, "held once, not twice");
+    assert_eq!(
+        w.catalog_count("SELECT count(*) AS n FROM reservations WHERE product_id = 3 AND status = 'active'")
+            .await,
         1
     );
 }

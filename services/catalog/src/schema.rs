@@ -58,6 +58,8 @@ diesel::table! {
         updated_at -> Timestamptz,
         /// When it stopped being active.
         closed_at -> Nullable<Timestamptz>,
+        /// The caller's key: a retried reserve finds the active reservation it made.
+        idempotency_key -> Nullable<Text>,
     }
 }
 

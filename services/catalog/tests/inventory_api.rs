@@ -273,7 +273,8 @@ async fn lookup_gives_prices_and_availability_in_the_order_asked() {
     assert_eq!(
         body["data"][0],
         json!({"id": 3, "sku": "SNKR-RUN-10", "name": "Performance Running Shoes",
-               "price": {"amount_cents": 12999, "currency": "USD"}, "status": "active", "available_quantity": 39})
+               "price": {"amount_cents": 12999, "currency": "USD"}, "status": "active", "available_quantity": 39,
+               "attributes": {"category": "footwear", "color": "white", "size": "10", "material": "mesh"}})
     );
     assert_eq!(body["data"][1]["available_quantity"], 145);
     assert_eq!(body["data"][2]["status"], "discontinued");
@@ -436,4 +437,59 @@ async fn concurrent_resizes_never_oversell() {
     assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 5, "{statuses:?}");
     assert_eq!(statuses.iter().filter(|s| **s == 409).count(), 5, "{statuses:?}");
     assert_eq!(app.counters(3).await, (20, 20));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keyed_reserve_retried_finds_its_reservation_and_release_by_key_gives_it_back() {
+    let app = common::spawn().await;
+    app.exec("UPDATE products SET stock_quantity = 50, reserved_quantity = 0 WHERE id = 2").await;
+    let post = |path: &'static str, body: serde_json::Value| {
+        let (client, url) = (app.server.client.clone(), app.server.url(path));
+        async move {
+            let res = client.post(url).bearer_auth(common::INTERNAL_TOKEN).json(&body).send().await.unwrap();
+            let status = res.status().as_u16();
+            (status, res.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let keyed =
+        json!({"product_id": 2, "quantity": 3, "cart_id": CART, "idempotency_key": "cart:x:line:1:q3"});
+    // Ten copies at once, as retries of a request whose answer was lost: one reservation.
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..10 {
+        tasks.spawn(post("/internal/v1/reservations", keyed.clone()));
+    }
+    let mut ids = std::collections::HashSet::new();
+    while let Some(done) = tasks.join_next().await {
+        let (status, body) = done.unwrap();
+        assert!(status == 201 || status == 200, "{status} {body}");
+        ids.insert(body["id"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(ids.len(), 1, "every copy answers the same reservation");
+    assert_eq!(app.counters(2).await, (50, 3), "held once");
+    // The key with another quantity is another request: refused, nothing held.
+    let other =
+        json!({"product_id": 2, "quantity": 4, "cart_id": CART, "idempotency_key": "cart:x:line:1:q3"});
+    let (status, body) = post("/internal/v1/reservations", other).await;
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(app.counters(2).await, (50, 3));
+    // The caller gave up: released by its key (twice is fine), then the key may hold again.
+    let release = json!({"idempotency_key": "cart:x:line:1:q3"});
+    assert_eq!(
+        post("/internal/v1/reservations/release-by-key", release.clone()).await,
+        (200, json!({"released": true}))
+    );
+    assert_eq!(
+        post("/internal/v1/reservations/release-by-key", release).await,
+        (200, json!({"released": false}))
+    );
+    assert_eq!(app.counters(2).await, (50, 0));
+    let (status, again) = post("/internal/v1/reservations", keyed).await;
+    assert_eq!(status, 201);
+    assert!(!ids.contains(again["id"].as_str().unwrap()), "a new reservation once the old one is closed");
+    let (status, _) = post(
+        "/internal/v1/reservations",
+        json!({"product_id": 2, "quantity": 1, "cart_id": CART, "idempotency_key": "bad key\u{0}"}),
+    )
+    .await;
+    assert_eq!(status, 422);
 }

@@ -170,6 +170,43 @@ async fn order_paid_commits_once_even_when_delivered_twice() {
     w.stop().await;
 }
 
+/// Issue 17, item 1: a late payment reserves again and lists the new ids; the order's lapsed
+/// reservations, still `active` because the sweeper has not run yet, must be expired — not
+/// committed alongside the new ones.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_late_payment_commits_what_it_lists_and_never_a_lapsed_reservation() {
+    let w = World::new().await;
+    let lapsed = w.reserve(2, 3, Some(91)).await;
+    let fresh = w.reserve(2, 3, Some(91)).await;
+    let before = w.app.counters(2).await;
+    w.app
+        .exec(&format!(
+            "UPDATE reservations SET expires_at = now() - interval '1 minute' WHERE id = '{lapsed}'"
+        ))
+        .await;
+
+    w.deliver(&paid(91, vec![fresh])).await;
+    assert_eq!((w.status(lapsed).await.as_str(), w.status(fresh).await.as_str()), ("expired", "committed"));
+    assert_eq!(
+        w.app.counters(2).await,
+        (before.0 - 3, before.1 - 6),
+        "3 units sold once; the lapsed 3 are back on sale"
+    );
+
+    // A listed reservation that lapsed a moment ago is still the order's: its units never left.
+    let listed = w.reserve(2, 2, Some(92)).await;
+    w.app
+        .exec(&format!(
+            "UPDATE reservations SET expires_at = now() - interval '1 second' WHERE id = '{listed}'"
+        ))
+        .await;
+    w.deliver(&paid(92, vec![listed])).await;
+    assert_eq!(w.status(listed).await, "committed");
+    assert_eq!(w.app.counters(2).await, (before.0 - 5, before.1 - 6));
+    assert_eq!(w.dlq_depth().await, 0);
+    w.stop().await;
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn cancel_expire_and_failed_payment_release_and_late_events_change_nothing() {
     let w = World::new().await;

@@ -60,6 +60,7 @@ pub fn state(
     internal_token: &SecretString,
     registry: &prometheus::Registry,
     relay_wake: Arc<Notify>,
+    database_url: &str,
 ) -> anyhow::Result<AppState> {
     let http = crate::clients::http_client();
     let stripe = Payments::new(&settings.stripe_api_base, &settings.stripe_secret_key)?;
@@ -72,12 +73,20 @@ pub fn state(
         settings: Arc::new(settings),
         metrics: OrderMetrics::register(registry)?,
         relay_wake,
+        database_url: SecretString::from(database_url),
     })
 }
 
 /// State from configuration and the runner's resources.
 pub fn state_of(settings: &OrderSettings, res: &Resources) -> anyhow::Result<AppState> {
-    state(settings.clone(), res.pool.clone(), &res.base.internal_token, &res.registry, res.relay_wake.clone())
+    state(
+        settings.clone(),
+        res.pool.clone(),
+        &res.base.internal_token,
+        &res.registry,
+        res.relay_wake.clone(),
+        res.base.connections.database_url.expose(),
+    )
 }
 
 /// `order serve` from `state`.
@@ -89,12 +98,17 @@ pub fn spec(state: AppState) -> ServiceSpec {
 /// queue outlives them).
 pub fn spec_with(state: AppState, queue_options: QueueOptions) -> ServiceSpec {
     let sweeper_state = state.clone();
+    let syncer_state = state.clone();
     let mut consumer = payments::options();
     consumer.queue_options = queue_options;
     ServiceSpec::new(&INFO)
         .routes(routes(state.clone()))
         .consumer(consumer, PaymentEvents { state })
         .task("sweeper", move |stop| sweeper::run(sweeper_state, stop))
+        .task("payment-sync", move |stop| {
+            let url = syncer_state.database_url.expose_secret().to_owned();
+            payments::sync::syncer::run(syncer_state, url, SCHEMA.to_owned(), stop)
+        })
 }
 
 /// `order serve` from configuration.

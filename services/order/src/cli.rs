@@ -21,8 +21,16 @@ enum Command {
     Migrate,
     /// Send customer emails (order.paid, refunds, cancellations) over SMTP_URL.
     Worker,
-    /// One sweeper pass (expire unpaid checkouts, reconcile stuck payments), then exit.
+    /// One sweeper pass (expire unpaid checkouts, queue payments to compare with Stripe), then
+    /// run the queued payment syncs, then exit.
     Sweep,
+    /// Compare every order with a PaymentIntent created since `--since` with Stripe, repair
+    /// what drifted (an audit row per repaired field) and list what needs a person.
+    Reconcile {
+        /// How far back: `24h`, `7d`, `90m`, or an RFC 3339 time.
+        #[arg(long, default_value = "24h")]
+        since: String,
+    },
 }
 
 /// Runs the subcommand `cli` names.
@@ -38,13 +46,15 @@ pub async fn run(cli: Cli, config: OrderConfig) -> anyhow::Result<()> {
         }
         Command::Migrate => platform::service::migrate(&INFO, &config.base).await,
         Command::Sweep => sweep(&config).await,
+        Command::Reconcile { since } => reconcile(&config, &since).await,
     }
 }
 
-async fn sweep(config: &OrderConfig) -> anyhow::Result<()> {
+/// The state of a one-off command (a small pool, no relay: events wait for `order serve`'s).
+fn one_off_state(config: &OrderConfig) -> anyhow::Result<crate::state::AppState> {
     let base = &config.base;
     let options = platform::db::PoolOptions {
-        max_size: 2,
+        max_size: 4,
         statement_timeout: base.db_statement_timeout,
         ..platform::db::PoolOptions::default()
     };
@@ -56,8 +66,33 @@ async fn sweep(config: &OrderConfig) -> anyhow::Result<()> {
         &base.internal_token,
         &registry,
         std::sync::Arc::default(),
+        base.connections.database_url.expose(),
     )?;
+    Ok(state)
+}
+
+async fn sweep(config: &OrderConfig) -> anyhow::Result<()> {
+    let state = one_off_state(config)?;
     let swept = crate::sweeper::sweep_once(&state).await?;
-    println!("order sweep: {} expired, {} reconciled", swept.expired, swept.reconciled);
+    let mut synced = 0;
+    loop {
+        let n = crate::payments::sync::syncer::pass(&state).await?;
+        if n == 0 {
+            break;
+        }
+        synced += n;
+    }
+    println!(
+        "order sweep: {} expired, {} queued for Stripe, {synced} synced",
+        swept.expired, swept.reconciled
+    );
+    Ok(())
+}
+
+async fn reconcile(config: &OrderConfig, since: &str) -> anyhow::Result<()> {
+    let since = crate::payments::reconcile::parse_since(since, chrono::Utc::now())?;
+    let state = one_off_state(config)?;
+    let report = crate::payments::reconcile::run(&state, since).await?;
+    print!("{report}");
     Ok(())
 }

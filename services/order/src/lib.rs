@@ -10,6 +10,7 @@ pub mod cli;
 pub mod clients;
 pub mod config;
 pub mod metrics;
+pub mod order;
 pub mod orders;
 pub mod payments;
 pub mod schema;

@@ -9,6 +9,8 @@ pub struct OrderMetrics {
     payment_events: IntCounterVec,
     sweeps: IntCounterVec,
     emails: IntCounterVec,
+    syncs: IntCounterVec,
+    attention: IntCounterVec,
 }
 
 impl OrderMetrics {
@@ -24,6 +26,12 @@ impl OrderMetrics {
             payment_events: counter("order_payment_events_total", "Payment events by outcome.", "outcome")?,
             sweeps: counter("order_sweeps_total", "Orders expired or reconciled by the sweeper.", "action")?,
             emails: counter("order_emails_total", "Customer emails by outcome.", "outcome")?,
+            syncs: counter("order_payment_syncs_total", "Payment syncs from Stripe by outcome.", "outcome")?,
+            attention: counter(
+                "order_payment_attention_total",
+                "Orders flagged because captured money could not be kept (currency, underpaid, overpaid, stock_gone).",
+                "reason",
+            )?,
         })
     }
 
@@ -47,5 +55,13 @@ impl OrderMetrics {
     /// Counts an email outcome.
     pub fn email(&self, outcome: &str) {
         self.emails.with_label_values(&[outcome]).inc();
+    }
+    /// Counts a payment sync.
+    pub fn payment_sync(&self, outcome: &str) {
+        self.syncs.with_label_values(&[outcome]).inc();
+    }
+    /// Counts an order flagged for a person because of its money.
+    pub fn payment_attention(&self, reason: &str) {
+        self.attention.with_label_values(&[reason]).inc();
     }
 }

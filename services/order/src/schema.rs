@@ -38,6 +38,7 @@ diesel::table! {
         closed_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        payment_synced_at -> Nullable<Timestamptz>,
     }
 }
 
@@ -160,7 +161,47 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    payment_ledger (order_id, kind, stripe_object_id) {
+        order_id -> Int8,
+        kind -> Text,
+        stripe_object_id -> Text,
+        payment_intent_id -> Text,
+        amount_cents -> Int8,
+        currency -> Bpchar,
+        status -> Nullable<Text>,
+        recorded_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    payment_syncs (order_id) {
+        order_id -> Int8,
+        requested_at -> Timestamptz,
+        due_at -> Timestamptz,
+        attempts -> Int4,
+        reason -> Text,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    payment_repairs (id) {
+        id -> Int8,
+        order_id -> Int8,
+        origin -> Text,
+        field -> Text,
+        before_value -> Text,
+        after_value -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
 diesel::joinable!(order_items -> orders (order_id));
+diesel::joinable!(payment_ledger -> orders (order_id));
+diesel::joinable!(payment_syncs -> orders (order_id));
+diesel::joinable!(payment_repairs -> orders (order_id));
 diesel::joinable!(payments -> orders (order_id));
 diesel::joinable!(payment_status_history -> orders (order_id));
 diesel::joinable!(shipments -> orders (order_id));
@@ -180,4 +221,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     disputes,
     idempotency_keys,
     email_notifications,
+    payment_ledger,
+    payment_syncs,
+    payment_repairs,
 );

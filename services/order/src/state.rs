@@ -2,6 +2,7 @@
 
 use std::sync::Arc;
 
+use platform::config::SecretString;
 use platform::db::PgPool;
 use tokio::sync::Notify;
 
@@ -28,6 +29,8 @@ pub struct AppState {
     pub metrics: OrderMetrics,
     /// Wakes the outbox relay after a commit that wrote events.
     pub relay_wake: Arc<Notify>,
+    /// Where the syncer opens its `LISTEN` connection (the pool's database).
+    pub database_url: SecretString,
 }
 
 impl AppState {

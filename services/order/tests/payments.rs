@@ -94,15 +94,18 @@ async fn repeated_and_reordered_events_are_no_ops() {
         w.publish(e).await;
     }
     w.wait_payment(&number, "completed").await;
-    wait_until(common::WAIT, "both events applied or ignored", || async {
-        (history(&w, &number).await == 2).then_some(())
+    wait_until(common::WAIT, "both events recorded as hints", || async {
+        let hints = w
+            .count("SELECT count(*) AS n FROM payment_status_history WHERE event_type LIKE 'payment.%'")
+            .await;
+        (hints == 2).then_some(())
     })
     .await;
     assert_eq!(w.order_state(&number).await, ("completed".into(), "paid".into()));
     let ignored = w
         .count("SELECT count(*) AS n FROM payment_status_history WHERE event_type = 'payment.failed' AND from_status = to_status")
         .await;
-    assert_eq!(ignored, 1, "the late failure is recorded as ignored");
+    assert_eq!(ignored, 1, "the late failure is recorded as a hint that changed nothing");
     let paid = w.order_events().await.iter().filter(|e| e.is::<OrderPaid>()).count();
     assert_eq!(paid, 1, "one order.paid");
     assert_eq!(w.count("SELECT count(*) AS n FROM processed_events").await, 2, "redeliveries were dropped");
@@ -129,9 +132,9 @@ async fn a_dispute_as_the_first_event_of_its_intent_finds_the_order_and_closes()
         w.order_row(&number).await.disputed.then_some(())
     })
     .await;
-    assert_eq!(w.order_state(&number).await.0, "pending", "the payment itself is not known yet");
+    // The dispute was only a hint: the order read Stripe and learnt the payment with it.
+    assert_eq!(w.order_state(&number).await, ("completed".into(), "paid".into()));
     w.forward_stripe_events().await;
-    w.wait_payment(&number, "completed").await;
     let dispute_id = dispute_event.data.object["id"].as_str().unwrap().to_owned();
     control(&w, &format!("/_emulator/disputes/{dispute_id}/close"), json!({"outcome": "won"})).await;
     w.forward_stripe_events().await;

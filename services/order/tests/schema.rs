@@ -37,6 +37,9 @@ async fn every_table_and_column_is_declared() {
         select_all!(disputes),
         select_all!(idempotency_keys),
         select_all!(email_notifications),
+        select_all!(payment_ledger),
+        select_all!(payment_syncs),
+        select_all!(payment_repairs),
     ];
     let tables: Count = diesel::sql_query(
         "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = 'orders' \

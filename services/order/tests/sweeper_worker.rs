@@ -3,6 +3,8 @@
 
 mod common;
 
+use std::sync::Arc;
+
 use common::{Who, World, checkout_body};
 use domain::events::{Envelope, OrderPaid};
 use order::sweeper::sweep_once;
@@ -69,9 +71,14 @@ async fn a_lost_webhook_is_reconciled_from_stripe() {
     ))
     .await;
     let swept = sweep_once(&w.state).await.unwrap();
-    assert_eq!(swept.reconciled, 1, "{swept:?}");
+    // Both queued for the payment sync (the expiry found the money moved; the stuck one is due).
+    assert_eq!(swept.reconciled, 2, "{swept:?}");
+    w.wait_payment(&due, "completed").await;
+    w.wait_payment(&stuck, "completed").await;
     assert_eq!(w.order_state(&due).await, ("completed".into(), "paid".into()));
     assert_eq!(w.order_state(&stuck).await, ("completed".into(), "paid".into()));
+    let audit = w.count("SELECT count(*) AS n FROM payment_repairs WHERE origin = 'sweeper'").await;
+    assert!(audit >= 2, "each repair has an audit row");
     let paid = w.order_events().await.iter().filter(|e| e.is::<OrderPaid>()).count();
     assert_eq!(paid, 2);
 }
@@ -215,4 +222,90 @@ async fn a_three_d_secure_payment_abandoned_until_expiry_is_canceled_and_expired
     w.forward_stripe_events().await;
     w.wait_payment(&number, "failed").await;
     assert_eq!(w.order_state(&number).await.1, "expired");
+}
+
+/// Queues one email for a fresh order; returns the order id.
+async fn queued_email(w: &World, sku: &str, key: &str) -> i64 {
+    let (number, _) = place(w, sku).await;
+    let order = w.order_row(&number).await;
+    let mail = order::worker::email::closed(&order, true);
+    let mut conn = w.state.pool.get().await.unwrap();
+    assert!(
+        order::worker::queue_email(&mut conn, key, order.order_id(), "order.expired", "x@example.com", &mail)
+            .await
+            .unwrap()
+    );
+    order.id
+}
+
+fn sender(w: &World, url: &str) -> order::worker::sender::Sender {
+    order::worker::sender::Sender::new(w.state.pool.clone(), url, "shop@example.com", w.state.metrics.clone())
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_send_cut_off_mid_message_is_resent_with_the_same_message_id() {
+    use order::worker::sender::Sent;
+    let w = common::spawn().await;
+    queued_email(&w, "SKU-CUT", "test:cut").await;
+    // The server takes the message, then the connection drops before its answer.
+    let sink = common::smtp::start_dropping(1).await;
+    let s = sender(&w, &sink.url);
+    assert_eq!(s.send_one().await.unwrap(), Sent::Unknown);
+    assert_eq!(w.count("SELECT count(*) AS n FROM email_notifications WHERE status = 'unknown'").await, 1);
+    // Due again after its back-off: resent, and recorded as sent.
+    w.count("WITH u AS (UPDATE email_notifications SET next_attempt_at = now() RETURNING 1) SELECT count(*) AS n FROM u").await;
+    assert_eq!(s.send_one().await.unwrap(), Sent::Sent);
+    assert_eq!(s.send_one().await.unwrap(), Sent::Idle);
+    assert_eq!(w.count("SELECT count(*) AS n FROM email_notifications WHERE status = 'sent'").await, 1);
+    let mails = sink.mails.lock().unwrap().clone();
+    assert_eq!(mails.len(), 2, "at least once: both copies reached the server");
+    let id = |m: &common::smtp::Mail| {
+        m.data.lines().find(|l| l.to_ascii_lowercase().starts_with("message-id:")).map(str::to_owned)
+    };
+    assert!(id(&mails[0]).is_some());
+    assert_eq!(id(&mails[0]), id(&mails[1]), "one Message-ID: mail clients fold the copies");
+    let metrics = w.server.client.get(w.server.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    assert!(metrics.contains("order_emails_total{outcome=\"possible_duplicate\"} 1"), "{metrics}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_email_claimed_by_a_sender_that_died_is_sent_by_another() {
+    use order::worker::sender::Sent;
+    let w = common::spawn().await;
+    queued_email(&w, "SKU-DIED", "test:died").await;
+    // A sender claimed it and was killed before sending (or before recording the send).
+    w.count("WITH u AS (UPDATE email_notifications SET status = 'sending', attempts = 1, sending_since = now() - interval '2 minutes' RETURNING 1) SELECT count(*) AS n FROM u").await;
+    let sink = common::smtp::start().await;
+    assert_eq!(sender(&w, &sink.url).send_one().await.unwrap(), Sent::Sent);
+    assert_eq!(w.count("SELECT count(*) AS n FROM email_notifications WHERE status = 'sent'").await, 1);
+    assert_eq!(sink.mails.lock().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_email_sent_while_the_database_is_down_is_recorded_sent_once_it_is_back() {
+    use order::worker::sender::Sent;
+    let w = common::spawn().await;
+    queued_email(&w, "SKU-DBDOWN", "test:dbdown").await;
+    // The sender reaches PostgreSQL through a proxy the SMTP server takes down as it accepts the
+    // message; the outage lasts a second and a half.
+    let proxy = Arc::new(testkit::TcpProxy::start("127.0.0.1:5432".parse().unwrap(), true).await);
+    let url = w.db.url().replace("127.0.0.1:5432", &proxy.addr().to_string());
+    let pool = platform::db::pool(&url, order::app::SCHEMA, platform::db::PoolOptions::default()).unwrap();
+    let cut = proxy.clone();
+    let sink = common::smtp::start_with_hook(Arc::new(move || {
+        cut.set_down();
+        let back = cut.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+            back.set_up();
+        });
+    }))
+    .await;
+    let s = order::worker::sender::Sender::new(pool, &sink.url, "shop@example.com", w.state.metrics.clone())
+        .unwrap();
+    assert_eq!(s.send_one().await.unwrap(), Sent::Sent);
+    assert!(proxy.refused() > 0, "the database really was unreachable while the send was recorded");
+    assert_eq!(w.count("SELECT count(*) AS n FROM email_notifications WHERE status = 'sent'").await, 1);
+    assert_eq!(sink.mails.lock().unwrap().len(), 1, "sent once, recorded once");
 }

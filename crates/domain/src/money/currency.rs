@@ -34,6 +34,16 @@ impl Currency {
         }
     }
 
+    /// The smallest and largest amounts, in cents, a card payment may take in this currency
+    /// (Stripe's documented limits: 50 cents, 30 pence; at most 99,999,999 units). A checkout
+    /// outside them could never be paid.
+    pub const fn charge_limits(self) -> (i64, i64) {
+        match self {
+            Currency::Gbp => (30, 99_999_999),
+            Currency::Usd | Currency::Eur | Currency::Cad => (50, 99_999_999),
+        }
+    }
+
     /// The symbol the storefront prints before an amount, if the seed gave this currency one.
     pub const fn symbol(self) -> Option<&'static str> {
         match self {

@@ -12,7 +12,6 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use diesel::sql_types::{BigInt, Double, Jsonb, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use futures_util::StreamExt;
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::types::FieldTable;
 use lapin::{BasicProperties, Channel, Confirmation};
@@ -23,7 +22,7 @@ use uuid::Uuid;
 use super::backoff::Backoff;
 use super::message::{self, CONFIRM_TIMEOUT, short};
 use super::{Broker, EventsError, outbox, topology};
-use crate::db::{self, PgPool};
+use crate::db::PgPool;
 use crate::shutdown::Shutdown;
 use crate::telemetry;
 
@@ -107,9 +106,10 @@ impl Relay {
     /// Runs until `shutdown`: publishes whenever woken or every poll interval.
     pub async fn run(self, mut shutdown: Shutdown) {
         let wake = Arc::clone(&self.wake);
-        let listener = tokio::spawn(listen(
+        let listener = tokio::spawn(super::listen::listen(
             self.database_url.clone(),
             self.schema.clone(),
+            outbox::notify_channel(&self.schema),
             Arc::clone(&wake),
             shutdown.clone(),
         ));
@@ -328,45 +328,4 @@ async fn record_failure(conn: &mut AsyncPgConnection, ids: &[Uuid], error: &Even
             .bind::<Text, _>(message::truncate(&error.to_string(), 1000))
             .execute(conn)
             .await;
-}
-
-/// Keeps a `LISTEN` connection open and turns notifications into wake-ups; reconnects if it drops.
-async fn listen(url: String, schema: String, wake: Arc<Notify>, mut shutdown: Shutdown) {
-    let channel = outbox::notify_channel(&schema);
-    let mut backoff = Backoff::new(Duration::from_millis(200), Duration::from_secs(30));
-    while !shutdown.is_triggered() {
-        match listen_once(&url, &schema, &channel, &wake).await {
-            Ok(()) => backoff.reset(),
-            Err(e) => tracing::warn!(error = %e, "outbox LISTEN connection lost; reconnecting"),
-        }
-        // Rows written while we were not listening are found by the poll; wake once anyway.
-        wake.notify_one();
-        tokio::select! {
-            () = shutdown.wait() => {}
-            () = tokio::time::sleep(backoff.next_delay()) => {}
-        }
-    }
-}
-
-async fn listen_once(url: &str, schema: &str, channel: &str, wake: &Notify) -> Result<(), EventsError> {
-    let mut conn = db::connect(url, schema).await?;
-    diesel::sql_query(format!("LISTEN {channel}")).execute(&mut conn).await?;
-    wake.notify_one();
-    loop {
-        let next = {
-            let mut stream = std::pin::pin!(conn.notifications_stream());
-            tokio::time::timeout(Duration::from_secs(30), stream.next()).await
-        };
-        match next {
-            Ok(Some(Ok(_))) => wake.notify_one(),
-            Ok(Some(Err(e))) => return Err(e.into()),
-            Ok(None) => {
-                return Err(EventsError::DatabaseUnavailable("LISTEN connection closed".into()));
-            }
-            // Quiet for a while: make sure the connection is still there.
-            Err(_) => {
-                diesel::sql_query("SELECT 1").execute(&mut conn).await?;
-            }
-        }
-    }
 }

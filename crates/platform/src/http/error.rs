@@ -170,9 +170,13 @@ impl ResponseError for ApiError {
         if let Self::Internal(detail) = self {
             tracing::error!(error = %detail, "request failed");
         }
-        HttpResponse::build(self.status_code())
-            .content_type(actix_web::http::header::ContentType::json())
-            .body(self.json_body())
+        let mut res = HttpResponse::build(self.status_code());
+        res.content_type(actix_web::http::header::ContentType::json());
+        if matches!(self, Self::Unavailable(_)) {
+            // Every 503 is worth retrying: say when.
+            res.insert_header((actix_web::http::header::RETRY_AFTER, "1"));
+        }
+        res.body(self.json_body())
     }
 }
 
@@ -218,15 +222,23 @@ impl ApiError {
 impl From<crate::db::PoolError> for ApiError {
     fn from(e: crate::db::PoolError) -> Self {
         tracing::warn!(error = %e, "database pool unavailable");
-        Self::Unavailable("The database is temporarily unavailable".to_owned())
+        Self::Unavailable(UNAVAILABLE_DB.to_owned())
     }
 }
 
 impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
+        if crate::db::is_transient(&e) {
+            tracing::warn!(error = %e, "database unavailable during the request");
+            return Self::Unavailable(UNAVAILABLE_DB.to_owned());
+        }
         Self::internal(e)
     }
 }
+
+/// The answer to a request the database could not serve for now (the advice is the same as for
+/// every 503: retry after `Retry-After`, with the same `Idempotency-Key` where there is one).
+const UNAVAILABLE_DB: &str = "The database is temporarily unavailable; retry shortly";
 
 /// Default service: unknown routes answer JSON 404, not an empty body.
 pub async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {

@@ -116,9 +116,55 @@ fn nul_path(value: &serde_json::Value, path: String) -> Option<String> {
     }
 }
 
-/// serde_json appends " at line L column C"; keep messages about the field, not the offset.
+/// serde_json appends " at line L column C"; keep messages about the field, not the offset,
+/// and say what was expected in JSON's words, never a Rust type's name.
 fn strip_position(msg: &str) -> String {
-    msg.split(" at line ").next().unwrap_or(msg).to_owned()
+    json_words(msg.split(" at line ").next().unwrap_or(msg))
+}
+
+/// `expected struct CheckoutRequest` → `expected a JSON object`; `expected i64` → `expected an
+/// integer`: a client reads JSON, and type names leak the implementation.
+pub fn json_words(msg: &str) -> String {
+    // The last ", expected " is serde's own (a quoted value may hold the words too).
+    let Some((head, expected)) = msg.rsplit_once(", expected ") else {
+        return msg.to_owned();
+    };
+    let word = expected.split([' ', ',']).next().unwrap_or("");
+    let plain = match word {
+        "struct" | "map" => "a JSON object",
+        "enum" => "one of the allowed values",
+        "sequence" | "tuple" => "a JSON array",
+        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" | "u8" | "u16" | "u32" | "u64" | "u128" | "usize" => {
+            "an integer"
+        }
+        "f32" | "f64" => "a number",
+        "a" | "an" | "one" | "at" | "value" | "borrowed" | "valid" | "RFC" | "`" => return msg.to_owned(),
+        _ if expected.starts_with("a ") || expected.starts_with("an ") => return msg.to_owned(),
+        _ => "a value of another type",
+    };
+    format!("{head}, expected {plain}")
+}
+
+/// A request body read whole, with the platform's error shapes (413 JSON over the body limit,
+/// 400 when it cannot be read): for routes whose body is optional or not JSON.
+#[derive(Debug)]
+pub struct RawBody(pub web::Bytes);
+
+impl FromRequest for RawBody {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let limit = req.app_data::<BodyLimit>().map_or(DEFAULT_JSON_LIMIT, |l| l.0);
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let bytes = bytes.await.map_err(|e| payload_error(&e, limit))?;
+            if bytes.len() > limit {
+                return Err(too_large(limit));
+            }
+            Ok(RawBody(bytes))
+        })
+    }
 }
 
 #[allow(clippy::needless_pass_by_value)] // signature fixed by actix's error_handler
@@ -154,4 +200,33 @@ pub fn query_error_handler(err: QueryPayloadError, _req: &HttpRequest) -> actix_
 /// Maps path-segment extractor errors (e.g. `/products/abc` for a numeric id) to 404.
 pub fn path_error_handler(_err: actix_web::error::PathError, _req: &HttpRequest) -> actix_web::Error {
     ApiError::not_found("No resource at this path").into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_words;
+
+    #[test]
+    fn serde_messages_name_json_not_rust() {
+        for (serde, ours) in [
+            (
+                "invalid type: string \"x\", expected struct CheckoutRequest",
+                "invalid type: string \"x\", expected a JSON object",
+            ),
+            ("invalid type: string \"1\", expected i64", "invalid type: string \"1\", expected an integer"),
+            ("invalid type: map, expected a string", "invalid type: map, expected a string"),
+            (
+                "invalid type: integer `1`, expected enum Kind",
+                "invalid type: integer `1`, expected one of the allowed values",
+            ),
+            ("unknown field `x`, expected one of `a`, `b`", "unknown field `x`, expected one of `a`, `b`"),
+            (
+                "invalid type: string \"a, expected b\", expected u32",
+                "invalid type: string \"a, expected b\", expected an integer",
+            ),
+            ("missing field `cart_id`", "missing field `cart_id`"),
+        ] {
+            assert_eq!(json_words(serde), ours);
+        }
+    }
 }

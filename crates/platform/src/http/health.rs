@@ -1,4 +1,8 @@
-//! `/health` (liveness: the process answers) and `/ready` (dependencies answer; 503 while draining).
+//! `/health` (liveness: the process answers) and `/ready` ("send me traffic": the dependencies a
+//! request cannot be served without answer; 503 while draining). A dependency the service can
+//! do without for a while (the broker, while the outbox holds events; a cache) is [`Reported`]:
+//! shown in the `/ready` body (`"status": "degraded"`) and in `dependency_up`, but it never takes
+//! the replica out of its Service — one broker restart must not become a full outage.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -7,6 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use actix_web::{HttpResponse, web};
+use prometheus::{IntGaugeVec, Opts};
 use serde_json::json;
 
 /// A dependency `/ready` checks.
@@ -15,6 +20,25 @@ pub trait ReadyCheck: Send + Sync {
     fn name(&self) -> &'static str;
     /// Succeeds when the dependency answers.
     fn check(&self) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>>;
+    /// Whether a failure makes the replica unready (true unless wrapped in [`Reported`]).
+    fn gates(&self) -> bool {
+        true
+    }
+}
+
+/// A dependency that is checked and reported but does not gate readiness.
+pub struct Reported<C>(pub C);
+
+impl<C: ReadyCheck> ReadyCheck for Reported<C> {
+    fn name(&self) -> &'static str {
+        self.0.name()
+    }
+    fn check(&self) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>> {
+        self.0.check()
+    }
+    fn gates(&self) -> bool {
+        false
+    }
 }
 
 /// Shared readiness state.
@@ -23,12 +47,26 @@ pub struct Readiness {
     checks: Arc<Vec<Box<dyn ReadyCheck>>>,
     draining: Arc<AtomicBool>,
     timeout: Duration,
+    up: Option<IntGaugeVec>,
 }
 
 impl Readiness {
     /// Checks run concurrently, each bounded by `timeout`.
     pub fn new(checks: Vec<Box<dyn ReadyCheck>>, timeout: Duration) -> Self {
-        Self { checks: Arc::new(checks), draining: Arc::new(AtomicBool::new(false)), timeout }
+        Self { checks: Arc::new(checks), draining: Arc::new(AtomicBool::new(false)), timeout, up: None }
+    }
+    /// Also sets `dependency_up{dependency, gates}` (1 or 0) on every evaluation.
+    pub fn with_registry(mut self, registry: &prometheus::Registry) -> prometheus::Result<Self> {
+        let gauge = IntGaugeVec::new(
+            Opts::new(
+                "dependency_up",
+                "Whether a dependency answered the last readiness check (gates: it decides /ready).",
+            ),
+            &["dependency", "gates"],
+        )?;
+        registry.register(Box::new(gauge.clone()))?;
+        self.up = Some(gauge);
+        Ok(self)
     }
     /// From now on `/ready` answers 503 (SIGTERM received).
     pub fn set_draining(&self) {
@@ -38,8 +76,8 @@ impl Readiness {
     pub fn is_draining(&self) -> bool {
         self.draining.load(Ordering::SeqCst)
     }
-    /// Runs every check; returns (all ok, per-check status).
-    pub async fn evaluate(&self) -> (bool, serde_json::Map<String, serde_json::Value>) {
+    /// Runs every check; returns (every gating check ok, every check ok, per-check status).
+    pub async fn evaluate(&self) -> (bool, bool, serde_json::Map<String, serde_json::Value>) {
         let results = futures_util::future::join_all(self.checks.iter().map(|c| async move {
             let outcome = tokio::time::timeout(self.timeout, c.check()).await;
             let status = match outcome {
@@ -47,22 +85,27 @@ impl Readiness {
                 Ok(Err(e)) => Err(e),
                 Err(_) => Err(format!("no answer within {:?}", self.timeout)),
             };
-            (c.name(), status)
+            (c.name(), c.gates(), status)
         }))
         .await;
-        let mut all_ok = true;
+        let (mut gating_ok, mut all_ok) = (true, true);
         let mut map = serde_json::Map::new();
-        for (name, status) in results {
+        for (name, gates, status) in results {
+            if let Some(up) = &self.up {
+                up.with_label_values(&[name, if gates { "true" } else { "false" }])
+                    .set(i64::from(status.is_ok()));
+            }
             match status {
                 Ok(()) => map.insert(name.to_owned(), json!("ok")),
                 Err(e) => {
                     all_ok = false;
-                    tracing::warn!(dependency = name, error = %e, "readiness check failed");
+                    gating_ok &= !gates;
+                    tracing::warn!(dependency = name, gates, error = %e, "readiness check failed");
                     map.insert(name.to_owned(), json!("unavailable"))
                 }
             };
         }
-        (all_ok, map)
+        (gating_ok, all_ok, map)
     }
 }
 
@@ -76,8 +119,13 @@ pub async fn ready(readiness: web::Data<Readiness>) -> HttpResponse {
     if readiness.is_draining() {
         return HttpResponse::ServiceUnavailable().json(json!({"status": "draining"}));
     }
-    let (ok, checks) = readiness.evaluate().await;
-    let body = json!({"status": if ok { "ready" } else { "not_ready" }, "checks": checks});
+    let (ok, all, checks) = readiness.evaluate().await;
+    let status = match (ok, all) {
+        (true, true) => "ready",
+        (true, false) => "degraded",
+        _ => "not_ready",
+    };
+    let body = json!({"status": status, "checks": checks});
     if ok { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
 }
 

@@ -14,7 +14,7 @@ pub mod server;
 pub mod settings;
 
 pub use error::{ApiError, ValidationErrors};
-pub use extract::Json;
-pub use health::{Readiness, ReadyCheck};
+pub use extract::{Json, RawBody};
+pub use health::{Readiness, ReadyCheck, Reported};
 pub use server::{HttpKit, build_server, run_until_signal};
 pub use settings::HttpSettings;

@@ -70,12 +70,17 @@ fn has_body(req: &ServiceRequest) -> bool {
         || headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()).is_some_and(|v| v.trim() != "0")
 }
 
-/// An error answer with no body (actix's own 405 of a resource, a bare `HttpResponse::…()`).
+/// An error answer with no body (actix's own 405 of a resource, a bare `HttpResponse::…()`)
+/// or with actix's plain-text one (an extractor's default error): clients get JSON only.
 fn needs_json_body(res: &ServiceResponse<BoxBody>) -> bool {
     let status = res.status();
-    (status.is_client_error() || status.is_server_error())
-        && !res.headers().contains_key(header::CONTENT_TYPE)
-        && matches!(res.response().body().size(), BodySize::None | BodySize::Sized(0))
+    if !(status.is_client_error() || status.is_server_error()) {
+        return false;
+    }
+    match res.headers().get(header::CONTENT_TYPE) {
+        None => matches!(res.response().body().size(), BodySize::None | BodySize::Sized(0)),
+        Some(v) => v.to_str().is_ok_and(|v| v.starts_with("text/plain")),
+    }
 }
 
 /// Gives an empty error answer the platform's JSON body: `{"error": "Method not allowed",

@@ -7,8 +7,9 @@ use std::time::Duration;
 use actix_http::error::DispatchError;
 use actix_http::{HttpService, Protocol};
 use actix_service::{IntoServiceFactory, ServiceFactoryExt, map_config};
-use actix_web::dev::{AppConfig, Server, fn_service};
-use actix_web::middleware::from_fn;
+use actix_web::body::MessageBody;
+use actix_web::dev::{AppConfig, Server, ServiceRequest, ServiceResponse, fn_service};
+use actix_web::middleware::{Next, from_fn};
 use actix_web::rt::net::TcpStream;
 use actix_web::{App, HttpResponse, web};
 use actix_web_prom::PrometheusMetrics;
@@ -92,6 +93,7 @@ where
             .wrap(kit.metrics.clone())
             .wrap(TracingLogger::<PlatformRootSpan>::new())
             .wrap(from_fn(request_id::middleware))
+            .wrap(from_fn(close_when_draining))
             // Outermost: every request (even `/metrics`, answered by the metrics middleware)
             // tells the connection guard that its head is complete.
             .wrap(from_fn(request_guard::middleware));
@@ -120,6 +122,21 @@ where
         .and_then(http)
     })?;
     Ok(builder.run())
+}
+
+/// While draining, every answer closes its connection (`Connection: close`), so clients stop
+/// reusing kept-alive connections before the listener closes: a request written on an idle
+/// kept-alive connection as it closes gets no answer, and a POST is not retried by proxies.
+async fn close_when_draining(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let draining = req.app_data::<web::Data<Readiness>>().is_some_and(|r| r.is_draining());
+    let mut res = next.call(req).await?;
+    if draining {
+        res.response_mut().head_mut().set_connection_type(actix_http::ConnectionType::Close);
+    }
+    Ok(res)
 }
 
 /// Runs `server` until SIGTERM or SIGINT; then `/ready` turns 503, background tasks are told

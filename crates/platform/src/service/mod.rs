@@ -206,7 +206,8 @@ pub async fn start(
     let spec = describe(&resources)?;
     let parts = spec.into_parts(&resources, info.uses_redis);
 
-    let readiness = Readiness::new(parts.checks, Duration::from_secs(2));
+    let readiness =
+        Readiness::new(parts.checks, Duration::from_secs(2)).with_registry(&resources.registry)?;
     let metrics = crate::http::metrics::middleware(info.name, resources.registry.clone())
         .map_err(anyhow::Error::msg)?;
     let (workers_stop, workers_signal) = shutdown::channel();

@@ -8,7 +8,7 @@ use actix_web::web;
 use super::{Resources, ServiceInfo, TaskFn};
 use crate::events::{Consumer, ConsumerOptions, EventHandler, RelayOptions};
 use crate::http::ReadyCheck;
-use crate::http::health::{PostgresCheck, RabbitMqCheck, RedisCheck};
+use crate::http::health::{PostgresCheck, RabbitMqCheck, RedisCheck, Reported};
 use crate::shutdown::Shutdown;
 
 type Routes = Arc<dyn Fn(&mut web::ServiceConfig) + Send + Sync>;
@@ -21,6 +21,7 @@ pub struct ServiceSpec {
     tasks: Vec<(&'static str, TaskFn)>,
     checks: Option<Vec<Box<dyn ReadyCheck>>>,
     extra_checks: Vec<Box<dyn ReadyCheck>>,
+    redis_gates: bool,
     relay: Option<RelayOptions>,
 }
 
@@ -33,8 +34,8 @@ pub(super) struct Parts {
 }
 
 impl ServiceSpec {
-    /// No routes or workers yet; the outbox relay on; `/ready` checks PostgreSQL, RabbitMQ
-    /// and (when the service uses it) Redis.
+    /// No routes or workers yet; the outbox relay on; `/ready` is gated by PostgreSQL and
+    /// reports RabbitMQ and (when the service uses it) Redis without being gated by them.
     pub fn new(info: &ServiceInfo) -> Self {
         let _ = info;
         Self {
@@ -43,6 +44,7 @@ impl ServiceSpec {
             tasks: Vec::new(),
             checks: None,
             extra_checks: Vec::new(),
+            redis_gates: false,
             relay: Some(RelayOptions::default()),
         }
     }
@@ -86,10 +88,17 @@ impl ServiceSpec {
         self
     }
 
-    /// Adds a readiness check to the defaults.
+    /// Adds a readiness check to the defaults (wrap it in `Reported` to report without gating).
     #[must_use]
     pub fn ready_check(mut self, check: impl ReadyCheck + 'static) -> Self {
         self.extra_checks.push(Box::new(check));
+        self
+    }
+
+    /// Redis gates readiness (a service whose data lives there, not a cache).
+    #[must_use]
+    pub fn redis_required(mut self) -> Self {
+        self.redis_gates = true;
         self
     }
 
@@ -116,12 +125,17 @@ impl ServiceSpec {
     }
 
     pub(super) fn into_parts(self, res: &Resources, uses_redis: bool) -> Parts {
+        // PostgreSQL gates readiness; Redis (unless the service says it cannot serve without it)
+        // and RabbitMQ (the outbox holds events while it is away) are reported only.
+        let redis_gates = self.redis_gates;
         let mut checks = self.checks.unwrap_or_else(|| {
             let mut c: Vec<Box<dyn ReadyCheck>> = vec![Box::new(PostgresCheck(res.pool.clone()))];
-            if uses_redis {
+            if uses_redis && redis_gates {
                 c.push(Box::new(RedisCheck(res.redis.clone())));
+            } else if uses_redis {
+                c.push(Box::new(Reported(RedisCheck(res.redis.clone()))));
             }
-            c.push(Box::new(RabbitMqCheck(res.broker.clone())));
+            c.push(Box::new(Reported(RabbitMqCheck(res.broker.clone()))));
             c
         });
         checks.extend(self.extra_checks);

@@ -84,18 +84,19 @@ async fn merge_into(
         let mut gline = first.clone();
         match merge_step(&customer, &gline) {
             MergeStep::Grow { index, quantity } => {
+                let holder = customer.holder();
                 if let Err(e) = state.reserver.release(&mut gline).await {
                     failure = Some(e);
                     break;
                 }
                 let line = &mut customer.lines[index];
-                match state.reserver.hold(customer.id, line, quantity).await {
+                match state.reserver.hold(holder, line, quantity).await {
                     Err(HoldError::Insufficient { available }) if available > 0 => {
                         // Add what is left rather than nothing.
                         let reachable =
                             line.quantity.saturating_add(i32::try_from(available).unwrap_or(i32::MAX));
                         if let Err(HoldError::Unavailable(d)) =
-                            state.reserver.hold(customer.id, line, reachable.min(quantity)).await
+                            state.reserver.hold(holder, line, reachable.min(quantity)).await
                         {
                             failure = Some(HoldError::Unavailable(d));
                         }

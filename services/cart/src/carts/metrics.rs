@@ -13,6 +13,9 @@ pub struct CartMetrics {
     pub reservation_refusals: IntCounter,
     /// Guest carts merged into customers' carts.
     pub merges: IntCounter,
+    /// Changes refused because the cart would hold more of a product than
+    /// `CART_MAX_UNITS_PER_PRODUCT` (a hoarding signal), by owner kind.
+    pub cap_hits: IntCounterVec,
 }
 
 impl CartMetrics {
@@ -29,7 +32,12 @@ impl CartMetrics {
         registry.register(Box::new(carts_created.clone()))?;
         registry.register(Box::new(lines_added.clone()))?;
         registry.register(Box::new(reservation_refusals.clone()))?;
+        let cap_hits = IntCounterVec::new(
+            Opts::new("cart_unit_cap_hits_total", "Changes refused by the per-cart, per-product unit cap"),
+            &["owner"],
+        )?;
         registry.register(Box::new(merges.clone()))?;
-        Ok(Self { carts_created, lines_added, reservation_refusals, merges })
+        registry.register(Box::new(cap_hits.clone()))?;
+        Ok(Self { carts_created, lines_added, reservation_refusals, merges, cap_hits })
     }
 }

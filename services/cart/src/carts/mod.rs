@@ -19,6 +19,7 @@ use actix_web::{HttpResponse, web};
 use chrono::Utc;
 use domain::ids::CartId;
 use domain::product::ProductStatus;
+use platform::http::RawBody;
 use platform::http::extract::BodyLimit;
 use platform::http::{ApiError, Json};
 
@@ -91,7 +92,7 @@ pub async fn create(
     state: web::Data<AppState>,
     who: Requester,
     req: actix_web::HttpRequest,
-    body: web::Bytes,
+    RawBody(body): RawBody,
 ) -> Result<HttpResponse, CartError> {
     input::check_create_body(&req, &body)?;
     let Some(principal) = &who.principal else {
@@ -214,6 +215,10 @@ async fn add(state: &AppState, cart: &mut Cart, item: &AddItem) -> Result<(), Ca
         state.metrics.reservation_refusals.inc();
         return Err(CartError::Insufficient { available: 0 });
     }
+    if let Err(e) = domain::cart::check_offered(&item.selected_attributes, &product.attributes) {
+        return Err(CartError::invalid("selected_attributes", e.to_string()));
+    }
+    within_cap(state, cart, product.id, None, cart.units_of(product.id, None) + item.quantity)?;
     let outcome = if let Some(index) = cart.item_index(product.id, &item.selected_attributes) {
         let quantity = cart.lines[index].quantity + item.quantity;
         if quantity > domain::cart::MAX_LINE_QUANTITY {
@@ -225,7 +230,7 @@ async fn add(state: &AppState, cart: &mut Cart, item: &AddItem) -> Result<(), Ca
                 ),
             ));
         }
-        state.reserver.hold(cart.id, &mut cart.lines[index], quantity).await
+        state.reserver.hold(cart.holder(), &mut cart.lines[index], quantity).await
     } else {
         if !cart.has_room() {
             return Err(CartError::invalid(
@@ -234,7 +239,7 @@ async fn add(state: &AppState, cart: &mut Cart, item: &AddItem) -> Result<(), Ca
             ));
         }
         let mut line = Line {
-            id: uuid::Uuid::new_v4(),
+            id: new_line_id(cart, product.id, &item.selected_attributes, item.quantity),
             product_id: product.id,
             sku: product.sku.clone(),
             quantity: 0,
@@ -244,7 +249,7 @@ async fn add(state: &AppState, cart: &mut Cart, item: &AddItem) -> Result<(), Ca
             needs_sync: false,
             unavailable: None,
         };
-        let outcome = state.reserver.hold(cart.id, &mut line, item.quantity).await;
+        let outcome = state.reserver.hold(cart.holder(), &mut line, item.quantity).await;
         if outcome.is_ok() {
             cart.lines.push(line);
         }
@@ -264,6 +269,54 @@ async fn add(state: &AppState, cart: &mut Cart, item: &AddItem) -> Result<(), Ca
     }
 }
 
+/// Refuses a change that would leave the cart holding more than `CART_MAX_UNITS_PER_PRODUCT`
+/// units of `product` over all its lines: one cart must not be able to hold a product's whole
+/// stock. Counted and logged, as a hoarding signal.
+fn within_cap(
+    state: &AppState,
+    cart: &Cart,
+    product: domain::ids::ProductId,
+    line: Option<uuid::Uuid>,
+    units: i32,
+) -> Result<(), CartError> {
+    let cap = state.max_units_per_product;
+    if units <= cap {
+        return Ok(());
+    }
+    let owner = match cart.owner {
+        Owner::Guest(_) => "guest",
+        Owner::Customer(_) => "customer",
+    };
+    state.metrics.cap_hits.with_label_values(&[owner]).inc();
+    tracing::warn!(cart_id = %cart.id, product_id = %product, line_id = ?line, units, cap, owner, "cart unit cap reached");
+    Err(CartError::invalid(
+        "quantity",
+        format!("A cart may hold at most {cap} units of one product; this change would make {units}."),
+    ))
+}
+
+/// A new line's id, derived from the cart as it stands and what is added: a client retrying an
+/// add that got no answer (nothing was saved, so the version is unchanged) makes the same line,
+/// whose reservation key finds the reservation the first attempt made.
+pub fn new_line_id(
+    cart: &Cart,
+    product: domain::ids::ProductId,
+    attributes: &serde_json::Map<String, serde_json::Value>,
+    quantity: i32,
+) -> uuid::Uuid {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(cart.id.0.as_bytes());
+    h.update(cart.version.to_be_bytes());
+    h.update(product.get().to_be_bytes());
+    h.update(serde_json::Value::Object(attributes.clone()).to_string());
+    h.update(quantity.to_be_bytes());
+    let digest = h.finalize();
+    let mut bytes = [0u8; 16];
+    bytes.copy_from_slice(&digest[..16]);
+    uuid::Builder::from_random_bytes(bytes).into_uuid()
+}
+
 /// `PATCH /api/v1/carts/{id}/items/{item_id}` `{"quantity": N}` → 200 with the cart.
 pub async fn update_item(
     state: web::Data<AppState>,
@@ -279,7 +332,12 @@ pub async fn update_item(
         if cart.lines[index].quantity == update.quantity && cart.lines[index].is_reserved(Utc::now()) {
             return Ok(());
         }
-        let outcome = state.reserver.hold(cart.id, &mut cart.lines[index], update.quantity).await;
+        let line = &cart.lines[index];
+        if update.quantity > line.quantity {
+            let others = cart.units_of(line.product_id, Some(line.id));
+            within_cap(state, cart, line.product_id, Some(line.id), others + update.quantity)?;
+        }
+        let outcome = state.reserver.hold(cart.holder(), &mut cart.lines[index], update.quantity).await;
         if let Err(reserve::HoldError::Insufficient { .. }) = &outcome {
             state.metrics.reservation_refusals.inc();
         }

@@ -100,7 +100,31 @@ pub struct Cart {
     pub updated_at: DateTime<Utc>,
 }
 
+/// Who a reservation is held for: the cart, and whether its owner is a guest (a guest's hold
+/// is shorter: see `INVENTORY_GUEST_RESERVATION_TTL`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Holder {
+    /// The cart.
+    pub cart_id: CartId,
+    /// Whether the cart belongs to a guest.
+    pub guest: bool,
+}
+
 impl Cart {
+    /// The reservation holder this cart is.
+    pub fn holder(&self) -> Holder {
+        Holder { cart_id: self.id, guest: matches!(self.owner, Owner::Guest(_)) }
+    }
+
+    /// Units of `product` over every line but `except`.
+    pub fn units_of(&self, product: ProductId, except: Option<Uuid>) -> i32 {
+        self.lines
+            .iter()
+            .filter(|l| l.product_id == product && Some(l.id) != except)
+            .map(|l| l.quantity)
+            .sum()
+    }
+
     /// An empty cart for `owner`.
     pub fn new(owner: Owner, currency: Currency) -> Self {
         let now = Utc::now();

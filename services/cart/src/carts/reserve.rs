@@ -2,16 +2,26 @@
 //!
 //! Each line holds at most one reservation, sized to its quantity: a new line reserves, a
 //! changed quantity resizes (only the difference comes from stock), a removed line releases.
-//! When catalog gives no answer in time the outcome is unknown: a new line is not saved (a
-//! reservation catalog may have made for it expires after `INVENTORY_RESERVATION_TTL`), and an
-//! existing line is marked `needs_sync`, so the next read checks it against catalog.
+//! When catalog gives no answer in time the outcome is unknown: a new line is not saved and the
+//! reservation catalog may have made for it is released by its key (best effort; it expires after
+//! `INVENTORY_RESERVATION_TTL` otherwise), and an existing line is marked `needs_sync`, so the
+//! next read checks it against catalog. Every reserve carries a key derived from the line and its
+//! quantity: a retry of an add that got no answer finds the reservation the first attempt made
+//! instead of holding the stock twice (a new line's id is derived from the cart's version, so a
+//! client's retry of the same add makes the same line).
 
 use chrono::Utc;
 use domain::ids::CartId;
 use domain::inventory::{ReserveRequest, ResizeRequest};
 use platform::catalog_client::{CatalogClient, CatalogError};
 
-use super::model::{Cart, Line};
+use super::model::{Cart, Holder, Line};
+
+/// The key of a line's reserve request for `quantity` units: the same line and quantity always
+/// ask for the same reservation (while it is active).
+pub fn line_key(cart_id: CartId, line_id: uuid::Uuid, quantity: i32) -> String {
+    format!("cart:{cart_id}:line:{line_id}:q{quantity}")
+}
 
 /// Why a line could not get its units.
 #[derive(Debug, thiserror::Error)]
@@ -46,12 +56,18 @@ pub struct Reserver {
     client: CatalogClient,
     enabled: bool,
     ttl_minutes: i64,
+    guest_ttl_minutes: i64,
 }
 
 impl Reserver {
-    /// `enabled` is `INVENTORY_RESERVE_ON_ADD`; `ttl_minutes` is `INVENTORY_RESERVATION_TTL`.
-    pub fn new(client: CatalogClient, enabled: bool, ttl_minutes: i64) -> Self {
-        Self { client, enabled, ttl_minutes }
+    /// `enabled` is `INVENTORY_RESERVE_ON_ADD`; `ttl_minutes` is `INVENTORY_RESERVATION_TTL`,
+    /// `guest_ttl_minutes` `INVENTORY_GUEST_RESERVATION_TTL`.
+    pub fn new(client: CatalogClient, enabled: bool, ttl_minutes: i64, guest_ttl_minutes: i64) -> Self {
+        Self { client, enabled, ttl_minutes, guest_ttl_minutes }
+    }
+
+    fn ttl(&self, holder: Holder) -> i64 {
+        if holder.guest { self.guest_ttl_minutes.min(self.ttl_minutes) } else { self.ttl_minutes }
     }
 
     /// Whether lines hold reservations at all.
@@ -61,13 +77,15 @@ impl Reserver {
 
     /// Makes `line` hold `quantity` units and sets its quantity; on error the line's quantity is
     /// unchanged (and `needs_sync` is set when catalog's state became unknown).
-    pub async fn hold(&self, cart_id: CartId, line: &mut Line, quantity: i32) -> Result<(), HoldError> {
+    pub async fn hold(&self, holder: Holder, line: &mut Line, quantity: i32) -> Result<(), HoldError> {
+        let cart_id = holder.cart_id;
+        let ttl_minutes = self.ttl(holder);
         if !self.enabled {
             line.quantity = quantity;
             return Ok(());
         }
         if let Some(id) = line.reservation_id {
-            let req = ResizeRequest { quantity: i64::from(quantity), ttl_minutes: Some(self.ttl_minutes) };
+            let req = ResizeRequest { quantity: i64::from(quantity), ttl_minutes: Some(ttl_minutes) };
             match self.client.resize(id, &req).await {
                 Ok(r) => {
                     line.quantity = quantity;
@@ -85,14 +103,27 @@ impl Reserver {
                 Err(e) => return Err(e.into()),
             }
         }
+        let key = line_key(cart_id, line.id, quantity);
         let req = ReserveRequest {
             product_id: line.product_id,
             quantity: i64::from(quantity),
             cart_id: Some(cart_id),
             order_id: None,
-            ttl_minutes: Some(self.ttl_minutes),
+            ttl_minutes: Some(ttl_minutes),
+            idempotency_key: Some(key.clone()),
         };
-        let r = self.client.reserve(&req).await?;
+        let r = match self.client.reserve(&req).await {
+            Ok(r) => r,
+            Err(e @ CatalogError::Unavailable(_)) => {
+                // No answer: catalog may have made it. Give it back now, best effort; a retry
+                // with the same key would find it otherwise, and it lapses by itself anyway.
+                if let Err(release) = self.client.release_by_key(&key).await {
+                    tracing::warn!(error = %release, "could not release an unanswered reservation; it lapses by itself");
+                }
+                return Err(e.into());
+            }
+            Err(e) => return Err(e.into()),
+        };
         line.quantity = quantity;
         line.reservation_id = Some(r.id);
         line.reserved_until = Some(r.expires_at);
@@ -121,7 +152,7 @@ impl Reserver {
             return false;
         }
         let now = Utc::now();
-        let cart_id = cart.id;
+        let holder = cart.holder();
         let mut changed = false;
         for line in &mut cart.lines {
             if line.is_reserved(now) {
@@ -137,7 +168,7 @@ impl Reserver {
             }
             let before = line.clone();
             let quantity = line.quantity;
-            match self.hold(cart_id, line, quantity).await {
+            match self.hold(holder, line, quantity).await {
                 Ok(()) => {}
                 Err(HoldError::Insufficient { available }) => {
                     line.clear_reservation();

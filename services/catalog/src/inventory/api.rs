@@ -5,7 +5,9 @@ use actix_web::{HttpResponse, web};
 use diesel_async::AsyncConnection;
 use domain::cart::Quantity;
 use domain::ids::{CartId, OrderId};
-use domain::inventory::{ExtendRequest, InsufficientStock, ReservationStatus, ReserveRequest, ResizeRequest};
+use domain::inventory::{
+    ExtendRequest, InsufficientStock, ReleaseByKeyRequest, ReservationStatus, ReserveRequest, ResizeRequest,
+};
 use platform::auth::InternalCaller;
 use platform::http::{ApiError, Json, ValidationErrors};
 use uuid::Uuid;
@@ -71,6 +73,7 @@ pub async fn reserve(
     }
     check_cart_id(req.cart_id, &mut errors);
     check_order_id(req.order_id, &mut errors);
+    check_key(req.idempotency_key.as_deref(), &mut errors);
     let ttl_minutes = ttl(req.ttl_minutes, state.reservation_ttl_minutes, &mut errors);
     errors.into_result()?;
     let new = NewReservation {
@@ -79,15 +82,93 @@ pub async fn reserve(
         cart_id: req.cart_id,
         order_id: req.order_id,
         ttl_minutes,
+        idempotency_key: req.idempotency_key,
     };
     let mut conn = state.pool.get().await?;
-    let outcome =
-        conn.transaction::<_, diesel::result::Error, _>(async |c| repo::reserve(c, new).await).await?;
+    // Twice at most: two requests with one key racing, the loser finds the winner's reservation.
+    let mut outcome = None;
+    for _ in 0..2 {
+        match conn.transaction::<_, diesel::result::Error, _>(async |c| keyed_reserve(c, &new).await).await {
+            Err(diesel::result::Error::DatabaseError(
+                diesel::result::DatabaseErrorKind::UniqueViolation,
+                _,
+            )) if new.idempotency_key.is_some() => {}
+            other => {
+                outcome = Some(other?);
+                break;
+            }
+        }
+    }
+    let outcome = outcome.ok_or_else(|| ApiError::Unavailable("Retry the reservation".to_owned()))?;
     match outcome {
-        Ok((row, counters)) => Ok(HttpResponse::Created().json(row.into_reservation(counters.available()))),
-        Err(ReserveRefused::UnknownProduct) => Err(ApiError::not_found("No product with this id")),
-        Err(ReserveRefused::NotForSale) => Ok(conflict(0, "The product is not for sale")),
-        Err(ReserveRefused::Insufficient { available }) => {
+        Keyed::Existing(row, _) if !row.answers(&new) => Err(ApiError::Validation(ValidationErrors::single(
+            "idempotency_key",
+            "The key was used for another reservation.",
+        ))),
+        Keyed::Existing(row, available) => Ok(HttpResponse::Ok().json(row.into_reservation(available))),
+        Keyed::New(Ok((row, counters))) => {
+            Ok(HttpResponse::Created().json(row.into_reservation(counters.available())))
+        }
+        Keyed::New(Err(refused)) => refused_answer(refused),
+    }
+}
+
+/// What a (possibly keyed) reserve found or did.
+enum Keyed {
+    /// The active reservation an earlier request with the key made (and its availability).
+    Existing(repo::ReservationRow, i64),
+    /// A new reservation, or why none was made.
+    New(Result<(repo::ReservationRow, repo::Counters), ReserveRefused>),
+}
+
+async fn keyed_reserve(
+    c: &mut diesel_async::AsyncPgConnection,
+    new: &NewReservation,
+) -> diesel::QueryResult<Keyed> {
+    if let Some(key) = new.idempotency_key.as_deref()
+        && let Some((row, available)) = repo::active_by_key(c, key).await?
+    {
+        return Ok(Keyed::Existing(row, available));
+    }
+    Ok(Keyed::New(repo::reserve(c, new.clone()).await?))
+}
+
+fn check_key(key: Option<&str>, errors: &mut ValidationErrors) {
+    if let Some(k) = key
+        && (k.is_empty() || k.len() > 200 || !k.bytes().all(|b| b.is_ascii_graphic()))
+    {
+        errors.add("idempotency_key", "The key must be 1 to 200 printable ASCII characters.");
+    }
+}
+
+/// `POST /internal/v1/reservations/release-by-key` `{"idempotency_key"}` → 200
+/// `{"released": true|false}`: gives back the active reservation made with the key, if any
+/// (a caller that got no answer to its reserve and gave up).
+pub async fn release_by_key(
+    _: InternalCaller,
+    state: web::Data<AppState>,
+    Json(req): Json<ReleaseByKeyRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let mut errors = ValidationErrors::new();
+    check_key(Some(&req.idempotency_key), &mut errors);
+    errors.into_result()?;
+    let mut conn = state.pool.get().await?;
+    let released = conn
+        .transaction::<_, diesel::result::Error, _>(async |c| {
+            let Some((row, _)) = repo::active_by_key(c, &req.idempotency_key).await? else {
+                return Ok(false);
+            };
+            Ok(!repo::close(c, &[row.id()], Close::Release).await?.is_empty())
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({ "released": released })))
+}
+
+fn refused_answer(refused: ReserveRefused) -> Result<HttpResponse, ApiError> {
+    match refused {
+        ReserveRefused::UnknownProduct => Err(ApiError::not_found("No product with this id")),
+        ReserveRefused::NotForSale => Ok(conflict(0, "The product is not for sale")),
+        ReserveRefused::Insufficient { available } => {
             Ok(conflict(available, &format!("Only {available} unit(s) available")))
         }
     }

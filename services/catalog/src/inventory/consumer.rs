@@ -2,7 +2,8 @@
 //! `order.canceled`, `order.expired` and `payment.failed` release them.
 //!
 //! An order's reservations are the ids the event lists plus the active ones whose owner is the
-//! order (set on reserve or extend). Only active reservations change, so duplicates, events
+//! order (set on reserve or extend); a payment never commits an unlisted one that has lapsed
+//! (see [`repo::commit_order`]). Only active reservations change, so duplicates, events
 //! out of order and unknown ids are harmless no-ops: they are acknowledged, never retried.
 
 use diesel_async::AsyncPgConnection;
@@ -58,7 +59,11 @@ impl EventHandler for ReservationEvents {
         match event.event_type.as_str() {
             routing::ORDER_PAID => {
                 let paid: OrderPaid = decode(event)?;
-                apply(conn, paid.order_id, &paid.reservation_ids, Close::Commit).await
+                let done = repo::commit_order(conn, paid.order_id, &paid.reservation_ids).await?;
+                if !done.expired.is_empty() {
+                    tracing::info!(order_id = %paid.order_id, expired = done.expired.len(), "lapsed reservations the payment replaced were expired, not committed");
+                }
+                Ok(())
             }
             routing::ORDER_CANCELED => {
                 let OrderCanceled(closed) = decode(event)?;

@@ -24,6 +24,10 @@ impl SaleFacts {
             price: Money::new(self.price_cents, self.currency.parse().map_err(ApiError::internal)?),
             status: self.status.parse().map_err(ApiError::internal)?,
             available_quantity,
+            attributes: match self.attributes {
+                serde_json::Value::Object(m) => m,
+                _ => serde_json::Map::new(),
+            },
         })
     }
 }

@@ -13,6 +13,7 @@ use actix_web::web;
 /// Registers the `/internal/v1` inventory routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/internal/v1/reservations", web::post().to(api::reserve))
+        .route("/internal/v1/reservations/release-by-key", web::post().to(api::release_by_key))
         .route("/internal/v1/reservations/{id}", web::get().to(api::show))
         .route("/internal/v1/reservations/{id}/extend", web::post().to(api::extend))
         .route("/internal/v1/reservations/{id}/resize", web::post().to(api::resize))

@@ -56,6 +56,19 @@ pub struct ReservationRow {
 }
 
 impl ReservationRow {
+    /// The reservation's id.
+    pub fn id(&self) -> Uuid {
+        self.id
+    }
+
+    /// Whether a keyed request asks for this very reservation (same product, units and owner).
+    pub fn answers(&self, new: &NewReservation) -> bool {
+        self.product_id == new.product_id.get()
+            && self.quantity == new.quantity
+            && self.cart_id == new.cart_id.map(|c| c.0)
+            && self.order_id == new.order_id.map(OrderId::get)
+    }
+
     /// The API shape, with the product's availability after the change.
     pub fn into_reservation(self, available: i64) -> Reservation {
         Reservation {
@@ -82,7 +95,7 @@ const RESERVATION_COLUMNS: &str =
     "r.id, r.product_id, r.quantity, r.status, r.cart_id, r.order_id, r.expires_at, r.created_at";
 
 /// A new reservation.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct NewReservation {
     /// The product.
     pub product_id: ProductId,
@@ -94,10 +107,12 @@ pub struct NewReservation {
     pub order_id: Option<OrderId>,
     /// Lifetime in minutes.
     pub ttl_minutes: i64,
+    /// The caller's key (idempotent while active).
+    pub idempotency_key: Option<String>,
 }
 
 /// Why [`reserve`] took nothing.
-#[derive(Debug)]
+#[derive(Debug, Clone, Copy)]
 pub enum ReserveRefused {
     /// No such product, or it is deleted.
     UnknownProduct,
@@ -131,8 +146,8 @@ pub async fn reserve(
                AND stock_quantity - reserved_quantity >= $2
              RETURNING id, sku, stock_quantity, reserved_quantity
          ), r AS (
-             INSERT INTO reservations (id, product_id, quantity, cart_id, order_id, expires_at)
-             SELECT $3, p.id, $2, $4, $5, now() + make_interval(mins => $6) FROM p
+             INSERT INTO reservations (id, product_id, quantity, cart_id, order_id, expires_at, idempotency_key)
+             SELECT $3, p.id, $2, $4, $5, now() + make_interval(mins => $6), $7 FROM p
              RETURNING *
          )
          SELECT {RESERVATION_COLUMNS}, p.id AS p_id, p.sku AS p_sku,
@@ -145,6 +160,7 @@ pub async fn reserve(
     .bind::<Nullable<SqlUuid>, _>(new.cart_id.map(|c| c.0))
     .bind::<Nullable<BigInt>, _>(new.order_id.map(OrderId::get))
     .bind::<Integer, _>(i32::try_from(new.ttl_minutes).unwrap_or(i32::MAX))
+    .bind::<Nullable<Text>, _>(new.idempotency_key.as_deref())
     .load(conn)
     .await?;
     if let Some(Reserved { reservation: row, counters }) = rows.into_iter().next() {
@@ -181,6 +197,27 @@ async fn why_refused(conn: &mut AsyncPgConnection, product_id: ProductId) -> Que
         Some(f) if !f.is_active() => ReserveRefused::NotForSale,
         Some(f) => ReserveRefused::Insufficient { available: f.available() },
     })
+}
+
+/// The active reservation made with `key`, with its product's availability, row-locked.
+pub async fn active_by_key(
+    conn: &mut AsyncPgConnection,
+    key: &str,
+) -> QueryResult<Option<(ReservationRow, i64)>> {
+    #[derive(QueryableByName)]
+    struct Id {
+        #[diesel(sql_type = SqlUuid)]
+        id: Uuid,
+    }
+    let ids: Vec<Id> =
+        sql_query("SELECT id FROM reservations WHERE idempotency_key = $1 AND status = 'active' FOR UPDATE")
+            .bind::<Text, _>(key)
+            .load(conn)
+            .await?;
+    match ids.into_iter().next() {
+        Some(Id { id }) => find(conn, id).await,
+        None => Ok(None),
+    }
 }
 
 /// One reservation, with its product's availability.
@@ -318,6 +355,24 @@ impl Close {
     }
 }
 
+/// A reservation a statement closed.
+#[derive(QueryableByName)]
+struct Closed {
+    #[diesel(sql_type = SqlUuid)]
+    id: Uuid,
+    #[diesel(sql_type = BigInt)]
+    product_id: i64,
+    #[diesel(sql_type = Integer)]
+    quantity: i32,
+    #[diesel(sql_type = Text)]
+    status: String,
+}
+
+/// `(product, quantity)` of each closed reservation.
+fn units(closed: &[Closed]) -> Vec<(i64, i32)> {
+    closed.iter().map(|c| (c.product_id, c.quantity)).collect()
+}
+
 /// Closes the active reservations among `ids` and gives their units back (or takes them out of
 /// stock, for a commit), writing one `inventory.changed` per product touched. Reservations that
 /// are unknown or no longer active are left alone: that is what makes the event consumers
@@ -326,15 +381,6 @@ impl Close {
 /// Rows are locked in id order (reservations, then products through the aggregate), so two
 /// transactions closing overlapping sets wait for each other instead of deadlocking.
 pub async fn close(conn: &mut AsyncPgConnection, ids: &[Uuid], how: Close) -> QueryResult<Vec<Uuid>> {
-    #[derive(QueryableByName)]
-    struct Closed {
-        #[diesel(sql_type = SqlUuid)]
-        id: Uuid,
-        #[diesel(sql_type = BigInt)]
-        product_id: i64,
-        #[diesel(sql_type = Integer)]
-        quantity: i32,
-    }
     if ids.is_empty() {
         return Ok(Vec::new());
     }
@@ -344,14 +390,58 @@ pub async fn close(conn: &mut AsyncPgConnection, ids: &[Uuid], how: Close) -> Qu
          )
          UPDATE reservations r SET status = $2, closed_at = now()
          FROM target WHERE r.id = target.id
-         RETURNING r.id, r.product_id, r.quantity",
+         RETURNING r.id, r.product_id, r.quantity, r.status",
     )
     .bind::<Array<SqlUuid>, _>(ids)
     .bind::<Text, _>(how.status().as_str())
     .load(conn)
     .await?;
-    give_back(conn, &closed.iter().map(|c| (c.product_id, c.quantity)).collect::<Vec<_>>(), how).await?;
+    give_back(conn, &units(&closed), how).await?;
     Ok(closed.into_iter().map(|c| c.id).collect())
+}
+
+/// What [`commit_order`] did.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Committed {
+    /// Reservations committed (their units left stock).
+    pub committed: Vec<Uuid>,
+    /// Lapsed reservations of the order that the event did not name: expired, never committed.
+    pub expired: Vec<Uuid>,
+}
+
+/// Commits a paid order's stock: the active reservations the event lists, plus the order's own
+/// active ones that have not lapsed. An order's reservation past `expires_at` that the event
+/// does not name is one the order replaced (a late payment reserves again and lists the new
+/// ids), so it is expired here — whether or not the sweeper got to it — never committed: the
+/// units would be taken twice. A listed one is committed even if it lapsed a moment ago: while
+/// it is `active` its units never left, and the paid order owns them.
+pub async fn commit_order(
+    conn: &mut AsyncPgConnection,
+    order: OrderId,
+    listed: &[Uuid],
+) -> QueryResult<Committed> {
+    let closed: Vec<Closed> = sql_query(
+        "WITH target AS (
+             SELECT id, (id = ANY($1) OR expires_at > now()) AS keep FROM reservations
+             WHERE (id = ANY($1) OR order_id = $2) AND status = 'active' ORDER BY id FOR UPDATE
+         )
+         UPDATE reservations r
+         SET status = CASE WHEN target.keep THEN 'committed' ELSE 'expired' END, closed_at = now()
+         FROM target WHERE r.id = target.id
+         RETURNING r.id, r.product_id, r.quantity, r.status",
+    )
+    .bind::<Array<SqlUuid>, _>(listed)
+    .bind::<BigInt, _>(order.get())
+    .load(conn)
+    .await?;
+    let (kept, lapsed): (Vec<Closed>, Vec<Closed>) =
+        closed.into_iter().partition(|c| c.status == "committed");
+    give_back(conn, &units(&kept), Close::Commit).await?;
+    give_back(conn, &units(&lapsed), Close::Expire).await?;
+    Ok(Committed {
+        committed: kept.into_iter().map(|c| c.id).collect(),
+        expired: lapsed.into_iter().map(|c| c.id).collect(),
+    })
 }
 
 /// Applies closed reservations' quantities to their products, one product at a time in id
@@ -400,13 +490,6 @@ pub async fn active_of_order(conn: &mut AsyncPgConnection, order_id: OrderId) ->
 /// locked (`SKIP LOCKED`: several replicas sweep without waiting for each other); returns how
 /// many it expired.
 pub async fn expire_due(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult<usize> {
-    #[derive(QueryableByName)]
-    struct Closed {
-        #[diesel(sql_type = BigInt)]
-        product_id: i64,
-        #[diesel(sql_type = Integer)]
-        quantity: i32,
-    }
     let closed: Vec<Closed> = sql_query(
         "WITH due AS (
              SELECT id FROM reservations
@@ -415,13 +498,12 @@ pub async fn expire_due(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult
          )
          UPDATE reservations r SET status = 'expired', closed_at = now()
          FROM due WHERE r.id = due.id
-         RETURNING r.product_id, r.quantity",
+         RETURNING r.id, r.product_id, r.quantity, r.status",
     )
     .bind::<BigInt, _>(limit)
     .load(conn)
     .await?;
-    give_back(conn, &closed.iter().map(|c| (c.product_id, c.quantity)).collect::<Vec<_>>(), Close::Expire)
-        .await?;
+    give_back(conn, &units(&closed), Close::Expire).await?;
     Ok(closed.len())
 }
 
@@ -452,6 +534,7 @@ pub struct SaleFacts {
     pub(super) status: String,
     pub(super) stock_quantity: i32,
     pub(super) reserved_quantity: i32,
+    pub(super) attributes: serde_json::Value,
 }
 
 /// The sale facts of the non-deleted products among `ids`, in no particular order.
@@ -466,7 +549,7 @@ pub async fn sale_facts_by(
     skus: &[String],
 ) -> QueryResult<Vec<SaleFacts>> {
     sql_query(
-        "SELECT id, sku, name, price_cents, currency, status, stock_quantity, reserved_quantity
+        "SELECT id, sku, name, price_cents, currency, status, stock_quantity, reserved_quantity, attributes
          FROM products WHERE (id = ANY($1) OR sku = ANY($2)) AND deleted_at IS NULL",
     )
     .bind::<Array<BigInt>, _>(ids)

@@ -72,6 +72,12 @@ pub fn from_build_error(e: std::sync::Arc<anyhow::Error>) -> ApiError {
         tracing::warn!(error = %pool, "database pool unavailable");
         return ApiError::Unavailable("The database is temporarily unavailable".to_owned());
     }
+    if let Some(db) = e.downcast_ref::<diesel::result::Error>()
+        && platform::db::is_transient(db)
+    {
+        tracing::warn!(error = %db, "database unavailable during a page build");
+        return ApiError::Unavailable("The database is temporarily unavailable; retry shortly".to_owned());
+    }
     ApiError::internal(format!("{e:#}"))
 }
 

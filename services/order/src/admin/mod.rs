@@ -7,15 +7,15 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use diesel_async::AsyncConnection;
 use domain::order::{FulfillmentError, FulfillmentEvent, apply_fulfillment};
 use platform::auth::Admin;
-use platform::http::{ApiError, Json, ValidationErrors};
+use platform::http::{ApiError, Json, RawBody, ValidationErrors};
 use serde::Deserialize;
 use serde_json::json;
 
 use crate::clients::stripe::RefundError;
 use crate::orders::repo as orders;
 use crate::orders::view;
-use crate::payments::apply;
 use crate::payments::repo as payments;
+use crate::payments::sync::{self, Origin};
 use crate::state::AppState;
 
 fn not_found() -> ApiError {
@@ -49,15 +49,10 @@ pub async fn search(
             "The limit must be between 1 and 200.",
         )));
     }
+    let number = filter("number", q.number.as_deref())?;
+    let email = filter("email", q.email.as_deref())?;
     let mut conn = state.pool.get().await?;
-    let rows = repo::search(
-        &mut conn,
-        q.number.as_deref().map(str::trim).filter(|s| !s.is_empty()),
-        q.email.as_deref().map(str::trim).filter(|s| !s.is_empty()),
-        q.needs_attention,
-        limit,
-    )
-    .await?;
+    let rows = repo::search(&mut conn, number, email, q.needs_attention, limit).await?;
     let data: Vec<_> = rows
         .iter()
         .map(|o| {
@@ -71,6 +66,21 @@ pub async fn search(
         })
         .collect();
     Ok(HttpResponse::Ok().json(json!({ "data": data })))
+}
+
+/// A search filter, trimmed; empty means none. Control characters (a NUL cannot even reach
+/// PostgreSQL) and values longer than any number or address are a 422, not a query.
+fn filter<'a>(field: &'static str, value: Option<&'a str>) -> Result<Option<&'a str>, ApiError> {
+    let Some(value) = value.map(str::trim).filter(|s| !s.is_empty()) else {
+        return Ok(None);
+    };
+    if value.len() > 320 || value.chars().any(char::is_control) {
+        return Err(ApiError::Validation(ValidationErrors::single(
+            field,
+            "The filter must be at most 320 characters without control characters.",
+        )));
+    }
+    Ok(Some(value))
 }
 
 /// `GET /api/v1/admin/orders/{order_number}`: the order with its refunds.
@@ -109,7 +119,7 @@ pub async fn refund(
     req: HttpRequest,
     state: web::Data<AppState>,
     number: web::Path<String>,
-    body: web::Bytes,
+    RawBody(body): RawBody,
 ) -> Result<HttpResponse, ApiError> {
     let body: RefundRequest = if body.iter().all(u8::is_ascii_whitespace) {
         RefundRequest::default()
@@ -156,24 +166,18 @@ pub async fn refund(
         })
         .await?;
     let (order, amount, status) = planned;
+    // No connection is held while Stripe is asked.
+    drop(conn);
     let id = order.order_id();
     let pi = order.payment_intent_id.clone().ok_or_else(|| conflict("The order has no payment"))?;
     if status == "pending" {
         // 2. Stripe, under a key derived from ours: a retry replays instead of refunding again.
         let stripe_key = format!("order-{id}-refund-{key}");
-        match state.stripe.refund(&pi, amount, &stripe_key).await {
+        let outcome = state.stripe.refund(&pi, amount, &stripe_key).await;
+        let mut conn = state.pool.get().await?;
+        match outcome {
             Ok((refund_id, _)) => {
-                // 3. The refund and the order's new state, one transaction.
-                conn.transaction::<_, ApiError, _>(async |c| {
-                    payments::finish_refund(c, id, &key, "succeeded", Some(&refund_id)).await?;
-                    let locked = orders::by_id_for_update(c, id).await?.ok_or_else(not_found)?;
-                    let cumulative = payments::succeeded_refunds(c, id).await?;
-                    apply::refunded(&state, c, &locked, &pi, cumulative, "refund.admin", None)
-                        .await
-                        .map_err(|e| ApiError::internal(e.message()))?;
-                    Ok(())
-                })
-                .await?;
+                payments::finish_refund(&mut conn, id, &key, "succeeded", Some(&refund_id)).await?;
             }
             Err(RefundError::Refused(m)) => {
                 payments::finish_refund(&mut conn, id, &key, "failed", None).await?;
@@ -186,7 +190,14 @@ pub async fn refund(
                 ));
             }
         }
+        // 3. The order's money from Stripe's objects (the refund is in them now); if Stripe cannot
+        //    be read this moment, the syncer settles it shortly.
+        if let Err(e) = sync::sync(&state, id, Origin::Admin).await {
+            tracing::warn!(error = %e, order_id = %id, "refund made; the order is settled by the syncer");
+            sync::repo::request(&mut conn, id, "refund.admin").await?;
+        }
     }
+    let mut conn = state.pool.get().await?;
     let order = orders::by_id(&mut conn, id).await?.ok_or_else(not_found)?;
     let refund = repo::refund_by_key(&mut conn, id, &key).await?.ok_or_else(not_found)?;
     let items = orders::items(&mut conn, id).await?;

@@ -67,12 +67,10 @@ fn validate(req: &CheckoutRequest) -> Result<Valid, ApiError> {
     if cart_id.is_none() {
         errors.add("cart_id", "The cart id must be a UUID.");
     }
+    // lettre's parser (the one the worker sends with) follows RFC 5321/5322: one mailbox, so
+    // `a@example.com,b@example.com` — which could never be delivered — is refused here.
     let email = req.customer_email.trim();
-    let at = email.find('@');
-    if email.len() > 254
-        || !at.is_some_and(|i| i > 0 && i + 1 < email.len())
-        || email.contains(char::is_whitespace)
-    {
+    if email.len() > 254 || email.parse::<lettre::Address>().is_err() {
         errors.add("customer_email", "The customer email must be a valid email address.");
     }
     let name = req.customer_name.trim();
@@ -176,8 +174,14 @@ pub async fn checkout(
     }
     let valid = validate(&req)?;
     let customer_id = principal.0.map(|p| p.subject);
-    let scope = customer_id.as_ref().map_or_else(|| "guest".to_owned(), |s| format!("customer:{s}"));
     let cart_token = header(&http, CART_TOKEN_HEADER);
+    // Keys are scoped to who may use them: a customer, or a guest's cart token (hashed, never
+    // stored in clear), so one guest's key never collides with another's.
+    let scope = match (&customer_id, &cart_token) {
+        (Some(s), _) => format!("customer:{s}"),
+        (None, Some(t)) => format!("guest:{}", &hex(&Sha256::digest(t.as_bytes()))[..32]),
+        (None, None) => "guest".to_owned(),
+    };
     // The fingerprint covers the body and the cart token, so a replay needs both.
     let mut h = Sha256::new();
     h.update(serde_json::to_vec(&req).map_err(ApiError::internal)?);
@@ -466,15 +470,47 @@ async fn price(state: &AppState, cart: &Cart) -> Result<Priced, Failure> {
     let totals = state.settings.pricing.totals(currency, &parts).map_err(|e| {
         Failure::Before(ApiError::Validation(ValidationErrors::single("cart_id", e.to_string())))
     })?;
+    // Refused before anything is reserved: Stripe would refuse the PaymentIntent forever.
+    let (min, max) = currency.charge_limits();
+    if !(min..=max).contains(&totals.total().cents()) {
+        return Err(Failure::Before(ApiError::Validation(ValidationErrors::single(
+            "cart_id",
+            format!(
+                "The order total must be between {} and {} {currency}.",
+                domain::money::Money::new(min, currency).decimal_string(),
+                domain::money::Money::new(max, currency).decimal_string()
+            ),
+        ))));
+    }
     Ok(Priced { lines, totals })
 }
 
 /// Extends each line's reservation to the checkout session and ties it to the order; a line
-/// without one (or whose one lapsed) is reserved afresh. Stock gone → 409.
+/// without one (or whose one lapsed) is reserved afresh. Stock gone → 409, and what this
+/// attempt reserved for the other lines is given back at once (the cart's own reservations
+/// stay the cart's).
 async fn hold_stock(
     state: &AppState,
     order: OrderId,
     lines: Vec<PricedLine>,
+) -> Result<Vec<NewItem>, Failure> {
+    let mut fresh = Vec::new();
+    let held = hold_lines(state, order, lines, &mut fresh).await;
+    if let Err(Failure::Before(_) | Failure::BeforeWith(_)) = &held {
+        for id in fresh {
+            if let Err(e) = state.catalog.release(id).await {
+                tracing::warn!(error = %e, reservation = %id, "could not give back a refused checkout's reservation; it lapses with the session");
+            }
+        }
+    }
+    held
+}
+
+async fn hold_lines(
+    state: &AppState,
+    order: OrderId,
+    lines: Vec<PricedLine>,
+    fresh: &mut Vec<Uuid>,
 ) -> Result<Vec<NewItem>, Failure> {
     let minutes = state.settings.session_minutes();
     let mut items = Vec::with_capacity(lines.len());
@@ -498,8 +534,21 @@ async fn hold_stock(
         };
         let reservation = match extended {
             Some(id) => id,
-            None => match state.catalog.reserve(line.product_id, line.quantity, order, minutes).await {
-                Ok(r) => r.id,
+            None => match state
+                .catalog
+                .reserve(
+                    line.product_id,
+                    line.quantity,
+                    order,
+                    minutes,
+                    &format!("order:{order}:checkout:{}", line.product_id),
+                )
+                .await
+            {
+                Ok(r) => {
+                    fresh.push(r.id);
+                    r.id
+                }
                 Err(ReservationError::Insufficient { available }) => {
                     return Err(out_of_stock(line.sku.as_ref(), available));
                 }

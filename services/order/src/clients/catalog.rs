@@ -88,13 +88,15 @@ impl CatalogClient {
         }
     }
 
-    /// Reserves `quantity` units of `product` for `order`.
+    /// Reserves `quantity` units of `product` for `order` under `key` (a retry with the same key
+    /// finds the reservation while it is active instead of holding the stock twice).
     pub async fn reserve(
         &self,
         product: ProductId,
         quantity: i64,
         order: OrderId,
         ttl_minutes: i64,
+        key: &str,
     ) -> Result<Reservation, ReservationError> {
         let body = ReserveRequest {
             product_id: product,
@@ -102,6 +104,7 @@ impl CatalogClient {
             cart_id: None,
             order_id: Some(order),
             ttl_minutes: Some(ttl_minutes),
+            idempotency_key: Some(key.to_owned()),
         };
         let res = self
             .http

@@ -5,8 +5,11 @@ use std::collections::HashMap;
 
 use domain::ids::OrderId;
 use domain::money::Money;
+use domain::order::{DisputeView, IntentStatus, StripeView};
 use platform::config::{ExposeSecret, SecretString};
 use stripe::{Client, ClientBuilder, IdempotencyKey, RequestStrategy, StripeError, StripeRequest};
+use stripe_core::charge::RetrieveCharge;
+use stripe_core::dispute::ListDispute;
 use stripe_core::payment_intent::{CancelPaymentIntent, CreatePaymentIntent, RetrievePaymentIntent};
 use stripe_core::refund::CreateRefund;
 use stripe_shared::{PaymentIntentAllowedPaymentMethodTypes, PaymentIntentStatus};
@@ -129,6 +132,56 @@ impl Payments {
     /// Reads a PaymentIntent.
     pub async fn retrieve(&self, id: &str) -> Result<Intent, Unavailable> {
         RetrievePaymentIntent::new(id).send(&self.client).await.map(intent).map_err(unavailable)
+    }
+
+    /// What Stripe holds now for `payment_intent`: the intent, its latest charge (captured and
+    /// refunded amounts) and its disputes. Three reads, no connection or lock held by the caller.
+    pub async fn view(&self, payment_intent: &str) -> Result<StripeView, Unavailable> {
+        let pi = RetrievePaymentIntent::new(payment_intent).send(&self.client).await.map_err(unavailable)?;
+        let status: IntentStatus =
+            pi.status.as_str().parse().map_err(|e: String| Unavailable::new("stripe", e))?;
+        let charge_id = pi.latest_charge.as_ref().map(|c| match c {
+            stripe_types::Expandable::Id(id) => id.as_str().to_owned(),
+            stripe_types::Expandable::Object(ch) => ch.id.as_str().to_owned(),
+        });
+        let (captured, refunded) = match &charge_id {
+            Some(id) if pi.amount_received > 0 => {
+                let ch = RetrieveCharge::new(id.as_str()).send(&self.client).await.map_err(unavailable)?;
+                let captured = if ch.captured { ch.amount_captured } else { 0 };
+                (captured, StripeView::refunded_of_charge(ch.amount, captured, ch.amount_refunded))
+            }
+            _ => (0, 0),
+        };
+        let disputes = if charge_id.is_some() {
+            ListDispute::new()
+                .payment_intent(payment_intent)
+                .limit(100)
+                .send(&self.client)
+                .await
+                .map_err(unavailable)?
+                .data
+                .into_iter()
+                .map(|d| DisputeView {
+                    id: d.id.as_str().to_owned(),
+                    amount_cents: d.amount,
+                    status: d.status.as_str().to_owned(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(StripeView {
+            payment_intent_id: pi.id.as_str().to_owned(),
+            status,
+            last_attempt_failed: pi.last_payment_error.is_some(),
+            currency: pi.currency.to_string().to_ascii_uppercase(),
+            amount_cents: pi.amount,
+            // A charge read a moment later can only know more; the intent's figure is the floor.
+            captured_cents: captured.max(pi.amount_received),
+            refunded_cents: refunded,
+            charge_id,
+            disputes,
+        })
     }
 
     /// Cancels a PaymentIntent; an already canceled one is fine.

@@ -5,17 +5,16 @@ pub mod view;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use diesel::sql_types::{BigInt, Text};
-use diesel_async::{AsyncConnection, RunQueryDsl};
-use domain::events::{OrderCanceled, OrderClosed};
-use domain::order::PaymentStatus;
+use diesel_async::RunQueryDsl;
 use platform::auth::{MaybePrincipal, Principal};
 use platform::http::{ApiError, ValidationErrors};
 use serde::Deserialize;
 use subtle::ConstantTimeEq;
 
-use self::repo::{OrderRow, status};
+use self::repo::OrderRow;
 use crate::checkout::token_hash;
-use crate::clients::stripe::CancelError;
+use crate::order::CloseReason;
+use crate::order::close::close_unpaid;
 use crate::state::AppState;
 
 /// The guest's order access header.
@@ -114,94 +113,8 @@ pub async fn cancel(
         return Err(not_found());
     }
     drop(conn);
-    let order = close_unpaid(&state, order, status::CANCELED, "customer_canceled").await?;
+    let order = close_unpaid(&state, order, CloseReason::CustomerCanceled).await?;
     let mut conn = state.pool.get().await?;
     let items = repo::items(&mut conn, order.order_id()).await?;
     Ok(HttpResponse::Ok().json(view::order_json(&order, &items)))
-}
-
-/// Why an unpaid order could not be closed.
-#[derive(Debug, thiserror::Error)]
-pub enum CloseError {
-    /// It is paid, being paid, or already closed.
-    #[error("{0}")]
-    Conflict(String),
-    /// Stripe or the database failed.
-    #[error("{0}")]
-    Unavailable(String),
-}
-
-impl From<CloseError> for ApiError {
-    fn from(e: CloseError) -> Self {
-        match e {
-            CloseError::Conflict(message) => ApiError::Conflict { message, field: None },
-            CloseError::Unavailable(m) => ApiError::Unavailable(m),
-        }
-    }
-}
-
-/// Cancels the PaymentIntent (so it can no longer be paid), then closes the order as `to`
-/// (`canceled` or `expired`) with its event, which releases the stock and unlocks the cart.
-pub async fn close_unpaid(
-    state: &AppState,
-    order: OrderRow,
-    to: &'static str,
-    reason: &str,
-) -> Result<OrderRow, CloseError> {
-    if order.status != status::PENDING_PAYMENT {
-        return Err(CloseError::Conflict(format!("The order is {}", order.status)));
-    }
-    let payment = order.payment().map_err(|e| CloseError::Unavailable(e.to_string()))?;
-    if !matches!(payment, PaymentStatus::Pending | PaymentStatus::Failed) {
-        return Err(CloseError::Conflict(format!("The order's payment is {payment}")));
-    }
-    // Stripe first: once canceled, the intent cannot succeed, so closing cannot race a payment.
-    if let Some(pi) = order.payment_intent_id.as_deref() {
-        match state.stripe.cancel(pi).await {
-            Ok(()) => {}
-            Err(CancelError::TooLate(s)) => {
-                return Err(CloseError::Conflict(format!("The payment is already {s}")));
-            }
-            Err(CancelError::Unavailable(u)) => return Err(CloseError::Unavailable(u.to_string())),
-        }
-    }
-    let mut conn = state.pool.get().await.map_err(|e| CloseError::Unavailable(e.to_string()))?;
-    let id = order.order_id();
-    let reason = reason.to_owned();
-    let closed = conn
-        .transaction::<_, diesel::result::Error, _>(async |c| {
-            let Some(locked) = repo::by_id_for_update(c, id).await? else { return Ok(None) };
-            if !repo::close(c, id, to).await? {
-                return Ok(Some((locked, false)));
-            }
-            let items = repo::items(c, id).await?;
-            let body = OrderClosed {
-                order_id: id,
-                order_number: locked
-                    .number()
-                    .map_err(|e| diesel::result::Error::SerializationError(e.into()))?,
-                reason,
-                reservation_ids: repo::reservation_ids(&items),
-                cart_id: locked.cart(),
-            };
-            if to == status::EXPIRED {
-                repo::emit(c, &domain::events::OrderExpired(body)).await?;
-            } else {
-                repo::emit(c, &OrderCanceled(body)).await?;
-            }
-            Ok(Some((locked, true)))
-        })
-        .await
-        .map_err(|e| CloseError::Unavailable(e.to_string()))?;
-    match closed {
-        Some((_, true)) => {
-            state.wake_relay();
-            repo::by_id(&mut conn, id)
-                .await
-                .map_err(|e| CloseError::Unavailable(e.to_string()))?
-                .ok_or_else(|| CloseError::Unavailable("order vanished".to_owned()))
-        }
-        Some((now, false)) => Err(CloseError::Conflict(format!("The order is {}", now.status))),
-        None => Err(CloseError::Unavailable("order vanished".to_owned())),
-    }
 }

@@ -226,6 +226,10 @@ enum Bind<'a> {
 
 /// The order with this number.
 pub async fn by_number(conn: &mut AsyncPgConnection, number: &str) -> diesel::QueryResult<Option<OrderRow>> {
+    // No order has a number of another shape; hostile bytes (a NUL) never reach PostgreSQL.
+    if OrderNumber::parse(number).is_err() {
+        return Ok(None);
+    }
     one(conn, format!("SELECT {ORDER_COLUMNS} FROM orders WHERE order_number = $1"), Bind::Text(number)).await
 }
 
@@ -234,6 +238,9 @@ pub async fn by_number_for_update(
     conn: &mut AsyncPgConnection,
     number: &str,
 ) -> diesel::QueryResult<Option<OrderRow>> {
+    if OrderNumber::parse(number).is_err() {
+        return Ok(None);
+    }
     one(
         conn,
         format!("SELECT {ORDER_COLUMNS} FROM orders WHERE order_number = $1 FOR UPDATE"),
@@ -256,8 +263,8 @@ pub async fn by_id_for_update(
         .await
 }
 
-/// The order paid (or to be paid) by this PaymentIntent, row-locked.
-pub async fn by_payment_intent_for_update(
+/// The order paid (or to be paid) by this PaymentIntent.
+pub async fn by_payment_intent(
     conn: &mut AsyncPgConnection,
     payment_intent: &str,
 ) -> diesel::QueryResult<Option<OrderRow>> {
@@ -265,7 +272,7 @@ pub async fn by_payment_intent_for_update(
         conn,
         format!(
             "SELECT {ORDER_COLUMNS} FROM orders WHERE payment_intent_id = $1 \
-             OR id = (SELECT order_id FROM payments WHERE payment_intent_id = $1) LIMIT 1 FOR UPDATE"
+             OR id = (SELECT order_id FROM payments WHERE payment_intent_id = $1) LIMIT 1"
         ),
         Bind::Text(payment_intent),
     )

@@ -1,9 +1,13 @@
-//! The `order.payments` consumer: `payment.*` events move orders through the payment state
-//! machine of `domain::order`. Repeated and out-of-order events are recorded and ignored,
-//! never errors; an event whose order is not known yet (only its PaymentIntent) is retried.
+//! The `order.payments` consumer. A `payment.*` event is a hint that an order's payment changed
+//! at Stripe: the consumer finds the order, attaches a PaymentIntent it learns of first from an
+//! event, records the hint and asks for a sync (`sync`), which reads Stripe's objects and brings
+//! the order in line with them (ADR 0071). Repeated, reordered or missing events therefore all
+//! end in the same state; an event whose order is not known yet (only its PaymentIntent) is
+//! retried.
 
-pub mod apply;
+pub mod reconcile;
 pub mod repo;
+pub mod sync;
 
 use diesel_async::AsyncPgConnection;
 use domain::events::{
@@ -12,7 +16,7 @@ use domain::events::{
 };
 use platform::events::{ConsumerOptions, EventHandler, HandlerError};
 
-use self::apply::Change;
+use self::repo::History;
 use crate::orders::repo as orders;
 use crate::state::AppState;
 
@@ -37,55 +41,41 @@ pub fn options() -> ConsumerOptions {
     )
 }
 
-/// Applies payment events to orders.
-pub struct PaymentEvents {
-    /// Clients (Stripe for automatic refunds, catalog for stock) and the relay waker.
-    pub state: AppState,
-}
-
 fn decode<P: EventPayload>(event: &Envelope) -> Result<P, HandlerError> {
     event.decode::<P>().map_err(|e| HandlerError::permanent(e.to_string()))
 }
 
-/// The event's facts and what it asks for.
-fn read(event: &Envelope) -> Result<Option<(PaymentFacts, Change)>, HandlerError> {
+/// The facts every `payment.*` event carries (which order, which PaymentIntent).
+fn facts(event: &Envelope) -> Result<Option<PaymentFacts>, HandlerError> {
     Ok(Some(match event.event_type.as_str() {
-        routing::PAYMENT_SUCCEEDED => (decode::<PaymentSucceeded>(event)?.payment, Change::Succeeded),
-        routing::PAYMENT_FAILED => {
-            let f: PaymentFailed = decode(event)?;
-            (f.payment, Change::Failed)
-        }
-        routing::PAYMENT_CANCELED => (decode::<PaymentCanceled>(event)?.payment, Change::Canceled),
-        routing::PAYMENT_PROCESSING => (decode::<PaymentProcessing>(event)?.payment, Change::Processing),
-        routing::PAYMENT_REQUIRES_ACTION => {
-            (decode::<PaymentRequiresAction>(event)?.payment, Change::RequiresAction)
-        }
-        routing::PAYMENT_REFUNDED => {
-            let r: PaymentRefunded = decode(event)?;
-            (r.payment, Change::Refunded { cumulative: r.amount_refunded_cents })
-        }
-        routing::PAYMENT_DISPUTED => {
-            let d: PaymentDisputed = decode(event)?;
-            (d.payment, Change::Disputed { dispute_id: d.dispute_id, status: d.dispute_status })
-        }
-        routing::PAYMENT_DISPUTE_CLOSED => {
-            let d: PaymentDisputeClosed = decode(event)?;
-            (d.payment, Change::DisputeClosed { dispute_id: d.dispute_id, status: d.dispute_status })
-        }
+        routing::PAYMENT_SUCCEEDED => decode::<PaymentSucceeded>(event)?.payment,
+        routing::PAYMENT_FAILED => decode::<PaymentFailed>(event)?.payment,
+        routing::PAYMENT_CANCELED => decode::<PaymentCanceled>(event)?.payment,
+        routing::PAYMENT_PROCESSING => decode::<PaymentProcessing>(event)?.payment,
+        routing::PAYMENT_REQUIRES_ACTION => decode::<PaymentRequiresAction>(event)?.payment,
+        routing::PAYMENT_REFUNDED => decode::<PaymentRefunded>(event)?.payment,
+        routing::PAYMENT_DISPUTED => decode::<PaymentDisputed>(event)?.payment,
+        routing::PAYMENT_DISPUTE_CLOSED => decode::<PaymentDisputeClosed>(event)?.payment,
         _ => return Ok(None),
     }))
 }
 
+/// Turns payment events into sync requests.
+pub struct PaymentEvents {
+    /// Metrics.
+    pub state: AppState,
+}
+
 impl EventHandler for PaymentEvents {
     async fn handle(&self, conn: &mut AsyncPgConnection, event: &Envelope) -> Result<(), HandlerError> {
-        let Some((facts, change)) = read(event)? else {
+        let Some(facts) = facts(event)? else {
             tracing::debug!(event_type = %event.event_type, "not an event this consumer acts on");
             return Ok(());
         };
         // By order id when the event has one, else by the PaymentIntent (disputes, refunds).
         let order = match facts.order_id {
-            Some(id) => orders::by_id_for_update(conn, id).await?,
-            None => orders::by_payment_intent_for_update(conn, &facts.payment_intent_id).await?,
+            Some(id) => orders::by_id(conn, id).await?,
+            None => orders::by_payment_intent(conn, &facts.payment_intent_id).await?,
         };
         let Some(order) = order else {
             if facts.order_id.is_some() {
@@ -101,11 +91,34 @@ impl EventHandler for PaymentEvents {
                 facts.payment_intent_id
             )));
         };
-        let stripe_event = Some(facts.stripe_event_id.as_str());
-        let outcome =
-            apply::apply(&self.state, conn, &order, &facts, change, event.event_type.as_str(), stripe_event)
-                .await?;
-        self.state.metrics.payment_event(outcome);
+        let id = order.order_id();
+        let pi = facts.payment_intent_id.as_str();
+        let foreign = match order.payment_intent_id.as_deref() {
+            None => {
+                // The checkout crashed before storing its intent; the event names it (metadata).
+                repo::attach(conn, id, pi, facts.amount_cents, facts.currency.code()).await?;
+                None
+            }
+            Some(known) if known != pi => Some(format!("ignored: the order's PaymentIntent is {known}")),
+            Some(_) => None,
+        };
+        let note = foreign.as_deref().unwrap_or("hint: payment read again from Stripe");
+        let h = History {
+            order: id,
+            payment_intent_id: pi,
+            event_type: event.event_type.as_str(),
+            stripe_event_id: Some(facts.stripe_event_id.as_str()),
+            from: &order.payment_status,
+            to: &order.payment_status,
+            note: Some(note),
+        };
+        repo::record(conn, &h).await?;
+        if foreign.is_some() {
+            self.state.metrics.payment_event("foreign_intent");
+            return Ok(());
+        }
+        sync::repo::request(conn, id, event.event_type.as_str()).await?;
+        self.state.metrics.payment_event("sync_requested");
         Ok(())
     }
 }

@@ -1,7 +1,7 @@
 //! SQL of payments: the status history, disputes, refund rows and the paid/refunded columns.
 
 use diesel::QueryableByName;
-use diesel::sql_types::{BigInt, Bool, Nullable, Text, Uuid as SqlUuid};
+use diesel::sql_types::{BigInt, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::ids::OrderId;
 use uuid::Uuid;
@@ -76,38 +76,6 @@ pub async fn attach(
     .map(drop)
 }
 
-/// Marks a locked order paid.
-pub async fn mark_paid(conn: &mut AsyncPgConnection, order: OrderId, amount: i64) -> diesel::QueryResult<()> {
-    diesel::sql_query(
-        "UPDATE orders SET status = 'paid', payment_status = 'completed', amount_paid_cents = $2, \
-         paid_at = coalesce(paid_at, now()), closed_at = NULL, updated_at = now() WHERE id = $1",
-    )
-    .bind::<BigInt, _>(order.get())
-    .bind::<BigInt, _>(amount)
-    .execute(conn)
-    .await
-    .map(drop)
-}
-
-/// Records money taken that the order cannot keep (no stock): completed, flagged.
-pub async fn mark_paid_without_stock(
-    conn: &mut AsyncPgConnection,
-    order: OrderId,
-    amount: i64,
-    reason: &str,
-) -> diesel::QueryResult<()> {
-    diesel::sql_query(
-        "UPDATE orders SET payment_status = 'completed', amount_paid_cents = $2, paid_at = coalesce(paid_at, now()), \
-         needs_attention = true, attention_reason = $3, updated_at = now() WHERE id = $1",
-    )
-    .bind::<BigInt, _>(order.get())
-    .bind::<BigInt, _>(amount)
-    .bind::<Text, _>(reason)
-    .execute(conn)
-    .await
-    .map(drop)
-}
-
 /// Points an order line at a new reservation.
 pub async fn set_reservation(
     conn: &mut AsyncPgConnection,
@@ -124,101 +92,6 @@ pub async fn set_reservation(
     .bind::<Nullable<SqlUuid>, _>(old)
     .bind::<BigInt, _>(product)
     .bind::<SqlUuid, _>(new)
-    .execute(conn)
-    .await
-    .map(drop)
-}
-
-/// Sets the cumulative refunded amount when it grows; `true` when it did.
-pub async fn raise_refunded(
-    conn: &mut AsyncPgConnection,
-    order: OrderId,
-    cumulative: i64,
-) -> diesel::QueryResult<bool> {
-    let n = diesel::sql_query(
-        "UPDATE orders SET amount_refunded_cents = $2, updated_at = now() WHERE id = $1 AND amount_refunded_cents < $2",
-    )
-    .bind::<BigInt, _>(order.get())
-    .bind::<BigInt, _>(cumulative)
-    .execute(conn)
-    .await?;
-    Ok(n == 1)
-}
-
-#[derive(QueryableByName)]
-struct Flag {
-    #[diesel(sql_type = Bool)]
-    #[allow(dead_code)] // selected only to learn whether a row came back
-    inserted: bool,
-}
-
-/// A dispute opened: recorded once; `true` when this call opened it (and it was not closed already).
-pub async fn open_dispute(
-    conn: &mut AsyncPgConnection,
-    order: OrderId,
-    dispute: &str,
-    payment_intent: &str,
-    amount: i64,
-    currency: &str,
-    status: &str,
-) -> diesel::QueryResult<bool> {
-    let rows: Vec<Flag> = diesel::sql_query(
-        "INSERT INTO disputes (order_id, dispute_id, payment_intent_id, amount_cents, currency, status, opened_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, now()) ON CONFLICT (dispute_id) DO NOTHING RETURNING true AS inserted",
-    )
-    .bind::<BigInt, _>(order.get())
-    .bind::<Text, _>(dispute)
-    .bind::<Text, _>(payment_intent)
-    .bind::<BigInt, _>(amount)
-    .bind::<Text, _>(currency)
-    .bind::<Text, _>(status)
-    .load(&mut *conn)
-    .await?;
-    if rows.is_empty() {
-        // Seen before (a duplicate, or its close came first): fill in the opening only.
-        diesel::sql_query("UPDATE disputes SET opened_at = coalesce(opened_at, now()) WHERE dispute_id = $1")
-            .bind::<Text, _>(dispute)
-            .execute(&mut *conn)
-            .await?;
-        return Ok(false);
-    }
-    diesel::sql_query("UPDATE orders SET disputed = true, updated_at = now() WHERE id = $1")
-        .bind::<BigInt, _>(order.get())
-        .execute(conn)
-        .await?;
-    Ok(true)
-}
-
-/// A dispute closed (also when its opening was never seen).
-pub async fn close_dispute(
-    conn: &mut AsyncPgConnection,
-    order: OrderId,
-    dispute: &str,
-    payment_intent: &str,
-    amount: i64,
-    currency: &str,
-    status: &str,
-) -> diesel::QueryResult<()> {
-    diesel::sql_query(
-        "INSERT INTO disputes (order_id, dispute_id, payment_intent_id, amount_cents, currency, status, closed_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, now()) \
-         ON CONFLICT (dispute_id) DO UPDATE SET status = EXCLUDED.status, \
-         closed_at = coalesce(disputes.closed_at, now()), updated_at = now()",
-    )
-    .bind::<BigInt, _>(order.get())
-    .bind::<Text, _>(dispute)
-    .bind::<Text, _>(payment_intent)
-    .bind::<BigInt, _>(amount)
-    .bind::<Text, _>(currency)
-    .bind::<Text, _>(status)
-    .execute(&mut *conn)
-    .await?;
-    // The flag means "a dispute is open".
-    diesel::sql_query(
-        "UPDATE orders SET disputed = EXISTS (SELECT 1 FROM disputes WHERE order_id = $1 AND closed_at IS NULL), \
-         updated_at = now() WHERE id = $1",
-    )
-    .bind::<BigInt, _>(order.get())
     .execute(conn)
     .await
     .map(drop)
@@ -283,17 +156,6 @@ struct Sum {
 pub async fn committed_refunds(conn: &mut AsyncPgConnection, order: OrderId) -> diesel::QueryResult<i64> {
     let s: Sum = diesel::sql_query(
         "SELECT coalesce(sum(amount_cents), 0)::bigint AS total FROM refunds WHERE order_id = $1 AND status <> 'failed'",
-    )
-    .bind::<BigInt, _>(order.get())
-    .get_result(conn)
-    .await?;
-    Ok(s.total)
-}
-
-/// Money Stripe confirmed refunded.
-pub async fn succeeded_refunds(conn: &mut AsyncPgConnection, order: OrderId) -> diesel::QueryResult<i64> {
-    let s: Sum = diesel::sql_query(
-        "SELECT coalesce(sum(amount_cents), 0)::bigint AS total FROM refunds WHERE order_id = $1 AND status = 'succeeded'",
     )
     .bind::<BigInt, _>(order.get())
     .get_result(conn)

@@ -1,7 +1,13 @@
-//! The SMTP sender: claim a due email (`pending` → `sending`, committed), send it, mark it
-//! `sent`. Only a definite refusal (an SMTP 4xx) or a failure before anything was sent (the
-//! connection test) returns it to `pending` with back-off; an error while the message may
-//! already have been accepted leaves it `unknown`, never resent automatically.
+//! The SMTP sender: claim a due email (`pending` or `unknown` → `sending`, committed), send it,
+//! mark it `sent`. Delivery is **at least once**: a shop loses more from a missing confirmation
+//! than from a rare duplicate, and every copy carries the same `Message-ID` (derived from the
+//! dedupe key, one per order and kind), so mail clients fold duplicates. A definite refusal (an
+//! SMTP reply) or a failure before anything was sent returns the row to `pending` with back-off;
+//! an error while the message may already have been accepted (a dropped connection, a time-out)
+//! makes it `unknown`, which is resent after a back-off and counted as a possible duplicate; a
+//! row left `sending` by a sender that died is made `unknown` after a short lease, and resent.
+//! A send whose `sent` mark cannot be written (the database is down) is marked again until the
+//! database is back, so the record converges to `sent`.
 
 use std::time::Duration;
 
@@ -15,8 +21,11 @@ use platform::shutdown::Shutdown;
 
 use crate::metrics::OrderMetrics;
 
-/// After this long in `sending` the sender that claimed a row is presumed gone.
-const SENDING_LEASE: Duration = Duration::from_secs(300);
+/// After this long in `sending` the sender that claimed a row is presumed gone (a send times
+/// out after 10 s, so a live sender never holds a row this long).
+const SENDING_LEASE: Duration = Duration::from_secs(60);
+/// How long a sender keeps trying to record a send it made (the database may be restarting).
+const RECORD_FOR: Duration = Duration::from_secs(60);
 /// Attempts before a row that keeps being refused is given up (`failed`).
 const MAX_ATTEMPTS: i32 = 10;
 
@@ -43,6 +52,9 @@ struct Due {
     body: String,
     #[diesel(sql_type = Integer)]
     attempts: i32,
+    /// The status before this claim: `unknown` means an earlier copy may have arrived.
+    #[diesel(sql_type = Text)]
+    was: String,
 }
 
 /// What one attempt did.
@@ -99,6 +111,10 @@ impl Sender {
         park_abandoned(&mut conn).await?;
         let Some(due) = claim(&mut conn).await? else { return Ok(Sent::Idle) };
         drop(conn);
+        if due.was == "unknown" {
+            // An earlier attempt may have been delivered: this copy may be a duplicate (same Message-ID).
+            self.metrics.email("possible_duplicate");
+        }
         // Nothing is sent if this fails: safe to retry.
         let reachable = self.transport.test_connection().await.unwrap_or(false);
         let outcome = if reachable {
@@ -106,12 +122,14 @@ impl Sender {
         } else {
             Err(Failure::Before("SMTP server unreachable".into()))
         };
+        if outcome.is_ok() {
+            self.record_sent(due.id).await?;
+            self.metrics.email("sent");
+            return Ok(Sent::Sent);
+        }
         let mut conn = self.pool.get().await?;
         let sent = match outcome {
-            Ok(()) => {
-                finish(&mut conn, due.id, "sent", None, None).await?;
-                Sent::Sent
-            }
+            Ok(()) => Sent::Sent,
             Err(Failure::Before(error)) if due.attempts < MAX_ATTEMPTS => {
                 let backoff = 2_f64.powi(due.attempts.clamp(0, 10)).min(600.0);
                 finish(&mut conn, due.id, "pending", Some(&error), Some(backoff)).await?;
@@ -121,9 +139,15 @@ impl Sender {
                 finish(&mut conn, due.id, "failed", Some(&error), None).await?;
                 Sent::Retry
             }
+            Err(Failure::Unknown(error)) if due.attempts < MAX_ATTEMPTS => {
+                tracing::warn!(email = %due.dedupe_key, error = %error, "email may or may not have been sent: resent later");
+                let backoff = 2_f64.powi(due.attempts.clamp(0, 10)).min(600.0);
+                finish(&mut conn, due.id, "unknown", Some(&error), Some(backoff)).await?;
+                Sent::Unknown
+            }
             Err(Failure::Unknown(error)) => {
-                tracing::error!(email = %due.dedupe_key, error = %error, "email may or may not have been sent: not retried");
-                finish(&mut conn, due.id, "unknown", Some(&error), None).await?;
+                tracing::error!(email = %due.dedupe_key, error = %error, "email not confirmed after every attempt: a person must check");
+                finish(&mut conn, due.id, "failed", Some(&error), None).await?;
                 Sent::Unknown
             }
         };
@@ -136,11 +160,35 @@ impl Sender {
         Ok(sent)
     }
 
+    /// Marks a send `sent`, trying again while the database is unreachable (up to
+    /// [`RECORD_FOR`]); past that the row's lease runs out and it is resent, a possible duplicate.
+    async fn record_sent(&self, id: i64) -> anyhow::Result<()> {
+        let deadline = tokio::time::Instant::now() + RECORD_FOR;
+        let mut wait = Duration::from_millis(100);
+        loop {
+            let done = async {
+                let mut conn = self.pool.get().await?;
+                finish(&mut conn, id, "sent", None, None).await?;
+                anyhow::Ok(())
+            }
+            .await;
+            match done {
+                Ok(()) => return Ok(()),
+                Err(e) if tokio::time::Instant::now() + wait < deadline => {
+                    tracing::warn!(error = %e, "email sent but not yet recorded; trying again");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(5));
+                }
+                Err(e) => return Err(e),
+            }
+        }
+    }
+
     async fn deliver(&self, due: &Due) -> Result<(), Failure> {
         let to: Mailbox =
             due.recipient.parse().map_err(|e| Failure::Before(format!("bad recipient: {e}")))?;
-        // The Message-ID is derived from the dedupe key, so should a copy ever go twice (a
-        // person resending an `unknown` one), mail clients thread or drop it as the same message.
+        // The Message-ID is derived from the dedupe key, so a copy resent after an unknown
+        // outcome is recognised by mail clients as the same message.
         let message = Message::builder()
             .from(self.from.clone())
             .to(to)
@@ -184,10 +232,12 @@ enum Failure {
 
 async fn claim(conn: &mut AsyncPgConnection) -> diesel::QueryResult<Option<Due>> {
     let rows: Vec<Due> = diesel::sql_query(
-        "UPDATE email_notifications SET status = 'sending', sending_since = now(), attempts = attempts + 1 \
-         WHERE id = (SELECT id FROM email_notifications WHERE status = 'pending' AND next_attempt_at <= now() \
-         ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED) \
-         RETURNING id, dedupe_key, recipient, subject, body, attempts",
+        "WITH due AS (SELECT id, status AS was FROM email_notifications \
+           WHERE status IN ('pending', 'unknown') AND next_attempt_at <= now() \
+           ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED) \
+         UPDATE email_notifications e SET status = 'sending', sending_since = now(), attempts = attempts + 1 \
+         FROM due WHERE e.id = due.id \
+         RETURNING e.id, e.dedupe_key, e.recipient, e.subject, e.body, e.attempts, due.was",
     )
     .load(conn)
     .await?;
@@ -216,11 +266,11 @@ async fn finish(
 }
 
 /// Rows left `sending` by a sender that died mid-send: their fate is unknown, so they are
-/// parked for a person instead of being sent again.
+/// resent (a possible duplicate, folded by its Message-ID).
 async fn park_abandoned(conn: &mut AsyncPgConnection) -> diesel::QueryResult<usize> {
     diesel::sql_query(
-        "UPDATE email_notifications SET status = 'unknown', last_error = 'sender vanished while sending' \
-         WHERE status = 'sending' AND sending_since < now() - make_interval(secs => $1)",
+        "UPDATE email_notifications SET status = 'unknown', last_error = 'sender vanished while sending', \
+         next_attempt_at = now() WHERE status = 'sending' AND sending_since < now() - make_interval(secs => $1)",
     )
     .bind::<diesel::sql_types::Double, _>(SENDING_LEASE.as_secs_f64())
     .execute(conn)

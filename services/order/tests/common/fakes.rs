@@ -245,6 +245,7 @@ async fn lookup(
                 price: Money::new(p.price_cents, Currency::Usd),
                 status: ProductStatus::Active,
                 available_quantity: p.stock - p.reserved,
+                attributes: serde_json::Map::new(),
             }),
             None => missing.push(*id),
         }

@@ -327,6 +327,45 @@ impl World {
         out
     }
 
+    /// Stripe's events not forwarded yet, oldest first (each is then counted as forwarded).
+    pub fn take_stripe_events(&self) -> Vec<stripe_emulator::objects::Event> {
+        let mut seen = self.forwarded.lock().unwrap();
+        self.stripe.events().into_iter().filter(|e| seen.insert(e.id.clone())).collect()
+    }
+
+    /// One Stripe event through payment-webhook's mapping, published as its relay would; `None`
+    /// for a type payment-webhook does not publish.
+    pub async fn forward_event(&self, event: &stripe_emulator::objects::Event) -> Option<Envelope> {
+        use payment_webhook::webhook::normalize::{Mapping, map, read_event};
+        let value = serde_json::to_value(event).unwrap();
+        let read = read_event(&value).unwrap();
+        let Mapping::Payment(p) = map(&read) else { return None };
+        let envelope = p.envelope(p.order_id, &read).unwrap();
+        testkit::events::publish(&self.broker, &envelope).await;
+        Some(envelope)
+    }
+
+    /// Waits until every one of `delivered` was consumed and no payment sync is queued: each
+    /// hint delivered has been settled from Stripe.
+    pub async fn wait_synced(&self, delivered: &[Envelope]) {
+        let ids: Vec<String> = delivered.iter().map(|e| format!("'{}'", e.id.0)).collect();
+        let consumed = if ids.is_empty() {
+            "SELECT 0::bigint AS n".to_owned()
+        } else {
+            format!(
+                "SELECT count(DISTINCT event_id) AS n FROM processed_events WHERE event_id IN ({})",
+                ids.join(",")
+            )
+        };
+        let distinct = delivered.iter().map(|e| e.id.0).collect::<HashSet<_>>().len();
+        wait_until(WAIT, "the payment hints to be consumed and synced", || async {
+            let done = usize::try_from(self.count(&consumed).await).unwrap_or(0);
+            let queued = self.count("SELECT count(*) AS n FROM payment_syncs").await;
+            (done == distinct && queued == 0).then_some(())
+        })
+        .await;
+    }
+
     /// Publishes an envelope (as payment-webhook's relay would).
     pub async fn publish(&self, envelope: &Envelope) {
         testkit::events::publish(&self.broker, envelope).await;

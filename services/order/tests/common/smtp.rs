@@ -19,6 +19,25 @@ pub struct Sink {
 }
 
 pub async fn start() -> Sink {
+    start_dropping(0).await
+}
+
+/// Called when a message has been taken, before the server answers it.
+pub type Hook = Arc<dyn Fn() + Send + Sync>;
+
+/// A sink that calls `hook` after taking each message, before answering it.
+pub async fn start_with_hook(hook: Hook) -> Sink {
+    serve(0, Some(hook)).await
+}
+
+/// A sink that keeps the first `drops` messages but closes the connection before answering
+/// their DATA, as a server that dies mid-send: the client cannot know they arrived.
+pub async fn start_dropping(drops: usize) -> Sink {
+    serve(drops, None).await
+}
+
+async fn serve(drops: usize, hook: Option<Hook>) -> Sink {
+    let drops = Arc::new(std::sync::atomic::AtomicUsize::new(drops));
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let mails: Arc<Mutex<Vec<Mail>>> = Arc::default();
@@ -26,6 +45,8 @@ pub async fn start() -> Sink {
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
             let store = store.clone();
+            let drops = drops.clone();
+            let hook = hook.clone();
             tokio::spawn(async move {
                 let (read, mut write) = stream.into_split();
                 let mut lines = BufReader::new(read).lines();
@@ -49,6 +70,19 @@ pub async fn start() -> Sink {
                             data.push('\n');
                         }
                         store.lock().unwrap().push(Mail { to: std::mem::take(&mut to), data });
+                        let drop_it = drops
+                            .fetch_update(
+                                std::sync::atomic::Ordering::SeqCst,
+                                std::sync::atomic::Ordering::SeqCst,
+                                |n| n.checked_sub(1),
+                            )
+                            .is_ok();
+                        if drop_it {
+                            break;
+                        }
+                        if let Some(h) = &hook {
+                            h();
+                        }
                         b"250 queued\r\n"
                     } else if upper.starts_with("QUIT") {
                         let _ = write.write_all(b"221 bye\r\n").await;

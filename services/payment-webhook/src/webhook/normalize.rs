@@ -87,7 +87,8 @@ pub enum Kind {
     },
     /// `payment_intent.canceled`.
     Canceled,
-    /// `payment_intent.processing`.
+    /// `payment_intent.processing`, or `payment_intent.amount_capturable_updated` (authorised,
+    /// waiting for a manual capture).
     Processing,
     /// `payment_intent.requires_action`.
     RequiresAction,
@@ -149,6 +150,7 @@ pub const HANDLED_TYPES: &[&str] = &[
     "payment_intent.payment_failed",
     "payment_intent.canceled",
     "payment_intent.processing",
+    "payment_intent.amount_capturable_updated",
     "payment_intent.requires_action",
     "charge.refunded",
     "charge.dispute.created",
@@ -166,7 +168,8 @@ pub fn map(event: &StripeEvent<'_>) -> Mapping {
             Kind::Failed { code: text("code"), message: text("message") }
         }
         "payment_intent.canceled" => Kind::Canceled,
-        "payment_intent.processing" => Kind::Processing,
+        // Authorised, waiting for a manual capture: for the order, the money is in flight.
+        "payment_intent.processing" | "payment_intent.amount_capturable_updated" => Kind::Processing,
         "payment_intent.requires_action" => Kind::RequiresAction,
         "charge.refunded" => match o.get("amount_refunded").and_then(Value::as_i64) {
             Some(n) if n >= 0 => Kind::Refunded { amount_refunded_cents: n },
@@ -188,7 +191,15 @@ pub fn map(event: &StripeEvent<'_>) -> Mapping {
     let Some(payment_intent_id) = payment_intent_of(event.event_type, o) else {
         return Mapping::Invalid { payment_intent_id: None, reason: "object names no PaymentIntent" };
     };
-    let Some(amount_cents) = o.get("amount").and_then(Value::as_i64).filter(|a| *a >= 0) else {
+    // A succeeded PaymentIntent's money is what was captured (`amount_received`: a partial
+    // capture is less than `amount`); order reads Stripe's objects anyway (ADR 0071).
+    let amount_field = if event.event_type == "payment_intent.succeeded" && o.get("amount_received").is_some()
+    {
+        "amount_received"
+    } else {
+        "amount"
+    };
+    let Some(amount_cents) = o.get(amount_field).and_then(Value::as_i64).filter(|a| *a >= 0) else {
         return invalid(o, "object has no valid `amount`");
     };
     // Stripe writes currencies in lower case; the platform's codes are upper case.
@@ -390,6 +401,20 @@ mod tests {
         let Mapping::Payment(p) = mapped(&event("charge.dispute.closed", dispute)) else { panic!() };
         assert_eq!(p.kind, Kind::DisputeClosed { dispute_id: "du_1".into(), status: "lost".into() });
         assert_eq!((p.payment_intent_id.as_str(), p.order_id), ("pi_9", None));
+    }
+
+    #[test]
+    fn a_partial_capture_publishes_what_was_received_not_what_was_asked() {
+        let mut partial = pi(json!({"order_id": "3"}));
+        partial["amount"] = json!(4000);
+        partial["amount_received"] = json!(1000);
+        let Mapping::Payment(p) = mapped(&event("payment_intent.succeeded", partial.clone())) else {
+            panic!()
+        };
+        assert_eq!(p.amount_cents, 1000);
+        // Any other kind still carries the asked amount.
+        let Mapping::Payment(p) = mapped(&event("payment_intent.processing", partial)) else { panic!() };
+        assert_eq!(p.amount_cents, 4000);
     }
 
     #[test]

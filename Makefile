@@ -20,7 +20,7 @@ PSQL := psql -X -w -h 127.0.0.1 -p 5432 -U postgres -d postgres -v ON_ERROR_STOP
 # Use the `ci` nextest profile when the config is there.
 NEXTEST_PROFILE := $(if $(wildcard .config/nextest.toml),--profile ci)
 
-.PHONY: help services build test test-long lint fmt migrate seed dev bench bench-catalog bench-cart bench-webhook bench-checkout clean-test-dbs deploy-check gateway
+.PHONY: help services build test test-long test-chaos lint fmt migrate seed dev bench bench-catalog bench-cart bench-webhook bench-checkout clean-test-dbs deploy-check gateway
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) \
@@ -42,6 +42,9 @@ test: services ## Lint, then run all tests (doc tests, then nextest) against the
 
 test-long: services ## The long property runs: 300 random payment sequences against the emulator (PAYMENT_MODEL_CASES)
 	PAYMENT_MODEL_CASES=$${PAYMENT_MODEL_CASES:-300} $(CARGO) nextest run -p order --test payment_model --no-capture
+
+test-chaos: services ## The chaos suite: private servers, purchases under crashes and kills, every invariant checked (docs/reliability.md)
+	scripts/chaos/run.sh
 
 lint: ## Check formatting and run clippy with warnings as errors
 	@scripts/lint.sh

@@ -20,7 +20,7 @@ PSQL := psql -X -w -h 127.0.0.1 -p 5432 -U postgres -d postgres -v ON_ERROR_STOP
 # Use the `ci` nextest profile when the config is there.
 NEXTEST_PROFILE := $(if $(wildcard .config/nextest.toml),--profile ci)
 
-.PHONY: help services build test test-long test-chaos lint fmt migrate seed dev bench bench-catalog bench-cart bench-webhook bench-checkout clean-test-dbs deploy-check gateway
+.PHONY: help services build test test-long test-chaos lint fmt migrate seed dev bench bench-catalog bench-cart bench-webhook bench-checkout clean-test-dbs deploy-check gateway token
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) \
@@ -45,6 +45,11 @@ test-long: services ## The long property runs: 300 random payment sequences agai
 
 test-chaos: services ## The chaos suite: private servers, purchases under crashes and kills, every invariant checked (docs/reliability.md)
 	scripts/chaos/run.sh
+
+ROLE ?= customer
+SUB ?= dev-customer
+token: ## Mint a development JWT: make token ROLE=admin SUB=alice (refuses with APP_ENV=production)
+	@$(CARGO) run -q -p platform --bin dev-token -- --role $(ROLE) --sub $(SUB)
 
 lint: ## Check formatting and run clippy with warnings as errors
 	@scripts/lint.sh

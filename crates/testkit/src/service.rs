@@ -27,6 +27,8 @@ pub fn base_config(info: &ServiceInfo, db: &TestDb) -> BaseConfig {
         },
         internal_token: SecretString::from(INTERNAL_TOKEN),
         jwt: JwtKey::Secret(SecretString::from(JWT_SECRET)),
+        jwt_issuer: None,
+        jwt_audience: None,
         log_format: LogFormat::default(),
         db_pool_size: 8,
         db_statement_timeout: std::time::Duration::from_secs(30),

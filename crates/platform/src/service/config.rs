@@ -28,6 +28,8 @@ pub enum JwtKey {
     Secret(SecretString),
     /// RS256/ES256 public key (`JWT_PUBLIC_KEY_PEM`).
     PublicKeyPem(SecretString),
+    /// An identity provider's key set (`JWT_JWKS_URL`), keys chosen by `kid`.
+    JwksUrl(String),
 }
 
 #[derive(Deserialize)]
@@ -40,6 +42,9 @@ struct Raw {
     internal_token: Option<SecretString>,
     jwt_secret: Option<SecretString>,
     jwt_public_key_pem: Option<SecretString>,
+    jwt_jwks_url: Option<String>,
+    jwt_issuer: Option<String>,
+    jwt_audience: Option<String>,
     log_format: Option<String>,
     #[serde(default = "defaults::db_pool_size")]
     db_pool_size: u32,
@@ -68,8 +73,12 @@ pub struct BaseConfig {
     pub connections: Connections,
     /// `INTERNAL_TOKEN`: bearer token of `/internal/v1` calls.
     pub internal_token: SecretString,
-    /// `JWT_SECRET` or `JWT_PUBLIC_KEY_PEM`.
+    /// `JWT_JWKS_URL`, `JWT_PUBLIC_KEY_PEM` or `JWT_SECRET` (the first one set).
     pub jwt: JwtKey,
+    /// `JWT_ISSUER`: the `iss` every token must carry, when set.
+    pub jwt_issuer: Option<String>,
+    /// `JWT_AUDIENCE`: a value every token's `aud` must hold, when set.
+    pub jwt_audience: Option<String>,
     /// `LOG_FORMAT` (`json` / `pretty`).
     pub log_format: LogFormat,
     /// `DB_POOL_SIZE`.
@@ -136,10 +145,22 @@ impl BaseConfig {
             _ => Ok(SecretString::from(default)),
         };
         let internal_token = dev_default(raw.internal_token, "INTERNAL_TOKEN", DEV_INTERNAL_TOKEN)?;
-        let jwt = match (raw.jwt_public_key_pem, raw.jwt_secret) {
-            (Some(pem), _) if !pem.expose_secret().is_empty() => JwtKey::PublicKeyPem(pem),
-            (_, secret) => JwtKey::Secret(dev_default(secret, "JWT_SECRET", DEV_JWT_SECRET)?),
+        let jwks_url = raw.jwt_jwks_url.map(|u| u.trim().to_owned()).filter(|u| !u.is_empty());
+        let jwt = match (jwks_url, raw.jwt_public_key_pem, raw.jwt_secret) {
+            (Some(url), _, _) => {
+                let https = url.starts_with("https://");
+                if !(https || (url.starts_with("http://") && !env.is_production())) {
+                    return Err(ConfigError::invalid(
+                        "JWT_JWKS_URL",
+                        "expected an https:// URL (http:// outside production)",
+                    ));
+                }
+                JwtKey::JwksUrl(url)
+            }
+            (None, Some(pem), _) if !pem.expose_secret().is_empty() => JwtKey::PublicKeyPem(pem),
+            (None, _, secret) => JwtKey::Secret(dev_default(secret, "JWT_SECRET", DEV_JWT_SECRET)?),
         };
+        let text = |v: Option<String>| v.map(|s| s.trim().to_owned()).filter(|s| !s.is_empty());
         let currency = match raw.ecommerce_currency.as_deref().map(str::trim) {
             None | Some("") => Currency::Usd,
             Some(code) => code.parse().map_err(|_| {
@@ -158,6 +179,8 @@ impl BaseConfig {
             connections,
             internal_token,
             jwt,
+            jwt_issuer: text(raw.jwt_issuer),
+            jwt_audience: text(raw.jwt_audience),
             log_format,
             db_pool_size: raw.db_pool_size,
             db_statement_timeout: Duration::from_millis(raw.db_statement_timeout_ms),

@@ -110,7 +110,10 @@ impl Resources {
                 use secrecy::ExposeSecret;
                 Auth::with_public_key_pem(pem.expose_secret(), base.internal_token.clone())?
             }
-        };
+            JwtKey::JwksUrl(url) => Auth::with_jwks_url(url, base.internal_token.clone())?,
+        }
+        .with_issuer(base.jwt_issuer.as_deref())
+        .with_audience(base.jwt_audience.as_deref());
         Ok(Self {
             base,
             pool,

@@ -2,7 +2,8 @@
 //! guest the cart their token opens. Anything else is 404, never 403, so ids do not leak.
 //! A signed-in request that still carries a guest token merges that guest cart first.
 
-use std::future::{Ready, ready};
+use std::future::Future;
+use std::pin::Pin;
 
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest};
@@ -24,7 +25,7 @@ pub struct Requester {
 
 impl FromRequest for Requester {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let token = req
@@ -34,12 +35,12 @@ impl FromRequest for Requester {
             .map(str::trim)
             .filter(|t| !t.is_empty() && t.len() <= 256)
             .map(str::to_owned);
-        // MaybePrincipal's future is ready at once.
-        let principal = match MaybePrincipal::from_request(req, payload).into_inner() {
-            Ok(MaybePrincipal(p)) => p,
-            Err(e) => return ready(Err(e)),
-        };
-        ready(Ok(Requester { principal, token }))
+        // Verifying may fetch the identity provider's keys (JWKS).
+        let verifying = MaybePrincipal::from_request(req, payload);
+        Box::pin(async move {
+            let MaybePrincipal(principal) = verifying.await?;
+            Ok(Requester { principal, token })
+        })
     }
 }
 

@@ -1,6 +1,12 @@
 //! Authentication: JWT bearer tokens for customers and admins, and the internal service token.
+//! Tokens are checked against a shared secret (HS256), a public key (RS256/ES256), or an
+//! identity provider's JWKS by `kid` ([`jwks`]); `iss` and `aud` when configured.
 
-use std::future::{Ready, ready};
+pub mod jwks;
+
+use std::future::{Future, Ready, ready};
+use std::pin::Pin;
+use std::sync::Arc;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -22,10 +28,19 @@ pub const CLOCK_LEEWAY_SECS: u64 = 30;
 /// The role that may use `/api/v1/admin/...`.
 pub const ADMIN_ROLE: &str = "admin";
 
+/// Where verification keys come from.
+#[derive(Clone)]
+enum Keys {
+    /// One key (secret or PEM).
+    Static(DecodingKey),
+    /// An identity provider's key set, by `kid`.
+    Jwks(Arc<jwks::Jwks>),
+}
+
 /// How tokens are verified; put in app data as `web::Data<Auth>`.
 #[derive(Clone)]
 pub struct Auth {
-    key: DecodingKey,
+    keys: Keys,
     validation: Validation,
     internal_token: SecretString,
 }
@@ -55,6 +70,43 @@ impl Auth {
             .map_err(|e| AuthConfigError(e.to_string()))
     }
 
+    /// RS256 / ES256 keys of an identity provider's JWKS (`JWT_JWKS_URL`), chosen by the
+    /// token's `kid`.
+    pub fn with_jwks_url(url: &str, internal_token: SecretString) -> Result<Self, AuthConfigError> {
+        let set = jwks::Jwks::new(url).map_err(|e| AuthConfigError(e.to_string()))?;
+        Ok(Self::with_jwks(set, internal_token))
+    }
+
+    /// The same with a key set built by the caller (its own timing).
+    pub fn with_jwks(set: jwks::Jwks, internal_token: SecretString) -> Self {
+        let mut auth = Self::build(
+            DecodingKey::from_secret(&[]),
+            vec![Algorithm::RS256, Algorithm::ES256],
+            internal_token,
+        );
+        auth.keys = Keys::Jwks(Arc::new(set));
+        auth
+    }
+
+    /// Also requires `iss` to be `issuer` (`JWT_ISSUER`).
+    #[must_use]
+    pub fn with_issuer(mut self, issuer: Option<&str>) -> Self {
+        if let Some(iss) = issuer {
+            self.validation.set_issuer(&[iss]);
+        }
+        self
+    }
+
+    /// Also requires `aud` to hold `audience` (`JWT_AUDIENCE`).
+    #[must_use]
+    pub fn with_audience(mut self, audience: Option<&str>) -> Self {
+        if let Some(aud) = audience {
+            self.validation.set_audience(&[aud]);
+            self.validation.validate_aud = true;
+        }
+        self
+    }
+
     fn build(key: DecodingKey, algorithms: Vec<Algorithm>, internal_token: SecretString) -> Self {
         let mut validation = Validation::new(algorithms[0]);
         validation.algorithms = algorithms;
@@ -62,14 +114,29 @@ impl Auth {
         // jsonwebtoken checks `nbf` only when asked: a token valid from tomorrow is not valid now.
         validation.validate_nbf = true;
         validation.validate_aud = false;
-        Self { key, validation, internal_token }
+        Self { keys: Keys::Static(key), validation, internal_token }
     }
 
     /// Verifies a bearer token (a subject over [`MAX_SUBJECT_LEN`] bytes or with control
     /// characters is refused).
-    pub fn verify(&self, token: &str) -> Result<Principal, ApiError> {
-        let data = jsonwebtoken::decode::<Claims>(token, &self.key, &self.validation)
-            .map_err(|_| ApiError::Unauthorized("The access token is invalid or expired".to_owned()))?;
+    pub async fn verify(&self, token: &str) -> Result<Principal, ApiError> {
+        let invalid = || ApiError::Unauthorized("The access token is invalid or expired".to_owned());
+        let data = match &self.keys {
+            Keys::Static(key) => {
+                jsonwebtoken::decode::<Claims>(token, key, &self.validation).map_err(|_| invalid())?
+            }
+            Keys::Jwks(set) => {
+                let header = jsonwebtoken::decode_header(token).map_err(|_| invalid())?;
+                let kid = header.kid.filter(|k| !k.is_empty() && k.len() <= 256).ok_or_else(invalid)?;
+                let found = set.key(&kid).await?;
+                if header.alg != found.algorithm {
+                    return Err(invalid());
+                }
+                let mut validation = self.validation.clone();
+                validation.algorithms = vec![found.algorithm];
+                jsonwebtoken::decode::<Claims>(token, &found.key, &validation).map_err(|_| invalid())?
+            }
+        };
         let mut roles = data.claims.roles;
         if let Some(role) = data.claims.role {
             roles.push(role);
@@ -129,17 +196,24 @@ fn auth_of(req: &HttpRequest) -> Result<&Auth, ApiError> {
         .ok_or_else(|| ApiError::internal("Auth is not configured for this route"))
 }
 
-fn principal(req: &HttpRequest) -> Result<Principal, ApiError> {
-    let auth = auth_of(req)?;
-    let token = bearer(req).ok_or_else(|| ApiError::Unauthorized("A bearer token is required".to_owned()))?;
-    auth.verify(token)
+/// The boxed future of an extractor that may have to fetch keys.
+type Verifying<T> = Pin<Box<dyn Future<Output = Result<T, ApiError>>>>;
+
+fn principal(req: &HttpRequest) -> Verifying<Principal> {
+    let auth = req.app_data::<web::Data<Auth>>().cloned();
+    let token = bearer(req).map(str::to_owned);
+    Box::pin(async move {
+        let auth = auth.ok_or_else(|| ApiError::internal("Auth is not configured for this route"))?;
+        let token = token.ok_or_else(|| ApiError::Unauthorized("A bearer token is required".to_owned()))?;
+        auth.verify(&token).await
+    })
 }
 
 impl FromRequest for Principal {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = Verifying<Self>;
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(principal(req))
+        principal(req)
     }
 }
 
@@ -149,9 +223,13 @@ pub struct MaybePrincipal(pub Option<Principal>);
 
 impl FromRequest for MaybePrincipal {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = Verifying<Self>;
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(if bearer(req).is_some() { principal(req).map(|p| Self(Some(p))) } else { Ok(Self(None)) })
+        if bearer(req).is_none() {
+            return Box::pin(ready(Ok(Self(None))));
+        }
+        let verifying = principal(req);
+        Box::pin(async move { verifying.await.map(|p| Self(Some(p))) })
     }
 }
 
@@ -161,15 +239,17 @@ pub struct Admin(pub Principal);
 
 impl FromRequest for Admin {
     type Error = ApiError;
-    type Future = Ready<Result<Self, ApiError>>;
+    type Future = Verifying<Self>;
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(principal(req).and_then(|p| {
+        let verifying = principal(req);
+        Box::pin(async move {
+            let p = verifying.await?;
             if p.is_admin() {
                 Ok(Admin(p))
             } else {
                 Err(ApiError::Forbidden("The admin role is required".to_owned()))
             }
-        }))
+        })
     }
 }
 

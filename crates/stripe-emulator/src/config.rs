@@ -9,6 +9,9 @@ use serde::Deserialize;
 use crate::emulator::EmulatorConfig;
 use crate::webhooks::RetryPolicy;
 
+/// First webhook attempts in flight at once per endpoint when serving (`WEBHOOK_CONCURRENCY`).
+pub const SERVE_CONCURRENCY: usize = 32;
+
 /// Default listen address: the port stripe-mock uses, so tools that know it find us.
 pub const DEFAULT_ADDR: &str = "0.0.0.0:12111";
 
@@ -22,6 +25,7 @@ struct Raw {
     webhook_retry_max_ms: Option<String>,
     webhook_max_attempts: Option<String>,
     webhook_timeout_ms: Option<String>,
+    webhook_concurrency: Option<String>,
 }
 
 /// Everything `stripe-emulator serve` needs.
@@ -37,7 +41,8 @@ pub struct ServeConfig {
 impl ServeConfig {
     /// Reads `HTTP_ADDR`, `LOG_FORMAT`, `STRIPE_WEBHOOK_URL` (comma-separated URLs),
     /// `STRIPE_WEBHOOK_SECRET` (the first of a comma-separated list signs), and
-    /// `WEBHOOK_RETRY_BASE_MS`, `WEBHOOK_RETRY_MAX_MS`, `WEBHOOK_MAX_ATTEMPTS`, `WEBHOOK_TIMEOUT_MS`.
+    /// `WEBHOOK_RETRY_BASE_MS`, `WEBHOOK_RETRY_MAX_MS`, `WEBHOOK_MAX_ATTEMPTS`, `WEBHOOK_TIMEOUT_MS`,
+    /// `WEBHOOK_CONCURRENCY`.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::from_raw(config::from_env::<Raw>()?)
     }
@@ -66,6 +71,13 @@ impl ServeConfig {
             .unwrap_or(defaults.max_attempts)
             .max(1),
             timeout: ms("WEBHOOK_TIMEOUT_MS", raw.webhook_timeout_ms.as_deref(), defaults.timeout)?,
+            // Stripe delivers concurrently: one slow or queued payment must not hold up the rest.
+            concurrency: config::parse_var::<usize>(
+                "WEBHOOK_CONCURRENCY",
+                raw.webhook_concurrency.as_deref(),
+            )?
+            .unwrap_or(SERVE_CONCURRENCY)
+            .clamp(1, 1024),
         };
         let urls: Vec<String> = raw
             .stripe_webhook_url
@@ -113,7 +125,12 @@ mod tests {
         let c = ServeConfig::from_vars(vars(&[])).unwrap();
         assert_eq!(c.http_addr, DEFAULT_ADDR);
         assert!(c.emulator.webhook_endpoints.is_empty());
-        assert_eq!(c.emulator.retry, RetryPolicy::default());
+        assert_eq!(
+            c.emulator.retry,
+            RetryPolicy { concurrency: SERVE_CONCURRENCY, ..RetryPolicy::default() }
+        );
+        let one = ServeConfig::from_vars(vars(&[("WEBHOOK_CONCURRENCY", "1")])).unwrap();
+        assert_eq!(one.emulator.retry.concurrency, 1);
     }
 
     #[test]

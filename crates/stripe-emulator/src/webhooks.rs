@@ -29,6 +29,10 @@ pub struct RetryPolicy {
     pub max_attempts: u32,
     /// Time-out of one attempt.
     pub timeout: Duration,
+    /// First attempts in flight at once per endpoint. Stripe delivers concurrently and promises
+    /// no order; 1 (the library default, for tests that look at order) sends them one by one in
+    /// the order the events happened. `stripe-emulator serve` uses 32.
+    pub concurrency: usize,
 }
 
 impl Default for RetryPolicy {
@@ -38,6 +42,7 @@ impl Default for RetryPolicy {
             max_delay: Duration::from_secs(60),
             max_attempts: 8,
             timeout: Duration::from_secs(10),
+            concurrency: 1,
         }
     }
 }
@@ -144,15 +149,23 @@ impl Dispatcher {
 }
 
 impl Sender {
-    /// Delivers one endpoint's jobs in order; failures are handed to their own retry task.
+    /// Delivers one endpoint's jobs, up to `policy.concurrency` first attempts at once (in
+    /// order when 1); failures are handed to their own retry task.
     fn spawn_endpoint_worker(self) -> mpsc::UnboundedSender<Job> {
         let (tx, mut rx) = mpsc::unbounded_channel::<Job>();
+        let slots = Arc::new(tokio::sync::Semaphore::new(self.policy.concurrency.max(1)));
         tokio::spawn(async move {
             while let Some(job) = rx.recv().await {
-                let job = Arc::new(job);
-                if !self.attempt(&job, 1).await && self.policy.max_attempts > 1 {
-                    tokio::spawn(self.clone().retry(job));
-                }
+                let Ok(slot) = Arc::clone(&slots).acquire_owned().await else { return };
+                let sender = self.clone();
+                tokio::spawn(async move {
+                    let job = Arc::new(job);
+                    let delivered = sender.attempt(&job, 1).await;
+                    drop(slot);
+                    if !delivered && sender.policy.max_attempts > 1 {
+                        sender.retry(job).await;
+                    }
+                });
             }
         });
         tx
@@ -214,6 +227,7 @@ mod tests {
             max_delay: Duration::from_millis(500),
             max_attempts: 10,
             timeout: Duration::from_secs(1),
+            concurrency: 1,
         };
         let delays: Vec<_> = (2..=6).map(|a| p.delay_before(a).as_millis()).collect();
         assert_eq!(delays, vec![100, 200, 400, 500, 500]);

@@ -25,6 +25,7 @@ pub fn fast_retry(max_attempts: u32) -> RetryPolicy {
         max_delay: Duration::from_millis(200),
         max_attempts,
         timeout: Duration::from_secs(5),
+        concurrency: 1,
     }
 }
 

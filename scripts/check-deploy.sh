@@ -141,5 +141,17 @@ check "gateway, Ingresses and docs/deploy.md name the same prefixes" \
 check "gateway routes through NGINX (deploy/checks/gateway_test.py)" \
   python3 deploy/checks/gateway_test.py
 
+# Alerts and dashboard (helm/monitoring/files): promtool from Debian's prometheus package.
+if ! command -v promtool >/dev/null; then
+  if command -v apt-get >/dev/null && [[ $(id -u) == 0 ]]; then
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null 2>&1 ||
+      { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus >/dev/null 2>&1; } || true
+  fi
+fi
+check "promtool check rules helm/monitoring/files/alerts.yaml" promtool check rules helm/monitoring/files/alerts.yaml
+check "promtool test rules helm/monitoring/files/alerts_test.yaml (alert unit tests)" \
+  promtool test rules helm/monitoring/files/alerts_test.yaml
+check "alerts and dashboard name only metrics the code registers" python3 deploy/checks/monitoring_test.py
+
 echo "deploy: $passed passed, $failed failed"
 ((failed == 0))

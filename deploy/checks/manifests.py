@@ -5,9 +5,11 @@
 
 Writes every built-in object to OUT.yaml (for kubernetes-validate) and checks the
 CustomResources itself: kubernetes-validate bundles only the built-in schemas and would
-merely WARN on a ServiceMonitor (monitoring.coreos.com/v1, a Prometheus Operator CRD), so
-its shape is checked here: a selector, endpoints, and an endpoint port that a Service of
-the same render, matching the selector, names. Exits non-zero on any problem.
+merely WARN on a ServiceMonitor or PrometheusRule (monitoring.coreos.com/v1, Prometheus
+Operator CRDs), so their shape is checked here: for a ServiceMonitor a selector, endpoints,
+and an endpoint port that a Service of the same render, matching the selector, names; for a
+PrometheusRule named groups of rules with an expression and a severity. Exits non-zero on
+any problem.
 Needs PyYAML (the tools venv has it).
 """
 
@@ -17,7 +19,23 @@ import sys
 
 import yaml
 
-CRDS = {("monitoring.coreos.com/v1", "ServiceMonitor")}
+CRDS = {("monitoring.coreos.com/v1", "ServiceMonitor"), ("monitoring.coreos.com/v1", "PrometheusRule")}
+
+
+def check_prometheus_rule(rule: dict) -> list[str]:
+    """A PrometheusRule: named groups, each rule an alert or a record with an expression."""
+    name = rule.get("metadata", {}).get("name", "?")
+    groups = (rule.get("spec") or {}).get("groups") or []
+    errors = [] if groups else [f"PrometheusRule {name}: no spec.groups"]
+    for g in groups:
+        if not g.get("name") or not g.get("rules"):
+            errors.append(f"PrometheusRule {name}: a group without a name or rules")
+        for r in g.get("rules") or []:
+            if not (r.get("alert") or r.get("record")) or not str(r.get("expr", "")).strip():
+                errors.append(f"PrometheusRule {name}: a rule without alert/record or expr: {r}")
+            if r.get("alert") and (r.get("labels") or {}).get("severity") not in ("critical", "warning", "info"):
+                errors.append(f"PrometheusRule {name}: alert {r.get('alert')} has no severity")
+    return errors
 
 
 def check_service_monitor(sm: dict, services: list[dict]) -> list[str]:
@@ -53,8 +71,10 @@ def main(out: str, files: list[str]) -> int:
     services = [d for d in docs if d.get("kind") == "Service"]
     errors = []
     for d in docs:
-        if (d.get("apiVersion"), d.get("kind")) in CRDS:
+        if (d.get("apiVersion"), d.get("kind")) == ("monitoring.coreos.com/v1", "ServiceMonitor"):
             errors.extend(check_service_monitor(d, services))
+        elif (d.get("apiVersion"), d.get("kind")) == ("monitoring.coreos.com/v1", "PrometheusRule"):
+            errors.extend(check_prometheus_rule(d))
     with open(out, "w", encoding="utf-8") as fh:
         yaml.safe_dump_all(builtin, fh, sort_keys=False)
     for e in errors:

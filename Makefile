@@ -20,7 +20,7 @@ PSQL := psql -X -w -h 127.0.0.1 -p 5432 -U postgres -d postgres -v ON_ERROR_STOP
 # Use the `ci` nextest profile when the config is there.
 NEXTEST_PROFILE := $(if $(wildcard .config/nextest.toml),--profile ci)
 
-.PHONY: help services build test test-long test-chaos lint fmt migrate seed dev bench bench-catalog bench-cart bench-webhook bench-checkout clean-test-dbs deploy-check gateway token
+.PHONY: help services build test test-long test-chaos lint fmt migrate seed dev bench bench-catalog bench-cart bench-webhook bench-checkout clean-test-dbs deploy-check gateway token demo
 
 help: ## List the targets
 	@grep -hE '^[a-zA-Z0-9_-]+:.*?## ' $(MAKEFILE_LIST) \
@@ -45,6 +45,9 @@ test-long: services ## The long property runs: 300 random payment sequences agai
 
 test-chaos: services ## The chaos suite: private servers, purchases under crashes and kills, every invariant checked (docs/reliability.md)
 	scripts/chaos/run.sh
+
+demo: ## The README's purchase through the gateway against make dev (make demo ARGS=--standalone: its own stack)
+	scripts/demo.sh $(ARGS)
 
 ROLE ?= customer
 SUB ?= dev-customer

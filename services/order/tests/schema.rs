@@ -23,7 +23,7 @@ macro_rules! select_all {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_table_and_column_is_declared() {
-    let db = TestDb::new(order::app::SCHEMA, order::MIGRATIONS).await;
+    let db = TestDb::new(order::SCHEMA, order::MIGRATIONS).await;
     let mut conn = db.conn().await;
     let declared = [
         select_all!(outbox),

@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use catalog::app::INFO;
+use catalog::INFO;
 use catalog::cache::{CacheTiming, PageCache};
 use catalog::state::AppState;
 use domain::money::Currency;

@@ -3,6 +3,7 @@
 //! docs/adr/0070-checkout.md.
 
 pub mod idempotency;
+pub mod metrics;
 pub mod pricing;
 pub mod repo;
 
@@ -164,7 +165,7 @@ pub async fn checkout(
     Json(req): Json<CheckoutRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let Some(key) = header(&http, IDEMPOTENCY_HEADER) else {
-        state.metrics.checkout("no_key");
+        state.metrics.checkout.record("no_key");
         return Err(ApiError::BadRequest("The Idempotency-Key header is required".to_owned()));
     };
     if key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
@@ -209,12 +210,12 @@ pub async fn checkout(
         match claim {
             Claim::Acquired { order_id, access_token } => break (order_id, access_token),
             Claim::Replay { status, body } => {
-                state.metrics.checkout("replayed");
+                state.metrics.checkout.record("replayed");
                 let status = actix_web::http::StatusCode::from_u16(status).map_err(ApiError::internal)?;
                 return Ok(HttpResponse::build(status).json(body));
             }
             Claim::Mismatch => {
-                state.metrics.checkout("key_mismatch");
+                state.metrics.checkout.record("key_mismatch");
                 return Err(ApiError::Validation(ValidationErrors::single(
                     "idempotency_key",
                     "This Idempotency-Key was used with a different request.",
@@ -224,7 +225,7 @@ pub async fn checkout(
                 tokio::time::sleep(Duration::from_millis(25)).await;
             }
             Claim::Busy => {
-                state.metrics.checkout("busy");
+                state.metrics.checkout.record("busy");
                 return Err(ApiError::Conflict {
                     message: "A checkout with this Idempotency-Key is still in progress".to_owned(),
                     field: None,
@@ -235,26 +236,26 @@ pub async fn checkout(
 
     match run(&state, &ctx, order_id.map(OrderId), &access_token).await {
         Ok(body) => {
-            state.metrics.checkout("created");
+            state.metrics.checkout.record("created");
             Ok(HttpResponse::Created().json(body))
         }
         Err(failure) => {
             let mut conn = state.pool.get().await?;
             match failure {
                 Failure::Before(e) => {
-                    state.metrics.checkout("refused");
+                    state.metrics.checkout.record("refused");
                     idempotency::release(&mut conn, &ctx.scope, &ctx.key).await?;
                     unlock(&state, &ctx).await;
                     Err(e)
                 }
                 Failure::BeforeWith(response) => {
-                    state.metrics.checkout("out_of_stock");
+                    state.metrics.checkout.record("out_of_stock");
                     idempotency::release(&mut conn, &ctx.scope, &ctx.key).await?;
                     unlock(&state, &ctx).await;
                     Ok(response)
                 }
                 Failure::After(e) => {
-                    state.metrics.checkout("interrupted");
+                    state.metrics.checkout.record("interrupted");
                     idempotency::abandon(&mut conn, &ctx.scope, &ctx.key).await?;
                     Err(e)
                 }

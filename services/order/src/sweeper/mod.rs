@@ -4,6 +4,8 @@
 //! No row lock or pooled connection is held across a Stripe call: expiry cancels the
 //! PaymentIntent first, then closes the order in its own transaction.
 
+pub mod metrics;
+
 use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Double};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -62,7 +64,7 @@ pub async fn sweep_once(state: &AppState) -> anyhow::Result<Swept> {
     let after = state.settings.reconcile_after.as_secs_f64();
     for id in ids(&mut conn, STUCK, after).await? {
         syncs::request(&mut conn, OrderId(id), "sweeper.processing").await?;
-        state.metrics.sweep("reconciled");
+        state.metrics.sweeper.record("reconciled");
         swept.reconciled += 1;
     }
     let rolling = syncs::request_stale(
@@ -112,7 +114,7 @@ async fn expire(state: &AppState, id: i64) -> anyhow::Result<Expiry> {
     };
     match close_unpaid(state, order, CloseReason::CheckoutTimeout).await {
         Ok(_) => {
-            state.metrics.sweep("expired");
+            state.metrics.sweeper.record("expired");
             Ok(Expiry::Expired)
         }
         Err(CloseError::Conflict(why)) if why.starts_with("The payment is already") => {
@@ -124,7 +126,7 @@ async fn expire(state: &AppState, id: i64) -> anyhow::Result<Expiry> {
             .bind::<BigInt, _>(id)
             .execute(&mut conn)
             .await?;
-            state.metrics.sweep("reconciled_at_expiry");
+            state.metrics.sweeper.record("reconciled_at_expiry");
             Ok(Expiry::MoneyMoved)
         }
         // Closed or paid meanwhile (another replica, a payment): nothing to do.

@@ -4,6 +4,7 @@
 //! Why an email is never sent twice: docs/adr/0070-checkout.md, "Email at most once".
 
 pub mod email;
+pub mod metrics;
 pub mod sender;
 
 use diesel::sql_types::{BigInt, Text};
@@ -15,10 +16,33 @@ use domain::ids::OrderId;
 pub use platform::events::ConsumerOptions;
 use platform::events::{EventHandler, HandlerError};
 
+use platform::config::ExposeSecret;
+use platform::service::{Resources, ServiceSpec};
+
+use self::metrics::EmailMetrics;
+use self::sender::Sender;
+use crate::INFO;
+use crate::config::OrderConfig;
 use crate::orders::repo as orders;
 
 /// The worker's queue (and its name in `processed_events`).
 pub const QUEUE: &str = "order.notifications";
+
+/// `order worker` from configuration: the email consumer and sender, no API routes (the
+/// runner still serves `/health`, `/ready` and `/metrics` on `HTTP_ADDR`); it publishes
+/// nothing, so no relay.
+pub fn describe(config: &OrderConfig, res: &Resources) -> anyhow::Result<ServiceSpec> {
+    let sender = Sender::new(
+        res.pool.clone(),
+        config.smtp_url.expose_secret(),
+        &config.mail_from,
+        EmailMetrics::register(&res.registry)?,
+    )?;
+    Ok(ServiceSpec::new(&INFO)
+        .without_relay()
+        .consumer(options(), NotificationEvents)
+        .task("email-sender", move |stop| sender.run(std::time::Duration::from_secs(1), stop)))
+}
 
 /// Queue and bindings.
 pub fn options() -> ConsumerOptions {

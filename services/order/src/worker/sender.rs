@@ -19,7 +19,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use platform::db::PgPool;
 use platform::shutdown::Shutdown;
 
-use crate::metrics::OrderMetrics;
+use super::metrics::EmailMetrics;
 
 /// After this long in `sending` the sender that claimed a row is presumed gone (a send times
 /// out after 10 s, so a live sender never holds a row this long).
@@ -35,7 +35,7 @@ pub struct Sender {
     pool: PgPool,
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
-    metrics: OrderMetrics,
+    metrics: EmailMetrics,
 }
 
 #[derive(Debug, QueryableByName)]
@@ -73,7 +73,7 @@ pub enum Sent {
 impl Sender {
     /// A sender through `smtp_url`: `smtp://[user:password@]host[:port]` (plain SMTP, port 25
     /// by default; this build has no TLS, so use a local relay or sink).
-    pub fn new(pool: PgPool, smtp_url: &str, from: &str, metrics: OrderMetrics) -> anyhow::Result<Self> {
+    pub fn new(pool: PgPool, smtp_url: &str, from: &str, metrics: EmailMetrics) -> anyhow::Result<Self> {
         let (host, port, credentials) = parse_smtp_url(smtp_url)
             .ok_or_else(|| anyhow::anyhow!("SMTP_URL must look like smtp://[user:password@]host[:port]"))?;
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
@@ -113,7 +113,7 @@ impl Sender {
         drop(conn);
         if due.was == "unknown" {
             // An earlier attempt may have been delivered: this copy may be a duplicate (same Message-ID).
-            self.metrics.email("possible_duplicate");
+            self.metrics.record("possible_duplicate");
         }
         // Nothing is sent if this fails: safe to retry.
         let reachable = self.transport.test_connection().await.unwrap_or(false);
@@ -124,7 +124,7 @@ impl Sender {
         };
         if outcome.is_ok() {
             self.record_sent(due.id).await?;
-            self.metrics.email("sent");
+            self.metrics.record("sent");
             return Ok(Sent::Sent);
         }
         let mut conn = self.pool.get().await?;
@@ -151,7 +151,7 @@ impl Sender {
                 Sent::Unknown
             }
         };
-        self.metrics.email(match sent {
+        self.metrics.record(match sent {
             Sent::Sent => "sent",
             Sent::Retry => "retry",
             Sent::Unknown => "unknown",

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use diesel::QueryableByName;
-use diesel::sql_types::{BigInt, Bytea, Double, Integer, Jsonb, Nullable, Text};
+use diesel::sql_types::{BigInt, Bytea, Double, Integer, Jsonb, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 /// How long a checkout holds its key before another request may take over (a crashed holder).
@@ -34,22 +34,18 @@ pub enum Claim {
 }
 
 #[derive(QueryableByName)]
+#[diesel(table_name = crate::schema::idempotency_keys, check_for_backend(diesel::pg::Pg))]
 struct Acquired {
-    #[diesel(sql_type = Nullable<BigInt>)]
     order_id: Option<i64>,
-    #[diesel(sql_type = Text)]
     access_token: String,
 }
 
 #[derive(QueryableByName)]
+#[diesel(table_name = crate::schema::idempotency_keys, check_for_backend(diesel::pg::Pg))]
 struct Existing {
-    #[diesel(sql_type = Bytea)]
     request_hash: Vec<u8>,
-    #[diesel(sql_type = Text)]
     status: String,
-    #[diesel(sql_type = Nullable<Integer>)]
     response_status: Option<i32>,
-    #[diesel(sql_type = Nullable<Jsonb>)]
     response_body: Option<serde_json::Value>,
 }
 

@@ -81,8 +81,8 @@ pub async fn sweep_once(state: &AppState) -> anyhow::Result<Swept> {
 }
 
 #[derive(QueryableByName)]
+#[diesel(table_name = crate::schema::orders, check_for_backend(diesel::pg::Pg))]
 struct Id {
-    #[diesel(sql_type = BigInt)]
     id: i64,
 }
 

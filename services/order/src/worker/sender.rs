@@ -12,7 +12,7 @@
 use std::time::Duration;
 
 use diesel::QueryableByName;
-use diesel::sql_types::{BigInt, Integer, Nullable, Text};
+use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -39,18 +39,13 @@ pub struct Sender {
 }
 
 #[derive(Debug, QueryableByName)]
+#[diesel(table_name = crate::schema::email_notifications, check_for_backend(diesel::pg::Pg))]
 struct Due {
-    #[diesel(sql_type = BigInt)]
     id: i64,
-    #[diesel(sql_type = Text)]
     dedupe_key: String,
-    #[diesel(sql_type = Text)]
     recipient: String,
-    #[diesel(sql_type = Text)]
     subject: String,
-    #[diesel(sql_type = Text)]
     body: String,
-    #[diesel(sql_type = Integer)]
     attempts: i32,
     /// The status before this claim: `unknown` means an earlier copy may have arrived.
     #[diesel(sql_type = Text)]

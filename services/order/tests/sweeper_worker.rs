@@ -8,6 +8,7 @@ use std::sync::Arc;
 use common::{Who, World, checkout_body};
 use domain::events::{Envelope, OrderPaid};
 use order::sweeper::sweep_once;
+use order::worker::repo::queue_email;
 use testkit::wait_until;
 
 async fn place(w: &World, sku: &str) -> (String, String) {
@@ -148,28 +149,14 @@ async fn an_unreachable_smtp_server_is_retried_later() {
     let mail = order::worker::email::closed(&order, true);
     let mut conn = w.state.pool.get().await.unwrap();
     assert!(
-        order::worker::queue_email(
-            &mut conn,
-            "test:1",
-            order.order_id(),
-            "order.expired",
-            "x@example.com",
-            &mail
-        )
-        .await
-        .unwrap()
+        queue_email(&mut conn, "test:1", order.order_id(), "order.expired", "x@example.com", &mail)
+            .await
+            .unwrap()
     );
     assert!(
-        !order::worker::queue_email(
-            &mut conn,
-            "test:1",
-            order.order_id(),
-            "order.expired",
-            "x@example.com",
-            &mail
-        )
-        .await
-        .unwrap()
+        !queue_email(&mut conn, "test:1", order.order_id(), "order.expired", "x@example.com", &mail)
+            .await
+            .unwrap()
     );
     drop(conn);
     // Nothing listens on this port.
@@ -231,9 +218,7 @@ async fn queued_email(w: &World, sku: &str, key: &str) -> i64 {
     let mail = order::worker::email::closed(&order, true);
     let mut conn = w.state.pool.get().await.unwrap();
     assert!(
-        order::worker::queue_email(&mut conn, key, order.order_id(), "order.expired", "x@example.com", &mail)
-            .await
-            .unwrap()
+        queue_email(&mut conn, key, order.order_id(), "order.expired", "x@example.com", &mail).await.unwrap()
     );
     order.id
 }

@@ -139,24 +139,6 @@ fn header(req: &HttpRequest, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
-
-/// A new unguessable order access token (244 random bits).
-fn new_access_token() -> String {
-    format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple())
-}
-
-/// The stored form of an access token.
-pub fn token_hash(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
-}
-
 /// The handler.
 pub async fn checkout(
     http: HttpRequest,
@@ -180,7 +162,7 @@ pub async fn checkout(
     // stored in clear), so one guest's key never collides with another's.
     let scope = match (&customer_id, &cart_token) {
         (Some(s), _) => format!("customer:{s}"),
-        (None, Some(t)) => format!("guest:{}", &hex(&Sha256::digest(t.as_bytes()))[..32]),
+        (None, Some(t)) => format!("guest:{}", &platform::token::hash_hex(t)[..32]),
         (None, None) => "guest".to_owned(),
     };
     // The fingerprint covers the body and the cart token, so a replay needs both.
@@ -189,7 +171,10 @@ pub async fn checkout(
     h.update([0]);
     h.update(cart_token.as_deref().unwrap_or("").as_bytes());
     let hash = h.finalize().to_vec();
-    let holder = format!("checkout:{}", &hex(&Sha256::digest(format!("{scope}\n{key}").as_bytes()))[..40]);
+    let holder = format!(
+        "checkout:{}",
+        &domain::hex::encode(&Sha256::digest(format!("{scope}\n{key}").as_bytes()))[..40]
+    );
     let ctx = Ctx {
         scope,
         key,
@@ -205,7 +190,7 @@ pub async fn checkout(
     let (order_id, access_token) = loop {
         let claim = {
             let mut conn = state.pool.get().await?;
-            idempotency::claim(&mut conn, &ctx.scope, &ctx.key, &hash, &new_access_token()).await?
+            idempotency::claim(&mut conn, &ctx.scope, &ctx.key, &hash, &platform::token::generate()).await?
         };
         match claim {
             Claim::Acquired { order_id, access_token } => break (order_id, access_token),
@@ -244,19 +229,19 @@ pub async fn checkout(
             match failure {
                 Failure::Before(e) => {
                     state.metrics.checkout.record("refused");
-                    idempotency::release(&mut conn, &ctx.scope, &ctx.key).await?;
+                    idempotency::repo::release(&mut conn, &ctx.scope, &ctx.key).await?;
                     unlock(&state, &ctx).await;
                     Err(e)
                 }
                 Failure::BeforeWith(response) => {
                     state.metrics.checkout.record("out_of_stock");
-                    idempotency::release(&mut conn, &ctx.scope, &ctx.key).await?;
+                    idempotency::repo::release(&mut conn, &ctx.scope, &ctx.key).await?;
                     unlock(&state, &ctx).await;
                     Ok(response)
                 }
                 Failure::After(e) => {
                     state.metrics.checkout.record("interrupted");
-                    idempotency::abandon(&mut conn, &ctx.scope, &ctx.key).await?;
+                    idempotency::repo::abandon(&mut conn, &ctx.scope, &ctx.key).await?;
                     Err(e)
                 }
             }
@@ -319,7 +304,7 @@ async fn run(
     let stored = conn
         .transaction::<_, diesel::result::Error, _>(async |c| {
             repo::attach_intent(c, &order, &intent.id, &intent.status).await?;
-            idempotency::complete(c, &ctx.scope, &ctx.key, 201, &body).await
+            idempotency::repo::complete(c, &ctx.scope, &ctx.key, 201, &body).await
         })
         .await;
     stored.map_err(|e| Failure::After(e.into()))?;
@@ -361,14 +346,14 @@ async fn place(
     } else {
         let mut conn = state.pool.get().await.map_err(|e| Failure::Before(e.into()))?;
         let id = repo::allocate_id(&mut conn).await?;
-        idempotency::set_order(&mut conn, &ctx.scope, &ctx.key, id.get()).await?;
+        idempotency::repo::set_order(&mut conn, &ctx.scope, &ctx.key, id.get()).await?;
         id
     };
     // 4. Hold the stock for the checkout session, tied to the order.
     let items = hold_stock(state, id, priced.lines).await?;
     // 5. Order + lines + order.created, one transaction.
     let mut conn = state.pool.get().await.map_err(|e| Failure::Before(e.into()))?;
-    let hash = token_hash(access_token);
+    let hash = platform::token::hash(access_token);
     let new = NewOrder {
         id,
         access_token_hash: &hash,

@@ -171,6 +171,23 @@ pub struct ItemRow {
     pub reservation_id: Option<Uuid>,
 }
 
+/// Up to `limit` orders of `customer` with an id below `before`, newest first.
+pub async fn of_customer(
+    conn: &mut AsyncPgConnection,
+    customer: &str,
+    before: i64,
+    limit: i64,
+) -> diesel::QueryResult<Vec<OrderRow>> {
+    diesel::sql_query(format!(
+        "SELECT {ORDER_COLUMNS} FROM orders WHERE customer_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
+    ))
+    .bind::<Text, _>(customer)
+    .bind::<BigInt, _>(before)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+    .await
+}
+
 async fn one(
     conn: &mut AsyncPgConnection,
     sql: String,

@@ -5,10 +5,10 @@
 
 pub mod email;
 pub mod metrics;
+pub mod repo;
 pub mod sender;
 
-use diesel::sql_types::{BigInt, Text};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::AsyncPgConnection;
 use domain::events::{
     Envelope, EventPayload, OrderCanceled, OrderExpired, OrderPaid, OrderRefunded, routing,
 };
@@ -60,30 +60,6 @@ fn decode<P: EventPayload>(event: &Envelope) -> Result<P, HandlerError> {
     event.decode::<P>().map_err(|e| HandlerError::permanent(e.to_string()))
 }
 
-/// Queues an email once per `dedupe_key`; `true` when this call queued it.
-pub async fn queue_email(
-    conn: &mut AsyncPgConnection,
-    dedupe_key: &str,
-    order: OrderId,
-    kind: &str,
-    recipient: &str,
-    mail: &email::Email,
-) -> diesel::QueryResult<bool> {
-    let n = diesel::sql_query(
-        "INSERT INTO email_notifications (dedupe_key, order_id, kind, recipient, subject, body) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (dedupe_key) DO NOTHING",
-    )
-    .bind::<Text, _>(dedupe_key)
-    .bind::<BigInt, _>(order.get())
-    .bind::<Text, _>(kind)
-    .bind::<Text, _>(recipient)
-    .bind::<Text, _>(&mail.subject)
-    .bind::<Text, _>(&mail.body)
-    .execute(conn)
-    .await?;
-    Ok(n == 1)
-}
-
 impl EventHandler for NotificationEvents {
     async fn handle(&self, conn: &mut AsyncPgConnection, event: &Envelope) -> Result<(), HandlerError> {
         let (order_id, key, build): (OrderId, String, Build) = match event.event_type.as_str() {
@@ -123,7 +99,7 @@ impl EventHandler for NotificationEvents {
             Build::Refunded(amount, fully) => email::refunded(&order, amount, fully, currency),
             Build::Closed(expired) => email::closed(&order, expired),
         };
-        queue_email(conn, &key, order_id, &event.event_type, &order.customer_email, &mail).await?;
+        repo::queue_email(conn, &key, order_id, &event.event_type, &order.customer_email, &mail).await?;
         Ok(())
     }
 }

@@ -14,7 +14,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use diesel_async::AsyncConnection;
 use domain::ids::{CartId, OrderId, ProductId};
-use domain::inventory::InsufficientStock;
 use domain::money::Currency;
 use domain::product::ProductStatus;
 use platform::auth::MaybePrincipal;
@@ -110,8 +109,6 @@ struct Ctx {
 enum Failure {
     /// Nothing was made that names an order: forget the key, unlock the cart.
     Before(ApiError),
-    /// Refused with a body of its own (409 Insufficient stock), before any order.
-    BeforeWith(HttpResponse),
     /// The order exists; a retry with the same key will carry on.
     After(ApiError),
 }
@@ -211,10 +208,7 @@ pub async fn checkout(
             }
             Claim::Busy => {
                 state.metrics.checkout.record("busy");
-                return Err(ApiError::Conflict {
-                    message: "A checkout with this Idempotency-Key is still in progress".to_owned(),
-                    field: None,
-                });
+                return Err(ApiError::conflict("A checkout with this Idempotency-Key is still in progress"));
             }
         }
     };
@@ -228,16 +222,15 @@ pub async fn checkout(
             let mut conn = state.pool.get().await?;
             match failure {
                 Failure::Before(e) => {
-                    state.metrics.checkout.record("refused");
+                    let outcome = if matches!(e, ApiError::InsufficientStock { .. }) {
+                        "out_of_stock"
+                    } else {
+                        "refused"
+                    };
+                    state.metrics.checkout.record(outcome);
                     idempotency::repo::release(&mut conn, &ctx.scope, &ctx.key).await?;
                     unlock(&state, &ctx).await;
                     Err(e)
-                }
-                Failure::BeforeWith(response) => {
-                    state.metrics.checkout.record("out_of_stock");
-                    idempotency::repo::release(&mut conn, &ctx.scope, &ctx.key).await?;
-                    unlock(&state, &ctx).await;
-                    Ok(response)
                 }
                 Failure::After(e) => {
                     state.metrics.checkout.record("interrupted");
@@ -333,10 +326,7 @@ async fn place(
         .await
         .map_err(|e| match e {
             LockError::NotFound => Failure::Before(ApiError::not_found("No cart with this id")),
-            LockError::Locked => Failure::Before(ApiError::Conflict {
-                message: "Checkout in progress".to_owned(),
-                field: None,
-            }),
+            LockError::Locked => Failure::Before(ApiError::conflict("Checkout in progress")),
             LockError::Unavailable(u) => Failure::Before(unavailable(&u)),
         })?;
     let priced = price(state, &cart).await?;
@@ -394,10 +384,10 @@ struct Priced {
 }
 
 fn out_of_stock(sku: &str, available: i64) -> Failure {
-    Failure::BeforeWith(
-        HttpResponse::Conflict()
-            .json(InsufficientStock::new(available, format!("{sku}: only {available} unit(s) available"))),
-    )
+    Failure::Before(ApiError::insufficient_stock(
+        available,
+        format!("{sku}: only {available} unit(s) available"),
+    ))
 }
 
 /// Prices the cart from catalog (never from the client) and computes the totals.
@@ -431,10 +421,10 @@ async fn price(state: &AppState, cart: &Cart) -> Result<Priced, Failure> {
             return Err(out_of_stock(&item.sku, 0));
         };
         if product.price.currency() != currency {
-            return Err(Failure::Before(ApiError::Conflict {
-                message: format!("{} is not sold in {currency}", product.sku),
-                field: None,
-            }));
+            return Err(Failure::Before(ApiError::conflict(format!(
+                "{} is not sold in {currency}",
+                product.sku
+            ))));
         }
         if !(1..=999).contains(&item.quantity) {
             return Err(Failure::Before(ApiError::Validation(ValidationErrors::single(
@@ -482,7 +472,7 @@ async fn hold_stock(
 ) -> Result<Vec<NewItem>, Failure> {
     let mut fresh = Vec::new();
     let held = hold_lines(state, order, lines, &mut fresh).await;
-    if let Err(Failure::Before(_) | Failure::BeforeWith(_)) = &held {
+    if let Err(Failure::Before(_)) = &held {
         for id in fresh {
             if let Err(e) = state.catalog.release(id).await {
                 tracing::warn!(error = %e, reservation = %id, "could not give back a refused checkout's reservation; it lapses with the session");

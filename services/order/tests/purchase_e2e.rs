@@ -277,9 +277,7 @@ impl Shop {
         if let Some(b) = body {
             req = req.json(&b);
         }
-        let res = req.send().await.unwrap();
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or(Value::Null))
+        testkit::http::send(req).await
     }
 
     /// A guest cart with 2 × T-shirt and 1 × jeans: (cart id, cart token).

@@ -232,9 +232,7 @@ impl World {
             Who::Customer(sub) => req.bearer_auth(jwt(sub, &[])),
             Who::Guest(token) => req.header("x-cart-token", token),
         };
-        let res = req.send().await.unwrap();
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or(Value::Null))
+        testkit::http::send(req).await
     }
 
     pub async fn get(&self, path: &str, bearer: Option<&str>, order_token: Option<&str>) -> (u16, Value) {
@@ -245,9 +243,7 @@ impl World {
         if let Some(t) = order_token {
             req = req.header("x-order-token", t);
         }
-        let res = req.send().await.unwrap();
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or(Value::Null))
+        testkit::http::send(req).await
     }
 
     pub async fn post(
@@ -264,9 +260,7 @@ impl World {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        let res = req.send().await.unwrap();
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or(Value::Null))
+        testkit::http::send(req).await
     }
 
     pub async fn count(&self, sql: &str) -> i64 {

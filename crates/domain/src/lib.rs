@@ -9,6 +9,7 @@
 
 pub mod cart;
 pub mod events;
+pub mod hex;
 pub mod ids;
 pub mod inventory;
 pub mod money;

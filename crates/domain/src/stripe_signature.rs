@@ -80,7 +80,7 @@ pub fn parse_header(header: &str) -> Result<SignatureHeader, SignatureError> {
             }
             "v1" => {
                 if v1.len() < MAX_CANDIDATES
-                    && let Some(mac) = decode_hex32(value)
+                    && let Some(mac) = crate::hex::decode32(value)
                 {
                     v1.push(mac);
                 }
@@ -131,7 +131,7 @@ pub fn compute(secret: &str, timestamp: i64, payload: &[u8]) -> [u8; 32] {
 
 /// A complete header value, `t=<timestamp>,v1=<hex>`, as Stripe sends it.
 pub fn header_value(secret: &str, timestamp: i64, payload: &[u8]) -> String {
-    format!("t={timestamp},v1={}", encode_hex(&compute(secret, timestamp, payload)))
+    format!("t={timestamp},v1={}", crate::hex::encode(&compute(secret, timestamp, payload)))
 }
 
 fn keyed(secret: &str, timestamp: i64, payload: &[u8]) -> HmacSha256 {
@@ -142,40 +142,6 @@ fn keyed(secret: &str, timestamp: i64, payload: &[u8]) -> HmacSha256 {
     mac.update(b".");
     mac.update(payload);
     mac
-}
-
-/// Lower-case hex of `bytes`.
-pub fn encode_hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        out.push(char::from(DIGITS[usize::from(b >> 4)]));
-        out.push(char::from(DIGITS[usize::from(b & 0x0f)]));
-    }
-    out
-}
-
-fn decode_hex32(s: &str) -> Option<[u8; 32]> {
-    let bytes = s.as_bytes();
-    if bytes.len() != 64 {
-        return None;
-    }
-    let mut out = [0u8; 32];
-    for (slot, pair) in out.iter_mut().zip(bytes.chunks_exact(2)) {
-        let hi = hex_digit(*pair.first()?)?;
-        let lo = hex_digit(*pair.get(1)?)?;
-        *slot = (hi << 4) | lo;
-    }
-    Some(out)
-}
-
-const fn hex_digit(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
 }
 
 #[cfg(test)]
@@ -196,7 +162,7 @@ mod tests {
     fn known_vector_matches_an_independent_hmac() {
         // Python: hmac.new(b"key", b"1.x", hashlib.sha256).hexdigest()
         assert_eq!(
-            encode_hex(&compute("key", 1, b"x")),
+            crate::hex::encode(&compute("key", 1, b"x")),
             "fc4913c41a7bf793267e2a384f3261c9436ec2cd097bd745e7b0d99113f510ec"
         );
     }
@@ -230,13 +196,5 @@ mod tests {
         assert_eq!(parse_header("t=1,v1=zz"), Err(SignatureError::NoSignature));
         assert_eq!(parse_header("t=1"), Err(SignatureError::NoSignature));
         assert_eq!(parse_header(&"t=1,".repeat(2000)), Err(SignatureError::Malformed));
-    }
-
-    #[test]
-    fn hex_round_trips() {
-        let bytes: Vec<u8> = (0u8..32).map(|i| i.wrapping_mul(37)).collect();
-        let hex = encode_hex(&bytes);
-        assert_eq!(decode_hex32(&hex).unwrap().to_vec(), bytes);
-        assert_eq!(decode_hex32(&hex.to_uppercase()).unwrap().to_vec(), bytes);
     }
 }

@@ -85,6 +85,23 @@ pub fn parse<C: clap::Subcommand>(name: &'static str, about: &'static str) -> Op
     }
 }
 
+/// The whole `main` of a service with subcommands of its own (`C` flattens [`ServiceCommand`]):
+/// parses the command line, reads `Config<S>`, then hands both to `run_command`.
+pub fn main_with_commands<C, S, T, Fut>(
+    about: &'static str,
+    run_command: impl FnOnce(Option<C>, Config<S>) -> Fut,
+) -> ExitCode
+where
+    C: clap::Subcommand,
+    S: ServiceVars,
+    T: Termination,
+    Fut: Future<Output = anyhow::Result<T>>,
+{
+    let info = S::INFO;
+    let command = parse::<C>(info.name, about);
+    run(info.name, Config::<S>::from_env, |config| run_command(command, config))
+}
+
 /// The whole `main` of a service whose only subcommands are [`ServiceCommand`]s.
 pub fn main_with_standard_commands<S: ServiceVars>(
     about: &'static str,

@@ -12,3 +12,4 @@ pub mod redis;
 pub mod service;
 pub mod shutdown;
 pub mod telemetry;
+pub mod token;

@@ -74,16 +74,10 @@ fn token(sub: &str, roles: &[&str], secret: &str, exp_offset: i64) -> String {
 }
 
 async fn post(server: &TestServer, content_type: &str, body: impl Into<reqwest::Body>) -> (u16, Value) {
-    let res = server
-        .client
-        .post(server.url("/items"))
-        .header("content-type", content_type)
-        .body(body)
-        .send()
-        .await
-        .unwrap();
-    let status = res.status().as_u16();
-    (status, res.json().await.unwrap_or(Value::Null))
+    testkit::http::send(
+        server.client.post(server.url("/items")).header("content-type", content_type).body(body),
+    )
+    .await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -9,7 +9,6 @@
 //! run by hand after editing a migration, without rebuilding, could build a template from the
 //! old SQL under the new name; `make clean-test-dbs` removes every test database and template.
 
-use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use diesel::migration::MigrationSource;
@@ -137,10 +136,7 @@ fn fingerprint(schema: &str, migrations: &EmbeddedMigrations) -> String {
         }
     }
     let digest = hasher.finalize();
-    digest.iter().take(8).fold(String::new(), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
+    domain::hex::encode(&digest[..8])
 }
 
 async fn exists(admin: &mut AsyncPgConnection, name: String) -> bool {

@@ -6,6 +6,7 @@ pub mod burst;
 mod db;
 pub mod events;
 pub mod hostile;
+pub mod http;
 mod proxy;
 pub mod schema;
 mod server;

@@ -14,8 +14,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use diesel::sql_types::{
-    Array, BigInt, Bool, Date, Double, Integer, Interval, Json, Jsonb, Nullable, Numeric, SmallInt, Text,
-    Timestamp, Timestamptz, Uuid,
+    Array, BigInt, Bool, Bytea, Date, Double, Integer, Interval, Json, Jsonb, Nullable, Numeric, SmallInt,
+    Text, Timestamp, Timestamptz, Uuid,
 };
 use diesel::{QueryableByName, sql_query};
 use diesel_async::RunQueryDsl;
@@ -47,6 +47,7 @@ pg_type_names! {
     Double => ["float8"];
     Numeric => ["numeric"];
     Bool => ["bool"];
+    Bytea => ["bytea"];
     Text => ["text", "varchar", "bpchar"];
     Json => ["json"];
     Jsonb => ["jsonb"];
@@ -104,7 +105,7 @@ macro_rules! declared_columns_for_tuples {
 
 declared_columns_for_tuples!(
     C1, C2, C3, C4, C5, C6, C7, C8, C9, C10, C11, C12, C13, C14, C15, C16, C17, C18, C19, C20, C21, C22, C23,
-    C24
+    C24, C25, C26, C27, C28, C29, C30, C31, C32
 );
 
 fn column<C>() -> DeclaredColumn

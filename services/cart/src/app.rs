@@ -6,7 +6,7 @@ use std::sync::Arc;
 use actix_web::web;
 use platform::catalog_client::{CatalogCheck, CatalogClient};
 use platform::http::Reported;
-use platform::service::{Resources, ServiceInfo, ServiceSpec};
+use platform::service::{Resources, ServiceSpec};
 
 use crate::carts::metrics::CartMetrics;
 use crate::carts::prices::PriceBook;
@@ -15,15 +15,7 @@ use crate::carts::store::{CartStore, Ttls};
 use crate::config::{CartConfig, CartSettings};
 use crate::orders::{self, OrderEvents};
 use crate::state::AppState;
-use crate::{carts, checkout};
-
-/// Service name in logs, metrics and event envelopes.
-pub const SERVICE: &str = "cart";
-/// The cart's PostgreSQL schema.
-pub const SCHEMA: &str = "cart";
-
-/// What the runner needs to know before reading the configuration.
-pub const INFO: ServiceInfo = ServiceInfo::new(SERVICE, SCHEMA, "0.0.0.0:8082", crate::MIGRATIONS);
+use crate::{INFO, carts, checkout};
 
 /// Handler state from the cart's settings and the runner's resources (lazy: nothing connects yet).
 pub fn state(settings: &CartSettings, res: &Resources) -> anyhow::Result<AppState> {

@@ -71,7 +71,7 @@ pub type CartConfig = Config<CartSettings>;
 
 impl ServiceVars for CartSettings {
     type Raw = Raw;
-    const INFO: &'static ServiceInfo = &crate::app::INFO;
+    const INFO: &'static ServiceInfo = &crate::INFO;
 
     fn resolve(raw: Raw, _base: &BaseConfig) -> Result<Self, ConfigError> {
         Self::from_raw(&raw)

@@ -10,6 +10,17 @@ pub mod orders;
 pub mod schema;
 pub mod state;
 
+use platform::service::ServiceInfo;
+
+/// What `cart --help` says.
+pub const ABOUT: &str = "Carts: guest and customer carts with stock reserved through catalog";
+/// Service name in logs, metrics and event envelopes.
+pub const SERVICE: &str = "cart";
+/// The cart's PostgreSQL schema.
+pub const SCHEMA: &str = "cart";
+/// What the runner needs to know before reading the configuration.
+pub const INFO: ServiceInfo = ServiceInfo::new(SERVICE, SCHEMA, "0.0.0.0:8082", MIGRATIONS);
+
 /// The cart's SQL migrations, embedded in the binary.
 pub const MIGRATIONS: diesel_migrations::EmbeddedMigrations =
     diesel_migrations::embed_migrations!("../../migrations/cart");

@@ -1,10 +1,5 @@
-//! `cart`: serve (default) or migrate.
-
-use cart::config::CartSettings;
+//! `cart`: parses the command line and runs `serve` (the default) or `migrate`.
 
 fn main() -> std::process::ExitCode {
-    platform::cli::main_with_standard_commands::<CartSettings>(
-        "Carts: guest and customer carts with stock reserved through catalog",
-        cart::app::describe,
-    )
+    platform::cli::main_with_standard_commands(cart::ABOUT, cart::app::describe)
 }

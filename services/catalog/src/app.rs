@@ -5,19 +5,13 @@ use std::time::Duration;
 
 use actix_web::web;
 use platform::db::{self, PoolOptions};
-use platform::service::{Resources, ServiceInfo, ServiceSpec};
+use platform::service::{Resources, ServiceSpec};
 
 use crate::cache::{CacheTiming, PageCache};
-use crate::config::{CatalogConfig, SCHEMA};
+use crate::config::CatalogConfig;
 use crate::inventory::{self, consumer::ReservationEvents, sweeper::Sweeper};
 use crate::state::AppState;
-use crate::{admin, listing, product_page};
-
-/// Service name in logs, metrics and event envelopes.
-pub const SERVICE: &str = "catalog";
-
-/// What the runner needs to know before reading the configuration.
-pub const INFO: ServiceInfo = ServiceInfo::new(SERVICE, SCHEMA, "0.0.0.0:8081", crate::MIGRATIONS);
+use crate::{INFO, SCHEMA, admin, listing, product_page};
 
 /// The catalog's routes, with `state` as app data.
 pub fn routes(state: AppState) -> impl Fn(&mut web::ServiceConfig) + Send + Sync + 'static {

@@ -1,11 +1,9 @@
 //! `catalog`'s subcommands: serve (default), migrate, dlq, explain, seed, import.
 
-use crate::config::{CatalogConfig, SCHEMA};
+use crate::SCHEMA;
+use crate::config::CatalogConfig;
 use clap::Subcommand;
 use platform::cli::ServiceCommand;
-
-/// What `catalog --help` says.
-pub const ABOUT: &str = "Catalog service: products, inventory and reservations";
 
 /// The catalog's subcommands.
 #[derive(Subcommand)]
@@ -116,7 +114,7 @@ pub async fn run(command: Option<Command>, config: CatalogConfig) -> anyhow::Res
         }
         Command::Service(command) => {
             let base = config.base.clone();
-            command.run(&crate::app::INFO, base, |res| crate::app::describe(&config, res)).await?;
+            command.run(&crate::INFO, base, |res| crate::app::describe(&config, res)).await?;
             Ok(Outcome::Done)
         }
         Command::Dlq { action } => {

@@ -28,7 +28,7 @@ fn default_count_cap() -> i64 {
 
 /// The catalog's own settings.
 #[derive(Debug, Clone)]
-pub struct CatalogVars {
+pub struct CatalogSettings {
     /// `DATABASE_READ_URL`: replica for listings (primary when unset).
     pub database_read_url: Option<DsnUrl>,
     /// `CATALOG_CACHE_TTL` seconds (0 turns the cache off).
@@ -40,14 +40,11 @@ pub struct CatalogVars {
 }
 
 /// Everything the catalog reads from its environment.
-pub type CatalogConfig = Config<CatalogVars>;
+pub type CatalogConfig = Config<CatalogSettings>;
 
-/// The catalog's PostgreSQL schema.
-pub const SCHEMA: &str = "catalog";
-
-impl ServiceVars for CatalogVars {
+impl ServiceVars for CatalogSettings {
     type Raw = Raw;
-    const INFO: &'static ServiceInfo = &crate::app::INFO;
+    const INFO: &'static ServiceInfo = &crate::INFO;
 
     fn resolve(raw: Raw, _base: &BaseConfig) -> Result<Self, ConfigError> {
         if raw.inventory_reservation_ttl == 0 {

@@ -15,6 +15,17 @@ pub mod schema;
 pub mod seed;
 pub mod state;
 
+use platform::service::ServiceInfo;
+
+/// What `catalog --help` says.
+pub const ABOUT: &str = "Catalog service: products, inventory and reservations";
+/// Service name in logs, metrics and event envelopes.
+pub const SERVICE: &str = "catalog";
+/// The catalog's PostgreSQL schema.
+pub const SCHEMA: &str = "catalog";
+/// What the runner needs to know before reading the configuration.
+pub const INFO: ServiceInfo = ServiceInfo::new(SERVICE, SCHEMA, "0.0.0.0:8081", MIGRATIONS);
+
 /// The catalog's SQL migrations, embedded in the binary.
 pub const MIGRATIONS: diesel_migrations::EmbeddedMigrations =
     diesel_migrations::embed_migrations!("../../migrations/catalog");

@@ -1,9 +1,5 @@
-//! `catalog`: reads the configuration and runs the subcommand (see `catalog::cli`).
-
-use catalog::cli::{self, ABOUT, Command};
-use catalog::config::CatalogConfig;
+//! `catalog`: parses the command line and runs the subcommand (see `catalog::cli`).
 
 fn main() -> std::process::ExitCode {
-    let command = platform::cli::parse::<Command>(catalog::app::SERVICE, ABOUT);
-    platform::cli::run(catalog::app::SERVICE, CatalogConfig::from_env, |config| cli::run(command, config))
+    platform::cli::main_with_commands(catalog::ABOUT, catalog::cli::run)
 }

@@ -271,7 +271,7 @@ async fn a_bulk_load_invalidates_cached_pages_when_it_ends() {
             .await;
     let (_, before) = app.get("/api/v1/products?per_page=1").await;
     assert_eq!(before["meta"]["total"], 3);
-    catalog::bulk::seed_generated(app.db.url(), catalog::config::SCHEMA, 20, 1).await.unwrap();
+    catalog::bulk::seed_generated(app.db.url(), catalog::SCHEMA, 20, 1).await.unwrap();
     let config = catalog::config::CatalogConfig::from_vars([
         ("REDIS_URL".to_owned(), testkit::redis_url()),
         ("REDIS_KEY_PREFIX".to_owned(), prefix),

@@ -196,10 +196,7 @@ fn check_answer(what: &str, status: u16, body: &Value) -> Result<(), TestCaseErr
 
 async fn raw_get(app: &common::App, path_and_query: &str) -> (u16, Value) {
     // The URL is sent as written: reqwest keeps valid percent-escapes and encodes the rest.
-    let res = app.server.client.get(format!("{}{path_and_query}", app.server.base_url)).send().await.unwrap();
-    let status = res.status().as_u16();
-    let bytes = res.bytes().await.unwrap();
-    (status, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    testkit::http::send(app.server.client.get(format!("{}{path_and_query}", app.server.base_url))).await
 }
 
 fn runner(cases: u32) -> TestRunner {

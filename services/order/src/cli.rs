@@ -1,24 +1,18 @@
-//! `order`'s subcommands: serve (default), migrate, worker, sweep.
+//! `order`'s subcommands: serve (default), migrate, worker, sweep, reconcile.
 
-use clap::{Parser, Subcommand};
+use clap::Subcommand;
+use platform::cli::ServiceCommand;
 
-use crate::app::INFO;
 use crate::config::OrderConfig;
+use crate::state::AppState;
+use crate::{INFO, payments, sweeper, worker};
 
-/// The command line.
-#[derive(Parser)]
-#[command(name = "order", about = "Checkout, orders and payments; `order worker` sends the customer emails")]
-pub struct Cli {
-    #[command(subcommand)]
-    command: Option<Command>,
-}
-
+/// The order's subcommands.
 #[derive(Subcommand)]
-enum Command {
-    /// Serve the checkout and order API, apply payment events, run the sweeper (default).
-    Serve,
-    /// Apply pending database migrations in the `orders` schema.
-    Migrate,
+pub enum Command {
+    /// `serve` (the checkout and order API, payment events, the sweeper) and `migrate`.
+    #[command(flatten)]
+    Service(ServiceCommand),
     /// Send customer emails (order.paid, refunds, cancellations) over SMTP_URL.
     Worker,
     /// One sweeper pass (expire unpaid checkouts, queue payments to compare with Stripe), then
@@ -33,25 +27,19 @@ enum Command {
     },
 }
 
-/// Runs the subcommand `cli` names.
-pub async fn run(cli: Cli, config: OrderConfig) -> anyhow::Result<()> {
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => {
-            let base = config.base.clone();
-            platform::service::serve(&INFO, base, |res| crate::app::describe(&config, res)).await
-        }
-        Command::Worker => {
-            let base = config.base.clone();
-            platform::service::serve(&INFO, base, |res| crate::app::describe_worker(&config, res)).await
-        }
-        Command::Migrate => platform::service::migrate(&INFO, &config.base).await,
+/// Runs `command` (`serve` when `None`).
+pub async fn run(command: Option<Command>, config: OrderConfig) -> anyhow::Result<()> {
+    let base = config.base.clone();
+    match command.unwrap_or(Command::Service(ServiceCommand::Serve)) {
+        Command::Service(command) => command.run(&INFO, base, |res| crate::app::describe(&config, res)).await,
+        Command::Worker => platform::service::serve(&INFO, base, |res| worker::describe(&config, res)).await,
         Command::Sweep => sweep(&config).await,
         Command::Reconcile { since } => reconcile(&config, &since).await,
     }
 }
 
 /// The state of a one-off command (a small pool, no relay: events wait for `order serve`'s).
-fn one_off_state(config: &OrderConfig) -> anyhow::Result<crate::state::AppState> {
+fn one_off_state(config: &OrderConfig) -> anyhow::Result<AppState> {
     let base = &config.base;
     let options = platform::db::PoolOptions {
         max_size: 4,
@@ -59,24 +47,22 @@ fn one_off_state(config: &OrderConfig) -> anyhow::Result<crate::state::AppState>
         ..platform::db::PoolOptions::default()
     };
     let pool = platform::db::pool(base.connections.database_url.expose(), INFO.schema, options)?;
-    let registry = prometheus::Registry::new();
-    let state = crate::app::state(
-        config.settings.clone(),
+    AppState::new(
+        config.service.clone(),
         pool,
         &base.internal_token,
-        &registry,
+        &prometheus::Registry::new(),
         std::sync::Arc::default(),
         base.connections.database_url.expose(),
-    )?;
-    Ok(state)
+    )
 }
 
 async fn sweep(config: &OrderConfig) -> anyhow::Result<()> {
     let state = one_off_state(config)?;
-    let swept = crate::sweeper::sweep_once(&state).await?;
+    let swept = sweeper::sweep_once(&state).await?;
     let mut synced = 0;
     loop {
-        let n = crate::payments::sync::syncer::pass(&state).await?;
+        let n = payments::sync::syncer::pass(&state).await?;
         if n == 0 {
             break;
         }
@@ -90,9 +76,9 @@ async fn sweep(config: &OrderConfig) -> anyhow::Result<()> {
 }
 
 async fn reconcile(config: &OrderConfig, since: &str) -> anyhow::Result<()> {
-    let since = crate::payments::reconcile::parse_since(since, chrono::Utc::now())?;
+    let since = payments::reconcile::parse_since(since, chrono::Utc::now())?;
     let state = one_off_state(config)?;
-    let report = crate::payments::reconcile::run(&state, since).await?;
+    let report = payments::reconcile::run(&state, since).await?;
     print!("{report}");
     Ok(())
 }

@@ -4,13 +4,14 @@
 use std::time::Duration;
 
 use platform::config::{self, AppEnv, ConfigError, ExposeSecret, SecretString};
-use platform::service::BaseConfig;
+use platform::service::{BaseConfig, Config, ServiceInfo, ServiceVars};
 use serde::Deserialize;
 
 use crate::checkout::pricing::PricingRules;
 
+/// The variables as envy reads them.
 #[derive(Deserialize)]
-struct Raw {
+pub struct Raw {
     cart_url: Option<String>,
     catalog_url: Option<String>,
     stripe_secret_key: Option<SecretString>,
@@ -45,27 +46,15 @@ const fn default_reconcile_seconds() -> u64 {
     300
 }
 
-/// Everything `order` reads from its environment.
-#[derive(Debug, Clone)]
-pub struct OrderConfig {
-    /// The variables every service shares.
-    pub base: BaseConfig,
-    /// The order service's own.
-    pub settings: OrderSettings,
-}
+/// Everything `order` reads from its environment (its own settings through `Deref`).
+pub type OrderConfig = Config<OrderSettings>;
 
-impl OrderConfig {
-    /// Reads the process environment.
-    pub fn from_env() -> Result<Self, ConfigError> {
-        Self::from_vars(std::env::vars())
-    }
+impl ServiceVars for OrderSettings {
+    type Raw = Raw;
+    const INFO: &'static ServiceInfo = &crate::INFO;
 
-    /// Reads the given variables.
-    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
-        let vars: Vec<(String, String)> = vars.into_iter().collect();
-        let base = BaseConfig::from_vars(&crate::app::INFO, vars.clone())?;
-        let settings = OrderSettings::from_vars(base.app_env, vars)?;
-        Ok(Self { base, settings })
+    fn resolve(raw: Raw, base: &BaseConfig) -> Result<Self, ConfigError> {
+        Self::from_raw(raw, base.app_env)
     }
 }
 
@@ -102,12 +91,16 @@ pub struct OrderSettings {
 }
 
 impl OrderSettings {
-    /// Reads the order variables from `vars`; `env` decides which defaults are allowed.
+    /// Reads the order variables from `vars` (tests; the service reads [`OrderConfig`]); `env`
+    /// decides which defaults are allowed.
     pub fn from_vars(
         env: AppEnv,
         vars: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Self, ConfigError> {
-        let raw: Raw = config::from_iter(vars)?;
+        Self::from_raw(config::from_iter(vars)?, env)
+    }
+
+    fn from_raw(raw: Raw, env: AppEnv) -> Result<Self, ConfigError> {
         let url = |v: Option<String>, name: &str, default: &str| -> Result<String, ConfigError> {
             match v.map(|s| s.trim().trim_end_matches('/').to_owned()) {
                 Some(s) if s.starts_with("http://") || s.starts_with("https://") => Ok(s),
@@ -206,6 +199,13 @@ mod tests {
                 .unwrap();
         assert_eq!(s.stripe_api_base, "http://x:1/");
         assert_eq!(s.session_minutes(), 5);
+    }
+
+    #[test]
+    fn the_whole_config_has_the_shared_variables_too() {
+        let c = OrderConfig::from_vars(Vec::new()).unwrap();
+        assert_eq!(c.base.http_addr.to_string(), "0.0.0.0:8083");
+        assert_eq!(c.cart_url, "http://127.0.0.1:8082");
     }
 
     #[test]

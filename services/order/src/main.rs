@@ -1,10 +1,5 @@
-//! `order`: reads the configuration and runs the subcommand (see `order::cli`).
-
-use clap::Parser;
-use order::cli::{self, Cli};
-use order::config::OrderConfig;
+//! `order`: parses the command line and runs the subcommand (see `order::cli`).
 
 fn main() -> std::process::ExitCode {
-    let cli = Cli::parse();
-    platform::cli::run(order::app::SERVICE, OrderConfig::from_env, |config| cli::run(cli, config))
+    platform::cli::main_with_commands(order::ABOUT, order::cli::run)
 }

@@ -2,15 +2,17 @@
 
 use std::sync::Arc;
 
-use platform::config::SecretString;
+use platform::config::{ExposeSecret, SecretString};
 use platform::db::PgPool;
 use tokio::sync::Notify;
 
+use crate::checkout::metrics::CheckoutMetrics;
 use crate::clients::cart::CartClient;
 use crate::clients::catalog::CatalogClient;
 use crate::clients::stripe::Payments;
 use crate::config::OrderSettings;
-use crate::metrics::OrderMetrics;
+use crate::payments::metrics::PaymentMetrics;
+use crate::sweeper::metrics::SweepMetrics;
 
 /// Pools, clients and settings, in app data as `web::Data<AppState>`.
 #[derive(Clone)]
@@ -26,14 +28,55 @@ pub struct AppState {
     /// The service's own settings.
     pub settings: Arc<OrderSettings>,
     /// Counters.
-    pub metrics: OrderMetrics,
+    pub metrics: Metrics,
     /// Wakes the outbox relay after a commit that wrote events.
     pub relay_wake: Arc<Notify>,
     /// Where the syncer opens its `LISTEN` connection (the pool's database).
     pub database_url: SecretString,
 }
 
+/// The counters of the features `order serve` runs, each declared in its feature.
+#[derive(Clone)]
+pub struct Metrics {
+    /// `order_checkouts_total`.
+    pub checkout: CheckoutMetrics,
+    /// `order_payment_*_total`.
+    pub payments: PaymentMetrics,
+    /// `order_sweeps_total`.
+    pub sweeper: SweepMetrics,
+}
+
 impl AppState {
+    /// The state from its parts: `order serve` gets them from the runner, one-off commands
+    /// (`sweep`, `reconcile`) make their own.
+    pub fn new(
+        settings: OrderSettings,
+        pool: PgPool,
+        internal_token: &SecretString,
+        registry: &prometheus::Registry,
+        relay_wake: Arc<Notify>,
+        database_url: &str,
+    ) -> anyhow::Result<Self> {
+        let http = crate::clients::http_client();
+        let stripe = Payments::new(&settings.stripe_api_base, &settings.stripe_secret_key)?;
+        let token = SecretString::from(internal_token.expose_secret());
+        let metrics = Metrics {
+            checkout: CheckoutMetrics::register(registry)?,
+            payments: PaymentMetrics::register(registry)?,
+            sweeper: SweepMetrics::register(registry)?,
+        };
+        Ok(Self {
+            pool,
+            cart: CartClient::new(http.clone(), settings.cart_url.clone(), token.clone()),
+            catalog: CatalogClient::new(http, settings.catalog_url.clone(), token),
+            stripe,
+            settings: Arc::new(settings),
+            metrics,
+            relay_wake,
+            database_url: SecretString::from(database_url),
+        })
+    }
+
     /// Tells the relay there is something to publish.
     pub fn wake_relay(&self) {
         self.relay_wake.notify_one();

@@ -18,10 +18,9 @@ use std::time::Duration;
 use catalog::cache::{CacheTiming, PageCache};
 use diesel_async::RunQueryDsl;
 use order::config::{OrderConfig, OrderSettings};
-use payment_webhook::config::{WebhookConfig, WebhookVars};
+use payment_webhook::config::{WebhookConfig, WebhookSettings};
 use payment_webhook::webhook::batch::BatchOptions;
 use platform::config::{AppEnv, SecretString};
-use platform::events::QueueOptions;
 use serde_json::{Value, json};
 use stripe_emulator::{EmulatorConfig, RetryPolicy, RunningEmulator};
 use testkit::{TestDb, TestService, wait_until};
@@ -49,10 +48,6 @@ struct Shop {
     sink: smtp::Sink,
     gateway: Gateway,
     client: reqwest::Client,
-}
-
-fn test_queues() -> QueueOptions {
-    QueueOptions { expires: Some(Duration::from_secs(120)) }
 }
 
 /// The test's base config for `info` on `db`, on the shared `exchange`, with its own queue prefix.
@@ -147,7 +142,7 @@ impl Drop for Gateway {
 
 /// Catalog: routes, the `catalog.orders` consumer and the reservation sweeper (no page cache).
 async fn spawn_catalog(db: &TestDb, exchange: &str) -> TestService {
-    testkit::spawn_service(&catalog::app::INFO, base(&catalog::app::INFO, db, exchange), |res| {
+    testkit::spawn_service(&catalog::INFO, base(&catalog::INFO, db, exchange), |res| {
         let state = catalog::state::AppState {
             pool: res.pool.clone(),
             read_pool: res.pool.clone(),
@@ -166,35 +161,34 @@ impl Shop {
     async fn start() -> Shop {
         let catalog_db = TestDb::new("catalog", catalog::MIGRATIONS).await;
         let cart_db = TestDb::new("cart", cart::MIGRATIONS).await;
-        let order_db = TestDb::new(order::app::SCHEMA, order::MIGRATIONS).await;
+        let order_db = TestDb::new(order::SCHEMA, order::MIGRATIONS).await;
         let payments_db = TestDb::new("payments", payment_webhook::MIGRATIONS).await;
         catalog::seed::seed_demo(&mut catalog_db.conn().await).await.expect("seed demo");
         // One exchange for all four services (each keeps the queue prefix base_config gave it).
-        let exchange = testkit::base_config(&catalog::app::INFO, &catalog_db).amqp_exchange;
+        let exchange = testkit::base_config(&catalog::INFO, &catalog_db).amqp_exchange;
 
         let catalog = spawn_catalog(&catalog_db, &exchange).await;
 
         // Cart: routes and the `cart.orders` consumer, reaching catalog on its port.
         let mut cart_settings = cart::config::CartSettings::from_vars(Vec::new()).expect("cart settings");
         cart_settings.catalog_url = catalog.base_url.clone();
-        let cart =
-            testkit::spawn_service(&cart::app::INFO, base(&cart::app::INFO, &cart_db, &exchange), |res| {
-                Ok(cart::app::spec(cart::app::state(&cart_settings, res)?))
-            })
-            .await;
+        let cart = testkit::spawn_service(&cart::INFO, base(&cart::INFO, &cart_db, &exchange), |res| {
+            Ok(cart::app::spec(cart::app::state(&cart_settings, res)?))
+        })
+        .await;
 
         // payment-webhook: verifies the emulator's signatures, publishes `payment.*`.
-        let webhook_base = base(&payment_webhook::app::INFO, &payments_db, &exchange);
+        let webhook_base = base(&payment_webhook::INFO, &payments_db, &exchange);
         let webhook_config = WebhookConfig {
             base: webhook_base.clone(),
-            service: WebhookVars {
+            service: WebhookSettings {
                 webhook_secrets: vec![SecretString::from(WEBHOOK_SECRET)],
                 tolerance_secs: 300,
                 relay_batch: 200,
                 batch: BatchOptions::default(),
             },
         };
-        let webhook = testkit::spawn_service(&payment_webhook::app::INFO, webhook_base, |res| {
+        let webhook = testkit::spawn_service(&payment_webhook::INFO, webhook_base, |res| {
             payment_webhook::app::describe(&webhook_config, res)
         })
         .await;
@@ -218,14 +212,14 @@ impl Shop {
             ("MAIL_FROM".into(), "shop@example.com".into()),
         ];
         let settings = OrderSettings::from_vars(AppEnv::Test, vars).unwrap();
-        let order_base = base(&order::app::INFO, &order_db, &exchange);
-        let order = testkit::spawn_service(&order::app::INFO, order_base.clone(), |res| {
-            Ok(order::app::spec_with(order::app::state_of(&settings, res)?, test_queues()))
+        let order_base = base(&order::INFO, &order_db, &exchange);
+        let order = testkit::spawn_service(&order::INFO, order_base.clone(), |res| {
+            Ok(order::app::spec(order::app::state(&settings, res)?))
         })
         .await;
-        let worker_config = OrderConfig { base: order_base.clone(), settings };
-        let worker = testkit::spawn_service(&order::app::INFO, order_base, |res| {
-            order::app::worker_spec(&worker_config, res, test_queues())
+        let worker_config = OrderConfig { base: order_base.clone(), service: settings };
+        let worker = testkit::spawn_service(&order::INFO, order_base, |res| {
+            order::worker::describe(&worker_config, res)
         })
         .await;
 
@@ -283,9 +277,7 @@ impl Shop {
         if let Some(b) = body {
             req = req.json(&b);
         }
-        let res = req.send().await.unwrap();
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or(Value::Null))
+        testkit::http::send(req).await
     }
 
     /// A guest cart with 2 × T-shirt and 1 × jeans: (cart id, cart token).

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use common::{Who, World, checkout_body};
 use domain::events::{Envelope, OrderPaid};
 use order::sweeper::sweep_once;
+use order::worker::repo::queue_email;
 use testkit::wait_until;
 
 async fn place(w: &World, sku: &str) -> (String, String) {
@@ -91,9 +92,9 @@ async fn the_worker_sends_one_email_per_paid_order_even_when_the_event_repeats()
     let mut vars: Vec<(String, String)> = vec![("SMTP_URL".into(), sink.url.clone())];
     vars.push(("MAIL_FROM".into(), "shop@example.com".into()));
     let settings = order::config::OrderSettings::from_vars(platform::config::AppEnv::Test, vars).unwrap();
-    let config = order::config::OrderConfig { base: w.server.resources().base.clone(), settings };
-    let worker = testkit::spawn_service(&order::app::INFO, config.base.clone(), |res| {
-        order::app::worker_spec(&config, res, common::test_queues())
+    let config = order::config::OrderConfig { base: w.server.resources().base.clone(), service: settings };
+    let worker = testkit::spawn_service(&order::INFO, config.base.clone(), |res| {
+        order::worker::describe(&config, res)
     })
     .await;
     testkit::events::wait_for_consumer(&w.broker, &worker.queue(order::worker::QUEUE)).await;
@@ -148,28 +149,14 @@ async fn an_unreachable_smtp_server_is_retried_later() {
     let mail = order::worker::email::closed(&order, true);
     let mut conn = w.state.pool.get().await.unwrap();
     assert!(
-        order::worker::queue_email(
-            &mut conn,
-            "test:1",
-            order.order_id(),
-            "order.expired",
-            "x@example.com",
-            &mail
-        )
-        .await
-        .unwrap()
+        queue_email(&mut conn, "test:1", order.order_id(), "order.expired", "x@example.com", &mail)
+            .await
+            .unwrap()
     );
     assert!(
-        !order::worker::queue_email(
-            &mut conn,
-            "test:1",
-            order.order_id(),
-            "order.expired",
-            "x@example.com",
-            &mail
-        )
-        .await
-        .unwrap()
+        !queue_email(&mut conn, "test:1", order.order_id(), "order.expired", "x@example.com", &mail)
+            .await
+            .unwrap()
     );
     drop(conn);
     // Nothing listens on this port.
@@ -178,7 +165,7 @@ async fn an_unreachable_smtp_server_is_retried_later() {
         w.state.pool.clone(),
         &format!("smtp://{dead}"),
         "shop@example.com",
-        w.state.metrics.clone(),
+        w.emails.clone(),
     )
     .unwrap();
     assert_eq!(down.send_one().await.unwrap(), order::worker::sender::Sent::Retry);
@@ -193,7 +180,7 @@ async fn an_unreachable_smtp_server_is_retried_later() {
         w.state.pool.clone(),
         &sink.url,
         "shop@example.com",
-        w.state.metrics.clone(),
+        w.emails.clone(),
     )
     .unwrap();
     assert_eq!(up.send_one().await.unwrap(), order::worker::sender::Sent::Sent);
@@ -231,15 +218,13 @@ async fn queued_email(w: &World, sku: &str, key: &str) -> i64 {
     let mail = order::worker::email::closed(&order, true);
     let mut conn = w.state.pool.get().await.unwrap();
     assert!(
-        order::worker::queue_email(&mut conn, key, order.order_id(), "order.expired", "x@example.com", &mail)
-            .await
-            .unwrap()
+        queue_email(&mut conn, key, order.order_id(), "order.expired", "x@example.com", &mail).await.unwrap()
     );
     order.id
 }
 
 fn sender(w: &World, url: &str) -> order::worker::sender::Sender {
-    order::worker::sender::Sender::new(w.state.pool.clone(), url, "shop@example.com", w.state.metrics.clone())
+    order::worker::sender::Sender::new(w.state.pool.clone(), url, "shop@example.com", w.emails.clone())
         .unwrap()
 }
 
@@ -291,7 +276,7 @@ async fn an_email_sent_while_the_database_is_down_is_recorded_sent_once_it_is_ba
     // message; the outage lasts a second and a half.
     let proxy = Arc::new(testkit::TcpProxy::start("127.0.0.1:5432".parse().unwrap(), true).await);
     let url = w.db.url().replace("127.0.0.1:5432", &proxy.addr().to_string());
-    let pool = platform::db::pool(&url, order::app::SCHEMA, platform::db::PoolOptions::default()).unwrap();
+    let pool = platform::db::pool(&url, order::SCHEMA, platform::db::PoolOptions::default()).unwrap();
     let cut = proxy.clone();
     let sink = common::smtp::start_with_hook(Arc::new(move || {
         cut.set_down();
@@ -302,8 +287,8 @@ async fn an_email_sent_while_the_database_is_down_is_recorded_sent_once_it_is_ba
         });
     }))
     .await;
-    let s = order::worker::sender::Sender::new(pool, &sink.url, "shop@example.com", w.state.metrics.clone())
-        .unwrap();
+    let s =
+        order::worker::sender::Sender::new(pool, &sink.url, "shop@example.com", w.emails.clone()).unwrap();
     assert_eq!(s.send_one().await.unwrap(), Sent::Sent);
     assert!(proxy.refused() > 0, "the database really was unreachable while the send was recorded");
     assert_eq!(w.count("SELECT count(*) AS n FROM email_notifications WHERE status = 'sent'").await, 1);

@@ -4,21 +4,15 @@ use actix_web::web;
 use platform::events::RelayOptions;
 use platform::http::ReadyCheck;
 use platform::http::health::PostgresCheck;
-use platform::service::{Resources, ServiceInfo, ServiceSpec};
+use platform::service::{Resources, ServiceSpec};
 
-use crate::config::{SCHEMA, WebhookConfig};
-use crate::metrics::WebhookMetrics;
+use crate::INFO;
+use crate::config::WebhookConfig;
 use crate::state::AppState;
 use crate::webhook;
 use crate::webhook::batch::Batcher;
+use crate::webhook::metrics::WebhookMetrics;
 use crate::webhook::store::EventStore;
-
-/// Service name in logs, metrics and event envelopes.
-pub const SERVICE: &str = "payment-webhook";
-
-/// What the runner needs to know before reading the configuration.
-pub const INFO: ServiceInfo =
-    ServiceInfo::new(SERVICE, SCHEMA, "0.0.0.0:8084", crate::MIGRATIONS).without_redis().without_auth();
 
 /// The webhook route, with `state` as app data.
 pub fn routes(state: AppState) -> impl Fn(&mut web::ServiceConfig) + Send + Sync + 'static {

@@ -45,7 +45,7 @@ fn duration_us(d: Duration) -> u64 {
 
 /// payment-webhook's own settings.
 #[derive(Debug, Clone)]
-pub struct WebhookVars {
+pub struct WebhookSettings {
     /// `STRIPE_WEBHOOK_SECRET`: one or more endpoint secrets, comma-separated (rotation).
     pub webhook_secrets: Vec<SecretString>,
     /// `STRIPE_WEBHOOK_TOLERANCE_SECS`: allowed age (and future skew) of a signature.
@@ -58,16 +58,14 @@ pub struct WebhookVars {
 }
 
 /// Everything payment-webhook reads from its environment.
-pub type WebhookConfig = Config<WebhookVars>;
+pub type WebhookConfig = Config<WebhookSettings>;
 
-/// The service's PostgreSQL schema.
-pub const SCHEMA: &str = "payments";
 /// The endpoint secret outside production when none is set (the emulator's default too).
 pub const DEV_WEBHOOK_SECRET: &str = "whsec_dev";
 
-impl ServiceVars for WebhookVars {
+impl ServiceVars for WebhookSettings {
     type Raw = Raw;
-    const INFO: &'static ServiceInfo = &crate::app::INFO;
+    const INFO: &'static ServiceInfo = &crate::INFO;
 
     fn resolve(raw: Raw, base: &BaseConfig) -> Result<Self, ConfigError> {
         let webhook_secrets = match raw.stripe_webhook_secret.as_ref().map(split_secrets) {

@@ -8,8 +8,17 @@ pub mod schema;
 pub mod state;
 pub mod webhook;
 
-/// The webhook counters under their old path, for `app.rs` until it moves onto the runner.
-pub use webhook::metrics;
+use platform::service::ServiceInfo;
+
+/// What `payment-webhook --help` says.
+pub const ABOUT: &str = "Stripe webhook intake: verified Stripe events become payment events";
+/// Service name in logs, metrics and event envelopes.
+pub const SERVICE: &str = "payment-webhook";
+/// The service's PostgreSQL schema.
+pub const SCHEMA: &str = "payments";
+/// What the runner needs to know before reading the configuration.
+pub const INFO: ServiceInfo =
+    ServiceInfo::new(SERVICE, SCHEMA, "0.0.0.0:8084", MIGRATIONS).without_redis().without_auth();
 
 /// The service's SQL migrations, embedded in the binary.
 pub const MIGRATIONS: diesel_migrations::EmbeddedMigrations =

@@ -1,10 +1,5 @@
-//! `payment-webhook`: serve (default) or migrate.
-
-use payment_webhook::config::WebhookVars;
+//! `payment-webhook`: parses the command line and runs `serve` (the default) or `migrate`.
 
 fn main() -> std::process::ExitCode {
-    platform::cli::main_with_standard_commands::<WebhookVars>(
-        "Stripe webhook intake: verified Stripe events become payment events",
-        payment_webhook::app::describe,
-    )
+    platform::cli::main_with_standard_commands(payment_webhook::ABOUT, payment_webhook::app::describe)
 }

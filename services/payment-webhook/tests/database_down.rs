@@ -6,8 +6,8 @@ mod common;
 
 use common::fixtures::{event_id, payment_intent_event};
 use common::{SECRET, sign};
-use payment_webhook::app::INFO;
-use payment_webhook::config::{WebhookConfig, WebhookVars};
+use payment_webhook::INFO;
+use payment_webhook::config::{WebhookConfig, WebhookSettings};
 use payment_webhook::webhook::batch::BatchOptions;
 use platform::config::{DsnUrl, SecretString};
 
@@ -19,7 +19,7 @@ async fn a_verified_event_is_refused_with_503_while_the_database_is_away() {
     base.connections.database_url = DsnUrl::new("postgres://postgres@127.0.0.1:1/none");
     let config = WebhookConfig {
         base: base.clone(),
-        service: WebhookVars {
+        service: WebhookSettings {
             webhook_secrets: vec![SecretString::from(SECRET)],
             tolerance_secs: 300,
             relay_batch: 200,

@@ -6,7 +6,8 @@ mod common;
 
 use common::fixtures::{event_id, payment_intent_event};
 use common::{App, OLD_SECRET, Options, SECRET, sign};
-use domain::stripe_signature::{compute, encode_hex, header_value};
+use domain::hex::encode as encode_hex;
+use domain::stripe_signature::{compute, header_value};
 use serde_json::Value;
 
 fn now() -> i64 {

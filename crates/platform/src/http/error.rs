@@ -74,6 +74,13 @@ pub enum ApiError {
         /// The field, e.g. `sku`.
         field: Option<String>,
     },
+    /// 409 `{"error":"Insufficient stock","message":...,"available":N}` (`domain::inventory`).
+    InsufficientStock {
+        /// Units that could be had now.
+        available: i64,
+        /// What went wrong, for people.
+        message: String,
+    },
     /// 413.
     PayloadTooLarge(String),
     /// 408: the client did not send the request (head or body) in time.
@@ -99,6 +106,14 @@ impl ApiError {
     pub fn not_found(message: impl Into<String>) -> Self {
         Self::NotFound(message.into())
     }
+    /// 409 with a message and no field.
+    pub fn conflict(message: impl Into<String>) -> Self {
+        Self::Conflict { message: message.into(), field: None }
+    }
+    /// 409 `Insufficient stock` with `available` units left.
+    pub fn insufficient_stock(available: i64, message: impl Into<String>) -> Self {
+        Self::InsufficientStock { available, message: message.into() }
+    }
 
     fn title(&self) -> &'static str {
         match self {
@@ -108,6 +123,7 @@ impl ApiError {
             Self::Forbidden(_) => "Forbidden",
             Self::NotFound(_) => "Not found",
             Self::Conflict { .. } => "Conflict",
+            Self::InsufficientStock { .. } => "Insufficient stock",
             Self::PayloadTooLarge(_) => "Payload too large",
             Self::RequestTimeout(_) => "Request timeout",
             Self::HeaderTooLarge(_) => "Request header fields too large",
@@ -129,6 +145,7 @@ impl fmt::Display for ApiError {
             | Self::Forbidden(m)
             | Self::NotFound(m)
             | Self::Conflict { message: m, .. }
+            | Self::InsufficientStock { message: m, .. }
             | Self::PayloadTooLarge(m)
             | Self::RequestTimeout(m)
             | Self::HeaderTooLarge(m)
@@ -155,7 +172,7 @@ impl ResponseError for ApiError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::NotFound(_) => StatusCode::NOT_FOUND,
-            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Conflict { .. } | Self::InsufficientStock { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::RequestTimeout(_) => StatusCode::REQUEST_TIMEOUT,
             Self::HeaderTooLarge(_) => StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
@@ -198,6 +215,9 @@ impl ApiError {
             }),
             Self::Conflict { message, field } => {
                 serde_json::to_vec(&Body { error: self.title(), message, field: field.as_deref() })
+            }
+            Self::InsufficientStock { available, message } => {
+                serde_json::to_vec(&domain::inventory::InsufficientStock::new(*available, message.as_str()))
             }
             Self::BadRequest(m)
             | Self::Unauthorized(m)
@@ -243,4 +263,23 @@ const UNAVAILABLE_DB: &str = "The database is temporarily unavailable; retry sho
 /// Default service: unknown routes answer JSON 404, not an empty body.
 pub async fn not_found() -> Result<actix_web::HttpResponse, ApiError> {
     Err(ApiError::not_found("No route matches this path"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn conflicts_keep_their_bodies() {
+        let e = ApiError::insufficient_stock(2, "Only 2 unit(s) available");
+        assert_eq!(e.status_code(), StatusCode::CONFLICT);
+        let body: serde_json::Value = serde_json::from_slice(&e.json_body()).unwrap();
+        let expected =
+            serde_json::to_value(domain::inventory::InsufficientStock::new(2, "Only 2 unit(s) available"))
+                .unwrap();
+        assert_eq!(body, expected);
+        let body: serde_json::Value =
+            serde_json::from_slice(&ApiError::conflict("Busy").json_body()).unwrap();
+        assert_eq!(body, serde_json::json!({"error": "Conflict", "message": "Busy"}));
+    }
 }

@@ -6,7 +6,7 @@ use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
 use diesel::QueryableByName;
 use diesel::sql_types::BigInt;
 use diesel_async::RunQueryDsl;
-use prometheus::{IntGauge, IntGaugeVec, Opts, Registry};
+use prometheus::{IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
 
 use crate::db::PgPool;
 use crate::shutdown::Shutdown;
@@ -22,6 +22,18 @@ pub fn middleware(service: &str, registry: Registry) -> Result<PrometheusMetrics
         .buckets(&[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0])
         .build()
         .map_err(|e| e.to_string())
+}
+
+/// A counter with one label, registered on `registry` (a service feature's own counters).
+pub fn labeled_counter(
+    registry: &Registry,
+    name: &str,
+    help: &str,
+    label: &str,
+) -> prometheus::Result<IntCounterVec> {
+    let counter = IntCounterVec::new(Opts::new(name, help), &[label])?;
+    registry.register(Box::new(counter.clone()))?;
+    Ok(counter)
 }
 
 #[derive(QueryableByName)]

@@ -49,7 +49,7 @@ impl Requester {
     pub fn owns(&self, cart: &Cart) -> bool {
         match &cart.owner {
             Owner::Customer(sub) => self.principal.as_ref().is_some_and(|p| &p.subject == sub),
-            Owner::Guest(hash) => self.token.as_deref().is_some_and(|t| token::matches(t, hash)),
+            Owner::Guest(hash) => self.token.as_deref().is_some_and(|t| platform::token::verify_hex(t, hash)),
         }
     }
 }

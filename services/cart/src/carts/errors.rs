@@ -3,7 +3,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use domain::inventory::InsufficientStock;
 use platform::catalog_client::CatalogError;
 use platform::http::{ApiError, ValidationErrors};
 use serde_json::json;
@@ -83,8 +82,10 @@ impl ResponseError for CartError {
     fn error_response(&self) -> HttpResponse {
         match self {
             CartError::Api(e) => e.error_response(),
-            CartError::Insufficient { available } => HttpResponse::Conflict()
-                .json(InsufficientStock::new(*available, format!("Only {available} unit(s) available"))),
+            CartError::Insufficient { available } => {
+                ApiError::insufficient_stock(*available, format!("Only {available} unit(s) available"))
+                    .error_response()
+            }
             CartError::CheckoutInProgress => HttpResponse::Conflict().json(json!({
                 "error": "Checkout in progress",
                 "message": "The cart is being checked out; it cannot change until that ends",

@@ -14,7 +14,6 @@ use domain::ids::CartId;
 use super::errors::CartError;
 use super::model::{Cart, MergeStep, Owner, merge_step};
 use super::reserve::HoldError;
-use super::token;
 use crate::state::AppState;
 
 /// A merge that happened: requests for `guest` now go to `into`.
@@ -38,7 +37,7 @@ impl Merged {
 
 /// Merges the guest cart `raw_token` opens into customer `sub`'s cart, if there is one to merge.
 pub async fn merge_guest(state: &AppState, sub: &str, raw_token: &str) -> Result<Option<Merged>, CartError> {
-    let hash = token::hash(raw_token);
+    let hash = platform::token::hash_hex(raw_token);
     let Some(guest) = state.store.load_by_token_hash(&hash).await? else { return Ok(None) };
     let mutex = state.store.lock(guest.id).await?;
     let result = merge_locked(state, sub, &hash, guest.id).await;

@@ -96,8 +96,8 @@ pub async fn create(
 ) -> Result<HttpResponse, CartError> {
     input::check_create_body(&req, &body)?;
     let Some(principal) = &who.principal else {
-        let raw_token = token::generate();
-        let mut cart = Cart::new(Owner::Guest(token::hash(&raw_token)), state.currency);
+        let raw_token = platform::token::generate();
+        let mut cart = Cart::new(Owner::Guest(platform::token::hash_hex(&raw_token)), state.currency);
         state.store.save(&mut cart, &[]).await?;
         state.metrics.carts_created.with_label_values(&["guest"]).inc();
         let view = view::render(&cart, &prices::Summaries::new(), state.reserver.enabled())

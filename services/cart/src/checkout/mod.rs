@@ -12,9 +12,9 @@ use platform::http::{ApiError, Json, ValidationErrors};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
+use crate::carts::access;
 use crate::carts::errors::CartError;
 use crate::carts::model::{Cart, CheckoutLock, Owner};
-use crate::carts::{access, token};
 use crate::state::AppState;
 
 /// Source of the events this service publishes.
@@ -155,7 +155,9 @@ impl LockRequest {
     fn owns(&self, cart: &Cart) -> bool {
         match &cart.owner {
             Owner::Customer(sub) => self.customer_id.as_deref() == Some(sub.as_str()),
-            Owner::Guest(hash) => self.cart_token.as_deref().is_some_and(|t| token::matches(t, hash)),
+            Owner::Guest(hash) => {
+                self.cart_token.as_deref().is_some_and(|t| platform::token::verify_hex(t, hash))
+            }
         }
     }
 }

@@ -48,9 +48,9 @@ async fn spawn_catalog() -> (TestDb, TestService) {
     let db = TestDb::new("catalog", catalog::MIGRATIONS).await;
     let mut conn = db.conn().await;
     catalog::seed::seed_demo(&mut conn).await.expect("seed demo");
-    let mut base = testkit::base_config(&catalog::app::INFO, &db);
+    let mut base = testkit::base_config(&catalog::INFO, &db);
     base.http_workers = 2;
-    let server = testkit::spawn_service(&catalog::app::INFO, base, |res| {
+    let server = testkit::spawn_service(&catalog::INFO, base, |res| {
         let state = catalog::state::AppState {
             pool: res.pool.clone(),
             read_pool: res.pool.clone(),
@@ -60,7 +60,7 @@ async fn spawn_catalog() -> (TestDb, TestService) {
             reservation_ttl_minutes: 15,
             count_cap: catalog::listing::total::DEFAULT_CAP,
         };
-        Ok(ServiceSpec::new(&catalog::app::INFO).routes(catalog::app::routes(state)))
+        Ok(ServiceSpec::new(&catalog::INFO).routes(catalog::app::routes(state)))
     })
     .await;
     (db, server)
@@ -77,7 +77,7 @@ impl World {
         let catalog_proxy = TcpProxy::start(catalog_addr, true).await;
 
         let cart_db = TestDb::new("cart", cart::MIGRATIONS).await;
-        let mut base = testkit::base_config(&cart::app::INFO, &cart_db);
+        let mut base = testkit::base_config(&cart::INFO, &cart_db);
         base.http_workers = opts.http_workers;
         let mut settings = cart::config::CartSettings::from_vars(Vec::new()).expect("settings");
         settings.catalog_url = format!("http://{}", catalog_proxy.addr());
@@ -85,7 +85,7 @@ impl World {
         settings.catalog_timeout = opts.catalog_timeout;
         settings.price_cache = opts.price_cache;
         let mut made = None;
-        let cart = testkit::spawn_service(&cart::app::INFO, base, |res| {
+        let cart = testkit::spawn_service(&cart::INFO, base, |res| {
             let state = cart::app::state(&settings, res)?;
             made = Some(state.clone());
             Ok(cart::app::spec(state))

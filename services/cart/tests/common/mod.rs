@@ -60,9 +60,7 @@ impl World {
         if let Some(body) = body {
             req = req.json(&body);
         }
-        let res = req.send().await.expect("request");
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or(Value::Null))
+        testkit::http::send(req).await
     }
 
     /// A raw request (for 400/413/415 paths).
@@ -79,9 +77,7 @@ impl World {
         if let Some(ct) = content_type {
             req = req.header("content-type", ct);
         }
-        let res = req.body(body).send().await.expect("request");
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or(Value::Null))
+        testkit::http::send(req.body(body)).await
     }
 
     /// A new guest cart: (id, token).
@@ -121,9 +117,7 @@ impl World {
         if let Some(body) = body {
             req = req.json(&body);
         }
-        let res = req.send().await.expect("request");
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or(Value::Null))
+        testkit::http::send(req).await
     }
 
     /// `(stock_quantity, reserved_quantity)` of a catalog product.

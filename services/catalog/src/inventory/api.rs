@@ -1,12 +1,12 @@
 //! `/internal/v1` inventory endpoints (service token): reserve, read, extend, release and commit
 //! reservations; look up prices and availability. Shapes in `domain::inventory`.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpResponse, ResponseError, web};
 use diesel_async::AsyncConnection;
 use domain::cart::Quantity;
 use domain::ids::{CartId, OrderId};
 use domain::inventory::{
-    ExtendRequest, InsufficientStock, ReleaseByKeyRequest, ReservationStatus, ReserveRequest, ResizeRequest,
+    ExtendRequest, ReleaseByKeyRequest, ReservationStatus, ReserveRequest, ResizeRequest,
 };
 use platform::auth::InternalCaller;
 use platform::http::{ApiError, Json, ValidationErrors};
@@ -45,7 +45,7 @@ fn check_cart_id(cart_id: Option<CartId>, errors: &mut ValidationErrors) {
 }
 
 fn conflict(available: i64, message: &str) -> HttpResponse {
-    HttpResponse::Conflict().json(InsufficientStock::new(available, message))
+    ApiError::insufficient_stock(available, message).error_response()
 }
 
 /// `POST /internal/v1/reservations` → 201 with the reservation, 409 when stock is short.
@@ -214,15 +214,12 @@ pub async fn extend(
     if repo::extend(&mut conn, id, ttl_minutes, req.order_id).await?.is_none() {
         return Err(match repo::find(&mut conn, id).await? {
             None => ApiError::not_found("No reservation with this id"),
-            Some((row, _)) => ApiError::Conflict {
-                message: format!(
-                    "The reservation is {} and cannot be extended",
-                    row.status()
-                        .filter(|s| *s != ReservationStatus::Active)
-                        .map_or("past its expiry", |s| s.as_str())
-                ),
-                field: None,
-            },
+            Some((row, _)) => ApiError::conflict(format!(
+                "The reservation is {} and cannot be extended",
+                row.status()
+                    .filter(|s| *s != ReservationStatus::Active)
+                    .map_or("past its expiry", |s| s.as_str())
+            )),
         });
     }
     let (row, available) =
@@ -267,10 +264,7 @@ pub async fn resize(
         Err(ResizeRefused::NotActive) => {
             return Err(match repo::find(&mut conn, id).await? {
                 None => ApiError::not_found("No reservation with this id"),
-                Some(_) => ApiError::Conflict {
-                    message: "The reservation is no longer active".to_owned(),
-                    field: None,
-                },
+                Some(_) => ApiError::conflict("The reservation is no longer active"),
             });
         }
     }
@@ -321,12 +315,9 @@ async fn close(
         Some(ReservationStatus::Expired) if how == Close::Release => {
             Ok(HttpResponse::Ok().json(row.into_reservation(available)))
         }
-        other => Err(ApiError::Conflict {
-            message: format!(
-                "The reservation is already {}",
-                other.map_or("closed", ReservationStatus::as_str)
-            ),
-            field: None,
-        }),
+        other => Err(ApiError::conflict(format!(
+            "The reservation is already {}",
+            other.map_or("closed", ReservationStatus::as_str)
+        ))),
     }
 }

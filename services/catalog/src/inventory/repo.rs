@@ -205,8 +205,8 @@ pub async fn active_by_key(
     key: &str,
 ) -> QueryResult<Option<(ReservationRow, i64)>> {
     #[derive(QueryableByName)]
+    #[diesel(table_name = crate::schema::reservations, check_for_backend(diesel::pg::Pg))]
     struct Id {
-        #[diesel(sql_type = SqlUuid)]
         id: Uuid,
     }
     let ids: Vec<Id> =
@@ -357,14 +357,11 @@ impl Close {
 
 /// A reservation a statement closed.
 #[derive(QueryableByName)]
+#[diesel(table_name = crate::schema::reservations, check_for_backend(diesel::pg::Pg))]
 struct Closed {
-    #[diesel(sql_type = SqlUuid)]
     id: Uuid,
-    #[diesel(sql_type = BigInt)]
     product_id: i64,
-    #[diesel(sql_type = Integer)]
     quantity: i32,
-    #[diesel(sql_type = Text)]
     status: String,
 }
 
@@ -475,8 +472,8 @@ async fn give_back(conn: &mut AsyncPgConnection, closed: &[(i64, i32)], how: Clo
 /// The active reservations of an order (for events that name the order only).
 pub async fn active_of_order(conn: &mut AsyncPgConnection, order_id: OrderId) -> QueryResult<Vec<Uuid>> {
     #[derive(QueryableByName)]
+    #[diesel(table_name = crate::schema::reservations, check_for_backend(diesel::pg::Pg))]
     struct Id {
-        #[diesel(sql_type = SqlUuid)]
         id: Uuid,
     }
     let ids: Vec<Id> = sql_query("SELECT id FROM reservations WHERE order_id = $1 AND status = 'active'")

@@ -4,27 +4,16 @@
 
 use std::time::Duration;
 
-use diesel::QueryableByName;
-use diesel::sql_types::BigInt;
-use diesel_async::RunQueryDsl;
 use platform::db::PgPool;
 use platform::shutdown::Shutdown;
 
 /// How often the deltas are folded.
 pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(5);
 
-#[derive(QueryableByName)]
-struct Folded {
-    #[diesel(sql_type = BigInt)]
-    folded: i64,
-}
-
 /// Folds every committed delta now; returns how many delta rows were folded.
 pub async fn compact(pool: &PgPool) -> anyhow::Result<i64> {
     let mut conn = pool.get().await?;
-    let row: Folded =
-        diesel::sql_query("SELECT listing_counts_compact() AS folded").get_result(&mut conn).await?;
-    Ok(row.folded)
+    Ok(super::repo::fold_count_deltas(&mut conn).await?)
 }
 
 /// Compacts every `interval` until `shutdown`; a failed round is logged and retried.

@@ -4,8 +4,6 @@
 //! The token is opaque to clients but readable: `c.<created_at µs>.<id>`, `p.<price_cents>.<id>`
 //! or `n.<name as hex>.<id>`, the letter matching `sort_by`.
 
-use std::fmt::Write as _;
-
 use super::query::SortBy;
 
 /// `created_at` values a cursor may carry: years 1 to 9999, in microseconds since the epoch.
@@ -50,13 +48,7 @@ impl Cursor {
         match &self.key {
             CursorKey::CreatedAt(us) => format!("c.{us}.{}", self.id),
             CursorKey::PriceCents(p) => format!("p.{p}.{}", self.id),
-            CursorKey::Name(name) => {
-                let hex = name.bytes().fold(String::with_capacity(name.len() * 2), |mut s, b| {
-                    let _ = write!(s, "{b:02x}");
-                    s
-                });
-                format!("n.{hex}.{}", self.id)
-            }
+            CursorKey::Name(name) => format!("n.{}.{}", domain::hex::encode(name.as_bytes()), self.id),
         }
     }
 

@@ -8,9 +8,7 @@
 //!   (`"eq"`); at the bound it is a lower bound (`"gte"`), as search engines report large hit
 //!   counts, and `last_page` is then the last page known to exist (always after this one).
 
-use diesel::QueryableByName;
-use diesel::sql_types::{BigInt, Bool, Text};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::AsyncPgConnection;
 use serde::Serialize;
 
 use super::query::ListingQuery;
@@ -49,41 +47,14 @@ pub fn bound(q: &ListingQuery, cap: i64) -> i64 {
     cap.max(q.page.saturating_mul(q.per_page).saturating_add(1))
 }
 
-/// The maintained count of `q`'s (category, in stock) pair(s): the folded counts plus the
-/// deltas not folded yet, in one statement so both are read in one snapshot.
-pub fn maintained_query(q: &ListingQuery) -> Statement {
-    let filter = if q.category.is_some() { "($1 OR in_stock) AND category = $2" } else { "($1 OR in_stock)" };
-    let sql = format!(
-        "SELECT ((SELECT coalesce(sum(n), 0) FROM listing_counts WHERE {filter}) \
-         + (SELECT coalesce(sum(n), 0) FROM listing_count_deltas WHERE {filter}))::bigint AS count"
-    );
-    let query = diesel::sql_query(sql).into_boxed().bind::<Bool, _>(!q.in_stock);
-    match &q.category {
-        Some(c) => query.bind::<Text, _>(c.clone()),
-        None => query,
-    }
-}
-
-/// The count of matching rows, reading at most `limit` of them. (Ordering by price to steer
-/// price ranges onto an index made the planner sort every match instead: 2.6 s at 1M.)
-pub fn bounded_query(q: &ListingQuery, limit: i64) -> Statement {
-    repo::filtered("SELECT count(*) AS count FROM (SELECT 1", q).int8(" LIMIT ", limit, ") AS matching").query
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    count: i64,
-}
-
 /// The query `total` runs for `q` (also explained by `catalog explain`).
 pub fn query(q: &ListingQuery, cap: i64) -> Statement {
-    if is_maintained(q) { maintained_query(q) } else { bounded_query(q, bound(q, cap)) }
+    if is_maintained(q) { repo::maintained_count(q) } else { repo::bounded_count(q, bound(q, cap)) }
 }
 
 /// `meta.total` of `q`, counting at most [`bound`] rows.
 pub async fn total(conn: &mut AsyncPgConnection, q: &ListingQuery, cap: i64) -> diesel::QueryResult<Total> {
-    let n = query(q, cap).get_result::<Count>(conn).await?.count;
+    let n = repo::count(conn, query(q, cap)).await?;
     let relation = if !is_maintained(q) && n >= bound(q, cap) { Relation::Gte } else { Relation::Eq };
     Ok(Total { value: n, relation })
 }

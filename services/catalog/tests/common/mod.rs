@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use catalog::app::INFO;
+use catalog::INFO;
 use catalog::cache::{CacheTiming, PageCache};
 use catalog::state::AppState;
 use domain::money::Currency;
@@ -117,10 +117,7 @@ pub fn admin_token() -> String {
 
 impl App {
     pub async fn get(&self, path: &str) -> (u16, serde_json::Value) {
-        let res = self.server.client.get(self.server.url(path)).send().await.expect("request");
-        let status = res.status().as_u16();
-        let body = res.json().await.unwrap_or(serde_json::Value::Null);
-        (status, body)
+        testkit::http::send(self.server.client.get(self.server.url(path))).await
     }
 
     /// An admin request with a JSON body (`None`: no body) and the admin token.
@@ -134,10 +131,7 @@ impl App {
         if let Some(body) = body {
             req = req.json(&body);
         }
-        let res = req.send().await.expect("request");
-        let status = res.status().as_u16();
-        let body = res.json().await.unwrap_or(serde_json::Value::Null);
-        (status, body)
+        testkit::http::send(req).await
     }
 
     pub async fn exec(&self, sql: &str) {
@@ -179,31 +173,15 @@ pub fn skus(body: &serde_json::Value) -> Vec<String> {
 impl App {
     /// POST `body` as JSON with the internal service token.
     pub async fn internal_post(&self, path: &str, body: &serde_json::Value) -> (u16, serde_json::Value) {
-        let res = self
-            .server
-            .client
-            .post(self.server.url(path))
-            .bearer_auth(INTERNAL_TOKEN)
-            .json(body)
-            .send()
-            .await
-            .expect("request");
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or(serde_json::Value::Null))
+        testkit::http::send(
+            self.server.client.post(self.server.url(path)).bearer_auth(INTERNAL_TOKEN).json(body),
+        )
+        .await
     }
 
     /// GET with the internal service token.
     pub async fn internal_get(&self, path: &str) -> (u16, serde_json::Value) {
-        let res = self
-            .server
-            .client
-            .get(self.server.url(path))
-            .bearer_auth(INTERNAL_TOKEN)
-            .send()
-            .await
-            .expect("request");
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or(serde_json::Value::Null))
+        testkit::http::send(self.server.client.get(self.server.url(path)).bearer_auth(INTERNAL_TOKEN)).await
     }
 
     /// `(stock_quantity, reserved_quantity)` of product `id`.

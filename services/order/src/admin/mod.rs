@@ -22,10 +22,6 @@ fn not_found() -> ApiError {
     ApiError::not_found("No order with this number")
 }
 
-fn conflict(message: impl Into<String>) -> ApiError {
-    ApiError::Conflict { message: message.into(), field: None }
-}
-
 /// Search filters.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -151,7 +147,9 @@ pub async fn refund(
             }
             let payment = order.payment().map_err(ApiError::internal)?;
             if !payment.is_paid() {
-                return Err(conflict(format!("The order's payment is {payment}: nothing to refund")));
+                return Err(ApiError::conflict(format!(
+                    "The order's payment is {payment}: nothing to refund"
+                )));
             }
             let left = order.amount_paid_cents - payments::committed_refunds(c, id).await?;
             let amount = body.amount_cents.unwrap_or(left);
@@ -169,7 +167,7 @@ pub async fn refund(
     // No connection is held while Stripe is asked.
     drop(conn);
     let id = order.order_id();
-    let pi = order.payment_intent_id.clone().ok_or_else(|| conflict("The order has no payment"))?;
+    let pi = order.payment_intent_id.clone().ok_or_else(|| ApiError::conflict("The order has no payment"))?;
     if status == "pending" {
         // 2. Stripe, under a key derived from ours: a retry replays instead of refunding again.
         let stripe_key = format!("order-{id}-refund-{key}");
@@ -181,7 +179,7 @@ pub async fn refund(
             }
             Err(RefundError::Refused(m)) => {
                 payments::finish_refund(&mut conn, id, &key, "failed", None).await?;
-                return Err(conflict(format!("Stripe refused the refund: {m}")));
+                return Err(ApiError::conflict(format!("Stripe refused the refund: {m}")));
             }
             Err(RefundError::Unavailable(u)) => {
                 tracing::warn!(error = %u, "refund not confirmed; a retry with the same Idempotency-Key resumes it");
@@ -246,7 +244,9 @@ pub async fn fulfillment(
             let payment = order.payment().map_err(ApiError::internal)?;
             let current = order.fulfillment().map_err(ApiError::internal)?;
             let to = apply_fulfillment(payment, current, body.status).map_err(|e| match e {
-                FulfillmentError::NotPaid(_) | FulfillmentError::Illegal(_) => conflict(e.to_string()),
+                FulfillmentError::NotPaid(_) | FulfillmentError::Illegal(_) => {
+                    ApiError::conflict(e.to_string())
+                }
             })?;
             repo::set_fulfillment(c, order.order_id(), to, carrier.as_deref(), tracking.as_deref()).await?;
             Ok(order.order_id())

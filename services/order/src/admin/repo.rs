@@ -63,21 +63,17 @@ pub async fn set_fulfillment(
 
 /// A refund row.
 #[derive(Debug, Clone, QueryableByName)]
+#[diesel(table_name = crate::schema::refunds, check_for_backend(diesel::pg::Pg))]
 pub struct RefundRow {
     /// Column `id`.
-    #[diesel(sql_type = BigInt)]
     pub id: i64,
     /// Column `amount_cents`.
-    #[diesel(sql_type = BigInt)]
     pub amount_cents: i64,
     /// Column `status`.
-    #[diesel(sql_type = Text)]
     pub status: String,
     /// Column `stripe_refund_id`.
-    #[diesel(sql_type = Nullable<Text>)]
     pub stripe_refund_id: Option<String>,
     /// Column `reason`.
-    #[diesel(sql_type = Nullable<Text>)]
     pub reason: Option<String>,
 }
 

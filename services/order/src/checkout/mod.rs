@@ -3,6 +3,7 @@
 //! docs/adr/0070-checkout.md.
 
 pub mod idempotency;
+pub mod metrics;
 pub mod pricing;
 pub mod repo;
 
@@ -13,7 +14,6 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use chrono::Utc;
 use diesel_async::AsyncConnection;
 use domain::ids::{CartId, OrderId, ProductId};
-use domain::inventory::InsufficientStock;
 use domain::money::Currency;
 use domain::product::ProductStatus;
 use platform::auth::MaybePrincipal;
@@ -109,8 +109,6 @@ struct Ctx {
 enum Failure {
     /// Nothing was made that names an order: forget the key, unlock the cart.
     Before(ApiError),
-    /// Refused with a body of its own (409 Insufficient stock), before any order.
-    BeforeWith(HttpResponse),
     /// The order exists; a retry with the same key will carry on.
     After(ApiError),
 }
@@ -138,24 +136,6 @@ fn header(req: &HttpRequest, name: &str) -> Option<String> {
         .map(str::to_owned)
 }
 
-fn hex(bytes: &[u8]) -> String {
-    use std::fmt::Write;
-    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
-        let _ = write!(s, "{b:02x}");
-        s
-    })
-}
-
-/// A new unguessable order access token (244 random bits).
-fn new_access_token() -> String {
-    format!("{}{}", Uuid::new_v4().simple(), Uuid::new_v4().simple())
-}
-
-/// The stored form of an access token.
-pub fn token_hash(token: &str) -> Vec<u8> {
-    Sha256::digest(token.as_bytes()).to_vec()
-}
-
 /// The handler.
 pub async fn checkout(
     http: HttpRequest,
@@ -164,7 +144,7 @@ pub async fn checkout(
     Json(req): Json<CheckoutRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let Some(key) = header(&http, IDEMPOTENCY_HEADER) else {
-        state.metrics.checkout("no_key");
+        state.metrics.checkout.record("no_key");
         return Err(ApiError::BadRequest("The Idempotency-Key header is required".to_owned()));
     };
     if key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
@@ -179,7 +159,7 @@ pub async fn checkout(
     // stored in clear), so one guest's key never collides with another's.
     let scope = match (&customer_id, &cart_token) {
         (Some(s), _) => format!("customer:{s}"),
-        (None, Some(t)) => format!("guest:{}", &hex(&Sha256::digest(t.as_bytes()))[..32]),
+        (None, Some(t)) => format!("guest:{}", &platform::token::hash_hex(t)[..32]),
         (None, None) => "guest".to_owned(),
     };
     // The fingerprint covers the body and the cart token, so a replay needs both.
@@ -188,7 +168,10 @@ pub async fn checkout(
     h.update([0]);
     h.update(cart_token.as_deref().unwrap_or("").as_bytes());
     let hash = h.finalize().to_vec();
-    let holder = format!("checkout:{}", &hex(&Sha256::digest(format!("{scope}\n{key}").as_bytes()))[..40]);
+    let holder = format!(
+        "checkout:{}",
+        &domain::hex::encode(&Sha256::digest(format!("{scope}\n{key}").as_bytes()))[..40]
+    );
     let ctx = Ctx {
         scope,
         key,
@@ -204,17 +187,17 @@ pub async fn checkout(
     let (order_id, access_token) = loop {
         let claim = {
             let mut conn = state.pool.get().await?;
-            idempotency::claim(&mut conn, &ctx.scope, &ctx.key, &hash, &new_access_token()).await?
+            idempotency::claim(&mut conn, &ctx.scope, &ctx.key, &hash, &platform::token::generate()).await?
         };
         match claim {
             Claim::Acquired { order_id, access_token } => break (order_id, access_token),
             Claim::Replay { status, body } => {
-                state.metrics.checkout("replayed");
+                state.metrics.checkout.record("replayed");
                 let status = actix_web::http::StatusCode::from_u16(status).map_err(ApiError::internal)?;
                 return Ok(HttpResponse::build(status).json(body));
             }
             Claim::Mismatch => {
-                state.metrics.checkout("key_mismatch");
+                state.metrics.checkout.record("key_mismatch");
                 return Err(ApiError::Validation(ValidationErrors::single(
                     "idempotency_key",
                     "This Idempotency-Key was used with a different request.",
@@ -224,38 +207,34 @@ pub async fn checkout(
                 tokio::time::sleep(Duration::from_millis(25)).await;
             }
             Claim::Busy => {
-                state.metrics.checkout("busy");
-                return Err(ApiError::Conflict {
-                    message: "A checkout with this Idempotency-Key is still in progress".to_owned(),
-                    field: None,
-                });
+                state.metrics.checkout.record("busy");
+                return Err(ApiError::conflict("A checkout with this Idempotency-Key is still in progress"));
             }
         }
     };
 
     match run(&state, &ctx, order_id.map(OrderId), &access_token).await {
         Ok(body) => {
-            state.metrics.checkout("created");
+            state.metrics.checkout.record("created");
             Ok(HttpResponse::Created().json(body))
         }
         Err(failure) => {
             let mut conn = state.pool.get().await?;
             match failure {
                 Failure::Before(e) => {
-                    state.metrics.checkout("refused");
-                    idempotency::release(&mut conn, &ctx.scope, &ctx.key).await?;
+                    let outcome = if matches!(e, ApiError::InsufficientStock { .. }) {
+                        "out_of_stock"
+                    } else {
+                        "refused"
+                    };
+                    state.metrics.checkout.record(outcome);
+                    idempotency::repo::release(&mut conn, &ctx.scope, &ctx.key).await?;
                     unlock(&state, &ctx).await;
                     Err(e)
                 }
-                Failure::BeforeWith(response) => {
-                    state.metrics.checkout("out_of_stock");
-                    idempotency::release(&mut conn, &ctx.scope, &ctx.key).await?;
-                    unlock(&state, &ctx).await;
-                    Ok(response)
-                }
                 Failure::After(e) => {
-                    state.metrics.checkout("interrupted");
-                    idempotency::abandon(&mut conn, &ctx.scope, &ctx.key).await?;
+                    state.metrics.checkout.record("interrupted");
+                    idempotency::repo::abandon(&mut conn, &ctx.scope, &ctx.key).await?;
                     Err(e)
                 }
             }
@@ -318,7 +297,7 @@ async fn run(
     let stored = conn
         .transaction::<_, diesel::result::Error, _>(async |c| {
             repo::attach_intent(c, &order, &intent.id, &intent.status).await?;
-            idempotency::complete(c, &ctx.scope, &ctx.key, 201, &body).await
+            idempotency::repo::complete(c, &ctx.scope, &ctx.key, 201, &body).await
         })
         .await;
     stored.map_err(|e| Failure::After(e.into()))?;
@@ -347,10 +326,7 @@ async fn place(
         .await
         .map_err(|e| match e {
             LockError::NotFound => Failure::Before(ApiError::not_found("No cart with this id")),
-            LockError::Locked => Failure::Before(ApiError::Conflict {
-                message: "Checkout in progress".to_owned(),
-                field: None,
-            }),
+            LockError::Locked => Failure::Before(ApiError::conflict("Checkout in progress")),
             LockError::Unavailable(u) => Failure::Before(unavailable(&u)),
         })?;
     let priced = price(state, &cart).await?;
@@ -360,14 +336,14 @@ async fn place(
     } else {
         let mut conn = state.pool.get().await.map_err(|e| Failure::Before(e.into()))?;
         let id = repo::allocate_id(&mut conn).await?;
-        idempotency::set_order(&mut conn, &ctx.scope, &ctx.key, id.get()).await?;
+        idempotency::repo::set_order(&mut conn, &ctx.scope, &ctx.key, id.get()).await?;
         id
     };
     // 4. Hold the stock for the checkout session, tied to the order.
     let items = hold_stock(state, id, priced.lines).await?;
     // 5. Order + lines + order.created, one transaction.
     let mut conn = state.pool.get().await.map_err(|e| Failure::Before(e.into()))?;
-    let hash = token_hash(access_token);
+    let hash = platform::token::hash(access_token);
     let new = NewOrder {
         id,
         access_token_hash: &hash,
@@ -408,10 +384,10 @@ struct Priced {
 }
 
 fn out_of_stock(sku: &str, available: i64) -> Failure {
-    Failure::BeforeWith(
-        HttpResponse::Conflict()
-            .json(InsufficientStock::new(available, format!("{sku}: only {available} unit(s) available"))),
-    )
+    Failure::Before(ApiError::insufficient_stock(
+        available,
+        format!("{sku}: only {available} unit(s) available"),
+    ))
 }
 
 /// Prices the cart from catalog (never from the client) and computes the totals.
@@ -445,10 +421,10 @@ async fn price(state: &AppState, cart: &Cart) -> Result<Priced, Failure> {
             return Err(out_of_stock(&item.sku, 0));
         };
         if product.price.currency() != currency {
-            return Err(Failure::Before(ApiError::Conflict {
-                message: format!("{} is not sold in {currency}", product.sku),
-                field: None,
-            }));
+            return Err(Failure::Before(ApiError::conflict(format!(
+                "{} is not sold in {currency}",
+                product.sku
+            ))));
         }
         if !(1..=999).contains(&item.quantity) {
             return Err(Failure::Before(ApiError::Validation(ValidationErrors::single(
@@ -496,7 +472,7 @@ async fn hold_stock(
 ) -> Result<Vec<NewItem>, Failure> {
     let mut fresh = Vec::new();
     let held = hold_lines(state, order, lines, &mut fresh).await;
-    if let Err(Failure::Before(_) | Failure::BeforeWith(_)) = &held {
+    if let Err(Failure::Before(_)) = &held {
         for id in fresh {
             if let Err(e) = state.catalog.release(id).await {
                 tracing::warn!(error = %e, reservation = %id, "could not give back a refused checkout's reservation; it lapses with the session");

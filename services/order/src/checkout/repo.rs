@@ -13,8 +13,8 @@ use uuid::Uuid;
 use crate::orders::repo;
 
 #[derive(QueryableByName)]
+#[diesel(table_name = crate::schema::orders, check_for_backend(diesel::pg::Pg))]
 struct Id {
-    #[diesel(sql_type = BigInt)]
     id: i64,
 }
 

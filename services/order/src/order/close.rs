@@ -26,7 +26,7 @@ pub enum CloseError {
 impl From<CloseError> for platform::http::ApiError {
     fn from(e: CloseError) -> Self {
         match e {
-            CloseError::Conflict(message) => platform::http::ApiError::Conflict { message, field: None },
+            CloseError::Conflict(message) => platform::http::ApiError::conflict(message),
             CloseError::Unavailable(m) => platform::http::ApiError::Unavailable(m),
         }
     }

@@ -4,15 +4,11 @@ pub mod repo;
 pub mod view;
 
 use actix_web::{HttpRequest, HttpResponse, web};
-use diesel::sql_types::{BigInt, Text};
-use diesel_async::RunQueryDsl;
 use platform::auth::{MaybePrincipal, Principal};
 use platform::http::{ApiError, ValidationErrors};
 use serde::Deserialize;
-use subtle::ConstantTimeEq;
 
 use self::repo::OrderRow;
-use crate::checkout::token_hash;
 use crate::order::CloseReason;
 use crate::order::close::close_unpaid;
 use crate::state::AppState;
@@ -34,7 +30,7 @@ pub fn may_read(order: &OrderRow, principal: Option<&Principal>, req: &HttpReque
     req.headers()
         .get(ORDER_TOKEN_HEADER)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|t| bool::from(token_hash(t.trim()).ct_eq(&order.access_token_hash)))
+        .is_some_and(|t| platform::token::verify(t.trim(), &order.access_token_hash))
 }
 
 /// `GET /api/v1/orders/{order_number}`: 404 for anyone but the owner.
@@ -82,15 +78,7 @@ pub async fn list(
         })?,
     };
     let mut conn = state.pool.get().await?;
-    let rows: Vec<OrderRow> = diesel::sql_query(format!(
-        "SELECT {} FROM orders WHERE customer_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3",
-        repo::ORDER_COLUMNS
-    ))
-    .bind::<Text, _>(&principal.subject)
-    .bind::<BigInt, _>(before)
-    .bind::<BigInt, _>(limit + 1)
-    .load(&mut conn)
-    .await?;
+    let rows = repo::of_customer(&mut conn, &principal.subject, before, limit + 1).await?;
     let has_more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
     let page: Vec<&OrderRow> = rows.iter().take(usize::try_from(limit).unwrap_or(0)).collect();
     let next = if has_more { page.last().map(|o| format!("o{}", o.id)) } else { None };

@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::QueryableByName;
-use diesel::sql_types::{BigInt, Bool, Bytea, Integer, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{BigInt, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::events::{Envelope, EventPayload};
 use domain::ids::{CartId, OrderId};
@@ -22,96 +22,67 @@ pub const ORDER_COLUMNS: &str = "id, order_number, access_token_hash, customer_i
 
 /// An order row.
 #[derive(Debug, Clone, QueryableByName)]
+#[diesel(table_name = crate::schema::orders, check_for_backend(diesel::pg::Pg))]
 pub struct OrderRow {
     /// Column `id`.
-    #[diesel(sql_type = BigInt)]
     pub id: i64,
     /// Column `order_number`.
-    #[diesel(sql_type = Text)]
     pub order_number: String,
     /// Column `access_token_hash`.
-    #[diesel(sql_type = Bytea)]
     pub access_token_hash: Vec<u8>,
     /// Column `customer_id`.
-    #[diesel(sql_type = Nullable<Text>)]
     pub customer_id: Option<String>,
     /// Column `customer_email`.
-    #[diesel(sql_type = Text)]
     pub customer_email: String,
     /// Column `customer_name`.
-    #[diesel(sql_type = Text)]
     pub customer_name: String,
     /// Column `shipping_address`.
-    #[diesel(sql_type = Jsonb)]
     pub shipping_address: serde_json::Value,
     /// Column `billing_address`.
-    #[diesel(sql_type = Jsonb)]
     pub billing_address: serde_json::Value,
     /// Column `cart_id`.
-    #[diesel(sql_type = Nullable<SqlUuid>)]
     pub cart_id: Option<Uuid>,
     /// Column `currency`.
-    #[diesel(sql_type = Text)]
     pub currency: String,
     /// Column `subtotal_cents`.
-    #[diesel(sql_type = BigInt)]
     pub subtotal_cents: i64,
     /// Column `tax_cents`.
-    #[diesel(sql_type = BigInt)]
     pub tax_cents: i64,
     /// Column `shipping_cents`.
-    #[diesel(sql_type = BigInt)]
     pub shipping_cents: i64,
     /// Column `discount_cents`.
-    #[diesel(sql_type = BigInt)]
     pub discount_cents: i64,
     /// Column `total_cents`.
-    #[diesel(sql_type = BigInt)]
     pub total_cents: i64,
     /// Column `status`.
-    #[diesel(sql_type = Text)]
     pub status: String,
     /// Column `payment_status`.
-    #[diesel(sql_type = Text)]
     pub payment_status: String,
     /// Column `fulfillment_status`.
-    #[diesel(sql_type = Text)]
     pub fulfillment_status: String,
     /// Column `payment_intent_id`.
-    #[diesel(sql_type = Nullable<Text>)]
     pub payment_intent_id: Option<String>,
     /// Column `amount_paid_cents`.
-    #[diesel(sql_type = BigInt)]
     pub amount_paid_cents: i64,
     /// Column `amount_refunded_cents`.
-    #[diesel(sql_type = BigInt)]
     pub amount_refunded_cents: i64,
     /// Column `disputed`.
-    #[diesel(sql_type = Bool)]
     pub disputed: bool,
     /// Column `needs_attention`.
-    #[diesel(sql_type = Bool)]
     pub needs_attention: bool,
     /// Column `attention_reason`.
-    #[diesel(sql_type = Nullable<Text>)]
     pub attention_reason: Option<String>,
     /// Column `traceparent`.
-    #[diesel(sql_type = Nullable<Text>)]
     pub traceparent: Option<String>,
     /// Column `expires_at`.
-    #[diesel(sql_type = Timestamptz)]
     pub expires_at: DateTime<Utc>,
     /// Column `paid_at`.
-    #[diesel(sql_type = Nullable<Timestamptz>)]
     pub paid_at: Option<DateTime<Utc>>,
     /// Column `closed_at`.
-    #[diesel(sql_type = Nullable<Timestamptz>)]
     pub closed_at: Option<DateTime<Utc>>,
     /// Column `created_at`.
-    #[diesel(sql_type = Timestamptz)]
     pub created_at: DateTime<Utc>,
     /// Column `updated_at`.
-    #[diesel(sql_type = Timestamptz)]
     pub updated_at: DateTime<Utc>,
 }
 
@@ -180,31 +151,41 @@ impl OrderRow {
 
 /// An order line.
 #[derive(Debug, Clone, QueryableByName)]
+#[diesel(table_name = crate::schema::order_items, check_for_backend(diesel::pg::Pg))]
 pub struct ItemRow {
     /// Column `product_id`.
-    #[diesel(sql_type = BigInt)]
     pub product_id: i64,
     /// Column `sku`.
-    #[diesel(sql_type = Text)]
     pub sku: String,
     /// Column `name`.
-    #[diesel(sql_type = Text)]
     pub name: String,
     /// Column `quantity`.
-    #[diesel(sql_type = Integer)]
     pub quantity: i32,
     /// Column `unit_price_cents`.
-    #[diesel(sql_type = BigInt)]
     pub unit_price_cents: i64,
     /// Column `line_total_cents`.
-    #[diesel(sql_type = BigInt)]
     pub line_total_cents: i64,
     /// Column `selected_attributes`.
-    #[diesel(sql_type = Jsonb)]
     pub selected_attributes: serde_json::Value,
     /// Column `reservation_id`.
-    #[diesel(sql_type = Nullable<SqlUuid>)]
     pub reservation_id: Option<Uuid>,
+}
+
+/// Up to `limit` orders of `customer` with an id below `before`, newest first.
+pub async fn of_customer(
+    conn: &mut AsyncPgConnection,
+    customer: &str,
+    before: i64,
+    limit: i64,
+) -> diesel::QueryResult<Vec<OrderRow>> {
+    diesel::sql_query(format!(
+        "SELECT {ORDER_COLUMNS} FROM orders WHERE customer_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
+    ))
+    .bind::<Text, _>(customer)
+    .bind::<BigInt, _>(before)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+    .await
 }
 
 async fn one(

@@ -5,6 +5,7 @@
 //! end in the same state; an event whose order is not known yet (only its PaymentIntent) is
 //! retried.
 
+pub mod metrics;
 pub mod reconcile;
 pub mod repo;
 pub mod sync;
@@ -81,11 +82,11 @@ impl EventHandler for PaymentEvents {
             if facts.order_id.is_some() {
                 // Not one of ours (or deleted): nothing will ever apply it.
                 tracing::warn!(order_id = ?facts.order_id, payment_intent = %facts.payment_intent_id, "payment event for an unknown order");
-                self.state.metrics.payment_event("unknown_order");
+                self.state.metrics.payments.event("unknown_order");
                 return Ok(());
             }
             // The checkout may not have stored its PaymentIntent id yet: try again later.
-            self.state.metrics.payment_event("order_not_yet_known");
+            self.state.metrics.payments.event("order_not_yet_known");
             return Err(HandlerError::transient(format!(
                 "no order knows PaymentIntent {} yet",
                 facts.payment_intent_id
@@ -114,11 +115,11 @@ impl EventHandler for PaymentEvents {
         };
         repo::record(conn, &h).await?;
         if foreign.is_some() {
-            self.state.metrics.payment_event("foreign_intent");
+            self.state.metrics.payments.event("foreign_intent");
             return Ok(());
         }
         sync::repo::request(conn, id, event.event_type.as_str()).await?;
-        self.state.metrics.payment_event("sync_requested");
+        self.state.metrics.payments.event("sync_requested");
         Ok(())
     }
 }

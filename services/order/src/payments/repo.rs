@@ -107,8 +107,8 @@ pub async fn insert_refund(
     by: &str,
 ) -> diesel::QueryResult<Option<i64>> {
     #[derive(QueryableByName)]
+    #[diesel(table_name = crate::schema::refunds, check_for_backend(diesel::pg::Pg))]
     struct Id {
-        #[diesel(sql_type = BigInt)]
         id: i64,
     }
     let rows: Vec<Id> = diesel::sql_query(

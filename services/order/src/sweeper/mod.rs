@@ -4,9 +4,9 @@
 //! No row lock or pooled connection is held across a Stripe call: expiry cancels the
 //! PaymentIntent first, then closes the order in its own transaction.
 
-use diesel::QueryableByName;
-use diesel::sql_types::{BigInt, Double};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+pub mod metrics;
+pub mod repo;
+
 use domain::ids::OrderId;
 use platform::shutdown::Shutdown;
 
@@ -49,7 +49,7 @@ pub async fn sweep_once(state: &AppState) -> anyhow::Result<Swept> {
     let mut swept = Swept::default();
     let due = {
         let mut conn = state.pool.get().await?;
-        ids(&mut conn, DUE, 0.0).await?
+        repo::due(&mut conn, BATCH).await?
     };
     for id in due {
         match expire(state, id).await? {
@@ -60,9 +60,9 @@ pub async fn sweep_once(state: &AppState) -> anyhow::Result<Swept> {
     }
     let mut conn = state.pool.get().await?;
     let after = state.settings.reconcile_after.as_secs_f64();
-    for id in ids(&mut conn, STUCK, after).await? {
+    for id in repo::stuck(&mut conn, after, BATCH).await? {
         syncs::request(&mut conn, OrderId(id), "sweeper.processing").await?;
-        state.metrics.sweep("reconciled");
+        state.metrics.sweeper.record("reconciled");
         swept.reconciled += 1;
     }
     let rolling = syncs::request_stale(
@@ -74,29 +74,9 @@ pub async fn sweep_once(state: &AppState) -> anyhow::Result<Swept> {
     )
     .await?;
     swept.reconciled += rolling;
-    idempotency::purge(&mut conn).await?;
+    idempotency::repo::purge(&mut conn).await?;
     Ok(swept)
 }
-
-#[derive(QueryableByName)]
-struct Id {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-}
-
-async fn ids(conn: &mut AsyncPgConnection, sql: &str, seconds: f64) -> diesel::QueryResult<Vec<i64>> {
-    let rows: Vec<Id> =
-        diesel::sql_query(sql).bind::<Double, _>(seconds).bind::<BigInt, _>(BATCH).load(conn).await?;
-    Ok(rows.into_iter().map(|r| r.id).collect())
-}
-
-const DUE: &str = "SELECT id FROM orders WHERE status = 'pending_payment' \
-    AND payment_status IN ('pending', 'failed') AND expires_at <= now() - make_interval(secs => $1) \
-    ORDER BY expires_at LIMIT $2";
-
-const STUCK: &str = "SELECT id FROM orders WHERE payment_status = 'processing' \
-    AND coalesce(payment_synced_at, updated_at) <= now() - make_interval(secs => $1) \
-    AND id NOT IN (SELECT order_id FROM payment_syncs) ORDER BY updated_at LIMIT $2";
 
 enum Expiry {
     Expired,
@@ -112,19 +92,14 @@ async fn expire(state: &AppState, id: i64) -> anyhow::Result<Expiry> {
     };
     match close_unpaid(state, order, CloseReason::CheckoutTimeout).await {
         Ok(_) => {
-            state.metrics.sweep("expired");
+            state.metrics.sweeper.record("expired");
             Ok(Expiry::Expired)
         }
         Err(CloseError::Conflict(why)) if why.starts_with("The payment is already") => {
             let mut conn = state.pool.get().await?;
             syncs::request(&mut conn, OrderId(id), "sweeper.expiry").await?;
-            diesel::sql_query(
-                "UPDATE orders SET expires_at = now() + interval '5 minutes' WHERE id = $1 AND status = 'pending_payment'",
-            )
-            .bind::<BigInt, _>(id)
-            .execute(&mut conn)
-            .await?;
-            state.metrics.sweep("reconciled_at_expiry");
+            repo::postpone_expiry(&mut conn, OrderId(id)).await?;
+            state.metrics.sweeper.record("reconciled_at_expiry");
             Ok(Expiry::MoneyMoved)
         }
         // Closed or paid meanwhile (another replica, a payment): nothing to do.

@@ -4,10 +4,11 @@
 //! Why an email is never sent twice: docs/adr/0070-checkout.md, "Email at most once".
 
 pub mod email;
+pub mod metrics;
+pub mod repo;
 pub mod sender;
 
-use diesel::sql_types::{BigInt, Text};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::AsyncPgConnection;
 use domain::events::{
     Envelope, EventPayload, OrderCanceled, OrderExpired, OrderPaid, OrderRefunded, routing,
 };
@@ -15,10 +16,33 @@ use domain::ids::OrderId;
 pub use platform::events::ConsumerOptions;
 use platform::events::{EventHandler, HandlerError};
 
+use platform::config::ExposeSecret;
+use platform::service::{Resources, ServiceSpec};
+
+use self::metrics::EmailMetrics;
+use self::sender::Sender;
+use crate::INFO;
+use crate::config::OrderConfig;
 use crate::orders::repo as orders;
 
 /// The worker's queue (and its name in `processed_events`).
 pub const QUEUE: &str = "order.notifications";
+
+/// `order worker` from configuration: the email consumer and sender, no API routes (the
+/// runner still serves `/health`, `/ready` and `/metrics` on `HTTP_ADDR`); it publishes
+/// nothing, so no relay.
+pub fn describe(config: &OrderConfig, res: &Resources) -> anyhow::Result<ServiceSpec> {
+    let sender = Sender::new(
+        res.pool.clone(),
+        config.smtp_url.expose_secret(),
+        &config.mail_from,
+        EmailMetrics::register(&res.registry)?,
+    )?;
+    Ok(ServiceSpec::new(&INFO)
+        .without_relay()
+        .consumer(options(), NotificationEvents)
+        .task("email-sender", move |stop| sender.run(std::time::Duration::from_secs(1), stop)))
+}
 
 /// Queue and bindings.
 pub fn options() -> ConsumerOptions {
@@ -34,30 +58,6 @@ pub struct NotificationEvents;
 
 fn decode<P: EventPayload>(event: &Envelope) -> Result<P, HandlerError> {
     event.decode::<P>().map_err(|e| HandlerError::permanent(e.to_string()))
-}
-
-/// Queues an email once per `dedupe_key`; `true` when this call queued it.
-pub async fn queue_email(
-    conn: &mut AsyncPgConnection,
-    dedupe_key: &str,
-    order: OrderId,
-    kind: &str,
-    recipient: &str,
-    mail: &email::Email,
-) -> diesel::QueryResult<bool> {
-    let n = diesel::sql_query(
-        "INSERT INTO email_notifications (dedupe_key, order_id, kind, recipient, subject, body) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (dedupe_key) DO NOTHING",
-    )
-    .bind::<Text, _>(dedupe_key)
-    .bind::<BigInt, _>(order.get())
-    .bind::<Text, _>(kind)
-    .bind::<Text, _>(recipient)
-    .bind::<Text, _>(&mail.subject)
-    .bind::<Text, _>(&mail.body)
-    .execute(conn)
-    .await?;
-    Ok(n == 1)
 }
 
 impl EventHandler for NotificationEvents {
@@ -99,7 +99,7 @@ impl EventHandler for NotificationEvents {
             Build::Refunded(amount, fully) => email::refunded(&order, amount, fully, currency),
             Build::Closed(expired) => email::closed(&order, expired),
         };
-        queue_email(conn, &key, order_id, &event.event_type, &order.customer_email, &mail).await?;
+        repo::queue_email(conn, &key, order_id, &event.event_type, &order.customer_email, &mail).await?;
         Ok(())
     }
 }

@@ -11,15 +11,13 @@
 
 use std::time::Duration;
 
-use diesel::QueryableByName;
-use diesel::sql_types::{BigInt, Integer, Nullable, Text};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use lettre::message::Mailbox;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use platform::db::PgPool;
 use platform::shutdown::Shutdown;
 
-use crate::metrics::OrderMetrics;
+use super::metrics::EmailMetrics;
+use super::repo::{Due, claim, finish, park_abandoned};
 
 /// After this long in `sending` the sender that claimed a row is presumed gone (a send times
 /// out after 10 s, so a live sender never holds a row this long).
@@ -35,26 +33,7 @@ pub struct Sender {
     pool: PgPool,
     transport: AsyncSmtpTransport<Tokio1Executor>,
     from: Mailbox,
-    metrics: OrderMetrics,
-}
-
-#[derive(Debug, QueryableByName)]
-struct Due {
-    #[diesel(sql_type = BigInt)]
-    id: i64,
-    #[diesel(sql_type = Text)]
-    dedupe_key: String,
-    #[diesel(sql_type = Text)]
-    recipient: String,
-    #[diesel(sql_type = Text)]
-    subject: String,
-    #[diesel(sql_type = Text)]
-    body: String,
-    #[diesel(sql_type = Integer)]
-    attempts: i32,
-    /// The status before this claim: `unknown` means an earlier copy may have arrived.
-    #[diesel(sql_type = Text)]
-    was: String,
+    metrics: EmailMetrics,
 }
 
 /// What one attempt did.
@@ -73,7 +52,7 @@ pub enum Sent {
 impl Sender {
     /// A sender through `smtp_url`: `smtp://[user:password@]host[:port]` (plain SMTP, port 25
     /// by default; this build has no TLS, so use a local relay or sink).
-    pub fn new(pool: PgPool, smtp_url: &str, from: &str, metrics: OrderMetrics) -> anyhow::Result<Self> {
+    pub fn new(pool: PgPool, smtp_url: &str, from: &str, metrics: EmailMetrics) -> anyhow::Result<Self> {
         let (host, port, credentials) = parse_smtp_url(smtp_url)
             .ok_or_else(|| anyhow::anyhow!("SMTP_URL must look like smtp://[user:password@]host[:port]"))?;
         let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host)
@@ -108,12 +87,12 @@ impl Sender {
     /// Claims and sends one due email.
     pub async fn send_one(&self) -> anyhow::Result<Sent> {
         let mut conn = self.pool.get().await?;
-        park_abandoned(&mut conn).await?;
+        park_abandoned(&mut conn, SENDING_LEASE).await?;
         let Some(due) = claim(&mut conn).await? else { return Ok(Sent::Idle) };
         drop(conn);
         if due.was == "unknown" {
             // An earlier attempt may have been delivered: this copy may be a duplicate (same Message-ID).
-            self.metrics.email("possible_duplicate");
+            self.metrics.record("possible_duplicate");
         }
         // Nothing is sent if this fails: safe to retry.
         let reachable = self.transport.test_connection().await.unwrap_or(false);
@@ -124,7 +103,7 @@ impl Sender {
         };
         if outcome.is_ok() {
             self.record_sent(due.id).await?;
-            self.metrics.email("sent");
+            self.metrics.record("sent");
             return Ok(Sent::Sent);
         }
         let mut conn = self.pool.get().await?;
@@ -151,7 +130,7 @@ impl Sender {
                 Sent::Unknown
             }
         };
-        self.metrics.email(match sent {
+        self.metrics.record(match sent {
             Sent::Sent => "sent",
             Sent::Retry => "retry",
             Sent::Unknown => "unknown",
@@ -228,53 +207,6 @@ pub fn parse_smtp_url(url: &str) -> Option<(String, u16, Option<Login>)> {
 enum Failure {
     Before(String),
     Unknown(String),
-}
-
-async fn claim(conn: &mut AsyncPgConnection) -> diesel::QueryResult<Option<Due>> {
-    let rows: Vec<Due> = diesel::sql_query(
-        "WITH due AS (SELECT id, status AS was FROM email_notifications \
-           WHERE status IN ('pending', 'unknown') AND next_attempt_at <= now() \
-           ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED) \
-         UPDATE email_notifications e SET status = 'sending', sending_since = now(), attempts = attempts + 1 \
-         FROM due WHERE e.id = due.id \
-         RETURNING e.id, e.dedupe_key, e.recipient, e.subject, e.body, e.attempts, due.was",
-    )
-    .load(conn)
-    .await?;
-    Ok(rows.into_iter().next())
-}
-
-async fn finish(
-    conn: &mut AsyncPgConnection,
-    id: i64,
-    status: &str,
-    error: Option<&str>,
-    backoff_secs: Option<f64>,
-) -> diesel::QueryResult<()> {
-    diesel::sql_query(
-        "UPDATE email_notifications SET status = $2, last_error = $3, \
-         sent_at = CASE WHEN $2 = 'sent' THEN now() ELSE sent_at END, \
-         next_attempt_at = now() + make_interval(secs => coalesce($4, 0)) WHERE id = $1 AND status = 'sending'",
-    )
-    .bind::<BigInt, _>(id)
-    .bind::<Text, _>(status)
-    .bind::<Nullable<Text>, _>(error)
-    .bind::<Nullable<diesel::sql_types::Double>, _>(backoff_secs)
-    .execute(conn)
-    .await
-    .map(drop)
-}
-
-/// Rows left `sending` by a sender that died mid-send: their fate is unknown, so they are
-/// resent (a possible duplicate, folded by its Message-ID).
-async fn park_abandoned(conn: &mut AsyncPgConnection) -> diesel::QueryResult<usize> {
-    diesel::sql_query(
-        "UPDATE email_notifications SET status = 'unknown', last_error = 'sender vanished while sending', \
-         next_attempt_at = now() WHERE status = 'sending' AND sending_since < now() - make_interval(secs => $1)",
-    )
-    .bind::<diesel::sql_types::Double, _>(SENDING_LEASE.as_secs_f64())
-    .execute(conn)
-    .await
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ use lapin::options::{BasicAckOptions, BasicGetOptions};
 use order::app;
 use order::config::OrderSettings;
 use order::state::AppState;
+use order::worker::metrics::EmailMetrics;
 use platform::config::AppEnv;
 use platform::events::{self, Broker, QueueOptions};
 use serde_json::{Value, json};
@@ -32,6 +33,8 @@ pub struct World {
     pub db: TestDb,
     pub server: TestService,
     pub state: AppState,
+    /// The worker's email counter, on this server's registry (tests run senders themselves).
+    pub emails: EmailMetrics,
     pub fakes: fakes::Shared,
     pub stripe: RunningEmulator,
     pub stripe_client: stripe::Client,
@@ -55,7 +58,7 @@ pub async fn spawn() -> World {
 }
 
 pub async fn spawn_with(options: Options) -> World {
-    let db = TestDb::new(app::SCHEMA, order::MIGRATIONS).await;
+    let db = TestDb::new(order::SCHEMA, order::MIGRATIONS).await;
     let (fakes, fakes_url) = fakes::start();
     let stripe = RunningEmulator::start(EmulatorConfig {
         webhook_endpoints: vec![],
@@ -77,17 +80,18 @@ pub async fn spawn_with(options: Options) -> World {
     ];
     vars.extend(options.vars.iter().map(|(k, v)| ((*k).to_owned(), v.clone())));
     let settings = OrderSettings::from_vars(AppEnv::Test, vars).unwrap();
-    let mut base = testkit::base_config(&app::INFO, &db);
+    let mut base = testkit::base_config(&order::INFO, &db);
     base.http_workers = 2;
     let captured: Arc<Mutex<Option<AppState>>> = Arc::default();
     let keep = captured.clone();
-    let server = testkit::spawn_service(&app::INFO, base, move |res| {
-        let state = app::state_of(&settings, res)?;
+    let server = testkit::spawn_service(&order::INFO, base, move |res| {
+        let state = app::state(&settings, res)?;
         *keep.lock().unwrap() = Some(state.clone());
-        Ok(app::spec_with(state, test_queues()))
+        Ok(app::spec(state))
     })
     .await;
     let state = captured.lock().unwrap().clone().unwrap();
+    let emails = EmailMetrics::register(&server.resources().registry).unwrap();
     let broker = server.resources().broker.clone();
     let prefix = server.resources().base.amqp_queue_prefix.clone();
     let observer = format!("{prefix}order.observer");
@@ -99,6 +103,7 @@ pub async fn spawn_with(options: Options) -> World {
         db,
         server,
         state,
+        emails,
         fakes,
         stripe,
         stripe_client,
@@ -108,11 +113,6 @@ pub async fn spawn_with(options: Options) -> World {
         observer,
         forwarded: Mutex::default(),
     }
-}
-
-/// Consumer queues that delete themselves two minutes after the test stops using them.
-pub fn test_queues() -> QueueOptions {
-    QueueOptions { expires: Some(Duration::from_secs(120)) }
 }
 
 /// Declares `queue` bound to `keys` (expiring when unused) before anything is published.
@@ -232,9 +232,7 @@ impl World {
             Who::Customer(sub) => req.bearer_auth(jwt(sub, &[])),
             Who::Guest(token) => req.header("x-cart-token", token),
         };
-        let res = req.send().await.unwrap();
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or(Value::Null))
+        testkit::http::send(req).await
     }
 
     pub async fn get(&self, path: &str, bearer: Option<&str>, order_token: Option<&str>) -> (u16, Value) {
@@ -245,9 +243,7 @@ impl World {
         if let Some(t) = order_token {
             req = req.header("x-order-token", t);
         }
-        let res = req.send().await.unwrap();
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or(Value::Null))
+        testkit::http::send(req).await
     }
 
     pub async fn post(
@@ -264,9 +260,7 @@ impl World {
         for (k, v) in headers {
             req = req.header(*k, *v);
         }
-        let res = req.send().await.unwrap();
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or(Value::Null))
+        testkit::http::send(req).await
     }
 
     pub async fn count(&self, sql: &str) -> i64 {

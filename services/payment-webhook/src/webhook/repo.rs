@@ -134,3 +134,8 @@ pub async fn order_for_payment_intent(
     .await?;
     Ok(rows.into_iter().next().and_then(|r| r.order_id))
 }
+
+/// Whether `conn` still answers (a failed statement leaves it usable; a dropped backend does not).
+pub async fn alive(conn: &mut AsyncPgConnection) -> bool {
+    diesel::sql_query("SELECT 1").execute(conn).await.is_ok()
+}

@@ -6,7 +6,6 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use platform::db::PgPool;
 use tokio::sync::Notify;
 
@@ -107,13 +106,13 @@ impl EventStore {
             Err(e) => e,
         };
         let quick = started.elapsed() < ISOLATE_WITHIN;
-        if events.len() > 1 && quick && alive(&mut conn).await {
+        if events.len() > 1 && quick && repo::alive(&mut conn).await {
             tracing::warn!(error = %error, events = events.len(), "webhook batch refused; storing its events one by one");
             let mut results = HashMap::with_capacity(events.len());
             for event in events {
                 let result = match repo::insert_batch(&mut conn, &[event]).await {
                     Ok(ids) => Ok(!ids.is_empty()),
-                    Err(e) if alive(&mut conn).await => {
+                    Err(e) if repo::alive(&mut conn).await => {
                         tracing::warn!(error = %e, stripe_event_id = event.id, "stripe event refused by the database");
                         Err(StoreError::Failed(e.to_string()))
                     }
@@ -124,14 +123,9 @@ impl EventStore {
             return results;
         }
         tracing::warn!(error = %error, events = events.len(), "webhook batch failed; nothing of it stored");
-        if events.len() == 1 && alive(&mut conn).await {
+        if events.len() == 1 && repo::alive(&mut conn).await {
             return all(Err(StoreError::Failed(error.to_string())));
         }
         all(Err(StoreError::Unavailable(error.to_string())))
     }
-}
-
-/// Whether `conn` still answers (a failed statement leaves it usable; a dropped backend does not).
-async fn alive(conn: &mut AsyncPgConnection) -> bool {
-    diesel::sql_query("SELECT 1").execute(conn).await.is_ok()
 }

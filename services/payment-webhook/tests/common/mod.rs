@@ -13,8 +13,8 @@ use diesel_async::RunQueryDsl;
 use domain::events::Envelope;
 use domain::stripe_signature;
 use lapin::options::{BasicAckOptions, BasicGetOptions};
-use payment_webhook::app::INFO;
-use payment_webhook::config::{WebhookConfig, WebhookVars};
+use payment_webhook::INFO;
+use payment_webhook::config::{WebhookConfig, WebhookSettings};
 use payment_webhook::state::AppState;
 use payment_webhook::webhook::batch::BatchOptions;
 use platform::config::{DsnUrl, SecretString};
@@ -80,7 +80,7 @@ pub async fn spawn_with(options: Options) -> App {
 
     let config = WebhookConfig {
         base: base.clone(),
-        service: WebhookVars {
+        service: WebhookSettings {
             webhook_secrets: vec![SecretString::from(SECRET), SecretString::from(OLD_SECRET)],
             tolerance_secs: options.tolerance_secs,
             relay_batch: 200,
@@ -137,9 +137,7 @@ impl App {
         if let Some(s) = signature {
             req = req.header("stripe-signature", s);
         }
-        let res = req.send().await.expect("request");
-        let status = res.status().as_u16();
-        (status, res.json().await.unwrap_or(Value::Null))
+        testkit::http::send(req).await
     }
 
     /// POSTs `event` signed with [`SECRET`] now.

@@ -308,7 +308,7 @@ async fn apply(
         if locked.attention_reason.as_deref() != Some(reason.as_str()) {
             orders::flag_attention(c, id, reason).await.map_err(SyncError::of)?;
             tracing::error!(order_id = %id, payment_intent = pi, reason = %reason, "order needs attention");
-            state.metrics.payment_attention(mismatch_label(s));
+            state.metrics.payments.attention(mismatch_label(s));
         }
         applied.attention = Some(reason.clone());
     } else {

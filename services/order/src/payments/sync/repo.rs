@@ -2,7 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::QueryableByName;
-use diesel::sql_types::{BigInt, Bool, Double, Integer, Nullable, Text, Timestamptz};
+use diesel::sql_types::{BigInt, Bool, Double, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::ids::OrderId;
 use domain::order::PaymentStatus;
@@ -26,18 +26,15 @@ pub async fn request(conn: &mut AsyncPgConnection, order: OrderId, reason: &str)
 
 /// A sync taken by this syncer.
 #[derive(Debug, Clone, QueryableByName)]
+#[diesel(table_name = crate::schema::payment_syncs, check_for_backend(diesel::pg::Pg))]
 pub struct Claimed {
     /// The order.
-    #[diesel(sql_type = BigInt)]
     pub order_id: i64,
     /// The request this pass answers (a newer one keeps the row).
-    #[diesel(sql_type = Timestamptz)]
     pub requested_at: DateTime<Utc>,
     /// Passes so far, this one included.
-    #[diesel(sql_type = Integer)]
     pub attempts: i32,
     /// Who asked last (an event type, `sweeper.*`, `refund.admin`).
-    #[diesel(sql_type = Text)]
     pub reason: String,
 }
 
@@ -124,8 +121,8 @@ pub async fn request_stale(
 }
 
 #[derive(QueryableByName)]
+#[diesel(table_name = crate::schema::orders, check_for_backend(diesel::pg::Pg))]
 struct Id {
-    #[diesel(sql_type = BigInt)]
     id: i64,
 }
 
@@ -286,10 +283,9 @@ pub async fn auto_refund(
     order: OrderId,
 ) -> diesel::QueryResult<Option<(i64, String)>> {
     #[derive(QueryableByName)]
+    #[diesel(table_name = crate::schema::refunds, check_for_backend(diesel::pg::Pg))]
     struct Row {
-        #[diesel(sql_type = BigInt)]
         amount_cents: i64,
-        #[diesel(sql_type = Text)]
         status: String,
     }
     let rows: Vec<Row> = diesel::sql_query(

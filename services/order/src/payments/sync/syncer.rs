@@ -99,7 +99,7 @@ async fn run_one(state: &AppState, c: &Claimed) {
         Err(SyncError::Stale) => "stale",
         Err(SyncError::Unavailable(_)) => "failed",
     };
-    state.metrics.payment_sync(label);
+    state.metrics.payments.sync(label);
     if let Err(e) = &outcome {
         tracing::info!(order_id = c.order_id, error = %e, attempts = c.attempts, "payment sync will be retried");
     }

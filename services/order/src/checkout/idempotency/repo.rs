@@ -1,67 +1,45 @@
-//! Checkout idempotency keys: the first request with a key runs the checkout under a lease;
-//! later ones with the same key replay its answer, wait for it, or take over a lapsed lease.
+//! The SQL of checkout idempotency keys (`idempotency_keys`).
 
 use std::time::Duration;
 
 use diesel::QueryableByName;
-use diesel::sql_types::{BigInt, Bytea, Double, Integer, Jsonb, Nullable, Text};
+use diesel::sql_types::{BigInt, Bytea, Double, Integer, Jsonb, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-/// How long a checkout holds its key before another request may take over (a crashed holder).
-pub const LEASE: Duration = Duration::from_secs(30);
-
-/// What a request gets for its key.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Claim {
-    /// This request runs the checkout (new key, or a lapsed lease taken over).
-    Acquired {
-        /// The order id allocated by an earlier holder, if it got that far.
-        order_id: Option<i64>,
-        /// The order access token that goes with the key.
-        access_token: String,
-    },
-    /// Finished before: the stored answer.
-    Replay {
-        /// HTTP status.
-        status: u16,
-        /// JSON body.
-        body: serde_json::Value,
-    },
-    /// Another request with this key is running now.
-    Busy,
-    /// The key was used with another request body.
-    Mismatch,
-}
-
+/// A key this request holds.
 #[derive(QueryableByName)]
-struct Acquired {
-    #[diesel(sql_type = Nullable<BigInt>)]
-    order_id: Option<i64>,
-    #[diesel(sql_type = Text)]
-    access_token: String,
+#[diesel(table_name = crate::schema::idempotency_keys, check_for_backend(diesel::pg::Pg))]
+pub struct Acquired {
+    /// The order id allocated by an earlier holder, if it got that far.
+    pub order_id: Option<i64>,
+    /// The order access token that goes with the key.
+    pub access_token: String,
 }
 
+/// A key held or finished by another request.
 #[derive(QueryableByName)]
-struct Existing {
-    #[diesel(sql_type = Bytea)]
-    request_hash: Vec<u8>,
-    #[diesel(sql_type = Text)]
-    status: String,
-    #[diesel(sql_type = Nullable<Integer>)]
-    response_status: Option<i32>,
-    #[diesel(sql_type = Nullable<Jsonb>)]
-    response_body: Option<serde_json::Value>,
+#[diesel(table_name = crate::schema::idempotency_keys, check_for_backend(diesel::pg::Pg))]
+pub struct Existing {
+    /// The fingerprint of the request that made it.
+    pub request_hash: Vec<u8>,
+    /// `in_progress` or `completed`.
+    pub status: String,
+    /// The stored answer's status, once completed.
+    pub response_status: Option<i32>,
+    /// The stored answer's body, once completed.
+    pub response_body: Option<serde_json::Value>,
 }
 
-/// Claims `(scope, key)` for a request whose fingerprint is `hash`.
-pub async fn claim(
+/// Creates the key, held for `lease`; `None` when it exists.
+pub async fn insert(
     conn: &mut AsyncPgConnection,
     scope: &str,
     key: &str,
     hash: &[u8],
     new_token: &str,
-) -> diesel::QueryResult<Claim> {
-    let lease = LEASE.as_secs_f64();
+    lease: Duration,
+) -> diesel::QueryResult<Option<Acquired>> {
+    let lease = lease.as_secs_f64();
     let fresh: Vec<Acquired> = diesel::sql_query(
         "INSERT INTO idempotency_keys (scope, key, request_hash, access_token, locked_until) \
          VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5)) \
@@ -74,11 +52,18 @@ pub async fn claim(
     .bind::<Double, _>(lease)
     .load(conn)
     .await?;
-    if let Some(a) = fresh.into_iter().next() {
-        return Ok(Claim::Acquired { order_id: a.order_id, access_token: a.access_token });
-    }
-    // A holder whose lease ran out crashed or stalled: the same request may carry on from
-    // wherever it got (every step after this is idempotent).
+    Ok(fresh.into_iter().next())
+}
+
+/// Takes over the key of the same request (same `hash`) whose lease lapsed; `None` otherwise.
+pub async fn take_over(
+    conn: &mut AsyncPgConnection,
+    scope: &str,
+    key: &str,
+    hash: &[u8],
+    lease: Duration,
+) -> diesel::QueryResult<Option<Acquired>> {
+    let lease = lease.as_secs_f64();
     let taken: Vec<Acquired> = diesel::sql_query(
         "UPDATE idempotency_keys SET locked_until = now() + make_interval(secs => $4), updated_at = now() \
          WHERE scope = $1 AND key = $2 AND request_hash = $3 AND status = 'in_progress' AND locked_until < now() \
@@ -90,9 +75,15 @@ pub async fn claim(
     .bind::<Double, _>(lease)
     .load(conn)
     .await?;
-    if let Some(a) = taken.into_iter().next() {
-        return Ok(Claim::Acquired { order_id: a.order_id, access_token: a.access_token });
-    }
+    Ok(taken.into_iter().next())
+}
+
+/// The key as it stands.
+pub async fn find(
+    conn: &mut AsyncPgConnection,
+    scope: &str,
+    key: &str,
+) -> diesel::QueryResult<Option<Existing>> {
     let rows: Vec<Existing> = diesel::sql_query(
         "SELECT request_hash, status, response_status, response_body FROM idempotency_keys \
          WHERE scope = $1 AND key = $2",
@@ -101,19 +92,7 @@ pub async fn claim(
     .bind::<Text, _>(key)
     .load(conn)
     .await?;
-    let Some(row) = rows.into_iter().next() else {
-        // Deleted between the statements (its holder failed before making anything): try again.
-        return Ok(Claim::Busy);
-    };
-    if row.request_hash != hash {
-        return Ok(Claim::Mismatch);
-    }
-    match (row.status.as_str(), row.response_status, row.response_body) {
-        ("completed", Some(status), Some(body)) => {
-            Ok(Claim::Replay { status: u16::try_from(status).unwrap_or(500), body })
-        }
-        _ => Ok(Claim::Busy),
-    }
+    Ok(rows.into_iter().next())
 }
 
 /// Records the order id allocated for the key (before anything names it).

@@ -83,6 +83,11 @@ standalone() {
   GW="http://127.0.0.1:$port_base" STRIPE="http://127.0.0.1:$stripe" STRIPE_KEY=sk_test_demo MAILS="file://$work/mails.csv"
 }
 
+if ! command -v jq >/dev/null; then
+  command -v apt-get >/dev/null || fail "jq is needed (https://jqlang.github.io/jq/)"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends jq >/dev/null 2>&1 ||
+    { apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends jq >/dev/null; }
+fi
 [[ ${1:-} == --standalone ]] && standalone
 
 # --- the walkthrough (README, "A purchase in five minutes") ------------------------------

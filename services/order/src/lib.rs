@@ -1,5 +1,5 @@
 //! order: checkout, orders, payments, refunds and disputes (ARCHITECTURE §2–§4), and the
-//! `order worker` that emails customers. See the README, "Checkout and orders", and
+//! `order worker` that emails customers. See docs/orders.md and
 //! docs/adr/0070-checkout.md.
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 

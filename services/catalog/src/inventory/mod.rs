@@ -1,5 +1,5 @@
 //! Inventory: stock reservations (internal API, expiry sweeper, order/payment event consumer)
-//! and the price-and-availability look-up. See the README section "Catalog: inventory
+//! and the price-and-availability look-up. See docs/catalog.md, "Catalog: inventory
 //! reservations and bulk load".
 
 pub mod api;

@@ -1,5 +1,5 @@
 //! Order totals from authoritative unit prices: subtotal, discount, tax, shipping, in integer
-//! cents (rules from the environment; see the README, "Checkout and orders").
+//! cents (rules from the environment; see docs/orders.md).
 
 use domain::money::{Currency, Money};
 use domain::order::{OrderTotals, TotalsError};

@@ -273,7 +273,7 @@ async fn an_email_sent_while_the_database_is_down_is_recorded_sent_once_it_is_ba
     let w = common::spawn().await;
     queued_email(&w, "SKU-DBDOWN", "test:dbdown").await;
     // The sender reaches PostgreSQL through a proxy the SMTP server takes down as it accepts the
-    // message; the outage lasts a second and a half.
+    // message, and brings it back once the sender has been refused a connection.
     let proxy = Arc::new(testkit::TcpProxy::start("127.0.0.1:5432".parse().unwrap(), true).await);
     let url = w.db.url().replace("127.0.0.1:5432", &proxy.addr().to_string());
     let pool = platform::db::pool(&url, order::SCHEMA, platform::db::PoolOptions::default()).unwrap();
@@ -282,7 +282,13 @@ async fn an_email_sent_while_the_database_is_down_is_recorded_sent_once_it_is_ba
         cut.set_down();
         let back = cut.clone();
         tokio::spawn(async move {
-            tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+            // Back once the sender has met the outage (a connection refused while recording).
+            testkit::wait_until(
+                std::time::Duration::from_secs(20),
+                "the sender to meet the outage",
+                || async { (back.refused() > 0).then_some(()) },
+            )
+            .await;
             back.set_up();
         });
     }))

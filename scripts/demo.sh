@@ -10,6 +10,8 @@
 #                                 removes it after
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+# shellcheck source=scripts/lib/scratch.sh
+source scripts/lib/scratch.sh
 
 GW=${GW:-http://localhost:8080}
 STRIPE=${STRIPE:-http://localhost:12111}
@@ -29,11 +31,8 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
   for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
   "${psql[@]}" -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1
-  redis-cli --scan --pattern "demo:$$:*" 2>/dev/null | xargs -r redis-cli del >/dev/null 2>&1
-  if command -v rabbitmqctl >/dev/null; then
-    mapfile -t queues < <(timeout 30 rabbitmqctl -q list_queues name 2>/dev/null </dev/null | grep "^demo\.$$\.")
-    for q in "${queues[@]}"; do timeout 10 rabbitmqctl -q delete_queue "$q" >/dev/null 2>&1 </dev/null; done
-  fi
+  scratch_drop_redis "demo:$$:*"
+  scratch_drop_broker "demo.$$." "demo.$$.commerce.events"
   [[ -n ${KEEP_DEMO:-} || -z $work ]] || rm -rf "$work"
 }
 

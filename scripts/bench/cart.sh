@@ -14,6 +14,8 @@
 # PostgreSQL share the machine's cores: compare the rows of one run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+# shellcheck source=scripts/lib/scratch.sh
+source scripts/lib/scratch.sh
 
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-32}
@@ -47,13 +49,9 @@ cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
   [[ -f $WORK/nginx.pid ]] && "$NGINX" -p "$WORK" -c "$nginx_conf" -s stop 2>/dev/null
   "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" 2>/dev/null || true
-  redis-cli --scan --pattern "${PREFIX}*" 2>/dev/null | xargs -r redis-cli del >/dev/null 2>&1 || true
+  scratch_drop_redis "${PREFIX}*"
   # The services' consumer queues (and their .retry/.dlq) outlive them: remove this run's.
-  if command -v rabbitmqctl >/dev/null; then
-    timeout 30 rabbitmqctl -q list_queues name 2>/dev/null | grep "^bench\.$$\." | while read -r q; do
-      timeout 10 rabbitmqctl -q delete_queue "$q" </dev/null >/dev/null 2>&1 || true
-    done
-  fi
+  scratch_drop_broker "bench.$$."
   rm -rf "$WORK"
 }
 trap cleanup EXIT

@@ -15,6 +15,8 @@
 # only, and removes what it started when it ends. Everything shares the machine's cores.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+# shellcheck source=scripts/lib/scratch.sh
+source scripts/lib/scratch.sh
 
 DURATION=${DURATION:-20}
 BUYERS=${BUYERS:-32}
@@ -55,17 +57,9 @@ cleanup() {
   for d in "$DB" "$PGBENCH_DB"; do
     "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $d WITH (FORCE)" 2>/dev/null || true
   done
-  redis-cli --scan --pattern "${PREFIX}*" 2>/dev/null | xargs -r redis-cli del >/dev/null 2>&1 || true
+  scratch_drop_redis "${PREFIX}*"
   # The services' consumer queues (and their .retry/.dlq) and the exchange outlive them.
-  if command -v rabbitmqctl >/dev/null; then
-    # The list is read first: rabbitmqctl reads stdin, so inside a `| while read` it would eat it.
-    mapfile -t queues < <(timeout 30 rabbitmqctl -q list_queues name 2>/dev/null </dev/null | grep "^bench\.$$\.")
-    for q in "${queues[@]}"; do
-      timeout 10 rabbitmqctl -q delete_queue "$q" >/dev/null 2>&1 </dev/null
-    done
-    # No management plugin needed: delete the exchange through the broker's own shell.
-    timeout 10 rabbitmqctl eval "rabbit_exchange:delete(rabbit_misc:r(<<\"/\">>, exchange, <<\"${RUN}commerce.events\">>), false, <<\"bench\">>)." >/dev/null 2>&1 || true
-  fi
+  scratch_drop_broker "bench.$$." "${RUN}commerce.events"
   rm -rf "$WORK"
 }
 trap cleanup EXIT

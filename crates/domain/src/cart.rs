@@ -138,11 +138,10 @@ pub fn check_offered(
     }
     for (key, value) in selected {
         let wanted = text(value);
+        let offers = |v: &serde_json::Value| wanted.is_some() && text(v) == wanted;
         let offered = match product.get(key) {
-            Some(serde_json::Value::Array(values)) => {
-                values.iter().any(|v| text(v).is_some() && text(v) == wanted)
-            }
-            Some(v) => text(v).is_some() && text(v) == wanted,
+            Some(serde_json::Value::Array(values)) => values.iter().any(offers),
+            Some(v) => offers(v),
             None => false,
         };
         if !offered {

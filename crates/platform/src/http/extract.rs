@@ -35,18 +35,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.parse::<mime::Mime>().ok())
             .is_some_and(|m| m.subtype() == mime::JSON || m.suffix() == Some(mime::JSON));
-        let limit = req.app_data::<BodyLimit>().map_or(DEFAULT_JSON_LIMIT, |l| l.0);
-        let bytes = web::Bytes::from_request(req, payload);
+        let body = RawBody::from_request(req, payload);
         Box::pin(async move {
             if !is_json {
                 return Err(ApiError::UnsupportedMediaType(
                     "Expected Content-Type: application/json".to_owned(),
                 ));
             }
-            let bytes = bytes.await.map_err(|e| payload_error(&e, limit))?;
-            if bytes.len() > limit {
-                return Err(too_large(limit));
-            }
+            let RawBody(bytes) = body.await?;
             decode_json(&bytes).map(Json)
         })
     }

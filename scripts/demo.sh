@@ -10,8 +10,6 @@
 #                                 removes it after
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
-# shellcheck source=scripts/lib/scratch.sh
-source scripts/lib/scratch.sh
 
 GW=${GW:-http://localhost:8080}
 STRIPE=${STRIPE:-http://localhost:12111}
@@ -21,65 +19,11 @@ MAILS=${MAILS:-http://localhost:1080/email}
 say() { printf '\033[1mdemo:\033[0m %s\n' "$*" >&2; }
 fail() { printf 'demo: FAILED: %s\n' "$*" >&2; exit 1; }
 
-# The standalone stack's state is global: the EXIT trap needs it after standalone() returned.
-pids=()
-work=""
-db=commerce_demo_$$
-psql=(psql -X -q -w -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1)
-cleanup() {
-  set +e
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-  for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
-  "${psql[@]}" -d postgres -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1
-  scratch_drop_redis "demo:$$:*"
-  scratch_drop_broker "demo.$$." "demo.$$.commerce.events"
-  [[ -n ${KEEP_DEMO:-} || -z $work ]] || rm -rf "$work"
-}
-
 standalone() {
-  local port_base=18300
-  work=$(mktemp -d /tmp/commerce-demo.XXXXXX)
-  scripts/ensure-services.sh >/dev/null
-  cargo build -q -p catalog --bin catalog -p cart --bin cart -p order --bin order -p payment-webhook \
-    --bin payment-webhook -p stripe-emulator --bin stripe-emulator >&2
-  cargo build -q -p order --example chaos_load >&2
-  local bin=target/debug
-  trap cleanup EXIT
-  "${psql[@]}" -d postgres -c "CREATE DATABASE $db"
-  export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$db" RUST_LOG=warn SHUTDOWN_DRAIN_SECONDS=0 \
-    AMQP_EXCHANGE="demo.$$.commerce.events" AMQP_QUEUE_PREFIX="demo.$$." TRUSTED_PROXIES=127.0.0.1/32
-  local catalog=$((port_base + 1)) cart=$((port_base + 2)) order=$((port_base + 3)) webhook=$((port_base + 4))
-  local stripe=$((port_base + 5)) worker=$((port_base + 6)) smtp=$((port_base + 25))
-  for s in catalog cart order payment-webhook; do "$bin/$s" migrate >>"$work/migrate.log" 2>&1; done
-  "$bin/catalog" seed --demo >>"$work/migrate.log" 2>&1
-  export STRIPE_API_BASE="http://127.0.0.1:$stripe" STRIPE_SECRET_KEY=sk_test_demo STRIPE_WEBHOOK_SECRET=whsec_demo$$ \
-    CATALOG_URL="http://127.0.0.1:$catalog" CART_URL="http://127.0.0.1:$cart" SMTP_URL="smtp://127.0.0.1:$smtp"
-  run() { # name port command...
-    local name=$1 port=$2
-    shift 2
-    env HTTP_ADDR="127.0.0.1:$port" REDIS_KEY_PREFIX="demo:$$:$name:" "$@" >"$work/$name.log" 2>&1 &
-    pids+=($!)
-    for _ in $(seq 300); do
-      curl -sf -o /dev/null "http://127.0.0.1:$port/health" && return 0
-      kill -0 "${pids[-1]}" 2>/dev/null || break
-      sleep 0.1
-    done
-    tail -20 "$work/$name.log" >&2
-    fail "$name did not start"
-  }
-  "$bin/examples/chaos_load" smtp --listen "127.0.0.1:$smtp" --out "$work/mails.csv" &
-  pids+=($!)
-  run stripe-emulator "$stripe" env STRIPE_WEBHOOK_URL="http://127.0.0.1:$port_base/webhooks/stripe" "$bin/stripe-emulator" serve
-  run catalog "$catalog" "$bin/catalog" serve
-  run cart "$cart" "$bin/cart" serve
-  run payment-webhook "$webhook" "$bin/payment-webhook" serve
-  run order "$order" "$bin/order" serve
-  run worker "$worker" "$bin/order" worker
-  GATEWAY_LISTEN=$port_base GATEWAY_ACCESS_LOG=off CATALOG_ADDR="127.0.0.1:$catalog" CART_ADDR="127.0.0.1:$cart" \
-    ORDER_ADDR="127.0.0.1:$order" PAYMENT_WEBHOOK_ADDR="127.0.0.1:$webhook" scripts/gateway.sh run >"$work/gateway.log" 2>&1 &
-  pids+=($!)
-  for _ in $(seq 300); do curl -sf -o /dev/null "http://127.0.0.1:$port_base/health" && break; sleep 0.1; done
-  GW="http://127.0.0.1:$port_base" STRIPE="http://127.0.0.1:$stripe" STRIPE_KEY=sk_test_demo MAILS="file://$work/mails.csv"
+  # shellcheck source=scripts/lib/stack.sh
+  source scripts/lib/stack.sh
+  STACK_PORT_BASE=${STACK_PORT_BASE:-18300} stack_start
+  GW=$STACK_GW STRIPE=$STACK_STRIPE STRIPE_KEY=sk_test_demo MAILS="file://$STACK_MAILS"
 }
 
 if ! command -v jq >/dev/null; then

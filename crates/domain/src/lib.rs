@@ -8,6 +8,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod cart;
+pub mod checkout_lock;
 pub mod events;
 pub mod hex;
 pub mod ids;

@@ -2,8 +2,8 @@
 #![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod auth;
-pub mod catalog_client;
 pub mod cli;
+pub mod clients;
 pub mod config;
 pub mod db;
 pub mod events;

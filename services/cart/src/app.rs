@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use actix_web::web;
-use platform::catalog_client::{CatalogCheck, CatalogClient};
+use platform::clients::catalog::{CatalogCheck, CatalogClient};
 use platform::http::Reported;
 use platform::service::{Resources, ServiceSpec};
 

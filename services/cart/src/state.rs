@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use domain::money::Currency;
-use platform::catalog_client::CatalogClient;
+use platform::clients::catalog::CatalogClient;
 
 use crate::carts::metrics::CartMetrics;
 use crate::carts::prices::PriceBook;

@@ -7,8 +7,11 @@ use platform::db::PgPool;
 use tokio::sync::Notify;
 
 use crate::checkout::metrics::CheckoutMetrics;
-use crate::clients::cart::CartClient;
-use crate::clients::catalog::CatalogClient;
+use platform::clients::cart::CartClient;
+use platform::clients::catalog::CatalogClient;
+use platform::clients::internal::InternalClient;
+
+use crate::clients::INTERNAL_TIMEOUT;
 use crate::clients::stripe::Payments;
 use crate::config::OrderSettings;
 use crate::payments::metrics::PaymentMetrics;
@@ -57,7 +60,6 @@ impl AppState {
         relay_wake: Arc<Notify>,
         database_url: &str,
     ) -> anyhow::Result<Self> {
-        let http = crate::clients::http_client();
         let stripe = Payments::new(&settings.stripe_api_base, &settings.stripe_secret_key)?;
         let token = SecretString::from(internal_token.expose_secret());
         let metrics = Metrics {
@@ -67,8 +69,11 @@ impl AppState {
         };
         Ok(Self {
             pool,
-            cart: CartClient::new(http.clone(), settings.cart_url.clone(), token.clone()),
-            catalog: CatalogClient::new(http, settings.catalog_url.clone(), token),
+            cart: CartClient::new(&settings.cart_url, token.clone(), INTERNAL_TIMEOUT)?.with_latency(
+                InternalClient::latency_histogram(registry, "order_cart_call_seconds", "cart")?,
+            ),
+            catalog: CatalogClient::new(&settings.catalog_url, token, INTERNAL_TIMEOUT)?
+                .with_latency(CatalogClient::latency_histogram(registry, "order_catalog_call_seconds")?),
             stripe,
             settings: Arc::new(settings),
             metrics,

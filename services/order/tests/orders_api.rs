@@ -170,15 +170,20 @@ async fn admin_refunds_partially_then_the_rest_never_more_than_paid() {
         w.post(&path, Some(&admin), &json!({"amount_cents": 300}), &[("idempotency-key", "r1")]).await;
     assert_eq!(status, 201);
     assert_eq!(again["refund"]["id"], first["refund"]["id"]);
+    // No key: refused before anything is asked of Stripe (never a made-up key).
+    let (status, err) = w.post(&path, Some(&admin), &json!({"amount_cents": 100}), &[]).await;
+    assert_eq!(status, 400, "{err}");
+    assert!(err["message"].as_str().unwrap_or_default().contains("Idempotency-Key"), "{err}");
     // More than is left.
-    let (status, err) = w.post(&path, Some(&admin), &json!({"amount_cents": 701}), &[]).await;
+    let (status, err) =
+        w.post(&path, Some(&admin), &json!({"amount_cents": 701}), &[("idempotency-key", "r2")]).await;
     assert_eq!(status, 422, "{err}");
     // The rest (no amount = all that is left).
-    let (status, rest) = w.post(&path, Some(&admin), &json!({}), &[]).await;
+    let (status, rest) = w.post(&path, Some(&admin), &json!({}), &[("idempotency-key", "r3")]).await;
     assert_eq!(status, 201, "{rest}");
     assert_eq!(rest["refund"]["amount"], 700);
     assert_eq!(rest["order"]["payment_status"], "refunded");
-    let (status, _) = w.post(&path, Some(&admin), &json!({}), &[]).await;
+    let (status, _) = w.post(&path, Some(&admin), &json!({}), &[("idempotency-key", "r4")]).await;
     assert_eq!(status, 409, "nothing left");
     let refunds = w.stripe.events().iter().filter(|e| e.type_ == "charge.refunded").count();
     assert_eq!(refunds, 2);

@@ -3,7 +3,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
-use platform::catalog_client::CatalogError;
+use platform::clients::catalog::CatalogError;
 use platform::http::{ApiError, ValidationErrors};
 use serde_json::json;
 

@@ -18,7 +18,7 @@ pub enum Owner {
     Guest(String),
 }
 
-/// The checkout lock (CART_ORDER_CONTRACT.md).
+/// The checkout lock (the contract is `domain::checkout_lock`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CheckoutLock {
     /// Who holds it (order's idempotency scope).

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use domain::ids::{ProductId, Sku};
 use domain::inventory::LookupRequest;
 use domain::product::ProductSummary;
-use platform::catalog_client::{CatalogClient, CatalogError};
+use platform::clients::catalog::{CatalogClient, CatalogError};
 
 /// Entries kept before the cache is swept of stale ones.
 const SWEEP_AT: usize = 10_000;

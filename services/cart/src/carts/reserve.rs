@@ -13,7 +13,7 @@
 use chrono::Utc;
 use domain::ids::CartId;
 use domain::inventory::{ReserveRequest, ResizeRequest};
-use platform::catalog_client::{CatalogClient, CatalogError};
+use platform::clients::catalog::{CatalogClient, CatalogError};
 
 use super::model::{Cart, Holder, Line};
 

@@ -1,16 +1,16 @@
 //! The internal API order uses at checkout (`/internal/v1/carts`, service token; never routed
 //! by the gateway): read a cart with its reservations, take and give back the checkout lock.
-//! Shapes: notes/CART_ORDER_CONTRACT.md.
+//! The shapes and statuses are the contract in `domain::checkout_lock`.
 
 use actix_web::{HttpResponse, web};
-use chrono::{DateTime, Duration, Utc};
+use chrono::{Duration, Utc};
+use domain::checkout_lock::{
+    CartSnapshot, CartSnapshotItem, CheckoutLockRequest, LOCK_TTL_RANGE, MAX_HOLDER_LEN, UnlockQuery,
+};
 use domain::events::{CartCheckedOut, Envelope};
-use domain::ids::{CartId, OrderId, ProductId};
-use domain::order::OrderNumber;
+use domain::ids::CartId;
 use platform::auth::InternalCaller;
 use platform::http::{ApiError, Json, ValidationErrors};
-use serde::{Deserialize, Serialize};
-use uuid::Uuid;
 
 use crate::carts::access;
 use crate::carts::errors::CartError;
@@ -19,11 +19,6 @@ use crate::state::AppState;
 
 /// Source of the events this service publishes.
 pub const SOURCE: &str = "cart";
-/// Shortest and longest lock a checkout may ask for, in seconds.
-pub const LOCK_TTL_RANGE: std::ops::RangeInclusive<i64> = 60..=3600;
-/// Longest holder string.
-pub const MAX_HOLDER_LEN: usize = 100;
-
 /// Registers the internal routes.
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/internal/v1/carts/{id}", web::get().to(show))
@@ -31,42 +26,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/internal/v1/carts/{id}/checkout-lock", web::delete().to(unlock));
 }
 
-/// A line as order reads it.
-#[derive(Debug, Serialize)]
-struct ItemView {
-    id: Uuid,
-    product_id: ProductId,
-    sku: String,
-    quantity: i32,
-    selected_attributes: serde_json::Map<String, serde_json::Value>,
-    reservation_id: Option<Uuid>,
-    reservation_expires_at: Option<DateTime<Utc>>,
-}
-
-/// A cart as order reads it.
-#[derive(Debug, Serialize)]
-struct CartView {
-    id: CartId,
-    customer_id: Option<String>,
-    currency: &'static str,
-    locked_by: Option<String>,
-    lock_expires_at: Option<DateTime<Utc>>,
-    items: Vec<ItemView>,
-}
-
-fn view(cart: &Cart) -> CartView {
+fn view(cart: &Cart) -> CartSnapshot {
     let now = Utc::now();
     let lock = cart.locked_at(now);
-    CartView {
+    CartSnapshot {
         id: cart.id,
         customer_id: cart.customer_id().map(str::to_owned),
-        currency: cart.currency.code(),
+        currency: cart.currency.code().to_owned(),
         locked_by: lock.map(|l| l.holder.clone()),
         lock_expires_at: lock.map(|l| l.expires_at),
         items: cart
             .lines
             .iter()
-            .map(|l| ItemView {
+            .map(|l| CartSnapshotItem {
                 id: l.id,
                 product_id: l.product_id,
                 sku: l.sku.as_ref().to_owned(),
@@ -107,58 +79,33 @@ pub async fn show(
     Ok(HttpResponse::Ok().json(view(&cart)))
 }
 
-/// `POST /internal/v1/carts/{id}/checkout-lock` body.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct LockRequest {
-    /// Who takes the lock.
-    pub holder: String,
-    /// How long it holds without being taken again (60 to 3600 s).
-    pub ttl_seconds: i64,
-    /// The signed-in customer checking out (customer carts).
-    #[serde(default)]
-    pub customer_id: Option<String>,
-    /// The guest's cart token (guest carts).
-    #[serde(default)]
-    pub cart_token: Option<String>,
-    /// The order made from the cart, once it exists: `cart.checked_out` is published the first
-    /// time a holder names it.
-    #[serde(default)]
-    pub order_id: Option<OrderId>,
-    /// That order's number (required with `order_id`).
-    #[serde(default)]
-    pub order_number: Option<OrderNumber>,
+/// The lock request's rules (the shape is `domain::checkout_lock`).
+fn check(req: &CheckoutLockRequest) -> Result<(), ApiError> {
+    let mut errors = ValidationErrors::new();
+    if req.holder.trim().is_empty() || req.holder.chars().count() > MAX_HOLDER_LEN {
+        errors.add("holder", format!("The holder must be 1 to {MAX_HOLDER_LEN} characters."));
+    }
+    if !LOCK_TTL_RANGE.contains(&req.ttl_seconds) {
+        errors.add(
+            "ttl_seconds",
+            format!(
+                "The ttl must be between {} and {} seconds.",
+                LOCK_TTL_RANGE.start(),
+                LOCK_TTL_RANGE.end()
+            ),
+        );
+    }
+    if req.order_id.is_some() != req.order_number.is_some() {
+        errors.add("order_id", "Give order_id and order_number together.");
+    }
+    errors.into_result()
 }
 
-impl LockRequest {
-    fn check(&self) -> Result<(), ApiError> {
-        let mut errors = ValidationErrors::new();
-        if self.holder.trim().is_empty() || self.holder.chars().count() > MAX_HOLDER_LEN {
-            errors.add("holder", format!("The holder must be 1 to {MAX_HOLDER_LEN} characters."));
-        }
-        if !LOCK_TTL_RANGE.contains(&self.ttl_seconds) {
-            errors.add(
-                "ttl_seconds",
-                format!(
-                    "The ttl must be between {} and {} seconds.",
-                    LOCK_TTL_RANGE.start(),
-                    LOCK_TTL_RANGE.end()
-                ),
-            );
-        }
-        if self.order_id.is_some() != self.order_number.is_some() {
-            errors.add("order_id", "Give order_id and order_number together.");
-        }
-        errors.into_result()
-    }
-
-    fn owns(&self, cart: &Cart) -> bool {
-        match &cart.owner {
-            Owner::Customer(sub) => self.customer_id.as_deref() == Some(sub.as_str()),
-            Owner::Guest(hash) => {
-                self.cart_token.as_deref().is_some_and(|t| platform::token::verify_hex(t, hash))
-            }
-        }
+/// Whether the lock request names the cart's owner: its customer, or its guest token.
+fn owns(req: &CheckoutLockRequest, cart: &Cart) -> bool {
+    match &cart.owner {
+        Owner::Customer(sub) => req.customer_id.as_deref() == Some(sub.as_str()),
+        Owner::Guest(hash) => req.cart_token.as_deref().is_some_and(|t| platform::token::verify_hex(t, hash)),
     }
 }
 
@@ -168,9 +115,9 @@ pub async fn lock(
     _: InternalCaller,
     state: web::Data<AppState>,
     path: web::Path<String>,
-    Json(req): Json<LockRequest>,
+    Json(req): Json<CheckoutLockRequest>,
 ) -> Result<HttpResponse, CartError> {
-    req.check()?;
+    check(&req)?;
     let id = access::cart_id(&path)?;
     let mutex = state.store.lock(id).await?;
     let result = take(&state, id, &req).await;
@@ -178,8 +125,8 @@ pub async fn lock(
     Ok(HttpResponse::Ok().json(view(&result?)))
 }
 
-async fn take(state: &AppState, id: CartId, req: &LockRequest) -> Result<Cart, CartError> {
-    let mut cart = state.store.load(id).await?.filter(|c| req.owns(c)).ok_or_else(not_found)?;
+async fn take(state: &AppState, id: CartId, req: &CheckoutLockRequest) -> Result<Cart, CartError> {
+    let mut cart = state.store.load(id).await?.filter(|c| owns(req, c)).ok_or_else(not_found)?;
     let now = Utc::now();
     let previous = cart.locked_at(now).cloned();
     if previous.as_ref().is_some_and(|l| l.holder != req.holder) {
@@ -201,13 +148,6 @@ async fn take(state: &AppState, id: CartId, req: &LockRequest) -> Result<Cart, C
     }
     state.store.save(&mut cart, &events).await?;
     Ok(cart)
-}
-
-/// `?holder=` of the unlock route.
-#[derive(Debug, Deserialize)]
-pub struct UnlockQuery {
-    /// The holder giving the lock back.
-    pub holder: String,
 }
 
 /// `DELETE /internal/v1/carts/{id}/checkout-lock?holder=...` → 204 (also when not held).

@@ -3,13 +3,15 @@
 
 pub mod repo;
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use diesel_async::AsyncConnection;
 use domain::order::{FulfillmentError, FulfillmentEvent, apply_fulfillment};
 use platform::auth::Admin;
-use platform::http::{ApiError, Json, RawBody, ValidationErrors};
+use platform::http::page::IdPage;
+use platform::http::{ApiError, IdempotencyKey, Json, RawBody, ValidationErrors};
 use serde::Deserialize;
 use serde_json::json;
+use sha2::Digest;
 
 use crate::clients::stripe::RefundError;
 use crate::orders::repo as orders;
@@ -30,25 +32,22 @@ pub struct SearchQuery {
     email: Option<String>,
     needs_attention: Option<bool>,
     limit: Option<i64>,
+    cursor: Option<String>,
 }
 
-/// `GET /api/v1/admin/orders?number=&email=&needs_attention=&limit=`.
+/// `GET /api/v1/admin/orders?number=&email=&needs_attention=&limit=&cursor=`: newest first,
+/// keyset pages (`next_cursor`).
 pub async fn search(
     _: Admin,
     state: web::Data<AppState>,
     q: web::Query<SearchQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::Validation(ValidationErrors::single(
-            "limit",
-            "The limit must be between 1 and 200.",
-        )));
-    }
+    let page = IdPage::parse(q.limit, q.cursor.as_deref(), 50, 200)?;
     let number = filter("number", q.number.as_deref())?;
     let email = filter("email", q.email.as_deref())?;
     let mut conn = state.pool.get().await?;
-    let rows = repo::search(&mut conn, number, email, q.needs_attention, limit).await?;
+    let rows = repo::search(&mut conn, number, email, q.needs_attention, page.before, page.fetch()).await?;
+    let (rows, next) = page.split(rows, |o| o.id);
     let data: Vec<_> = rows
         .iter()
         .map(|o| {
@@ -61,7 +60,7 @@ pub async fn search(
             v
         })
         .collect();
-    Ok(HttpResponse::Ok().json(json!({ "data": data })))
+    Ok(HttpResponse::Ok().json(json!({ "data": data, "next_cursor": next })))
 }
 
 /// A search filter, trimmed; empty means none. Control characters (a NUL cannot even reach
@@ -108,11 +107,11 @@ pub struct RefundRequest {
     reason: Option<String>,
 }
 
-/// `POST /api/v1/admin/orders/{order_number}/refund` (optional `Idempotency-Key`: a retry with
-/// the same key never refunds twice).
+/// `POST /api/v1/admin/orders/{order_number}/refund` (required `Idempotency-Key`: a retry with
+/// the same key never refunds twice; without one, 400 — money never moves under a made-up key).
 pub async fn refund(
     admin: Admin,
-    req: HttpRequest,
+    IdempotencyKey(key): IdempotencyKey,
     state: web::Data<AppState>,
     number: web::Path<String>,
     RawBody(body): RawBody,
@@ -128,13 +127,6 @@ pub async fn refund(
             "The reason must be at most 500 characters.",
         )));
     }
-    let key = req
-        .headers()
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|k| !k.is_empty() && k.len() <= 200)
-        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
     let mut conn = state.pool.get().await?;
     // 1. Under the order's row lock: check what is left and write the refund row (pending), so
     //    concurrent refunds can never add up to more than was paid.
@@ -170,7 +162,7 @@ pub async fn refund(
     let pi = order.payment_intent_id.clone().ok_or_else(|| ApiError::conflict("The order has no payment"))?;
     if status == "pending" {
         // 2. Stripe, under a key derived from ours: a retry replays instead of refunding again.
-        let stripe_key = format!("order-{id}-refund-{key}");
+        let stripe_key = stripe_refund_key(id, &key);
         let outcome = state.stripe.refund(&pi, amount, &stripe_key).await;
         let mut conn = state.pool.get().await?;
         match outcome {
@@ -255,4 +247,15 @@ pub async fn fulfillment(
     let order = orders::by_id(&mut conn, id).await?.ok_or_else(not_found)?;
     let items = orders::items(&mut conn, id).await?;
     Ok(HttpResponse::Ok().json(view::admin_json(&order, &items)))
+}
+
+/// Stripe's key for our refund key: ours inside it while it fits Stripe's 255 characters, its
+/// digest when longer.
+fn stripe_refund_key(order: domain::ids::OrderId, key: &str) -> String {
+    if key.len() <= 200 {
+        format!("order-{order}-refund-{key}")
+    } else {
+        let digest = domain::hex::encode(&sha2::Sha256::digest(key.as_bytes()));
+        format!("order-{order}-refund-sha256-{digest}")
+    }
 }

@@ -14,16 +14,18 @@ pub async fn search(
     number: Option<&str>,
     email: Option<&str>,
     needs_attention: Option<bool>,
+    before: i64,
     limit: i64,
 ) -> diesel::QueryResult<Vec<OrderRow>> {
     diesel::sql_query(format!(
         "SELECT {ORDER_COLUMNS} FROM orders WHERE ($1::text IS NULL OR order_number = $1) \
          AND ($2::text IS NULL OR lower(customer_email) = lower($2)) \
-         AND ($3::bool IS NULL OR needs_attention = $3) ORDER BY id DESC LIMIT $4"
+         AND ($3::bool IS NULL OR needs_attention = $3) AND id < $4 ORDER BY id DESC LIMIT $5"
     ))
     .bind::<Nullable<Text>, _>(number)
     .bind::<Nullable<Text>, _>(email)
     .bind::<Nullable<Bool>, _>(needs_attention)
+    .bind::<BigInt, _>(before)
     .bind::<BigInt, _>(limit)
     .load(conn)
     .await

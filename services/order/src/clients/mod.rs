@@ -1,13 +1,18 @@
-//! Thin HTTP clients for the sibling services this one calls (cart, catalog) and Stripe.
-//!
-//! The cart and catalog clients are deliberately small: `crates/platform/src/catalog_client.rs`
-//! (being written alongside) will replace the catalog one when the branches meet.
+//! Stripe's client, and what order asks of its siblings through the shared internal clients
+//! (`platform::clients`: catalog and cart, with time-outs and trace headers).
 
-pub mod cart;
-pub mod catalog;
 pub mod stripe;
 
 use std::time::Duration;
+
+use domain::ids::{OrderId, ProductId};
+use domain::inventory::{ExtendRequest, Reservation, ReserveRequest};
+use platform::clients::catalog::{CatalogClient, CatalogError};
+use platform::clients::internal::Unreachable;
+use uuid::Uuid;
+
+/// Time-out of one call to catalog or cart (checkout waits on them, a buyer waits on checkout).
+pub const INTERNAL_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// Why a sibling service could not answer usefully (network, 5xx, or an unexpected body).
 #[derive(Debug, thiserror::Error)]
@@ -25,13 +30,46 @@ impl Unavailable {
     }
 }
 
-/// The HTTP client the internal clients share: short time-outs, no proxies.
-pub fn http_client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .no_proxy()
-        .connect_timeout(Duration::from_secs(2))
-        .timeout(Duration::from_secs(10))
-        .pool_idle_timeout(Duration::from_secs(30))
-        .build()
-        .unwrap_or_else(|_| reqwest::Client::new())
+impl From<Unreachable> for Unavailable {
+    fn from(e: Unreachable) -> Self {
+        Self { service: e.service, detail: e.detail }
+    }
+}
+
+/// Pushes a reservation's expiry to `minutes` from now and ties it to `order`.
+pub async fn extend(
+    catalog: &CatalogClient,
+    id: Uuid,
+    minutes: i64,
+    order: OrderId,
+) -> Result<Reservation, CatalogError> {
+    catalog.extend(id, &ExtendRequest { ttl_minutes: Some(minutes), order_id: Some(order) }).await
+}
+
+/// Reserves `quantity` of `product` for `order` under `key` (a retry finds the same one).
+pub async fn reserve(
+    catalog: &CatalogClient,
+    product: ProductId,
+    quantity: i64,
+    order: OrderId,
+    minutes: i64,
+    key: String,
+) -> Result<Reservation, CatalogError> {
+    let req = ReserveRequest {
+        product_id: product,
+        quantity,
+        cart_id: None,
+        order_id: Some(order),
+        ttl_minutes: Some(minutes),
+        idempotency_key: Some(key),
+    };
+    catalog.reserve(&req).await
+}
+
+/// Gives a reservation back; one already closed or unknown is fine.
+pub async fn release(catalog: &CatalogClient, id: Uuid) -> Result<(), Unavailable> {
+    match catalog.release(id).await {
+        Ok(_) | Err(CatalogError::NotActive | CatalogError::NotFound) => Ok(()),
+        Err(e) => Err(Unavailable::new("catalog", e)),
+    }
 }

@@ -5,7 +5,8 @@ pub mod view;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use platform::auth::{MaybePrincipal, Principal};
-use platform::http::{ApiError, ValidationErrors};
+use platform::http::ApiError;
+use platform::http::page::IdPage;
 use serde::Deserialize;
 
 use self::repo::OrderRow;
@@ -63,27 +64,12 @@ pub async fn list(
     state: web::Data<AppState>,
     query: web::Query<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let limit = query.limit.unwrap_or(20);
-    if !(1..=100).contains(&limit) {
-        return Err(ApiError::Validation(ValidationErrors::single(
-            "limit",
-            "The limit must be between 1 and 100.",
-        )));
-    }
-    // The cursor is the id of the last order of the previous page: opaque to clients.
-    let before = match query.cursor.as_deref() {
-        None | Some("") => i64::MAX,
-        Some(c) => c.strip_prefix('o').and_then(|n| n.parse::<i64>().ok()).ok_or_else(|| {
-            ApiError::Validation(ValidationErrors::single("cursor", "The cursor is not valid."))
-        })?,
-    };
+    let page = IdPage::parse(query.limit, query.cursor.as_deref(), 20, 100)?;
     let mut conn = state.pool.get().await?;
-    let rows = repo::of_customer(&mut conn, &principal.subject, before, limit + 1).await?;
-    let has_more = rows.len() > usize::try_from(limit).unwrap_or(usize::MAX);
-    let page: Vec<&OrderRow> = rows.iter().take(usize::try_from(limit).unwrap_or(0)).collect();
-    let next = if has_more { page.last().map(|o| format!("o{}", o.id)) } else { None };
+    let rows = repo::of_customer(&mut conn, &principal.subject, page.before, page.fetch()).await?;
+    let (page, next) = page.split(rows, |o: &OrderRow| o.id);
     Ok(HttpResponse::Ok().json(serde_json::json!({
-        "data": page.iter().map(|o| view::summary_json(o)).collect::<Vec<_>>(),
+        "data": page.iter().map(view::summary_json).collect::<Vec<_>>(),
         "next_cursor": next,
     })))
 }

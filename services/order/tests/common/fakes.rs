@@ -1,16 +1,20 @@
-//! A tiny in-memory cart (per notes/CART_ORDER_CONTRACT.md) and catalog inventory API (the
-//! routes and shapes of services/catalog/src/inventory), on one random port.
+//! A tiny in-memory cart and catalog inventory API on one random port, speaking the shared
+//! contracts (`domain::checkout_lock` for cart, `domain::inventory` for catalog), so it
+//! cannot drift from the real services.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use chrono::{DateTime, Duration, Utc};
+use domain::checkout_lock::{CartSnapshot, CartSnapshotItem, CheckoutLockRequest, UnlockQuery};
 use domain::ids::{CartId, OrderId, ProductId, Sku};
-use domain::inventory::{InsufficientStock, Reservation, ReservationStatus};
+use domain::inventory::{
+    ExtendRequest, InsufficientStock, LookupRequest, LookupResponse, Reservation, ReservationStatus,
+    ReserveRequest,
+};
 use domain::money::{Currency, Money};
 use domain::product::{ProductStatus, ProductSummary};
-use serde::Deserialize;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -57,6 +61,8 @@ pub struct Store {
     pub carts: HashMap<Uuid, Cart>,
     /// Requests seen, by route name (for "called once" checks).
     pub calls: HashMap<&'static str, usize>,
+    /// Each counted request's route name, `traceparent` and `x-request-id`, in order.
+    pub headers: Vec<(&'static str, Option<String>, Option<String>)>,
     next_product: i64,
 }
 
@@ -133,24 +139,28 @@ impl Store {
         .unwrap()
     }
 
-    fn cart_json(&self, id: Uuid) -> Value {
+    fn cart_json(&self, id: Uuid) -> CartSnapshot {
         let c = &self.carts[&id];
-        json!({
-            "id": id,
-            "customer_id": c.customer_id,
-            "currency": "USD",
-            "locked_by": c.lock.as_ref().map(|l| l.0.clone()),
-            "lock_expires_at": c.lock.as_ref().map(|l| l.1),
-            "items": c.lines.iter().map(|l| json!({
-                "id": l.id,
-                "product_id": l.product_id,
-                "sku": self.products[&l.product_id].sku,
-                "quantity": l.quantity,
-                "selected_attributes": {},
-                "reservation_id": l.reservation_id,
-                "reservation_expires_at": l.reservation_id.map(|r| self.reservations[&r].expires_at),
-            })).collect::<Vec<_>>(),
-        })
+        CartSnapshot {
+            id: CartId(id),
+            customer_id: c.customer_id.clone(),
+            currency: "USD".to_owned(),
+            locked_by: c.lock.as_ref().map(|l| l.0.clone()),
+            lock_expires_at: c.lock.as_ref().map(|l| l.1),
+            items: c
+                .lines
+                .iter()
+                .map(|l| CartSnapshotItem {
+                    id: l.id,
+                    product_id: ProductId(l.product_id),
+                    sku: self.products[&l.product_id].sku.clone(),
+                    quantity: i32::try_from(l.quantity).unwrap(),
+                    selected_attributes: serde_json::Map::new(),
+                    reservation_id: l.reservation_id,
+                    reservation_expires_at: l.reservation_id.map(|r| self.reservations[&r].expires_at),
+                })
+                .collect(),
+        }
     }
 }
 
@@ -158,28 +168,23 @@ fn authorized(req: &actix_web::HttpRequest) -> bool {
     req.headers().get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Bearer {TOKEN}"))
 }
 
-fn count(store: &Shared, name: &'static str) {
-    *store.lock().unwrap().calls.entry(name).or_default() += 1;
-}
-
-#[derive(Deserialize)]
-struct LockBody {
-    holder: String,
-    ttl_seconds: i64,
-    customer_id: Option<String>,
-    cart_token: Option<String>,
+fn count(store: &Shared, name: &'static str, req: &actix_web::HttpRequest) {
+    let header = |n: &str| req.headers().get(n).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    let mut s = store.lock().unwrap();
+    *s.calls.entry(name).or_default() += 1;
+    s.headers.push((name, header("traceparent"), header("x-request-id")));
 }
 
 async fn lock(
     req: actix_web::HttpRequest,
     store: web::Data<Shared>,
     id: web::Path<Uuid>,
-    body: web::Json<LockBody>,
+    body: web::Json<CheckoutLockRequest>,
 ) -> HttpResponse {
     if !authorized(&req) {
         return HttpResponse::Unauthorized().finish();
     }
-    count(&store, "cart.lock");
+    count(&store, "cart.lock", &req);
     let mut s = store.lock().unwrap();
     let Some(cart) = s.carts.get_mut(&id) else {
         return HttpResponse::NotFound().json(json!({"error": "Not found"}));
@@ -205,41 +210,37 @@ async fn unlock(
     req: actix_web::HttpRequest,
     store: web::Data<Shared>,
     id: web::Path<Uuid>,
-    q: web::Query<HashMap<String, String>>,
+    q: web::Query<UnlockQuery>,
 ) -> HttpResponse {
     if !authorized(&req) {
         return HttpResponse::Unauthorized().finish();
     }
+    count(&store, "cart.unlock", &req);
     let mut s = store.lock().unwrap();
     if let Some(cart) = s.carts.get_mut(&id)
-        && cart.lock.as_ref().map(|l| &l.0) == q.get("holder")
+        && cart.lock.as_ref().map(|l| &l.0) == Some(&q.holder)
     {
         cart.lock = None;
     }
     HttpResponse::NoContent().finish()
 }
 
-#[derive(Deserialize)]
-struct Lookup {
-    product_ids: Vec<i64>,
-}
-
 async fn lookup(
     req: actix_web::HttpRequest,
     store: web::Data<Shared>,
-    body: web::Json<Lookup>,
+    body: web::Json<LookupRequest>,
 ) -> HttpResponse {
     if !authorized(&req) {
         return HttpResponse::Unauthorized().finish();
     }
-    count(&store, "catalog.lookup");
+    count(&store, "catalog.lookup", &req);
     let s = store.lock().unwrap();
     let mut data = Vec::new();
     let mut missing = Vec::new();
     for id in &body.product_ids {
-        match s.products.get(id) {
+        match s.products.get(&id.0) {
             Some(p) => data.push(ProductSummary {
-                id: ProductId(*id),
+                id: *id,
                 sku: Sku::parse(&p.sku).unwrap(),
                 name: format!("Product {}", p.sku),
                 price: Money::new(p.price_cents, Currency::Usd),
@@ -250,32 +251,23 @@ async fn lookup(
             None => missing.push(*id),
         }
     }
-    HttpResponse::Ok().json(json!({"data": data, "missing": missing}))
-}
-
-#[derive(Deserialize)]
-struct ReserveBody {
-    product_id: i64,
-    quantity: i64,
-    order_id: Option<i64>,
-    cart_id: Option<CartId>,
-    ttl_minutes: Option<i64>,
+    HttpResponse::Ok().json(LookupResponse { data, missing, missing_skus: Vec::new() })
 }
 
 async fn reserve(
     req: actix_web::HttpRequest,
     store: web::Data<Shared>,
-    body: web::Json<ReserveBody>,
+    body: web::Json<ReserveRequest>,
 ) -> HttpResponse {
     if !authorized(&req) {
         return HttpResponse::Unauthorized().finish();
     }
-    count(&store, "catalog.reserve");
+    count(&store, "catalog.reserve", &req);
     let mut s = store.lock().unwrap();
     match s.reserve(
-        body.product_id,
+        body.product_id.0,
         body.quantity,
-        body.order_id,
+        body.order_id.map(|o| o.0),
         body.cart_id,
         body.ttl_minutes.unwrap_or(15),
     ) {
@@ -284,30 +276,24 @@ async fn reserve(
     }
 }
 
-#[derive(Deserialize)]
-struct ExtendBody {
-    ttl_minutes: Option<i64>,
-    order_id: Option<i64>,
-}
-
 async fn extend(
     req: actix_web::HttpRequest,
     store: web::Data<Shared>,
     id: web::Path<Uuid>,
-    body: web::Json<ExtendBody>,
+    body: web::Json<ExtendRequest>,
 ) -> HttpResponse {
     if !authorized(&req) {
         return HttpResponse::Unauthorized().finish();
     }
-    count(&store, "catalog.extend");
+    count(&store, "catalog.extend", &req);
     let mut s = store.lock().unwrap();
     let Some(r) = s.reservations.get_mut(&id) else { return HttpResponse::NotFound().finish() };
     if r.status != ReservationStatus::Active || r.expires_at <= Utc::now() {
         return HttpResponse::Conflict().json(json!({"error": "Conflict"}));
     }
     r.expires_at = Utc::now() + Duration::minutes(body.ttl_minutes.unwrap_or(15));
-    if body.order_id.is_some() {
-        r.order_id = body.order_id;
+    if let Some(order) = body.order_id {
+        r.order_id = Some(order.0);
     }
     HttpResponse::Ok().json(s.reservation_json(*id))
 }

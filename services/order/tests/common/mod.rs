@@ -223,6 +223,13 @@ impl World {
         id
     }
 
+    /// Adds a line holding no reservation to `cart`.
+    pub fn add_unreserved_line(&self, cart: CartId, product: i64, quantity: i64) {
+        let mut s = self.fakes.lock().unwrap();
+        let line = fakes::Line { id: Uuid::new_v4(), product_id: product, quantity, reservation_id: None };
+        s.carts.get_mut(&cart.0).unwrap().lines.push(line);
+    }
+
     pub async fn checkout(&self, who: &Who, key: &str, body: &Value) -> (u16, Value) {
         let mut req = self.server.client.post(self.server.url("/api/v1/checkout")).json(body);
         if !key.is_empty() {

@@ -6,9 +6,16 @@ pub mod repo;
 use std::time::Duration;
 
 use diesel_async::AsyncPgConnection;
+use platform::db::PgPool;
+use platform::http::ApiError;
 
 /// How long a checkout holds its key before another request may take over (a crashed holder).
 pub const LEASE: Duration = Duration::from_secs(30);
+
+/// How long a duplicate request waits for the first one before answering 409.
+pub const WAIT_FOR_FIRST: Duration = Duration::from_secs(10);
+/// How often it looks again meanwhile.
+const WAIT_STEP: Duration = Duration::from_millis(25);
 
 /// What a request gets for its key.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,5 +68,22 @@ pub async fn claim(
             Ok(Claim::Replay { status: u16::try_from(status).unwrap_or(500), body })
         }
         _ => Ok(Claim::Busy),
+    }
+}
+
+/// [`claim`], waiting up to [`WAIT_FOR_FIRST`] while another request with the key runs (a
+/// client's quick retry gets the first one's answer instead of a 409); a new access token is
+/// drawn for the case the claim is new.
+pub async fn claim_waiting(pool: &PgPool, scope: &str, key: &str, hash: &[u8]) -> Result<Claim, ApiError> {
+    let deadline = tokio::time::Instant::now() + WAIT_FOR_FIRST;
+    loop {
+        let claim = {
+            let mut conn = pool.get().await?;
+            claim(&mut conn, scope, key, hash, &platform::token::generate()).await?
+        };
+        if claim != Claim::Busy || tokio::time::Instant::now() >= deadline {
+            return Ok(claim);
+        }
+        tokio::time::sleep(WAIT_STEP).await;
     }
 }

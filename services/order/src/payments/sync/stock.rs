@@ -6,8 +6,9 @@
 use domain::ids::{OrderId, ProductId};
 use uuid::Uuid;
 
-use crate::clients::Unavailable;
-use crate::clients::catalog::ReservationError;
+use platform::clients::catalog::CatalogError;
+
+use crate::clients::{self, Unavailable};
 use crate::orders::repo::ItemRow;
 use crate::state::AppState;
 
@@ -30,37 +31,43 @@ pub async fn hold(state: &AppState, order: OrderId, items: &[ItemRow]) -> Result
     let mut replaced = Vec::new();
     for item in items {
         if let Some(r) = item.reservation_id {
-            match state.catalog.extend(r, PAID_HOLD_MINUTES, order).await {
+            match clients::extend(&state.catalog, r, PAID_HOLD_MINUTES, order).await {
                 Ok(_) => {
                     held.push(r);
                     continue;
                 }
-                Err(ReservationError::Gone | ReservationError::NotFound) => {}
-                Err(ReservationError::Unavailable(u)) => return Err(u),
-                Err(e @ ReservationError::Insufficient { .. }) => return Err(Unavailable::new("catalog", e)),
+                Err(CatalogError::NotActive | CatalogError::NotFound) => {}
+                Err(e) => return Err(Unavailable::new("catalog", e)),
             }
         }
         let product = ProductId(item.product_id);
         // Keyed by the line it replaces: a sync retried after a crash finds the same reservation.
         let previous = item.reservation_id.map_or_else(|| "none".to_owned(), |r| r.to_string());
         let key = format!("order:{order}:product:{}:replaces:{previous}", item.product_id);
-        match state.catalog.reserve(product, i64::from(item.quantity), order, PAID_HOLD_MINUTES, &key).await {
+        match clients::reserve(
+            &state.catalog,
+            product,
+            i64::from(item.quantity),
+            order,
+            PAID_HOLD_MINUTES,
+            key,
+        )
+        .await
+        {
             Ok(new) => {
                 held.push(new.id);
                 replaced.push((item.product_id, item.reservation_id, new.id));
             }
-            Err(
-                ReservationError::Insufficient { .. } | ReservationError::NotFound | ReservationError::Gone,
-            ) => {
+            Err(CatalogError::Insufficient { .. } | CatalogError::NotFound | CatalogError::NotActive) => {
                 release(state, replaced_ids(&replaced)).await;
                 return Ok(Held {
                     stock: crate::order::Stock::Short(item.sku.clone()),
                     replaced: Vec::new(),
                 });
             }
-            Err(ReservationError::Unavailable(u)) => {
+            Err(e) => {
                 release(state, replaced_ids(&replaced)).await;
-                return Err(u);
+                return Err(Unavailable::new("catalog", e));
             }
         }
     }
@@ -75,7 +82,7 @@ pub fn replaced_ids(replaced: &[(i64, Option<Uuid>, Uuid)]) -> Vec<Uuid> {
 /// Gives back reservations the order will not use (best effort: they lapse by themselves).
 pub async fn release(state: &AppState, ids: Vec<Uuid>) {
     for id in ids {
-        if let Err(e) = state.catalog.release(id).await {
+        if let Err(e) = clients::release(&state.catalog, id).await {
             tracing::warn!(error = %e, reservation = %id, "could not release a reservation; it expires by itself");
         }
     }

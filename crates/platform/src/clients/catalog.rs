@@ -1,27 +1,26 @@
 //! A typed client for catalog's internal API (`/internal/v1`): reservations and the batch
-//! price-and-availability look-up. Cart and order call it; every call has a time-out, and a
+//! price-and-availability look-up, on [`InternalClient`]. Cart and order call it; every call has a time-out, and a
 //! catalog that does not answer in time, cannot be reached or answers 5xx is
 //! [`CatalogError::Unavailable`] (callers answer 503 and leave nothing half-done).
 
 use std::future::Future;
 use std::pin::Pin;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use domain::inventory::{
     ExtendRequest, InsufficientStock, LookupRequest, LookupResponse, Reservation, ReserveRequest,
     ResizeRequest,
 };
-use reqwest::StatusCode;
+use reqwest::{Method, StatusCode};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-use crate::config::{ExposeSecret, SecretString};
+use super::internal::{Answer, InternalClient, Unreachable};
+use crate::config::SecretString;
 use crate::http::ReadyCheck;
-use crate::telemetry;
 
-/// Default time-out of one call.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(2);
+pub use super::internal::DEFAULT_TIMEOUT;
 
 /// What a catalog call can end in, besides success.
 #[derive(Debug, thiserror::Error)]
@@ -59,38 +58,22 @@ impl CatalogError {
 }
 
 /// The client: cheap to clone (one shared connection pool).
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct CatalogClient {
-    http: reqwest::Client,
-    base: String,
-    token: SecretString,
-    latency: Option<prometheus::HistogramVec>,
-}
-
-impl std::fmt::Debug for CatalogClient {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CatalogClient").field("base", &self.base).finish_non_exhaustive()
-    }
+    inner: InternalClient,
 }
 
 impl CatalogClient {
     /// A client for `base_url` (e.g. `http://catalog:8081`) sending `token` as the service
     /// token; each call gives up after `timeout` (connecting included).
     pub fn new(base_url: &str, token: SecretString, timeout: Duration) -> Result<Self, reqwest::Error> {
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .pool_idle_timeout(Duration::from_secs(30))
-            .build()?;
-        Ok(Self { http, base: base_url.trim_end_matches('/').to_owned(), token, latency: None })
+        Ok(Self { inner: InternalClient::new("catalog", base_url, token, timeout)? })
     }
 
     /// Records each call's duration in `histogram` (labels: `operation`, `outcome`).
     #[must_use]
-    pub fn with_latency(mut self, histogram: prometheus::HistogramVec) -> Self {
-        self.latency = Some(histogram);
-        self
+    pub fn with_latency(self, histogram: prometheus::HistogramVec) -> Self {
+        Self { inner: self.inner.with_latency(histogram) }
     }
 
     /// The histogram [`CatalogClient::with_latency`] expects, registered on `registry`.
@@ -98,13 +81,7 @@ impl CatalogClient {
         registry: &prometheus::Registry,
         name: &str,
     ) -> prometheus::Result<prometheus::HistogramVec> {
-        let histogram = prometheus::HistogramVec::new(
-            prometheus::HistogramOpts::new(name, "Duration of calls to catalog's internal API, in seconds")
-                .buckets(vec![0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0]),
-            &["operation", "outcome"],
-        )?;
-        registry.register(Box::new(histogram.clone()))?;
-        Ok(histogram)
+        InternalClient::latency_histogram(registry, name, "catalog")
     }
 
     /// `POST /internal/v1/products/lookup`.
@@ -153,21 +130,13 @@ impl CatalogClient {
 
     /// `GET /internal/v1/reservations/{id}`.
     pub async fn reservation(&self, id: Uuid) -> Result<Reservation, CatalogError> {
-        let started = Instant::now();
-        let req = self.http.get(format!("{}/internal/v1/reservations/{id}", self.base));
-        let result = self.send(req).await;
-        self.observe("show", started, &result);
-        result
+        let req = self.inner.request(Method::GET, &format!("/internal/v1/reservations/{id}"));
+        read(self.inner.call("show", req).await)
     }
 
     /// `GET /health`: whether catalog answers at all (for `/ready`).
     pub async fn ping(&self) -> Result<(), String> {
-        let res = self.http.get(format!("{}/health", self.base)).send().await.map_err(|e| describe(&e))?;
-        if res.status().is_success() {
-            Ok(())
-        } else {
-            Err(format!("catalog /health answered {}", res.status()))
-        }
+        self.inner.ping().await
     }
 
     async fn post<B: Serialize, T: DeserializeOwned>(
@@ -176,68 +145,28 @@ impl CatalogClient {
         path: &str,
         body: Option<&B>,
     ) -> Result<T, CatalogError> {
-        let started = Instant::now();
-        let mut req = self.http.post(format!("{}{path}", self.base));
-        if let Some(body) = body {
-            req = req.json(body);
-        }
-        let result = self.send(req).await;
-        self.observe(operation, started, &result);
-        result
-    }
-
-    async fn send<T: DeserializeOwned>(&self, mut req: reqwest::RequestBuilder) -> Result<T, CatalogError> {
-        req = req.bearer_auth(self.token.expose_secret());
-        for (name, value) in telemetry::current_trace_headers() {
-            req = req.header(name, value);
-        }
-        let res = req.send().await.map_err(|e| CatalogError::Unavailable(describe(&e)))?;
-        let status = res.status();
-        let bytes = res.bytes().await.map_err(|e| CatalogError::Unavailable(describe(&e)))?;
-        if status.is_success() {
-            return serde_json::from_slice(&bytes).map_err(|e| CatalogError::Rejected {
-                status: status.as_u16(),
-                message: format!("unreadable body: {e}"),
-            });
-        }
-        Err(match status {
-            StatusCode::CONFLICT => match serde_json::from_slice::<InsufficientStock>(&bytes) {
-                Ok(body) if body.error == "Insufficient stock" => {
-                    CatalogError::Insufficient { available: body.available }
-                }
-                _ => CatalogError::NotActive,
-            },
-            StatusCode::NOT_FOUND => CatalogError::NotFound,
-            s if s.is_server_error() => CatalogError::Unavailable(format!("catalog answered {s}")),
-            s => CatalogError::Rejected {
-                status: s.as_u16(),
-                message: String::from_utf8_lossy(&bytes).chars().take(300).collect(),
-            },
-        })
-    }
-
-    fn observe<T>(&self, operation: &str, started: Instant, result: &Result<T, CatalogError>) {
-        if let Some(h) = &self.latency {
-            let outcome = match result {
-                Ok(_) => "ok",
-                Err(CatalogError::Unavailable(_)) => "unavailable",
-                Err(_) => "refused",
-            };
-            h.with_label_values(&[operation, outcome]).observe(started.elapsed().as_secs_f64());
-        }
+        read(self.inner.post(operation, path, body).await)
     }
 }
 
-/// A reqwest error in words, never with the URL's credentials (there are none, but the
-/// message stays short).
-fn describe(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        "no answer in time".to_owned()
-    } else if e.is_connect() {
-        "connection refused or failed".to_owned()
-    } else {
-        e.to_string()
+/// Maps catalog's answer: 2xx → `T`; 409 → `Insufficient` or `NotActive`; 404; 5xx → unavailable.
+fn read<T: DeserializeOwned>(answer: Result<Answer, Unreachable>) -> Result<T, CatalogError> {
+    let answer = answer.map_err(|e| CatalogError::Unavailable(e.detail))?;
+    let status = answer.status;
+    if status.is_success() {
+        return answer.json().map_err(|message| CatalogError::Rejected { status: status.as_u16(), message });
     }
+    Err(match status {
+        StatusCode::CONFLICT => match answer.json::<InsufficientStock>() {
+            Ok(body) if body.error == "Insufficient stock" => {
+                CatalogError::Insufficient { available: body.available }
+            }
+            _ => CatalogError::NotActive,
+        },
+        StatusCode::NOT_FOUND => CatalogError::NotFound,
+        s if s.is_server_error() => CatalogError::Unavailable(format!("catalog answered {s}")),
+        s => CatalogError::Rejected { status: s.as_u16(), message: answer.excerpt() },
+    })
 }
 
 /// `/ready` check: catalog answers its `/health`.

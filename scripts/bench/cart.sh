@@ -48,7 +48,7 @@ nginx_conf="$WORK/nginx.conf"
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
   [[ -f $WORK/nginx.pid ]] && "$NGINX" -p "$WORK" -c "$nginx_conf" -s stop 2>/dev/null
-  "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" 2>/dev/null || true
+  scratch_drop_db "$DB"
   scratch_drop_redis "${PREFIX}*"
   # The services' consumer queues (and their .retry/.dlq) outlive them: remove this run's.
   scratch_drop_broker "bench.$$."
@@ -56,7 +56,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
+scratch_fresh_db "$DB"
 export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB" RUST_LOG=warn INTERNAL_TOKEN=$TOKEN \
   JWT_SECRET=$JWT_SECRET AMQP_EXCHANGE="bench.$$.commerce.events" AMQP_QUEUE_PREFIX="bench.$$."
 "$CATALOG" migrate >&2

@@ -55,7 +55,7 @@ cleanup() {
   set +e # best effort: a killed service's exit status must not end the clean-up early
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
   for d in "$DB" "$PGBENCH_DB"; do
-    "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $d WITH (FORCE)" 2>/dev/null || true
+    scratch_drop_db "$d"
   done
   scratch_drop_redis "${PREFIX}*"
   # The services' consumer queues (and their .retry/.dlq) and the exchange outlive them.
@@ -64,7 +64,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
+scratch_fresh_db "$DB"
 export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB" RUST_LOG=warn AMQP_URL \
   INTERNAL_TOKEN=bench-internal-token JWT_SECRET=bench-jwt-secret \
   AMQP_EXCHANGE="${RUN}commerce.events" AMQP_QUEUE_PREFIX="$RUN"
@@ -109,10 +109,10 @@ start order "$ORDER_PORT" ready REDIS_KEY_PREFIX="${PREFIX}order:" CART_URL="htt
 tps=""
 if command -v pgbench >/dev/null; then
   say "baseline: pgbench TPC-B, 8 clients, 10 s"
-  "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $PGBENCH_DB WITH (FORCE)" -c "CREATE DATABASE $PGBENCH_DB"
+  scratch_fresh_db "$PGBENCH_DB"
   pgbench -q -i -h 127.0.0.1 -U postgres "$PGBENCH_DB" >/dev/null 2>&1
   tps=$(pgbench -n -h 127.0.0.1 -U postgres -c 8 -j 2 -T 10 "$PGBENCH_DB" 2>&1 | awk '/^tps/ {printf "%.0f", $3}')
-  "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $PGBENCH_DB WITH (FORCE)"
+  scratch_drop_db "$PGBENCH_DB"
 else
   say "pgbench not installed: no baseline"
 fi

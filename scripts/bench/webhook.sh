@@ -22,6 +22,8 @@
 # service, PostgreSQL and RabbitMQ share the same cores: compare runs on one machine.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+# shellcheck source=scripts/lib/scratch.sh
+source scripts/lib/scratch.sh
 
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-32}
@@ -45,7 +47,7 @@ LOAD=target/release/examples/webhook_load
 service_pid=""
 cleanup() {
   [[ -n $service_pid ]] && kill "$service_pid" 2>/dev/null && wait "$service_pid" 2>/dev/null
-  "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" 2>/dev/null || true
+  scratch_drop_db "$DB"
   # The relay declared the exchange durable (deleted here when the management CLI answers); the
   # load generator deletes its counting queue itself.
   { command -v rabbitmqadmin >/dev/null && rabbitmqadmin -q delete exchange name="$EXCHANGE"; } >/dev/null 2>&1 || true
@@ -53,7 +55,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
+scratch_fresh_db "$DB"
 export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB" AMQP_URL AMQP_EXCHANGE=$EXCHANGE \
   STRIPE_WEBHOOK_SECRET=$SECRET RUST_LOG=warn
 "$BIN" migrate >&2

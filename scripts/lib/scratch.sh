@@ -1,5 +1,5 @@
 # shellcheck shell=bash
-# Removing what a run left on the shared local servers (sourced by scripts/demo.sh and
+# Scratch state on the shared local servers (sourced by scripts/lib/stack.sh and
 # scripts/bench/*.sh): its Redis keys, and its consumer queues (with .retry/.dlq) and exchange.
 
 # scratch_drop_redis PATTERN: deletes the keys matching PATTERN (e.g. "bench:123:*").
@@ -22,4 +22,15 @@ scratch_drop_broker() {
     timeout 10 rabbitmqctl eval "rabbit_exchange:delete(rabbit_misc:r(<<\"/\">>, exchange, <<\"$exchange\">>), false, <<\"scratch\">>)." \
       >/dev/null 2>&1 </dev/null || true
   fi
+}
+
+# scratch_fresh_db NAME: (re)creates database NAME on the local PostgreSQL.
+scratch_fresh_db() {
+  psql -X -q -w -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1 -d postgres \
+    -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" -c "CREATE DATABASE $1"
+}
+
+# scratch_drop_db NAME: drops database NAME (its sessions too); quiet when it is gone.
+scratch_drop_db() {
+  psql -X -q -w -h 127.0.0.1 -U postgres -d postgres -c "DROP DATABASE IF EXISTS $1 WITH (FORCE)" >/dev/null 2>&1 || true
 }

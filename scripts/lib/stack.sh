@@ -13,7 +13,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/scratch.sh"
 STACK_PIDS=()
 STACK_WORK=""
 STACK_DB=commerce_stack_$$
-STACK_PSQL=(psql -X -q -w -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1)
 
 # stack_stop: kills the processes, drops the database, keys, queues and exchange.
 stack_stop() {
@@ -21,7 +20,7 @@ stack_stop() {
   for p in "${STACK_PIDS[@]}"; do kill "$p" 2>/dev/null; done
   for p in "${STACK_PIDS[@]}"; do wait "$p" 2>/dev/null; done
   STACK_PIDS=()
-  "${STACK_PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $STACK_DB WITH (FORCE)" >/dev/null 2>&1
+  scratch_drop_db "$STACK_DB"
   scratch_drop_redis "stack:$$:*"
   scratch_drop_broker "stack.$$." "stack.$$.commerce.events"
   [[ -n ${KEEP_STACK:-} || -z $STACK_WORK ]] || rm -rf "$STACK_WORK"
@@ -50,7 +49,7 @@ stack_start() {
   cargo build -q -p order --example chaos_load >&2
   local bin=target/debug
   trap stack_stop EXIT
-  "${STACK_PSQL[@]}" -d postgres -c "CREATE DATABASE $STACK_DB"
+  scratch_fresh_db "$STACK_DB"
   export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$STACK_DB" RUST_LOG=warn SHUTDOWN_DRAIN_SECONDS=0 \
     AMQP_EXCHANGE="stack.$$.commerce.events" AMQP_QUEUE_PREFIX="stack.$$." TRUSTED_PROXIES=127.0.0.1/32
   local catalog=$((base + 1)) cart=$((base + 2)) order=$((base + 3)) webhook=$((base + 4))

@@ -1,14 +1,18 @@
 //! SQL of orders and their lines (reads, and the state changes the handlers share).
 
 use chrono::{DateTime, Utc};
-use diesel::QueryableByName;
 use diesel::sql_types::{BigInt, Text};
+use diesel::{
+    ExpressionMethods, OptionalExtension, QueryDsl, Queryable, QueryableByName, Selectable, SelectableHelper,
+};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::events::{Envelope, EventPayload};
 use domain::ids::{CartId, OrderId};
 use domain::money::{Currency, Money};
 use domain::order::{FulfillmentStatus, OrderNumber, OrderTotals, PaymentStatus};
 use uuid::Uuid;
+
+use crate::schema::{order_items, orders};
 
 /// `source` of the envelopes this service writes.
 pub const SOURCE: &str = "order";
@@ -21,7 +25,7 @@ pub const ORDER_COLUMNS: &str = "id, order_number, access_token_hash, customer_i
      attention_reason, traceparent, expires_at, paid_at, closed_at, created_at, updated_at";
 
 /// An order row.
-#[derive(Debug, Clone, QueryableByName)]
+#[derive(Debug, Clone, QueryableByName, Queryable, Selectable)]
 #[diesel(table_name = crate::schema::orders, check_for_backend(diesel::pg::Pg))]
 pub struct OrderRow {
     /// Column `id`.
@@ -150,7 +154,7 @@ impl OrderRow {
 }
 
 /// An order line.
-#[derive(Debug, Clone, QueryableByName)]
+#[derive(Debug, Clone, QueryableByName, Queryable, Selectable)]
 #[diesel(table_name = crate::schema::order_items, check_for_backend(diesel::pg::Pg))]
 pub struct ItemRow {
     /// Column `product_id`.
@@ -171,6 +175,9 @@ pub struct ItemRow {
     pub reservation_id: Option<Uuid>,
 }
 
+// The reads every request makes are diesel's DSL: prepared once per connection and reused
+// (0.08 ms instead of 0.37 ms planned afresh each time, docs/adr/0005).
+
 /// Up to `limit` orders of `customer` with an id below `before`, newest first.
 pub async fn of_customer(
     conn: &mut AsyncPgConnection,
@@ -178,31 +185,14 @@ pub async fn of_customer(
     before: i64,
     limit: i64,
 ) -> diesel::QueryResult<Vec<OrderRow>> {
-    diesel::sql_query(format!(
-        "SELECT {ORDER_COLUMNS} FROM orders WHERE customer_id = $1 AND id < $2 ORDER BY id DESC LIMIT $3"
-    ))
-    .bind::<Text, _>(customer)
-    .bind::<BigInt, _>(before)
-    .bind::<BigInt, _>(limit)
-    .load(conn)
-    .await
-}
-
-async fn one(
-    conn: &mut AsyncPgConnection,
-    sql: String,
-    bind: Bind<'_>,
-) -> diesel::QueryResult<Option<OrderRow>> {
-    let rows: Vec<OrderRow> = match bind {
-        Bind::Id(id) => diesel::sql_query(sql).bind::<BigInt, _>(id).load(conn).await?,
-        Bind::Text(t) => diesel::sql_query(sql).bind::<Text, _>(t).load(conn).await?,
-    };
-    Ok(rows.into_iter().next())
-}
-
-enum Bind<'a> {
-    Id(i64),
-    Text(&'a str),
+    orders::table
+        .filter(orders::customer_id.eq(customer))
+        .filter(orders::id.lt(before))
+        .order(orders::id.desc())
+        .limit(limit)
+        .select(OrderRow::as_select())
+        .load(conn)
+        .await
 }
 
 /// The order with this number.
@@ -211,7 +201,12 @@ pub async fn by_number(conn: &mut AsyncPgConnection, number: &str) -> diesel::Qu
     if OrderNumber::parse(number).is_err() {
         return Ok(None);
     }
-    one(conn, format!("SELECT {ORDER_COLUMNS} FROM orders WHERE order_number = $1"), Bind::Text(number)).await
+    orders::table
+        .filter(orders::order_number.eq(number))
+        .select(OrderRow::as_select())
+        .first(conn)
+        .await
+        .optional()
 }
 
 /// The order with this number, row-locked for the caller's transaction.
@@ -222,17 +217,18 @@ pub async fn by_number_for_update(
     if OrderNumber::parse(number).is_err() {
         return Ok(None);
     }
-    one(
-        conn,
-        format!("SELECT {ORDER_COLUMNS} FROM orders WHERE order_number = $1 FOR UPDATE"),
-        Bind::Text(number),
-    )
-    .await
+    orders::table
+        .filter(orders::order_number.eq(number))
+        .select(OrderRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()
 }
 
 /// The order with this id.
 pub async fn by_id(conn: &mut AsyncPgConnection, id: OrderId) -> diesel::QueryResult<Option<OrderRow>> {
-    one(conn, format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1"), Bind::Id(id.get())).await
+    orders::table.find(id.get()).select(OrderRow::as_select()).first(conn).await.optional()
 }
 
 /// The order with this id, row-locked.
@@ -240,8 +236,7 @@ pub async fn by_id_for_update(
     conn: &mut AsyncPgConnection,
     id: OrderId,
 ) -> diesel::QueryResult<Option<OrderRow>> {
-    one(conn, format!("SELECT {ORDER_COLUMNS} FROM orders WHERE id = $1 FOR UPDATE"), Bind::Id(id.get()))
-        .await
+    orders::table.find(id.get()).select(OrderRow::as_select()).for_update().first(conn).await.optional()
 }
 
 /// The order paid (or to be paid) by this PaymentIntent.
@@ -249,26 +244,25 @@ pub async fn by_payment_intent(
     conn: &mut AsyncPgConnection,
     payment_intent: &str,
 ) -> diesel::QueryResult<Option<OrderRow>> {
-    one(
-        conn,
-        format!(
-            "SELECT {ORDER_COLUMNS} FROM orders WHERE payment_intent_id = $1 \
-             OR id = (SELECT order_id FROM payments WHERE payment_intent_id = $1) LIMIT 1"
-        ),
-        Bind::Text(payment_intent),
-    )
-    .await
+    // sql_query: the OR over a sub-select of another table reads better as SQL.
+    let rows: Vec<OrderRow> = diesel::sql_query(format!(
+        "SELECT {ORDER_COLUMNS} FROM orders WHERE payment_intent_id = $1 \
+         OR id = (SELECT order_id FROM payments WHERE payment_intent_id = $1) LIMIT 1"
+    ))
+    .bind::<Text, _>(payment_intent)
+    .load(conn)
+    .await?;
+    Ok(rows.into_iter().next())
 }
 
 /// The lines of an order, in the order they were written.
 pub async fn items(conn: &mut AsyncPgConnection, order: OrderId) -> diesel::QueryResult<Vec<ItemRow>> {
-    diesel::sql_query(
-        "SELECT product_id, sku, name, quantity, unit_price_cents, line_total_cents, selected_attributes, \
-         reservation_id FROM order_items WHERE order_id = $1 ORDER BY id",
-    )
-    .bind::<BigInt, _>(order.get())
-    .load(conn)
-    .await
+    order_items::table
+        .filter(order_items::order_id.eq(order.get()))
+        .order(order_items::id)
+        .select(ItemRow::as_select())
+        .load(conn)
+        .await
 }
 
 /// The reservation ids of an order's lines.

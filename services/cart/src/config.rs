@@ -3,7 +3,7 @@
 //!
 //! | variable | meaning | default |
 //! |---|---|---|
-//! | `CATALOG_URL` | catalog's base URL (internal API) | `http://127.0.0.1:8081` |
+//! | `CATALOG_URL` | catalog's base URL (internal API) | `http://127.0.0.1:8081`; required with `APP_ENV=production` |
 //! | `CATALOG_TIMEOUT_MS` | time-out of one catalog call | `2000` |
 //! | `INVENTORY_RESERVE_ON_ADD` | reserve stock as lines are added | `true` |
 //! | `INVENTORY_RESERVATION_TTL` | minutes a line's reservation lives unless refreshed | `15` |
@@ -15,15 +15,14 @@
 
 use std::time::Duration;
 
-use platform::config::{self, ConfigError};
+use platform::config::{self, AppEnv, ConfigError};
 use platform::service::{BaseConfig, Config, ServiceInfo, ServiceVars};
 use serde::Deserialize;
 
 /// The variables as envy reads them.
 #[derive(Deserialize)]
 pub struct Raw {
-    #[serde(default = "default_catalog_url")]
-    catalog_url: String,
+    catalog_url: Option<String>,
     #[serde(default = "default_catalog_timeout_ms")]
     catalog_timeout_ms: u64,
     inventory_reserve_on_add: Option<String>,
@@ -41,9 +40,8 @@ pub struct Raw {
     cart_price_cache_seconds: u64,
 }
 
-fn default_catalog_url() -> String {
-    "http://127.0.0.1:8081".to_owned()
-}
+/// Where catalog is when `CATALOG_URL` is not set, outside production.
+const DEV_CATALOG_URL: &str = "http://127.0.0.1:8081";
 fn default_catalog_timeout_ms() -> u64 {
     2000
 }
@@ -73,8 +71,8 @@ impl ServiceVars for CartSettings {
     type Raw = Raw;
     const INFO: &'static ServiceInfo = &crate::INFO;
 
-    fn resolve(raw: Raw, _base: &BaseConfig) -> Result<Self, ConfigError> {
-        Self::from_raw(&raw)
+    fn resolve(raw: Raw, base: &BaseConfig) -> Result<Self, ConfigError> {
+        Self::from_raw(&raw, base.app_env)
     }
 }
 
@@ -115,13 +113,22 @@ fn parse_bool(name: &str, value: Option<&str>, default: bool) -> Result<bool, Co
 }
 
 impl CartSettings {
-    /// Reads the cart's own variables from `vars` (tests; the service reads [`CartConfig`]).
-    pub fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> Result<Self, ConfigError> {
-        Self::from_raw(&config::from_iter(vars)?)
+    /// Reads the cart's own variables from `vars` as in `env` (tests; the service reads
+    /// [`CartConfig`]).
+    pub fn from_vars(
+        env: AppEnv,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        Self::from_raw(&config::from_iter(vars)?, env)
     }
 
-    fn from_raw(raw: &Raw) -> Result<Self, ConfigError> {
-        let catalog_url = raw.catalog_url.trim().trim_end_matches('/').to_owned();
+    fn from_raw(raw: &Raw, env: AppEnv) -> Result<Self, ConfigError> {
+        // Production never guesses where catalog is: a missing URL is a start-up error.
+        let catalog_url = match raw.catalog_url.as_deref() {
+            Some(url) => url.trim().trim_end_matches('/').to_owned(),
+            None if env.is_production() => return Err(ConfigError::Missing("CATALOG_URL".to_owned())),
+            None => DEV_CATALOG_URL.to_owned(),
+        };
         if !(catalog_url.starts_with("http://") || catalog_url.starts_with("https://")) {
             return Err(ConfigError::invalid("CATALOG_URL", "expected an http:// or https:// URL"));
         }
@@ -169,7 +176,20 @@ mod tests {
     use super::*;
 
     fn read(vars: &[(&str, &str)]) -> Result<CartSettings, ConfigError> {
-        CartSettings::from_vars(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())))
+        CartSettings::from_vars(AppEnv::Test, vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())))
+    }
+
+    #[test]
+    fn production_needs_the_catalog_url() {
+        let vars = |list: &[(&str, &str)]| {
+            list.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect::<Vec<_>>()
+        };
+        let err = CartSettings::from_vars(AppEnv::Production, vars(&[])).unwrap_err();
+        assert!(err.to_string().contains("CATALOG_URL"), "{err}");
+        let ok =
+            CartSettings::from_vars(AppEnv::Production, vars(&[("CATALOG_URL", "http://catalog:8081/")]))
+                .unwrap();
+        assert_eq!(ok.catalog_url, "http://catalog:8081");
     }
 
     #[test]

@@ -170,7 +170,9 @@ impl Shop {
         let catalog = spawn_catalog(&catalog_db, &exchange).await;
 
         // Cart: routes and the `cart.orders` consumer, reaching catalog on its port.
-        let mut cart_settings = cart::config::CartSettings::from_vars(Vec::new()).expect("cart settings");
+        let mut cart_settings =
+            cart::config::CartSettings::from_vars(platform::config::AppEnv::Test, Vec::new())
+                .expect("cart settings");
         cart_settings.catalog_url = catalog.base_url.clone();
         let cart = testkit::spawn_service(&cart::INFO, base(&cart::INFO, &cart_db, &exchange), |res| {
             Ok(cart::app::spec(cart::app::state(&cart_settings, res)?))

@@ -79,7 +79,8 @@ impl World {
         let cart_db = TestDb::new("cart", cart::MIGRATIONS).await;
         let mut base = testkit::base_config(&cart::INFO, &cart_db);
         base.http_workers = opts.http_workers;
-        let mut settings = cart::config::CartSettings::from_vars(Vec::new()).expect("settings");
+        let mut settings = cart::config::CartSettings::from_vars(platform::config::AppEnv::Test, Vec::new())
+            .expect("settings");
         settings.catalog_url = format!("http://{}", catalog_proxy.addr());
         settings.reserve_on_add = opts.reserve_on_add;
         settings.catalog_timeout = opts.catalog_timeout;

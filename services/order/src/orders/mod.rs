@@ -34,6 +34,17 @@ pub fn may_read(order: &OrderRow, principal: Option<&Principal>, req: &HttpReque
         .is_some_and(|t| platform::token::verify(t.trim(), &order.access_token_hash))
 }
 
+/// The order `number` if the caller may read it; 404 otherwise (never telling which).
+async fn readable(
+    conn: &mut diesel_async::AsyncPgConnection,
+    number: &str,
+    principal: Option<&Principal>,
+    req: &HttpRequest,
+) -> Result<OrderRow, ApiError> {
+    let order = repo::by_number(conn, number).await?.ok_or_else(not_found)?;
+    if may_read(&order, principal, req) { Ok(order) } else { Err(not_found()) }
+}
+
 /// `GET /api/v1/orders/{order_number}`: 404 for anyone but the owner.
 pub async fn show(
     req: HttpRequest,
@@ -42,10 +53,7 @@ pub async fn show(
     number: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    let order = repo::by_number(&mut conn, &number).await?.ok_or_else(not_found)?;
-    if !may_read(&order, principal.0.as_ref(), &req) {
-        return Err(not_found());
-    }
+    let order = readable(&mut conn, &number, principal.0.as_ref(), &req).await?;
     let items = repo::items(&mut conn, order.order_id()).await?;
     Ok(HttpResponse::Ok().json(view::order_json(&order, &items)))
 }
@@ -82,10 +90,7 @@ pub async fn cancel(
     number: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let mut conn = state.pool.get().await?;
-    let order = repo::by_number(&mut conn, &number).await?.ok_or_else(not_found)?;
-    if !may_read(&order, principal.0.as_ref(), &req) {
-        return Err(not_found());
-    }
+    let order = readable(&mut conn, &number, principal.0.as_ref(), &req).await?;
     drop(conn);
     let order = close_unpaid(&state, order, CloseReason::CustomerCanceled).await?;
     let mut conn = state.pool.get().await?;

@@ -14,8 +14,9 @@
 # PostgreSQL share the machine's cores: compare the rows of one run.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-# shellcheck source=scripts/lib/scratch.sh
-source scripts/lib/scratch.sh
+# shellcheck source=scripts/lib/bench.sh
+source scripts/lib/bench.sh
+bench_lock
 
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-32}
@@ -31,15 +32,13 @@ PSQL=(psql -X -q -w -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1)
 TOKEN=bench-internal-token
 JWT_SECRET=bench-jwt-secret
 
-say() { printf 'bench: %s\n' "$*" >&2; }
 
 scripts/ensure-services.sh >&2
 # shellcheck source=scripts/lib/static-nginx.sh
 source scripts/lib/static-nginx.sh
 static_nginx_tools
 
-say "building the release cart and catalog"
-cargo build --release --locked -p catalog --bin catalog -p cart --bin cart >&2
+bench_build release
 CATALOG=target/release/catalog
 CART=target/release/cart
 

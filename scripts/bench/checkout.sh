@@ -15,8 +15,9 @@
 # only, and removes what it started when it ends. Everything shares the machine's cores.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-# shellcheck source=scripts/lib/scratch.sh
-source scripts/lib/scratch.sh
+# shellcheck source=scripts/lib/bench.sh
+source scripts/lib/bench.sh
+bench_lock
 
 DURATION=${DURATION:-20}
 BUYERS=${BUYERS:-32}
@@ -38,16 +39,10 @@ AMQP_URL=${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}
 WORK=$(mktemp -d /tmp/commerce-bench-checkout.XXXXXX)
 PSQL=(psql -X -q -w -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1)
 
-say() { printf 'bench: %s\n' "$*" >&2; }
 
 scripts/ensure-services.sh >&2
 
-say "building the $PROFILE services, the emulator and the load generator"
-flags=(--locked)
-[[ $PROFILE == release ]] && flags+=(--release)
-cargo build "${flags[@]}" -p catalog --bin catalog -p cart --bin cart -p order --bin order \
-  -p payment-webhook --bin payment-webhook -p stripe-emulator --bin stripe-emulator >&2
-cargo build "${flags[@]}" -p order --example checkout_load >&2
+bench_build "$PROFILE"
 BIN=target/$PROFILE
 
 pids=()

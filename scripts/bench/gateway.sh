@@ -10,6 +10,9 @@
 # at the end. Numbers compare runs on one machine: wrk and both NGINX share the same cores.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
+# shellcheck source=scripts/lib/bench.sh
+source scripts/lib/bench.sh
+bench_lock
 
 DURATION=${DURATION:-5}
 CONNECTIONS=${CONNECTIONS:-32}
@@ -18,7 +21,6 @@ UPSTREAM_PORT=18281
 GATEWAY_PORT=18280
 WORK=$(mktemp -d /tmp/commerce-bench-gateway.XXXXXX)
 
-say() { printf 'bench: %s\n' "$*" >&2; }
 
 NGINX=$(scripts/gateway.sh nginx)
 if ! command -v wrk >/dev/null; then

@@ -22,8 +22,9 @@
 # service, PostgreSQL and RabbitMQ share the same cores: compare runs on one machine.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
-# shellcheck source=scripts/lib/scratch.sh
-source scripts/lib/scratch.sh
+# shellcheck source=scripts/lib/bench.sh
+source scripts/lib/bench.sh
+bench_lock
 
 DURATION=${DURATION:-10}
 CONNECTIONS=${CONNECTIONS:-32}
@@ -35,12 +36,10 @@ AMQP_URL=${AMQP_URL:-amqp://guest:guest@127.0.0.1:5672/%2f}
 WORK=$(mktemp -d /tmp/webhook-bench.XXXXXX)
 PSQL=(psql -X -q -w -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1)
 
-say() { printf 'bench: %s\n' "$*" >&2; }
 
 scripts/ensure-services.sh >&2
 
-say "building the release payment-webhook and the load generator"
-cargo build --release --locked -p payment-webhook --bin payment-webhook --example webhook_load >&2
+bench_build release
 BIN=target/release/payment-webhook
 LOAD=target/release/examples/webhook_load
 

@@ -55,3 +55,34 @@ async fn health_and_metrics() {
     assert!(text.contains(r#"status="422"} 1"#), "{text}");
     assert!(text.contains("catalog_http_requests_duration_seconds_bucket"), "{text}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_pools_waits_are_exported() {
+    let app = common::spawn().await;
+    // Uncached listings take pooled connections.
+    for page in 1..=3 {
+        let _ = app.get(&format!("/api/v1/products?page={page}&sort_by=name")).await;
+    }
+    let url = app.server.url("/metrics");
+    let client = app.server.client.clone();
+    // The pool gauges refresh every few seconds.
+    let text = testkit::wait_until(std::time::Duration::from_secs(20), "pool statistics in /metrics", || {
+        let (client, url) = (client.clone(), url.clone());
+        async move {
+            let text = client.get(url).send().await.ok()?.text().await.ok()?;
+            let direct = text
+                .lines()
+                .find(|l| l.starts_with(r#"db_pool_gets_total{outcome="direct"}"#))?
+                .rsplit(' ')
+                .next()?
+                .parse::<f64>()
+                .ok()?;
+            (direct > 0.0).then_some(text)
+        }
+    })
+    .await;
+    for name in ["db_pool_max_connections", "db_pool_get_wait_seconds_total", "db_pool_pending_gets"] {
+        assert!(text.lines().any(|l| l.starts_with(name)), "{name} missing:\n{text}");
+    }
+    assert!(text.contains(r#"db_pool_gets_total{outcome="timed_out"} 0"#), "{text}");
+}

@@ -218,6 +218,7 @@ pub async fn start(
     crate::http::metrics::spawn_db_gauges(
         &resources.registry,
         resources.pool.clone(),
+        resources.base.db_pool_size,
         parts.relay.is_some(),
         relay_signal.clone(),
     )?;

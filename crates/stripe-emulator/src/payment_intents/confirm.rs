@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::checks::{known_method, one_of, state_error, unexpected_state};
-use crate::cards::Behaviour;
+use crate::cards::{self, Behaviour};
 use crate::error::ApiError;
 use crate::ids;
 use crate::objects::{PaymentIntent, PiStatus};
@@ -14,6 +14,7 @@ use crate::store::{Ctx, Store, to_json};
 /// Parameters accepted by confirm (also the confirm-time part of a create with `confirm=true`).
 pub(super) const CONFIRM_PARAMS: &[&str] = &[
     "payment_method",
+    "payment_method_data",
     "return_url",
     "expand",
     "off_session",
@@ -50,7 +51,16 @@ impl Store {
                 "requires_confirmation, requires_payment_method, requires_action",
             ));
         }
-        let Some(pm) = params.non_empty("payment_method")?.or_else(|| pi.payment_method.clone()) else {
+        let from_card = method_from_data(params)?;
+        if from_card.is_some() && params.has("payment_method") {
+            return Err(ApiError::invalid_uncoded(
+                "You cannot provide both payment_method and payment_method_data.",
+            )
+            .with_param("payment_method_data"));
+        }
+        let Some(pm) =
+            params.non_empty("payment_method")?.or(from_card).or_else(|| pi.payment_method.clone())
+        else {
             return Err(state_error(
                 pi,
                 "You cannot confirm this PaymentIntent because it's missing a payment method. Update the PaymentIntent with a payment method and then confirm it again.".to_owned(),
@@ -100,7 +110,7 @@ impl Store {
             Behaviour::RequiresAuthentication => {
                 let pi = self.pi_mut(id)?;
                 pi.status = PiStatus::RequiresAction;
-                pi.next_action = Some(next_action(pi));
+                pi.next_action = Some(next_action(pi, ctx.origin.as_deref()));
                 self.emit_pi(ctx, "payment_intent.requires_action", id);
                 Ok(to_json(self.pi(id)?))
             }
@@ -179,9 +189,13 @@ impl Store {
 }
 
 /// What the customer must do for 3-D Secure: a redirect when a `return_url` was given,
-/// otherwise Stripe.js's `use_stripe_sdk`.
-fn next_action(pi: &PaymentIntent) -> Value {
-    let url = format!("https://hooks.stripe.com/3d_secure_2/hosted?payment_intent={}", pi.id);
+/// otherwise Stripe.js's `use_stripe_sdk`. The page is the emulator's own challenge
+/// ([`crate::hosted`]) when the caller reached it over HTTP, else Stripe's URL shape.
+fn next_action(pi: &PaymentIntent, origin: Option<&str>) -> Value {
+    let url = origin.map_or_else(
+        || format!("https://hooks.stripe.com/3d_secure_2/hosted?payment_intent={}", pi.id),
+        |origin| crate::hosted::challenge_url(origin, pi),
+    );
     match &pi.return_url {
         Some(return_url) => {
             json!({"type": "redirect_to_url", "redirect_to_url": {"return_url": return_url, "url": url}})
@@ -189,5 +203,38 @@ fn next_action(pi: &PaymentIntent) -> Value {
         None => {
             json!({"type": "use_stripe_sdk", "use_stripe_sdk": {"type": "three_d_secure_redirect", "stripe_js": url, "source": ids::new("src")}})
         }
+    }
+}
+
+/// The test payment method behind `payment_method_data` (Stripe.js sends the card's details
+/// this way): `type=card` and a test card number; Stripe's card errors otherwise.
+fn method_from_data(params: &Params) -> Result<Option<String>, ApiError> {
+    let Some(data) = params.0.get("payment_method_data") else { return Ok(None) };
+    if data.get("type").and_then(Value::as_str) != Some("card") {
+        return Err(ApiError::invalid_uncoded("payment_method_data[type] must be card.")
+            .with_param("payment_method_data[type]"));
+    }
+    let number: String = data
+        .get("card")
+        .and_then(|c| c.get("number"))
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-'))
+        .collect();
+    if number.is_empty() {
+        return Err(ApiError::missing("payment_method_data[card][number]"));
+    }
+    if number.len() < 12 || number.len() > 19 || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::card("incorrect_number", "Your card number is incorrect.")
+            .with_param("payment_method_data[card][number]"));
+    }
+    match cards::method_for_number(&number) {
+        Some(pm) => Ok(Some(pm.to_owned())),
+        None => Err(ApiError::card(
+            "card_declined",
+            "Your card was declined. Your request was in test mode, but used a non test (live) card. For a list of valid test cards, visit: https://stripe.com/docs/testing.",
+        )
+        .with("decline_code", json!("live_mode_test_card"))),
     }
 }

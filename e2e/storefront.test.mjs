@@ -26,6 +26,10 @@ page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.te
 
 let shot = 0;
 async function snap(name) {
+  // Whatever the step, the page never shows a value the code failed to render.
+  const text = await page.evaluate(() => document.body.innerText);
+  const broken = ['[object ', 'undefined', 'NaN'].find((bad) => text.includes(bad));
+  if (broken && name !== 'failure') problems.push(`${name}: the page shows "${broken}"`);
   shot += 1;
   const file = join(SHOTS, `${String(shot).padStart(2, '0')}-${name}.png`);
   await page.screenshot({ path: file, fullPage: true });

@@ -57,7 +57,10 @@ async function pay(ev) {
       payment_method: { card: card(), billing_details: { email: details.customer_email, name: details.customer_name } },
     });
     if (result.error) {
-      say(`${result.error.message ?? 'The payment failed.'} Try another card.`, 'error');
+      const why = result.error.code === 'payment_intent_authentication_failure'
+        ? 'Your bank could not confirm the payment (3-D Secure).'
+        : (result.error.message ?? 'The payment failed.');
+      say(`${why} Try again or use another card.`, 'error');
       return;
     }
     location.assign(`/order.html?number=${encodeURIComponent(order.order_number)}`);

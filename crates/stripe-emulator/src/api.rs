@@ -234,7 +234,7 @@ fn no_key() -> ApiError {
 
 /// What a publishable key may do: retrieve or confirm the PaymentIntent whose client secret
 /// it presents. The `key` and `client_secret` parameters are taken out of `params` (confirm
-/// knows neither); returns the intent's id.
+/// knows neither).
 fn publishable_allowed(store: &Store, op: &Op, params: &mut Params) -> Result<(), ApiError> {
     params.0.remove("key");
     let (Op::RetrievePi(id) | Op::ConfirmPi(id)) = op else {

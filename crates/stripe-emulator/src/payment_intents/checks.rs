@@ -2,7 +2,7 @@
 
 use crate::cards::{self, TestMethod};
 use crate::error::ApiError;
-use crate::objects::PaymentIntent;
+use crate::objects::{PaymentIntent, PiStatus};
 use crate::params::Params;
 use crate::store::{format_amount, to_json};
 
@@ -70,4 +70,12 @@ pub(super) fn unexpected_state(pi: &PaymentIntent, action: &str, done: &str, all
 /// 400 `payment_intent_unexpected_state`, carrying the PaymentIntent as Stripe does.
 pub(super) fn state_error(pi: &PaymentIntent, message: String) -> ApiError {
     ApiError::invalid("payment_intent_unexpected_state", message).with("payment_intent", to_json(pi))
+}
+
+/// Whether the PaymentIntent still waits for its payment: it may be updated and confirmed.
+pub(super) fn awaiting_payment(status: PiStatus) -> bool {
+    matches!(
+        status,
+        PiStatus::RequiresPaymentMethod | PiStatus::RequiresConfirmation | PiStatus::RequiresAction
+    )
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::checks::{known_method, one_of, state_error, unexpected_state};
+use super::checks::{awaiting_payment, known_method, one_of, state_error, unexpected_state};
 use crate::cards::{self, Behaviour};
 use crate::error::ApiError;
 use crate::ids;
@@ -40,10 +40,7 @@ impl Store {
     ) -> Result<Value, ApiError> {
         params.only(CONFIRM_PARAMS)?;
         let pi = self.pi(id)?;
-        if !matches!(
-            pi.status,
-            PiStatus::RequiresPaymentMethod | PiStatus::RequiresConfirmation | PiStatus::RequiresAction
-        ) {
+        if !awaiting_payment(pi.status) {
             return Err(unexpected_state(
                 pi,
                 "confirm",

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::checks::{check_amount, known_method, one_of, unexpected_state};
+use super::checks::{awaiting_payment, check_amount, known_method, one_of, unexpected_state};
 use super::confirm::CONFIRM_PARAMS;
 use crate::error::ApiError;
 use crate::ids;
@@ -175,10 +175,7 @@ impl Store {
     ) -> Result<Value, ApiError> {
         params.only(UPDATE_PARAMS)?;
         let pi = self.pi(id)?;
-        let open = matches!(
-            pi.status,
-            PiStatus::RequiresPaymentMethod | PiStatus::RequiresConfirmation | PiStatus::RequiresAction
-        );
+        let open = awaiting_payment(pi.status);
         if !open && params.0.keys().any(|k| !ALWAYS_UPDATABLE.contains(&k.as_str())) {
             return Err(unexpected_state(
                 pi,

@@ -3,8 +3,13 @@
 #
 #   hadolint        Dockerfile.service
 #   compose         docker-compose.yml against the Compose specification (schema), and
-#                   its wiring (deploy/checks/compose_test.py)
-#   yamllint        chart values and metadata, deploy/k8s/, docker-compose.yml (.yamllint)
+#                   its wiring (deploy/checks/compose_test.py), also with the
+#                   `observability` profile
+#   otel            deploy/otel/collector.yaml: pipelines name only defined components
+#                   (deploy/checks/otel_test.py); promtool check config on the profile's
+#                   Prometheus config
+#   yamllint        chart values and metadata, deploy/k8s/, deploy/otel/, deploy/observability/,
+#                   docker-compose.yml (.yamllint)
 #   helm lint       --strict, every application chart, default and production values
 #   helm template   the same renders (and one with every optional part off), validated
 #                   with kubernetes-validate against the Kubernetes schemas of each of
@@ -94,6 +99,14 @@ YAML
   ! k8s_validate 1.33.0 "$out/broken.yaml"
 }
 
+# The Compose profile's Prometheus config, with its rule file where the container mounts it
+# replaced by the repository's copy.
+prometheus_config() {
+  sed "s|/etc/prometheus/alerts.yaml|$PWD/helm/monitoring/files/alerts.yaml|" deploy/observability/prometheus.yml \
+    >"$out/prometheus.yml"
+  promtool check config "$out/prometheus.yml"
+}
+
 echo "deploy checks (Kubernetes schemas: $K8S_VERSIONS)"
 check "hadolint Dockerfile.service" hadolint Dockerfile.service
 check "docker-compose.yml matches the Compose specification" \
@@ -101,7 +114,10 @@ check "docker-compose.yml matches the Compose specification" \
 check "docker-compose.yml wiring (depends_on, migrations, published ports, gateway config)" \
   "$PY" deploy/checks/compose_test.py docker-compose.yml
 check "yamllint (chart values and Chart.yaml, deploy/, docker-compose.yml)" \
-  yamllint --strict -c .yamllint helm/*/values*.yaml helm/*/Chart.yaml deploy/k8s deploy/ingress-nginx docker-compose.yml
+  yamllint --strict -c .yamllint helm/*/values*.yaml helm/*/Chart.yaml deploy/k8s deploy/ingress-nginx \
+  deploy/otel deploy/observability docker-compose.yml
+check "OpenTelemetry Collector config: pipelines, receivers and exporters defined (deploy/checks/otel_test.py)" \
+  "$PY" deploy/checks/otel_test.py deploy/otel/collector.yaml docker-compose.yml
 
 charts=()
 for chart_yaml in helm/*/Chart.yaml; do
@@ -149,6 +165,7 @@ if ! command -v promtool >/dev/null; then
   fi
 fi
 check "promtool check rules helm/monitoring/files/alerts.yaml" promtool check rules helm/monitoring/files/alerts.yaml
+check "promtool check config deploy/observability/prometheus.yml (Compose observability profile)" prometheus_config
 check "promtool test rules helm/monitoring/files/alerts_test.yaml (alert unit tests)" \
   promtool test rules helm/monitoring/files/alerts_test.yaml
 check "alerts and dashboard name only metrics the code registers" python3 deploy/checks/monitoring_test.py

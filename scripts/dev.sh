@@ -157,6 +157,7 @@ present+=(gateway)
 
 say "all up. Try:"
 printf '  curl http://localhost:%s/api/v1/products      (through the gateway, as in production)\n' "$GATEWAY_PORT"
+printf '  http://localhost:%s/   (the storefront: card 4242 4242 4242 4242, 3-D Secure 4000 0027 6000 3184)\n' "$GATEWAY_PORT"
 for s in "${present[@]}"; do
   case $s in
     catalog) printf '  curl http://localhost:%s/api/v1/products\n' "${PORT[$s]}" ;;

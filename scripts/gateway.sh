@@ -11,6 +11,9 @@
 #   CATALOG_ADDR          127.0.0.1:8081     CART_ADDR             127.0.0.1:8082
 #   ORDER_ADDR            127.0.0.1:8083     PAYMENT_WEBHOOK_ADDR  127.0.0.1:8084
 #   GATEWAY_ACCESS_LOG    "/dev/stdout gateway" (file and log format), or "off"
+#   STOREFRONT_ROOT       storefront/ (the static storefront served at /)
+#   STOREFRONT_STRIPE_URL http://localhost:12111 (the Stripe API base the browser calls)
+#   STOREFRONT_PUBLISHABLE_KEY  pk_test_dev (served in /storefront-config.json)
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -20,9 +23,13 @@ export CART_ADDR=${CART_ADDR:-127.0.0.1:8082}
 export ORDER_ADDR=${ORDER_ADDR:-127.0.0.1:8083}
 export PAYMENT_WEBHOOK_ADDR=${PAYMENT_WEBHOOK_ADDR:-127.0.0.1:8084}
 export GATEWAY_ACCESS_LOG=${GATEWAY_ACCESS_LOG:-/dev/stdout gateway}
+STOREFRONT_ROOT=${STOREFRONT_ROOT:-$PWD/storefront}
+export STOREFRONT_ROOT
+export STOREFRONT_STRIPE_URL=${STOREFRONT_STRIPE_URL:-http://localhost:12111}
+export STOREFRONT_PUBLISHABLE_KEY=${STOREFRONT_PUBLISHABLE_KEY:-pk_test_dev}
 # Only these are substituted: NGINX's own $variables stay as they are.
 # shellcheck disable=SC2016 # envsubst takes the literal names
-readonly VARS='${GATEWAY_LISTEN} ${CATALOG_ADDR} ${CART_ADDR} ${ORDER_ADDR} ${PAYMENT_WEBHOOK_ADDR} ${GATEWAY_RUN_DIR} ${GATEWAY_ACCESS_LOG}'
+readonly VARS='${GATEWAY_LISTEN} ${CATALOG_ADDR} ${CART_ADDR} ${ORDER_ADDR} ${PAYMENT_WEBHOOK_ADDR} ${GATEWAY_RUN_DIR} ${GATEWAY_ACCESS_LOG} ${STOREFRONT_ROOT} ${STOREFRONT_STRIPE_URL} ${STOREFRONT_PUBLISHABLE_KEY}'
 
 fail() {
   printf 'gateway: %s\n' "$*" >&2
@@ -84,7 +91,7 @@ case ${1:-} in
     exec "$bin" -e stderr -p "$dir" -c "$dir/nginx.conf"
     ;;
   *)
-    sed -n '2,13p' "${BASH_SOURCE[0]}" >&2
+    sed -n '2,16p' "${BASH_SOURCE[0]}" >&2
     exit 2
     ;;
 esac

@@ -6,9 +6,14 @@
 The schema check (check-jsonschema, vendor.compose-spec) proves the shape; this proves
 the wiring: every depends_on target exists; every service has a one-shot `<name>-migrate`
 it waits for (service_completed_successfully) that runs `migrate` with the same image;
-only the gateway and the RabbitMQ UI publish ports, on the loopback address; the gateway
-uses deploy/nginx/gateway.conf.template and names every upstream variable; each image
-built from Dockerfile.service names a binary of ARCHITECTURE.md §6.
+only the gateway, the RabbitMQ UI, the mail sink, the Stripe emulator (the storefront's
+browser pays there) and the observability UIs publish ports, on the loopback address; the
+gateway uses deploy/nginx/gateway.conf.template and names every upstream variable and mounts
+the storefront; each image built from Dockerfile.service names a binary of ARCHITECTURE.md §6;
+the `observability` profile holds the Collector, Jaeger, Prometheus and Grafana, every file
+they mount exists, the Collector mounts deploy/otel/collector.yaml, Prometheus scrapes each
+service under a job named like it (the dashboard's and alerts' `job`), and Grafana provisions
+helm/monitoring/files/dashboard.json; no service outside the profile depends on one inside.
 Needs PyYAML (the tools venv has it).
 """
 
@@ -23,7 +28,48 @@ import yaml
 ROOT = Path(__file__).resolve().parents[2]
 SERVICES = ["catalog", "cart", "order", "payment-webhook"]
 BINARIES = set(SERVICES) | {"stripe-emulator"}
-PUBLISHERS = {"gateway", "rabbitmq", "mailsink"}
+PUBLISHERS = {"gateway", "rabbitmq", "mailsink", "stripe-emulator", "jaeger", "prometheus", "grafana"}
+OBSERVABILITY = {"otel-collector", "jaeger", "prometheus", "grafana"}
+SERVICE_PORTS = {"catalog": 8081, "cart": 8082, "order": 8083, "payment-webhook": 8084}
+
+
+def observability(svcs: dict, errors: list[str]) -> None:
+    """The optional `observability` profile: wiring and the files it mounts."""
+    for name in sorted(OBSERVABILITY):
+        s = svcs.get(name)
+        if s is None:
+            errors.append(f"observability: needs the {name} service")
+            continue
+        if s.get("profiles") != ["observability"]:
+            errors.append(f"{name}: must be in profiles [observability] only, has {s.get('profiles')!r}")
+    for name, s in svcs.items():
+        for v in s.get("volumes") or []:
+            src = str(v).split(":", 1)[0]
+            if src.startswith("./") and not (ROOT / src).exists():
+                errors.append(f"{name}: mounts {src}, which does not exist")
+        if name in OBSERVABILITY:
+            continue
+        deps = s.get("depends_on") or {}
+        for dep in deps if isinstance(deps, (list, dict)) else []:
+            if dep in OBSERVABILITY:
+                errors.append(f"{name}: depends on {dep}, which only runs with --profile observability")
+    mounts = lambda n: [str(v) for v in (svcs.get(n) or {}).get("volumes") or []]  # noqa: E731
+    if not any(m.startswith("./deploy/otel/collector.yaml:") for m in mounts("otel-collector")):
+        errors.append("otel-collector: must mount deploy/otel/collector.yaml")
+    if not any(m.startswith("./helm/monitoring/files/dashboard.json:") for m in mounts("grafana")):
+        errors.append("grafana: must provision helm/monitoring/files/dashboard.json")
+    prom = next((m.split(":")[0] for m in mounts("prometheus") if m.endswith("prometheus.yml:ro")), None)
+    if prom is None:
+        errors.append("prometheus: must mount its prometheus.yml")
+        return
+    config = yaml.safe_load((ROOT / prom).read_text(encoding="utf-8"))
+    jobs = {
+        j.get("job_name"): [t for sc in j.get("static_configs") or [] for t in sc.get("targets") or []]
+        for j in config.get("scrape_configs") or []
+    }
+    for svc, port in SERVICE_PORTS.items():
+        if jobs.get(svc) != [f"{svc}:{port}"]:
+            errors.append(f"prometheus: job {svc!r} must scrape {svc}:{port} (has {jobs.get(svc)!r})")
 
 
 def main(path: str) -> int:
@@ -62,6 +108,9 @@ def main(path: str) -> int:
     mounts = [str(v) for v in gw.get("volumes") or []]
     if not any(m.startswith("./deploy/nginx/gateway.conf.template:") for m in mounts):
         errors.append("gateway: must mount deploy/nginx/gateway.conf.template (the make dev config)")
+    if not any(m.startswith("./storefront:") for m in mounts):
+        errors.append("gateway: must mount ./storefront (served at /)")
+    observability(svcs, errors)
     template = (ROOT / "deploy/nginx/gateway.conf.template").read_text(encoding="utf-8")
     needed = set(re.findall(r"\$\{([A-Z_]+)\}", template))
     missing = needed - set((gw.get("environment") or {}).keys())

@@ -202,10 +202,23 @@ def run(gw: Gateway, r: Results) -> None:
             )
 
     # 2. Prefix semantics match the Ingress (pathType Prefix: whole path segments only).
-    for path in ("/api/v1/productsX", "/api/v1/cart", "/", "/api/v1", "/webhooks/stripes"):
+    for path in ("/api/v1/productsX", "/api/v1/cart", "/api/v1", "/webhooks/stripes", "/nope", "/js/", "/.git/config"):
         Stub.hits.clear()
         status, _, p = reached(gw, "GET", path)
         r.check(f"GET {path} is not routed (404)", status == 404 and not Stub.hits and "error" in p, f"status {status}, hits {Stub.hits}")
+
+    # 2b. The storefront (storefront/) at /, with types a browser runs, and its config.
+    for path, ctype in (("/", "text/html"), ("/checkout.html", "text/html"), ("/js/api.js", "text/javascript"), ("/css/store.css", "text/css")):
+        Stub.hits.clear()
+        status, headers, body = gw.request("GET", path)
+        got = headers.get("content-type", "")
+        r.check(f"GET {path} serves the storefront ({ctype})", status == 200 and got.startswith(ctype) and body and not Stub.hits, f"status {status}, {got}")
+    status, _, p = reached(gw, "GET", "/storefront-config.json")
+    r.check(
+        "GET /storefront-config.json names the Stripe API base and a publishable key",
+        status == 200 and p.get("stripe_api_base", "").startswith("http") and p.get("publishable_key", "").startswith("pk_test_"),
+        f"status {status}, {p}",
+    )
 
     # 3. /health is the gateway's own answer.
     Stub.hits.clear()
@@ -219,7 +232,7 @@ def run(gw: Gateway, r: Results) -> None:
         r.check(f"POST {path} is not routed (404)", status == 404 and not Stub.hits, f"status {status}, hits {Stub.hits}")
 
     # 5. Security headers on proxied answers and on the gateway's own.
-    for path in ("/api/v1/products", "/health", "/internal/v1/x"):
+    for path in ("/api/v1/products", "/health", "/internal/v1/x", "/"):
         _, headers, _ = reached(gw, "GET", path)
         missing = {k: headers.get(k.lower()) for k, v in SECURITY_HEADERS.items() if headers.get(k.lower()) != v}
         r.check(f"security headers on GET {path}", not missing, f"wrong or missing: {missing}")

@@ -2,7 +2,8 @@
 # A whole purchase stack on scratch state, for scripts that drive it from outside (the README
 # demo, the OpenAPI fuzzing, the storefront in a browser): a scratch database on the local
 # PostgreSQL, its own Redis prefix, exchange and queue prefix, the four services, the order
-# worker, the Stripe emulator, an SMTP sink and the NGINX gateway, all on ports from
+# worker, the Stripe emulator, an SMTP sink and the NGINX gateway (serving storefront/ with
+# the emulator as its Stripe, publishable key pk_test_demo), all on ports from
 # STACK_PORT_BASE (default 18300: gateway = base, catalog +1, cart +2, order +3,
 # payment-webhook +4, emulator +5, worker +6, SMTP +25). Sourced; `stack_start` sets:
 #   STACK_GW, STACK_STRIPE (URLs), STACK_MAILS (CSV file of the mails sent), STACK_WORK (logs)
@@ -75,7 +76,8 @@ stack_start() {
   stack_run order "$order" "$bin/order" serve
   stack_run worker "$worker" "$bin/order" worker
   GATEWAY_LISTEN=$base GATEWAY_ACCESS_LOG=off CATALOG_ADDR="127.0.0.1:$catalog" CART_ADDR="127.0.0.1:$cart" \
-    ORDER_ADDR="127.0.0.1:$order" PAYMENT_WEBHOOK_ADDR="127.0.0.1:$webhook" scripts/gateway.sh run >"$STACK_WORK/gateway.log" 2>&1 &
+    ORDER_ADDR="127.0.0.1:$order" PAYMENT_WEBHOOK_ADDR="127.0.0.1:$webhook" \
+    STOREFRONT_STRIPE_URL="http://127.0.0.1:$stripe" STOREFRONT_PUBLISHABLE_KEY=pk_test_demo scripts/gateway.sh run >"$STACK_WORK/gateway.log" 2>&1 &
   STACK_PIDS+=($!)
   stack_wait_http "http://127.0.0.1:$base/health" "${STACK_PIDS[-1]}" gateway
   STACK_GW="http://127.0.0.1:$base" STACK_STRIPE="http://127.0.0.1:$stripe"

@@ -1,5 +1,10 @@
 //! Stripe's API under `/v1`: authentication, form decoding, idempotency, routing to the store,
 //! and Stripe's response headers.
+//!
+//! A secret key (`sk_test_...`) may call everything. A publishable key (`pk_test_...`, in the
+//! `key` parameter as Stripe.js sends it, or as a bearer) may only retrieve and confirm a
+//! PaymentIntent, with that intent's `client_secret`, and sees the fields Stripe shows a
+//! publishable key. Answers allow any origin (CORS), as Stripe's API does for Stripe.js.
 
 use std::future::{Ready, ready};
 
@@ -20,6 +25,47 @@ pub const IDEMPOTENCY_TTL_SECS: i64 = 24 * 3600;
 const PRUNE_AT: usize = 10_000;
 /// Longest idempotency key Stripe accepts.
 const MAX_IDEMPOTENCY_KEY_LEN: usize = 255;
+
+/// Fields of a PaymentIntent a publishable key sees (Stripe: "retrievable with publishable key").
+const PUBLISHABLE_PI_FIELDS: &[&str] = &[
+    "id",
+    "object",
+    "amount",
+    "automatic_payment_methods",
+    "canceled_at",
+    "cancellation_reason",
+    "capture_method",
+    "client_secret",
+    "confirmation_method",
+    "created",
+    "currency",
+    "description",
+    "last_payment_error",
+    "livemode",
+    "next_action",
+    "payment_method",
+    "payment_method_types",
+    "processing",
+    "receipt_email",
+    "setup_future_usage",
+    "shipping",
+    "status",
+];
+
+/// Who calls: the account's secret key, or a publishable key (Stripe.js in a browser).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Caller {
+    Secret(String),
+    Publishable(String),
+}
+
+impl Caller {
+    fn key(&self) -> &str {
+        match self {
+            Caller::Secret(k) | Caller::Publishable(k) => k,
+        }
+    }
+}
 
 /// An operation of the emulated API.
 #[derive(Debug, Clone)]
@@ -124,22 +170,39 @@ fn with_id(
 
 async fn unrecognized(req: HttpRequest) -> HttpResponse {
     let request_id = ids::new("req");
-    if let Err(e) = api_key(&req) {
+    if req.method() == actix_web::http::Method::OPTIONS {
+        // A CORS preflight (the browser sends no key with it).
+        return HttpResponse::NoContent()
+            .insert_header(("access-control-allow-origin", "*"))
+            .insert_header(("access-control-allow-methods", "GET, POST, DELETE, OPTIONS"))
+            .insert_header((
+                "access-control-allow-headers",
+                "Authorization, Content-Type, Idempotency-Key, Stripe-Version, Stripe-Account",
+            ))
+            .insert_header(("access-control-max-age", "300"))
+            .finish();
+    }
+    if let Err(e) = api_key(&req, None) {
         return respond(e.status, &e.body(), &request_id, None, false);
     }
     let e = ApiError::unrecognized_url(req.method().as_str(), req.path());
     respond(e.status, &e.body(), &request_id, None, false)
 }
 
-/// The secret key from `Authorization: Bearer sk_test_...` or HTTP Basic with the key as the
-/// user name (`curl -u sk_test_...:`), as Stripe accepts both; Stripe's 401 otherwise.
-fn api_key(req: &HttpRequest) -> Result<String, ApiError> {
-    let Some(header) = req.headers().get("authorization").and_then(|v| v.to_str().ok()) else {
-        return Err(ApiError::unauthorized(
-            "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/.",
-        ));
+/// The key from `Authorization: Bearer sk_test_...` or HTTP Basic with the key as the user
+/// name (`curl -u sk_test_...:`), as Stripe accepts both, or, without that header, from the
+/// `key` parameter (Stripe.js: `key=pk_test_...`); Stripe's 401 otherwise.
+fn api_key(req: &HttpRequest, params: Option<&Params>) -> Result<Caller, ApiError> {
+    let header = req.headers().get("authorization").and_then(|v| v.to_str().ok());
+    let param = params.and_then(|p| p.0.get("key")).and_then(Value::as_str);
+    let (header, param) = match (header, param) {
+        (Some(h), _) => (h, None),
+        (None, Some(k)) => ("", Some(k.to_owned())),
+        (None, None) => return Err(no_key()),
     };
-    let key = if let Some(bearer) = header.strip_prefix("Bearer ") {
+    let key = if let Some(k) = param {
+        k
+    } else if let Some(bearer) = header.strip_prefix("Bearer ") {
         bearer.trim().to_owned()
     } else if let Some(basic) = header.strip_prefix("Basic ") {
         use base64::Engine as _;
@@ -150,32 +213,86 @@ fn api_key(req: &HttpRequest) -> Result<String, ApiError> {
         String::new()
     };
     if key.starts_with("sk_test_") && key.len() > "sk_test_".len() {
-        return Ok(key);
+        return Ok(Caller::Secret(key));
+    }
+    if key.starts_with("pk_test_") && key.len() > "pk_test_".len() {
+        return Ok(Caller::Publishable(key));
     }
     // Stripe shows only the start and the last four characters of a rejected key.
     let tail: String = key.chars().rev().take(4).collect::<Vec<_>>().into_iter().rev().collect();
     Err(ApiError::unauthorized(format!(
-        "Invalid API Key provided: {}****{tail}. The emulator accepts test-mode secret keys (sk_test_...) only.",
+        "Invalid API Key provided: {}****{tail}. The emulator accepts test-mode secret keys (sk_test_...) only, and publishable keys (pk_test_...) where Stripe.js may use one.",
         key.chars().take(8).collect::<String>()
     )))
+}
+
+fn no_key() -> ApiError {
+    ApiError::unauthorized(
+        "You did not provide an API key. You need to provide your API key in the Authorization header, using Bearer auth (e.g. 'Authorization: Bearer YOUR_SECRET_KEY'). See https://stripe.com/docs/api#authentication for details, or we can help at https://support.stripe.com/.",
+    )
+}
+
+/// What a publishable key may do: retrieve or confirm the PaymentIntent whose client secret
+/// it presents. The `key` and `client_secret` parameters are taken out of `params` (confirm
+/// knows neither).
+fn publishable_allowed(store: &Store, op: &Op, params: &mut Params) -> Result<(), ApiError> {
+    params.0.remove("key");
+    let (Op::RetrievePi(id) | Op::ConfirmPi(id)) = op else {
+        return Err(ApiError::unauthorized(
+            "This API call cannot be made with a publishable API key. Please use a secret API key. You can find a list of your API keys at https://dashboard.stripe.com/account/apikeys.",
+        ));
+    };
+    let secret = match params.0.remove("client_secret") {
+        Some(Value::String(s)) if !s.is_empty() => s,
+        _ => return Err(ApiError::missing("client_secret")),
+    };
+    let pi = store.pi(id)?;
+    if pi.client_secret != secret {
+        return Err(ApiError::invalid_uncoded(
+            "The client_secret provided does not match any associated PaymentIntent on this account.",
+        )
+        .with_param("client_secret"));
+    }
+    Ok(())
+}
+
+/// A PaymentIntent (or an error carrying one) cut down to what a publishable key sees.
+fn for_publishable(mut body: Value) -> Value {
+    let trim = |pi: &mut Value| {
+        if let Value::Object(map) = pi {
+            map.retain(|k, _| PUBLISHABLE_PI_FIELDS.contains(&k.as_str()));
+        }
+    };
+    if let Some(pi) = body.get_mut("error").and_then(|e| e.get_mut("payment_intent")) {
+        trim(pi);
+    } else if body.get("object").and_then(Value::as_str) == Some("payment_intent") {
+        trim(&mut body);
+    }
+    body
 }
 
 /// Authenticates, decodes, applies idempotency and runs `op` on the store.
 fn handle(req: &HttpRequest, body: &[u8], em: &Emulator, op: &Op) -> HttpResponse {
     let request_id = ids::new("req");
-    let key = match api_key(req) {
+    let post = req.method() == actix_web::http::Method::POST;
+    let raw = if post { body } else { req.query_string().as_bytes() };
+    let parsed = form::parse(raw).map(Params);
+    let caller = match api_key(req, parsed.as_ref().ok()) {
         Ok(k) => k,
         Err(e) => return respond(e.status, &e.body(), &request_id, None, false),
     };
-    let post = req.method() == actix_web::http::Method::POST;
-    let raw = if post { body } else { req.query_string().as_bytes() };
-    let params = match form::parse(raw) {
-        Ok(p) => Params(p),
+    let mut params = match parsed {
+        Ok(p) => p,
         Err(e) => {
             let e = ApiError::invalid_uncoded(e.to_string());
             return respond(e.status, &e.body(), &request_id, None, false);
         }
     };
+    let publishable = matches!(caller, Caller::Publishable(_));
+    if publishable && let Err(e) = em.with_store(|store| publishable_allowed(store, op, &mut params)) {
+        return respond(e.status, &e.body(), &request_id, None, false);
+    }
+    let key = caller.key().to_owned();
     // Stripe ignores Idempotency-Key on GET (it is idempotent anyway).
     let idem_key = if post {
         req.headers().get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned)
@@ -191,8 +308,13 @@ fn handle(req: &HttpRequest, body: &[u8], em: &Emulator, op: &Op) -> HttpRespons
         return respond(e.status, &e.body(), &request_id, idem_key.as_deref(), false);
     }
     let route = format!("{} {}", req.method(), req.path());
-    let ctx =
-        Ctx { now: em.clock.now(), request_id: Some(request_id.clone()), idempotency_key: idem_key.clone() };
+    let info = req.connection_info();
+    let ctx = Ctx {
+        now: em.clock.now(),
+        request_id: Some(request_id.clone()),
+        idempotency_key: idem_key.clone(),
+        origin: Some(format!("{}://{}", info.scheme(), info.host())),
+    };
 
     let (status, body, replayed) = em.with_store(|store| {
         if let Some(k) = &idem_key {
@@ -230,6 +352,7 @@ fn handle(req: &HttpRequest, body: &[u8], em: &Emulator, op: &Op) -> HttpRespons
         }
         (status, body, false)
     });
+    let body = if publishable { for_publishable(body) } else { body };
     respond(status, &body, &request_id, idem_key.as_deref(), replayed)
 }
 
@@ -241,7 +364,13 @@ fn respond(
     replayed: bool,
 ) -> HttpResponse {
     let mut r = HttpResponse::build(status);
-    r.insert_header(("request-id", request_id)).insert_header(("stripe-version", API_VERSION));
+    r.insert_header(("request-id", request_id))
+        .insert_header(("stripe-version", API_VERSION))
+        .insert_header(("access-control-allow-origin", "*"))
+        .insert_header((
+            "access-control-expose-headers",
+            "Request-Id, Stripe-Version, Idempotency-Key, Idempotent-Replayed",
+        ));
     if let Some(k) = idem_key {
         r.insert_header(("idempotency-key", k));
     }

@@ -83,6 +83,24 @@ pub fn lookup(id: &str) -> Option<TestMethod> {
     }
 }
 
+/// The test payment method a test card number stands for (https://docs.stripe.com/testing):
+/// what Stripe.js sends as `payment_method_data[card][number]`. Digits only.
+pub fn method_for_number(number: &str) -> Option<&'static str> {
+    Some(match number {
+        "4242424242424242" => "pm_card_visa",
+        "4000056655665556" => "pm_card_visa_debit",
+        "5555555555554444" => "pm_card_mastercard",
+        "378282246310005" => "pm_card_amex",
+        "4000000000000002" => "pm_card_chargeDeclined",
+        "4000000000009995" => "pm_card_chargeDeclinedInsufficientFunds",
+        "4000000000000069" => "pm_card_chargeDeclinedExpiredCard",
+        "4000000000003220" => "pm_card_threeDSecure2Required",
+        "4000002760003184" => "pm_card_authenticationRequired",
+        "4000000000000259" => "pm_card_createDispute",
+        _ => return None,
+    })
+}
+
 /// Stripe's minimum charge amount per currency, in the currency's minor unit
 /// (https://docs.stripe.com/currencies#minimum-and-maximum-charge-amounts); `None` for a
 /// currency the emulator does not accept.

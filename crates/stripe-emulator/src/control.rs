@@ -44,7 +44,7 @@ fn body<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
 }
 
 fn control_ctx(em: &Emulator) -> Ctx {
-    Ctx { now: em.clock.now(), request_id: None, idempotency_key: None }
+    Ctx { now: em.clock.now(), request_id: None, idempotency_key: None, origin: None }
 }
 
 fn result(r: Result<Value, ApiError>) -> HttpResponse {

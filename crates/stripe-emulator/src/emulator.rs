@@ -146,7 +146,8 @@ impl RunningEmulator {
     /// Like `stripe trigger`: see [`TriggerRequest`]. Returns the PaymentIntent involved and
     /// the ids of the events sent.
     pub fn trigger(&self, req: &TriggerRequest) -> Result<(String, Vec<String>), ApiError> {
-        let ctx = Ctx { now: self.emulator.clock.now(), request_id: None, idempotency_key: None };
+        let ctx =
+            Ctx { now: self.emulator.clock.now(), request_id: None, idempotency_key: None, origin: None };
         self.emulator.with_store(|s| s.trigger(&ctx, req))
     }
 
@@ -169,7 +170,11 @@ pub fn server(
 ) -> std::io::Result<actix_web::dev::Server> {
     let data = web::Data::from(emulator);
     Ok(HttpServer::new(move || {
-        App::new().app_data(data.clone()).configure(crate::control::routes).configure(crate::api::routes)
+        App::new()
+            .app_data(data.clone())
+            .configure(crate::control::routes)
+            .configure(crate::hosted::routes)
+            .configure(crate::api::routes)
     })
     .workers(workers.max(1))
     .listen(listener)?

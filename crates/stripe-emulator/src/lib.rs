@@ -19,6 +19,7 @@ pub mod disputes;
 pub mod emulator;
 pub mod error;
 pub mod form;
+pub mod hosted;
 pub mod ids;
 pub mod objects;
 pub mod params;

@@ -24,6 +24,9 @@ pub struct Ctx {
     pub request_id: Option<String>,
     /// The call's `Idempotency-Key`, if any.
     pub idempotency_key: Option<String>,
+    /// The emulator's base URL as the caller reached it (`http://127.0.0.1:12111`), for the
+    /// pages it hands out (3-D Secure); `None` off the API (control calls, triggers).
+    pub origin: Option<String>,
 }
 
 /// A configured webhook endpoint.

@@ -78,12 +78,24 @@ async fn auth_is_required_with_a_test_secret_key() {
     let body: serde_json::Value = none.json().await.unwrap();
     assert_eq!(body["error"]["type"], "invalid_request_error");
     assert!(body["error"]["message"].as_str().unwrap().contains("did not provide an API key"));
-    for key in ["sk_live_abcdef", "pk_test_abcdef", "sk_test_"] {
+    for key in ["sk_live_abcdef", "pk_live_abcdef", "sk_test_"] {
         let r = s.http.post(&url).bearer_auth(key).body("amount=2000&currency=usd").send().await.unwrap();
         assert_eq!(r.status(), 401, "{key}");
         let body: serde_json::Value = r.json().await.unwrap();
         assert!(body["error"]["message"].as_str().unwrap().starts_with("Invalid API Key provided"));
     }
+    // A publishable key is a key, but not for this call (tests/browser.rs: what it may do).
+    let r = s
+        .http
+        .post(&url)
+        .bearer_auth("pk_test_abcdef")
+        .body("amount=2000&currency=usd")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+    let body: serde_json::Value = r.json().await.unwrap();
+    assert!(body["error"]["message"].as_str().unwrap().contains("cannot be made with a publishable API key"));
     // HTTP Basic with the key as user name, as in Stripe's curl examples.
     let basic = s
         .http

@@ -6,6 +6,8 @@ use std::sync::Arc;
 use actix_web::web;
 use platform::clients::catalog::{CatalogCheck, CatalogClient};
 use platform::http::Reported;
+use platform::http::extract::BodyLimit;
+use platform::openapi::Api;
 use platform::service::{Resources, ServiceSpec};
 
 use crate::carts::metrics::CartMetrics;
@@ -40,11 +42,24 @@ pub fn state(settings: &CartSettings, res: &Resources) -> anyhow::Result<AppStat
     })
 }
 
-/// The public and internal routes, with `state` as app data.
+/// The cart's documented routes: each handler's `utoipa::path` names its method and path.
+pub fn api() -> Api {
+    Api::new(
+        crate::SERVICE,
+        "Guest and customer carts, their lines and reservations; the checkout lock order takes",
+    )
+    .merge(carts::api())
+    .merge(checkout::api())
+}
+
+/// The public and internal routes (and `GET /openapi.json`), with `state` as app data. No cart
+/// route reads more than [`carts::BODY_LIMIT`].
 pub fn routes(state: AppState) -> impl Fn(&mut web::ServiceConfig) + Send + Sync + 'static {
     let state = web::Data::new(state);
+    let api = api();
     move |cfg: &mut web::ServiceConfig| {
-        cfg.app_data(state.clone()).configure(carts::routes).configure(checkout::routes);
+        cfg.app_data(state.clone()).app_data(BodyLimit(carts::BODY_LIMIT));
+        api.configure(cfg);
     }
 }
 

@@ -206,3 +206,32 @@ mod tests {
         assert!(UpdateItem::parse(json!({"quantity": 0})).is_err());
     }
 }
+
+/// `POST /api/v1/carts/{id}/items` as documented (a schema only: [`AddItem::parse`] reads it,
+/// with per-field messages).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct AddItemDoc {
+    /// The product by id (this or `sku`).
+    product_id: Option<i64>,
+    /// The product by SKU (this or `product_id`).
+    sku: Option<String>,
+    /// Units, 1 to 999 (1).
+    quantity: Option<i32>,
+    /// Options picked from the product's attributes (`{"size": "M"}`).
+    selected_attributes: Option<Map<String, Value>>,
+}
+
+/// `PATCH /api/v1/carts/{id}/items/{item_id}` as documented (a schema only).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct UpdateItemDoc {
+    /// Units, 1 to 999.
+    quantity: i32,
+}
+
+/// `POST /api/v1/carts` as documented: no body, or an empty object (a schema only).
+#[derive(utoipa::ToSchema)]
+#[schema(max_properties = 0)]
+#[allow(dead_code)]
+pub struct CreateCartDoc {}

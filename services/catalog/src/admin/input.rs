@@ -12,7 +12,7 @@ pub use domain::product::{NewProduct, ProductChanges, ProductPatch as UpdateBody
 
 /// `POST /api/v1/admin/products` as sent. Every field is optional here so that a missing one
 /// gets the "is required" rule rather than a serde error; unknown fields are refused.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
     sku: Option<String>,
@@ -27,7 +27,7 @@ pub struct CreateBody {
 }
 
 /// `POST /api/v1/admin/products/{id}/stock`: exactly one of `quantity` (set) or `delta` (adjust).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StockBody {
     quantity: Option<i64>,
@@ -179,4 +179,20 @@ mod tests {
         assert!(s(json!({})).is_err());
         assert!(s(json!({"quantity": 3_000_000_000_i64})).is_err());
     }
+}
+
+/// `PATCH /api/v1/admin/products/{id}` as documented: any of the fields, `null` clears
+/// `description` (a schema only: [`UpdateBody`] reads it).
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct PatchDoc {
+    sku: Option<String>,
+    name: Option<String>,
+    description: Option<String>,
+    slug: Option<String>,
+    price_cents: Option<i64>,
+    currency: Option<String>,
+    attributes: Option<serde_json::Value>,
+    status: Option<String>,
 }

@@ -16,7 +16,7 @@ const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 /// database's unique index enforces: on the rare clash, draw new bytes and retry.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(try_from = "String", into = "String")]
-#[schema(value_type = String)]
+#[schema(value_type = String, pattern = "^ORD-[0-9A-HJKMNP-TV-Z]{12}$")]
 pub struct OrderNumber(String);
 
 impl OrderNumber {

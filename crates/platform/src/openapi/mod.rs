@@ -111,10 +111,20 @@ impl Api {
         self.ops.iter().map(|op| (op.method.clone(), op.path.clone())).collect()
     }
 
-    /// Registers every operation and `GET /openapi.json` (the document, no auth).
+    /// Registers every operation, a 405 with `Allow` for the other methods on each path, and
+    /// `GET /openapi.json` (the document, no auth).
     pub fn configure(&self, cfg: &mut web::ServiceConfig) {
         for op in &self.ops {
             (op.register)(cfg);
+        }
+        // After the operations: a route without a method guard takes what they did not.
+        let mut paths: Vec<&str> = self.ops.iter().map(|op| op.path.as_str()).collect();
+        paths.sort_unstable();
+        paths.dedup();
+        for path in paths {
+            let allow: Vec<&str> =
+                self.ops.iter().filter(|op| op.path == path).map(|op| op.method.as_str()).collect();
+            cfg.route(path, web::route().to(method_not_allowed(allow.join(", "))));
         }
         let body = web::Bytes::from(serde_json::to_vec(&self.document()).unwrap_or_default());
         cfg.route(
@@ -153,6 +163,19 @@ impl Api {
         internal.description = Some("The shared INTERNAL_TOKEN of service-to-service calls".to_owned());
         components.add_security_scheme(INTERNAL, SecurityScheme::Http(internal));
         doc
+    }
+}
+
+/// A handler answering 405 in the error shape, naming the allowed methods.
+fn method_not_allowed(allow: String) -> impl Fn() -> std::future::Ready<HttpResponse> + Clone + 'static {
+    move || {
+        let body = serde_json::json!({
+            "error": "Method not allowed",
+            "message": format!("This path answers {allow}"),
+        });
+        std::future::ready(
+            HttpResponse::MethodNotAllowed().insert_header(("Allow", allow.clone())).json(body),
+        )
     }
 }
 

@@ -150,6 +150,10 @@ pub fn check_create_body(req: &HttpRequest, body: &[u8]) -> Result<(), ApiError>
         return Err(ApiError::UnsupportedMediaType("Expected Content-Type: application/json".to_owned()));
     }
     let value: Value = platform::http::extract::decode_json(body)?;
+    if value.is_null() {
+        // JSON's "nothing": the same as no body.
+        return Ok(());
+    }
     let body = object(value)?;
     let mut errors = ValidationErrors::new();
     unknown_fields(&body, &[], &mut errors);
@@ -209,24 +213,59 @@ mod tests {
 
 /// `POST /api/v1/carts/{id}/items` as documented (a schema only: [`AddItem::parse`] reads it,
 /// with per-field messages).
-#[derive(utoipa::ToSchema)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(untagged)]
 #[allow(dead_code)]
-pub struct AddItemDoc {
-    /// The product by id (this or `sku`).
-    product_id: Option<i64>,
-    /// The product by SKU (this or `product_id`).
-    sku: Option<String>,
-    /// Units, 1 to 999 (1).
-    quantity: Option<i32>,
+pub enum AddItemDoc {
+    /// By product id.
+    #[schema(title = "by product id")]
+    ById(AddById),
+    /// By SKU.
+    #[schema(title = "by sku")]
+    BySku(AddBySku),
+}
+
+/// A line by product id.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct AddById {
+    /// The product.
+    #[schema(minimum = 1)]
+    product_id: i64,
+    /// Units, 1 to 99 (1).
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 99)]
+    quantity: i32,
     /// Options picked from the product's attributes (`{"size": "M"}`).
-    selected_attributes: Option<Map<String, Value>>,
+    #[serde(default)]
+    selected_attributes: Map<String, Value>,
+}
+
+/// A line by SKU.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct AddBySku {
+    /// The product's SKU.
+    #[schema(pattern = "^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")]
+    sku: String,
+    /// Units, 1 to 99 (1).
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 99)]
+    quantity: i32,
+    /// Options picked from the product's attributes (`{"size": "M"}`).
+    #[serde(default)]
+    selected_attributes: Map<String, Value>,
 }
 
 /// `PATCH /api/v1/carts/{id}/items/{item_id}` as documented (a schema only).
-#[derive(utoipa::ToSchema)]
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 pub struct UpdateItemDoc {
-    /// Units, 1 to 999.
+    /// Units, 1 to 99.
+    #[schema(minimum = 1, maximum = 99)]
     quantity: i32,
 }
 

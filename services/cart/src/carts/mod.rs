@@ -87,7 +87,7 @@ async fn answer(
 /// `POST /api/v1/carts` → 201 with a new cart (guests also get `token` and `X-Cart-Token`);
 /// a customer who already has a cart gets it with 200.
 #[utoipa::path(post, path = "/api/v1/carts", operation_id = "create_cart", tag = "carts", security((), ("bearer" = [])),
-    request_body(content = Option<input::CreateCartDoc>, description = "No body, or an empty JSON object"),
+    request_body(content = Option<input::CreateCartDoc>, description = "No body, JSON null, or an empty JSON object"),
     responses((status = 201, description = "A new cart; a guest's carries its token, also in X-Cart-Token", body = crate::carts::view::CartView,
             headers(("X-Cart-Token" = String, description = "Guests: the token that opens the cart"))),
         (status = 200, description = "The signed-in customer's existing cart", body = crate::carts::view::CartView),

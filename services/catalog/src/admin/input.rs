@@ -27,7 +27,7 @@ pub struct CreateBody {
 }
 
 /// `POST /api/v1/admin/products/{id}/stock`: exactly one of `quantity` (set) or `delta` (adjust).
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StockBody {
     quantity: Option<i64>,
@@ -195,4 +195,37 @@ pub struct PatchDoc {
     currency: Option<String>,
     attributes: Option<serde_json::Value>,
     status: Option<String>,
+}
+
+/// [`StockBody`] as documented: exactly one of the two (a schema only).
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum StockDoc {
+    /// Set stock to this many units.
+    #[schema(title = "set")]
+    Set(StockSet),
+    /// Add (or, negative, remove) units.
+    #[schema(title = "adjust")]
+    Adjust(StockAdjust),
+}
+
+/// `{"quantity": N}`.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct StockSet {
+    /// New stock, 0 to 2147483647.
+    #[schema(minimum = 0, maximum = 2_147_483_647)]
+    quantity: i64,
+}
+
+/// `{"delta": N}`.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct StockAdjust {
+    /// Units to add (negative: remove).
+    #[schema(minimum = -2_147_483_647, maximum = 2_147_483_647)]
+    delta: i64,
 }

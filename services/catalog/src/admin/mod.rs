@@ -157,7 +157,7 @@ pub async fn delete(
 /// `POST /api/v1/admin/products/{id}/stock` with `{"quantity": N}` or `{"delta": N}` → 200.
 /// Stock below what is reserved (so also below 0) is a 409: it depends on the current state.
 #[utoipa::path(post, path = "/api/v1/admin/products/{id}/stock", operation_id = "admin_set_stock", tag = "admin",
-    security(("bearer" = [])), params(("id" = i64, Path, description = "The product id")), request_body = input::StockBody,
+    security(("bearer" = [])), params(("id" = i64, Path, description = "The product id")), request_body = input::StockDoc,
     responses((status = 200, description = "The product", body = response::Wrapped),
         (status = 404, description = "No product has this id", body = platform::openapi::ErrorBody),
         (status = 409, description = "Stock would go below what is reserved", body = platform::openapi::ErrorBody),

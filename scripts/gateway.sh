@@ -22,7 +22,7 @@ export PAYMENT_WEBHOOK_ADDR=${PAYMENT_WEBHOOK_ADDR:-127.0.0.1:8084}
 export GATEWAY_ACCESS_LOG=${GATEWAY_ACCESS_LOG:-/dev/stdout gateway}
 # Only these are substituted: NGINX's own $variables stay as they are.
 # shellcheck disable=SC2016 # envsubst takes the literal names
-readonly VARS='${GATEWAY_LISTEN} ${CATALOG_ADDR} ${CART_ADDR} ${ORDER_ADDR} ${PAYMENT_WEBHOOK_ADDR} ${GATEWAY_RUN_DIR} ${GATEWAY_ACCESS_LOG}'
+readonly VARS='${GATEWAY_LISTEN} ${CATALOG_ADDR} ${CART_ADDR} ${ORDER_ADDR} ${PAYMENT_WEBHOOK_ADDR} ${GATEWAY_RUN_DIR} ${GATEWAY_ACCESS_LOG} ${GATEWAY_DOCS_DIR}'
 
 fail() {
   printf 'gateway: %s\n' "$*" >&2
@@ -63,6 +63,13 @@ render() {
   chmod 755 "$dir" "$dir/tmp"
   export GATEWAY_RUN_DIR
   GATEWAY_RUN_DIR=$(cd "$dir" && pwd)
+  # /docs: swagger-ui-dist (pinned, scripts/install-api-tools.sh) with deploy/docs/ over it.
+  export GATEWAY_DOCS_DIR=$GATEWAY_RUN_DIR/docs
+  scripts/install-api-tools.sh --ui
+  rm -rf "$GATEWAY_DOCS_DIR"
+  cp -r .tools/swagger-ui "$GATEWAY_DOCS_DIR"
+  cp deploy/docs/* "$GATEWAY_DOCS_DIR/"
+  chmod -R a+rX "$GATEWAY_DOCS_DIR"
   envsubst "$VARS" <deploy/nginx/gateway.conf.template >"$dir/gateway.conf"
   envsubst "$VARS" <deploy/nginx/nginx.conf.template >"$dir/nginx.conf"
 }

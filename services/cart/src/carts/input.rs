@@ -49,6 +49,17 @@ fn unknown_fields(body: &Map<String, Value>, known: &[&str], errors: &mut Valida
     }
 }
 
+/// An integer, also when written `2.0`: JSON has one number type, and JSON Schema's `integer`
+/// (the documented type) is any number without a fraction.
+fn whole_number(v: &Value) -> Option<i64> {
+    v.as_i64().or_else(|| {
+        let f = v.as_f64()?;
+        // Beyond ±2^53 a float is not one integer; quantities are 1 to 99 anyway.
+        #[allow(clippy::cast_possible_truncation)] // whole and within ±2^53: exact
+        (f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0).then_some(f as i64)
+    })
+}
+
 fn quantity(value: Option<&Value>, default: Option<i32>, errors: &mut ValidationErrors) -> i32 {
     let parsed = match (value, default) {
         (None | Some(Value::Null), Some(d)) => return d,
@@ -56,7 +67,7 @@ fn quantity(value: Option<&Value>, default: Option<i32>, errors: &mut Validation
             errors.add("quantity", "The quantity is required.");
             return 0;
         }
-        (Some(v), _) => v.as_i64().ok_or(LineRuleError::Quantity).and_then(check_line_quantity),
+        (Some(v), _) => whole_number(v).ok_or(LineRuleError::Quantity).and_then(check_line_quantity),
     };
     parsed.unwrap_or_else(|e| {
         errors.add("quantity", e.to_string());

@@ -21,6 +21,7 @@ pub struct CreateBody {
     slug: Option<String>,
     price_cents: Option<i64>,
     currency: Option<String>,
+    #[schema(value_type = Option<Object>)]
     attributes: Option<serde_json::Value>,
     stock_quantity: Option<i64>,
     status: Option<String>,
@@ -193,6 +194,7 @@ pub struct PatchDoc {
     slug: Option<String>,
     price_cents: Option<i64>,
     currency: Option<String>,
+    #[schema(value_type = Option<Object>)]
     attributes: Option<serde_json::Value>,
     status: Option<String>,
 }

@@ -32,6 +32,8 @@ pub struct SearchQuery {
     number: Option<String>,
     email: Option<String>,
     needs_attention: Option<bool>,
+    /// Orders per page, 1 to 200 (50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
     cursor: Option<String>,
 }

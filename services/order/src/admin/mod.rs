@@ -29,12 +29,18 @@ fn not_found() -> ApiError {
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SearchQuery {
+    /// Part of an order number, at most 320 characters, no control characters.
+    #[param(max_length = 320, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     number: Option<String>,
+    /// Part of an email address, at most 320 characters, no control characters.
+    #[param(max_length = 320, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     email: Option<String>,
     needs_attention: Option<bool>,
     /// Orders per page, 1 to 200 (50).
     #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
+    /// The previous page's `next_cursor`.
+    #[param(pattern = "^(o[1-9][0-9]{0,17})?$")]
     cursor: Option<String>,
 }
 

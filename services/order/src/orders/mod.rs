@@ -71,6 +71,8 @@ pub struct ListQuery {
     /// Orders per page, 1 to 100 (20).
     #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
+    /// The previous page's `next_cursor`.
+    #[param(pattern = "^(o[1-9][0-9]{0,17})?$")]
     cursor: Option<String>,
 }
 

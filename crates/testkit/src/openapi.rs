@@ -41,14 +41,18 @@ pub async fn assert_no_drift(api: &Api) {
         let responses = op["responses"].as_object().expect("responses");
         assert!(responses.keys().any(|s| s.starts_with('2')), "{id} documents no success response");
     }
+    let mut links = 0;
     for op in operations(&doc) {
         for response in op["responses"].as_object().into_iter().flat_map(|r| r.values()) {
             for link in response["links"].as_object().into_iter().flat_map(|l| l.values()) {
                 let to = link["operationId"].as_str().unwrap_or_default();
                 assert!(ids.contains(to), "a link names {to:?}, which is no operation");
+                links += 1;
             }
         }
     }
+    // A link whose answering operation or status does not exist is dropped: count them.
+    assert_eq!(links, api.link_count(), "declared links missing from the document");
 }
 
 /// `(method, path)` of every operation in `doc`.

@@ -106,6 +106,11 @@ impl Api {
         self
     }
 
+    /// How many links were declared (the drift test finds each in the document).
+    pub fn link_count(&self) -> usize {
+        self.links.len()
+    }
+
     /// Every documented `(method, path)`, in declaration order.
     pub fn routes(&self) -> Vec<(Method, String)> {
         self.ops.iter().map(|op| (op.method.clone(), op.path.clone())).collect()

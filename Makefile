@@ -33,13 +33,14 @@ build: ## Build every service binary (debug)
 	$(CARGO) build --workspace --bins
 
 # --no-tests=warn: a workspace with no tests yet is not a failure (nextest exits 4 otherwise).
-test: services ## Lint, then run all tests (doc tests, nextest, the README purchase walkthrough, the storefront in Chromium) against the local servers
+test: services ## Lint, then run all tests (doc tests, nextest, the README purchase walkthrough, the OpenAPI contract, the storefront in Chromium) against the local servers
 	@scripts/install-tools.sh
 	@scripts/lint.sh --if-available
 	@scripts/check-deploy.sh
 	$(CARGO) test --workspace --doc
 	$(CARGO) nextest run --workspace --no-fail-fast --no-tests=warn $(NEXTEST_PROFILE)
 	scripts/demo.sh --standalone >/dev/null
+	scripts/contract.sh
 	scripts/storefront-test.sh
 
 test-long: services ## The long property runs: 300 random payment sequences against the emulator (PAYMENT_MODEL_CASES)

@@ -29,7 +29,7 @@ export STOREFRONT_STRIPE_URL=${STOREFRONT_STRIPE_URL:-http://localhost:12111}
 export STOREFRONT_PUBLISHABLE_KEY=${STOREFRONT_PUBLISHABLE_KEY:-pk_test_dev}
 # Only these are substituted: NGINX's own $variables stay as they are.
 # shellcheck disable=SC2016 # envsubst takes the literal names
-readonly VARS='${GATEWAY_LISTEN} ${CATALOG_ADDR} ${CART_ADDR} ${ORDER_ADDR} ${PAYMENT_WEBHOOK_ADDR} ${GATEWAY_RUN_DIR} ${GATEWAY_ACCESS_LOG} ${STOREFRONT_ROOT} ${STOREFRONT_STRIPE_URL} ${STOREFRONT_PUBLISHABLE_KEY}'
+readonly VARS='${GATEWAY_LISTEN} ${CATALOG_ADDR} ${CART_ADDR} ${ORDER_ADDR} ${PAYMENT_WEBHOOK_ADDR} ${GATEWAY_RUN_DIR} ${GATEWAY_ACCESS_LOG} ${GATEWAY_DOCS_DIR} ${STOREFRONT_ROOT} ${STOREFRONT_STRIPE_URL} ${STOREFRONT_PUBLISHABLE_KEY}'
 
 fail() {
   printf 'gateway: %s\n' "$*" >&2
@@ -70,6 +70,13 @@ render() {
   chmod 755 "$dir" "$dir/tmp"
   export GATEWAY_RUN_DIR
   GATEWAY_RUN_DIR=$(cd "$dir" && pwd)
+  # /docs: swagger-ui-dist (pinned, scripts/install-api-tools.sh) with deploy/docs/ over it.
+  export GATEWAY_DOCS_DIR=$GATEWAY_RUN_DIR/docs
+  scripts/install-api-tools.sh --ui
+  rm -rf "$GATEWAY_DOCS_DIR"
+  cp -r .tools/swagger-ui "$GATEWAY_DOCS_DIR"
+  cp deploy/docs/* "$GATEWAY_DOCS_DIR/"
+  chmod -R a+rX "$GATEWAY_DOCS_DIR"
   envsubst "$VARS" <deploy/nginx/gateway.conf.template >"$dir/gateway.conf"
   envsubst "$VARS" <deploy/nginx/nginx.conf.template >"$dir/nginx.conf"
 }

@@ -201,6 +201,23 @@ def run(gw: Gateway, r: Results) -> None:
                 f"status {status}, reached {p.get('service')!r} at {p.get('path')!r}",
             )
 
+    # 1b. /docs: the Swagger UI page from disk, each service's document from the service.
+    for service in SERVICES:
+        path = f"/docs/{service}/openapi.json"
+        status, _, p = reached(gw, "GET", path)
+        r.check(
+            f"GET {path} -> {service} /openapi.json",
+            status == 200 and p.get("service") == service and p.get("path") == "/openapi.json",
+            f"status {status}, reached {p.get('service')!r} at {p.get('path')!r}",
+        )
+    Stub.hits.clear()
+    status, headers, body = gw.request("GET", "/docs/")
+    page_ok = status == 200 and b"swagger-ui" in body and headers.get("content-type", "").startswith("text/html")
+    r.check("GET /docs/ serves the Swagger UI page", page_ok and not Stub.hits, f"status {status}")
+    status, headers, body = gw.request("GET", "/docs/swagger-initializer.js")
+    lists = all(f"/docs/{s}/openapi.json".encode() in body for s in SERVICES)
+    r.check("the /docs page lists the four documents", status == 200 and lists, f"status {status}")
+
     # 2. Prefix semantics match the Ingress (pathType Prefix: whole path segments only).
     for path in ("/api/v1/productsX", "/api/v1/cart", "/api/v1", "/webhooks/stripes", "/nope", "/js/", "/.git/config"):
         Stub.hits.clear()

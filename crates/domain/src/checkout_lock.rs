@@ -22,7 +22,7 @@ pub const LOCK_TTL_RANGE: std::ops::RangeInclusive<i64> = 60..=3600;
 pub const MAX_HOLDER_LEN: usize = 100;
 
 /// A cart as order reads it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CartSnapshot {
     /// The cart.
     pub id: CartId,
@@ -41,7 +41,7 @@ pub struct CartSnapshot {
 }
 
 /// A cart line as order reads it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct CartSnapshotItem {
     /// The line id.
     pub id: Uuid,
@@ -61,12 +61,14 @@ pub struct CartSnapshotItem {
 }
 
 /// `POST /internal/v1/carts/{id}/checkout-lock` body.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckoutLockRequest {
     /// Who takes the lock (order's idempotency scope).
+    #[schema(min_length = 1, max_length = 100, pattern = "\\S")]
     pub holder: String,
     /// How long it holds without being taken again ([`LOCK_TTL_RANGE`]).
+    #[schema(minimum = 60, maximum = 3600)]
     pub ttl_seconds: i64,
     /// The signed-in customer checking out (customer carts).
     #[serde(default)]

@@ -13,7 +13,7 @@ use crate::ids::{CartId, OrderId, ProductId, Sku};
 use crate::product::ProductSummary;
 
 /// Where a reservation is in its life. Only `Active` holds stock; the others are final.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ReservationStatus {
     /// Holds `quantity` units until it expires, is released or is committed.
@@ -69,7 +69,7 @@ impl FromStr for ReservationStatus {
 }
 
 /// `POST /internal/v1/reservations`: hold `quantity` units of a product for a cart or an order.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReserveRequest {
     /// The product.
@@ -93,7 +93,7 @@ pub struct ReserveRequest {
 
 /// `POST /internal/v1/reservations/release-by-key`: give back the active reservation made with
 /// this key, if any (a caller that gave up on a reserve it got no answer to).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReleaseByKeyRequest {
     /// The key of the reserve request.
@@ -102,7 +102,7 @@ pub struct ReleaseByKeyRequest {
 
 /// `POST /internal/v1/reservations/{id}/extend`: push the expiry out (checkout does this), and
 /// optionally tie the reservation to the order made from the cart.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ExtendRequest {
     /// New expiry, counted from now (1 to 1440); `INVENTORY_RESERVATION_TTL` when absent.
@@ -114,7 +114,7 @@ pub struct ExtendRequest {
 }
 
 /// A reservation, as every reservation endpoint answers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Reservation {
     /// Its id (UUID v7).
     pub id: Uuid,
@@ -139,7 +139,7 @@ pub struct Reservation {
 /// `POST /internal/v1/reservations/{id}/resize`: change how many units an active reservation
 /// holds, atomically (a cart line's quantity changed). Growing takes only the difference from
 /// stock, so a cart holding the last units can still grow into what is left.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResizeRequest {
     /// The new number of units (1 to 999).
@@ -151,7 +151,7 @@ pub struct ResizeRequest {
 
 /// `POST /internal/v1/products/lookup`: current price and availability of several products,
 /// by id and/or by SKU (1 to 100 in all).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LookupRequest {
     /// Products by id.
@@ -163,7 +163,7 @@ pub struct LookupRequest {
 }
 
 /// The answer to a [`LookupRequest`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LookupResponse {
     /// Products found (not deleted), ids first in the order asked, then SKUs in the order asked
     /// (a product asked for both ways appears once); any status (check `status`).
@@ -176,7 +176,7 @@ pub struct LookupResponse {
 }
 
 /// `409` body when there is not enough stock: `{"error":"Insufficient stock","available":N}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct InsufficientStock {
     /// Always `"Insufficient stock"`.
     pub error: String,

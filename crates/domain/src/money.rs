@@ -14,7 +14,7 @@ pub use parse::{ParseMoneyError, parse_decimal_cents};
 ///
 /// JSON form: `{"amount_cents": 1999, "currency": "USD"}`. No `Ord`: comparing amounts in
 /// different currencies is meaningless, so compare `cents()` after checking the currency.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Money {
     #[serde(rename = "amount_cents")]
     cents: i64,

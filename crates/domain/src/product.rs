@@ -15,7 +15,7 @@ use crate::money::Money;
 pub use self::rules::{Defaults, FieldError, NewProduct, Patch, ProductChanges, ProductDraft, ProductPatch};
 
 /// Where a product is in its life; only `Active` products are shown or sold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ProductStatus {
     /// Being prepared; invisible to customers.
@@ -64,7 +64,7 @@ impl FromStr for ProductStatus {
 }
 
 /// What the storefront shows about stock: `{"in_stock": true, "quantity": 145}`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Availability {
     /// Whether at least one unit can be bought now.
     pub in_stock: bool,
@@ -82,7 +82,7 @@ impl Availability {
 }
 
 /// What catalog tells cart and order about a product: enough to price and check a line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ProductSummary {
     /// The product id.
     pub id: ProductId,

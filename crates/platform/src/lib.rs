@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod events;
 pub mod http;
+pub mod openapi;
 pub mod redis;
 pub mod service;
 pub mod shutdown;

@@ -7,6 +7,7 @@ mod db;
 pub mod events;
 pub mod hostile;
 pub mod http;
+pub mod openapi;
 mod proxy;
 pub mod schema;
 mod server;

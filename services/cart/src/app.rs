@@ -6,6 +6,8 @@ use std::sync::Arc;
 use actix_web::web;
 use platform::clients::catalog::{CatalogCheck, CatalogClient};
 use platform::http::Reported;
+use platform::http::extract::BodyLimit;
+use platform::openapi::{Api, Link};
 use platform::service::{Resources, ServiceSpec};
 
 use crate::carts::metrics::CartMetrics;
@@ -40,11 +42,52 @@ pub fn state(settings: &CartSettings, res: &Resources) -> anyhow::Result<AppStat
     })
 }
 
-/// The public and internal routes, with `state` as app data.
+/// The cart's documented routes: each handler's `utoipa::path` names its method and path.
+pub fn api() -> Api {
+    Api::new(
+        crate::SERVICE,
+        "Guest and customer carts, their lines and reservations; the checkout lock order takes",
+    )
+    .merge(carts::api())
+    .merge(checkout::api())
+    .link(link("create_cart", "201", "show_cart", GUEST))
+    .link(link("create_cart", "201", "add_cart_item", GUEST))
+    .link(link("create_cart", "201", "delete_cart", GUEST))
+    .link(link("add_cart_item", "201", "update_cart_item", LINE))
+    .link(link("add_cart_item", "201", "remove_cart_item", LINE))
+    .link(link("add_cart_item", "201", "show_cart", SAME_CART))
+}
+
+/// A new cart, opened with its token.
+const GUEST: &[(&str, &str)] =
+    &[("path.id", "$response.body#/id"), ("header.X-Cart-Token", "$response.body#/token")];
+/// The same cart, with the token the request carried.
+const SAME_CART: &[(&str, &str)] =
+    &[("path.id", "$response.body#/id"), ("header.X-Cart-Token", "$request.header.X-Cart-Token")];
+/// The line just added.
+const LINE: &[(&str, &str)] = &[
+    ("path.id", "$response.body#/id"),
+    ("path.item_id", "$response.body#/items/0/id"),
+    ("header.X-Cart-Token", "$request.header.X-Cart-Token"),
+];
+
+fn link(
+    from: &'static str,
+    status: &'static str,
+    to: &'static str,
+    parameters: &'static [(&'static str, &'static str)],
+) -> Link {
+    Link { name: to, from, status, to, parameters, request_body: None }
+}
+
+/// The public and internal routes (and `GET /openapi.json`), with `state` as app data. No cart
+/// route reads more than [`carts::BODY_LIMIT`].
 pub fn routes(state: AppState) -> impl Fn(&mut web::ServiceConfig) + Send + Sync + 'static {
     let state = web::Data::new(state);
+    let api = api();
     move |cfg: &mut web::ServiceConfig| {
-        cfg.app_data(state.clone()).configure(carts::routes).configure(checkout::routes);
+        cfg.app_data(state.clone()).app_data(BodyLimit(carts::BODY_LIMIT));
+        api.configure(cfg);
     }
 }
 

@@ -5,26 +5,55 @@ use std::time::Duration;
 
 use actix_web::web;
 use platform::db::{self, PoolOptions};
+use platform::openapi::{Api, Link};
 use platform::service::{Resources, ServiceSpec};
 
 use crate::cache::{CacheTiming, PageCache};
 use crate::config::CatalogConfig;
 use crate::inventory::{self, consumer::ReservationEvents, sweeper::Sweeper};
 use crate::state::AppState;
-use crate::{INFO, SCHEMA, admin, listing, product_page};
+use crate::{INFO, SCHEMA, SERVICE, admin, listing, product_page};
 
-/// The catalog's routes, with `state` as app data.
+/// The catalog's documented routes: each handler's `utoipa::path` names its method and path.
+pub fn api() -> Api {
+    Api::new(SERVICE, "Products: the storefront listing and page, the admin API, and inventory reservations")
+        .op(listing::__path_list_products, listing::list_products)
+        .op(product_page::__path_show_product, product_page::show_product)
+        .op(admin::__path_create, admin::create)
+        .op(admin::__path_update, admin::update)
+        .op(admin::__path_delete, admin::delete)
+        .op(admin::__path_stock, admin::stock)
+        .merge(inventory::api())
+        .link(product(
+            "list_products",
+            "200",
+            "show_product",
+            &[("path.slug", "$response.body#/data/0/slug")],
+        ))
+        .link(product("admin_create_product", "201", "admin_update_product", CREATED))
+        .link(product("admin_create_product", "201", "admin_set_stock", CREATED))
+        .link(product("admin_create_product", "201", "admin_delete_product", CREATED))
+}
+
+/// The product just created.
+const CREATED: &[(&str, &str)] = &[("path.id", "$response.body#/data/id")];
+
+fn product(
+    from: &'static str,
+    status: &'static str,
+    to: &'static str,
+    parameters: &'static [(&'static str, &'static str)],
+) -> Link {
+    Link { name: to, from, status, to, parameters, request_body: None }
+}
+
+/// The catalog's routes (and `GET /openapi.json`), with `state` as app data.
 pub fn routes(state: AppState) -> impl Fn(&mut web::ServiceConfig) + Send + Sync + 'static {
     let state = web::Data::new(state);
+    let api = api();
     move |cfg: &mut web::ServiceConfig| {
-        cfg.app_data(state.clone())
-            .route("/api/v1/products", web::get().to(listing::list_products))
-            .route("/api/v1/products/{slug}", web::get().to(product_page::show_product))
-            .route("/api/v1/admin/products", web::post().to(admin::create))
-            .route("/api/v1/admin/products/{id}", web::patch().to(admin::update))
-            .route("/api/v1/admin/products/{id}", web::delete().to(admin::delete))
-            .route("/api/v1/admin/products/{id}/stock", web::post().to(admin::stock))
-            .configure(inventory::routes);
+        cfg.app_data(state.clone());
+        api.configure(cfg);
     }
 }
 

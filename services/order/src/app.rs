@@ -3,6 +3,7 @@
 
 use actix_web::web;
 use platform::config::ExposeSecret;
+use platform::openapi::{Api, Link};
 use platform::service::{Resources, ServiceSpec};
 
 use crate::config::{OrderConfig, OrderSettings};
@@ -10,19 +11,37 @@ use crate::payments::PaymentEvents;
 use crate::state::AppState;
 use crate::{INFO, SCHEMA, admin, checkout, orders, payments, sweeper};
 
-/// The order routes, with `state` as app data (the runner adds `Auth`).
+/// The order's documented routes: each handler's `utoipa::path` names its method and path.
+pub fn api() -> Api {
+    Api::new(crate::SERVICE, "Checkout, orders and their payments, refunds and fulfilment")
+        .op(checkout::handler::__path_checkout, checkout::checkout)
+        .op(orders::__path_list, orders::list)
+        .op(orders::__path_show, orders::show)
+        .op(orders::__path_cancel, orders::cancel)
+        .op(admin::__path_search, admin::search)
+        .op(admin::__path_show, admin::show)
+        .op(admin::__path_refund, admin::refund)
+        .op(admin::__path_fulfillment, admin::fulfillment)
+        .link(placed("show_order"))
+        .link(placed("cancel_order"))
+}
+
+/// The order just placed, read with its access token.
+fn placed(to: &'static str) -> Link {
+    const READ: &[(&str, &str)] = &[
+        ("path.order_number", "$response.body#/order_number"),
+        ("header.X-Order-Token", "$response.body#/access_token"),
+    ];
+    Link { name: to, from: "checkout", status: "201", to, parameters: READ, request_body: None }
+}
+
+/// The order routes (and `GET /openapi.json`), with `state` as app data (the runner adds `Auth`).
 pub fn routes(state: AppState) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + Sync + 'static {
     let state = web::Data::new(state);
+    let api = std::sync::Arc::new(api());
     move |cfg: &mut web::ServiceConfig| {
-        cfg.app_data(state.clone())
-            .route("/api/v1/checkout", web::post().to(checkout::checkout))
-            .route("/api/v1/orders", web::get().to(orders::list))
-            .route("/api/v1/orders/{order_number}", web::get().to(orders::show))
-            .route("/api/v1/orders/{order_number}/cancel", web::post().to(orders::cancel))
-            .route("/api/v1/admin/orders", web::get().to(admin::search))
-            .route("/api/v1/admin/orders/{order_number}", web::get().to(admin::show))
-            .route("/api/v1/admin/orders/{order_number}/refund", web::post().to(admin::refund))
-            .route("/api/v1/admin/orders/{order_number}/fulfillment", web::post().to(admin::fulfillment));
+        cfg.app_data(state.clone());
+        api.configure(cfg);
     }
 }
 

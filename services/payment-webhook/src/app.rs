@@ -4,6 +4,7 @@ use actix_web::web;
 use platform::events::RelayOptions;
 use platform::http::ReadyCheck;
 use platform::http::health::PostgresCheck;
+use platform::openapi::Api;
 use platform::service::{Resources, ServiceSpec};
 
 use crate::INFO;
@@ -14,11 +15,19 @@ use crate::webhook::batch::Batcher;
 use crate::webhook::metrics::WebhookMetrics;
 use crate::webhook::store::EventStore;
 
-/// The webhook route, with `state` as app data.
+/// The documented route: the handler's `utoipa::path` names its method and path.
+pub fn api() -> Api {
+    Api::new(crate::SERVICE, "Stripe webhook intake: signatures, deduplication, `payment.*` events")
+        .op(webhook::__path_receive, webhook::receive)
+}
+
+/// The webhook route (and `GET /openapi.json`), with `state` as app data.
 pub fn routes(state: AppState) -> impl Fn(&mut web::ServiceConfig) + Send + Sync + 'static {
     let state = web::Data::new(state);
+    let api = api();
     move |cfg: &mut web::ServiceConfig| {
-        cfg.app_data(state.clone()).route(webhook::PATH, web::post().to(webhook::receive));
+        cfg.app_data(state.clone());
+        api.configure(cfg);
     }
 }
 

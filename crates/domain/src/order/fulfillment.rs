@@ -27,7 +27,7 @@ pub enum FulfillmentStatus {
 }
 
 /// An admin's fulfilment update; the JSON spelling matches the status it moves to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FulfillmentEvent {
     /// Some lines were packed.

@@ -14,8 +14,9 @@ const ALPHABET: &[u8; 32] = b"0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 ///
 /// It is not a secret (the order access token is); it only has to be unique, which the
 /// database's unique index enforces: on the rare clash, draw new bytes and retry.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(try_from = "String", into = "String")]
+#[schema(value_type = String, pattern = "^ORD-[0-9A-HJKMNP-TV-Z]{12}$")]
 pub struct OrderNumber(String);
 
 impl OrderNumber {

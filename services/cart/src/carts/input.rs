@@ -49,6 +49,17 @@ fn unknown_fields(body: &Map<String, Value>, known: &[&str], errors: &mut Valida
     }
 }
 
+/// An integer, also when written `2.0`: JSON has one number type, and JSON Schema's `integer`
+/// (the documented type) is any number without a fraction.
+fn whole_number(v: &Value) -> Option<i64> {
+    v.as_i64().or_else(|| {
+        let f = v.as_f64()?;
+        // Beyond ±2^53 a float is not one integer; quantities are 1 to 99 anyway.
+        #[allow(clippy::cast_possible_truncation)] // whole and within ±2^53: exact
+        (f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0).then_some(f as i64)
+    })
+}
+
 fn quantity(value: Option<&Value>, default: Option<i32>, errors: &mut ValidationErrors) -> i32 {
     let parsed = match (value, default) {
         (None | Some(Value::Null), Some(d)) => return d,
@@ -56,7 +67,7 @@ fn quantity(value: Option<&Value>, default: Option<i32>, errors: &mut Validation
             errors.add("quantity", "The quantity is required.");
             return 0;
         }
-        (Some(v), _) => v.as_i64().ok_or(LineRuleError::Quantity).and_then(check_line_quantity),
+        (Some(v), _) => whole_number(v).ok_or(LineRuleError::Quantity).and_then(check_line_quantity),
     };
     parsed.unwrap_or_else(|e| {
         errors.add("quantity", e.to_string());
@@ -150,6 +161,10 @@ pub fn check_create_body(req: &HttpRequest, body: &[u8]) -> Result<(), ApiError>
         return Err(ApiError::UnsupportedMediaType("Expected Content-Type: application/json".to_owned()));
     }
     let value: Value = platform::http::extract::decode_json(body)?;
+    if value.is_null() {
+        // JSON's "nothing": the same as no body.
+        return Ok(());
+    }
     let body = object(value)?;
     let mut errors = ValidationErrors::new();
     unknown_fields(&body, &[], &mut errors);
@@ -206,3 +221,67 @@ mod tests {
         assert!(UpdateItem::parse(json!({"quantity": 0})).is_err());
     }
 }
+
+/// `POST /api/v1/carts/{id}/items` as documented (a schema only: [`AddItem::parse`] reads it,
+/// with per-field messages).
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum AddItemDoc {
+    /// By product id.
+    #[schema(title = "by product id")]
+    ById(AddById),
+    /// By SKU.
+    #[schema(title = "by sku")]
+    BySku(AddBySku),
+}
+
+/// A line by product id.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct AddById {
+    /// The product.
+    #[schema(minimum = 1)]
+    product_id: i64,
+    /// Units, 1 to 99 (1).
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 99)]
+    quantity: i32,
+    /// Options picked from the product's attributes (`{"size": "M"}`).
+    #[serde(default)]
+    selected_attributes: Map<String, Value>,
+}
+
+/// A line by SKU.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct AddBySku {
+    /// The product's SKU.
+    #[schema(pattern = "^[A-Za-z0-9][A-Za-z0-9_-]{0,99}$")]
+    sku: String,
+    /// Units, 1 to 99 (1).
+    #[serde(default)]
+    #[schema(minimum = 1, maximum = 99)]
+    quantity: i32,
+    /// Options picked from the product's attributes (`{"size": "M"}`).
+    #[serde(default)]
+    selected_attributes: Map<String, Value>,
+}
+
+/// `PATCH /api/v1/carts/{id}/items/{item_id}` as documented (a schema only).
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct UpdateItemDoc {
+    /// Units, 1 to 99.
+    #[schema(minimum = 1, maximum = 99)]
+    quantity: i32,
+}
+
+/// `POST /api/v1/carts` as documented: no body, or an empty object (a schema only).
+#[derive(utoipa::ToSchema)]
+#[schema(max_properties = 0)]
+#[allow(dead_code)]
+pub struct CreateCartDoc {}

@@ -20,8 +20,8 @@ use chrono::Utc;
 use domain::ids::CartId;
 use domain::product::ProductStatus;
 use platform::http::RawBody;
-use platform::http::extract::BodyLimit;
 use platform::http::{ApiError, Json};
+use platform::openapi::Api;
 
 use self::access::Requester;
 use self::errors::CartError;
@@ -33,18 +33,16 @@ use crate::state::AppState;
 /// Largest body a cart route reads (bigger is 413).
 pub const BODY_LIMIT: usize = 16 * 1024;
 
-/// Registers the public routes.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/api/v1/carts")
-            .app_data(BodyLimit(BODY_LIMIT))
-            .route("", web::post().to(create))
-            .route("/{id}", web::get().to(show))
-            .route("/{id}", web::delete().to(destroy))
-            .route("/{id}/items", web::post().to(add_item))
-            .route("/{id}/items/{item_id}", web::patch().to(update_item))
-            .route("/{id}/items/{item_id}", web::delete().to(remove_item)),
-    );
+/// The public routes (method and path in each handler's `utoipa::path`); the service's
+/// [`BodyLimit`] is [`BODY_LIMIT`] (`crate::app::routes`).
+pub fn api() -> Api {
+    Api::new(crate::SERVICE, "")
+        .op(__path_create, create)
+        .op(__path_show, show)
+        .op(__path_destroy, destroy)
+        .op(__path_add_item, add_item)
+        .op(__path_update_item, update_item)
+        .op(__path_remove_item, remove_item)
 }
 
 /// Merges a guest cart first when a signed-in request carries its token; returns where the
@@ -88,6 +86,12 @@ async fn answer(
 
 /// `POST /api/v1/carts` → 201 with a new cart (guests also get `token` and `X-Cart-Token`);
 /// a customer who already has a cart gets it with 200.
+#[utoipa::path(post, path = "/api/v1/carts", operation_id = "create_cart", tag = "carts", security((), ("bearer" = [])),
+    request_body(content = Option<input::CreateCartDoc>, description = "No body, JSON null, or an empty JSON object"),
+    responses((status = 201, description = "A new cart; a guest's carries its token, also in X-Cart-Token", body = crate::carts::view::CartView,
+            headers(("X-Cart-Token" = String, description = "Guests: the token that opens the cart"))),
+        (status = 200, description = "The signed-in customer's existing cart", body = crate::carts::view::CartView),
+        (status = 422, description = "The body has fields", body = platform::openapi::ValidationErrorBody)))]
 pub async fn create(
     state: web::Data<AppState>,
     who: Requester,
@@ -123,6 +127,10 @@ pub async fn create(
 }
 
 /// `GET /api/v1/carts/{id}`: lapsed reservations are re-reserved first (or lines flagged).
+#[utoipa::path(get, path = "/api/v1/carts/{id}", operation_id = "show_cart", tag = "carts", security((), ("bearer" = [])),
+    params(("id" = String, Path, description = "The cart id (UUID)"), ("X-Cart-Token" = Option<String>, Header, description = "The guest cart's token (guests; customers send their JWT)")),
+    responses((status = 200, description = "The cart", body = crate::carts::view::CartView),
+        (status = 404, description = "No such cart, or not the requester's", body = platform::openapi::ErrorBody)))]
 pub async fn show(
     state: web::Data<AppState>,
     who: Requester,
@@ -191,6 +199,12 @@ async fn release_new(state: &AppState, before: &Cart, after: &mut Cart) {
 
 /// `POST /api/v1/carts/{id}/items` → 201 with the cart. The same product with the same options
 /// grows its line; stock is reserved before the line is saved.
+#[utoipa::path(post, path = "/api/v1/carts/{id}/items", operation_id = "add_cart_item", tag = "carts", security((), ("bearer" = [])),
+    params(("id" = String, Path, description = "The cart id (UUID)"), ("X-Cart-Token" = Option<String>, Header, description = "The guest cart's token (guests; customers send their JWT)")), request_body = input::AddItemDoc,
+    responses((status = 201, description = "The cart with the line", body = crate::carts::view::CartView),
+        (status = 404, description = "No such cart, or not the requester's", body = platform::openapi::ErrorBody),
+        (status = 409, description = "Not enough stock, or the cart is being checked out", body = platform::openapi::ErrorBody),
+        (status = 422, description = "A field breaks its rule, or the product is not sold", body = platform::openapi::ValidationErrorBody)))]
 pub async fn add_item(
     state: web::Data<AppState>,
     who: Requester,
@@ -318,6 +332,13 @@ pub fn new_line_id(
 }
 
 /// `PATCH /api/v1/carts/{id}/items/{item_id}` `{"quantity": N}` → 200 with the cart.
+#[utoipa::path(patch, path = "/api/v1/carts/{id}/items/{item_id}", operation_id = "update_cart_item", tag = "carts", security((), ("bearer" = [])),
+    params(("id" = String, Path, description = "The cart id (UUID)"), ("item_id" = String, Path, description = "The line id (UUID)"), ("X-Cart-Token" = Option<String>, Header, description = "The guest cart's token (guests; customers send their JWT)")),
+    request_body = input::UpdateItemDoc,
+    responses((status = 200, description = "The cart", body = crate::carts::view::CartView),
+        (status = 404, description = "No such cart or line", body = platform::openapi::ErrorBody),
+        (status = 409, description = "Not enough stock, or the cart is being checked out", body = platform::openapi::ErrorBody),
+        (status = 422, description = "A field breaks its rule", body = platform::openapi::ValidationErrorBody)))]
 pub async fn update_item(
     state: web::Data<AppState>,
     who: Requester,
@@ -352,6 +373,11 @@ fn line_not_found() -> CartError {
 }
 
 /// `DELETE /api/v1/carts/{id}/items/{item_id}` → 200 with the cart; its units are released first.
+#[utoipa::path(delete, path = "/api/v1/carts/{id}/items/{item_id}", operation_id = "remove_cart_item", tag = "carts", security((), ("bearer" = [])),
+    params(("id" = String, Path, description = "The cart id (UUID)"), ("item_id" = String, Path, description = "The line id (UUID)"), ("X-Cart-Token" = Option<String>, Header, description = "The guest cart's token (guests; customers send their JWT)")),
+    responses((status = 200, description = "The cart", body = crate::carts::view::CartView),
+        (status = 404, description = "No such cart or line", body = platform::openapi::ErrorBody),
+        (status = 409, description = "The cart is being checked out", body = platform::openapi::ErrorBody)))]
 pub async fn remove_item(
     state: web::Data<AppState>,
     who: Requester,
@@ -371,6 +397,11 @@ pub async fn remove_item(
 
 /// `DELETE /api/v1/carts/{id}` → 204: every reservation released, then the cart deleted. If
 /// catalog stops answering halfway, the released lines are gone, the rest stay, and it is 503.
+#[utoipa::path(delete, path = "/api/v1/carts/{id}", operation_id = "delete_cart", tag = "carts", security((), ("bearer" = [])),
+    params(("id" = String, Path, description = "The cart id (UUID)"), ("X-Cart-Token" = Option<String>, Header, description = "The guest cart's token (guests; customers send their JWT)")),
+    responses((status = 204, description = "Deleted, every reservation released"),
+        (status = 404, description = "No such cart, or not the requester's", body = platform::openapi::ErrorBody),
+        (status = 409, description = "The cart is being checked out", body = platform::openapi::ErrorBody)))]
 pub async fn destroy(
     state: web::Data<AppState>,
     who: Requester,

@@ -19,7 +19,7 @@ pub fn money(m: Money) -> Value {
 }
 
 /// One line as answered.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct LineView {
     id: Uuid,
     product_id: ProductId,
@@ -27,10 +27,13 @@ pub struct LineView {
     name: Option<String>,
     quantity: i32,
     selected_attributes: serde_json::Map<String, Value>,
+    #[schema(value_type = Option<MoneyDoc>)]
     unit_price: Option<Value>,
+    #[schema(value_type = Option<MoneyDoc>)]
     line_total: Option<Value>,
     /// `reserved`, `unreserved` (reservations off), or `unavailable` (not enough stock or no
     /// longer sold: `available` says what is left).
+    #[schema(pattern = "^(reserved|unreserved|unavailable)$")]
     status: &'static str,
     available: Option<i64>,
     reservation_id: Option<Uuid>,
@@ -38,7 +41,7 @@ pub struct LineView {
 }
 
 /// A cart as answered.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct CartView {
     id: String,
     /// The guest token: only in the answer that created the cart.
@@ -48,6 +51,7 @@ pub struct CartView {
     currency: &'static str,
     checkout_in_progress: bool,
     items: Vec<LineView>,
+    #[schema(value_type = TotalsDoc)]
     totals: Value,
     updated_at: DateTime<Utc>,
 }
@@ -130,4 +134,33 @@ pub fn render(cart: &Cart, prices: &Summaries, reserving: bool) -> CartView {
         totals,
         updated_at: cart.updated_at,
     }
+}
+
+/// [`money`] as documented (a schema only).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct MoneyDoc {
+    /// Currency units as a JSON number (29.99).
+    amount: f64,
+    /// Exact minor units.
+    amount_cents: i64,
+    /// `$29.99`.
+    formatted: String,
+    /// ISO code.
+    currency: String,
+}
+
+/// A cart's `totals` as documented (a schema only); `subtotal` and `item_count` are `null` only
+/// when the sum overflows.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct TotalsDoc {
+    /// Sum of the sold lines.
+    subtotal: Option<MoneyDoc>,
+    /// Units in the sold lines.
+    item_count: Option<i64>,
+    /// Lines in the cart.
+    line_count: i64,
+    /// ISO code.
+    currency: String,
 }

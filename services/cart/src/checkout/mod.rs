@@ -19,11 +19,12 @@ use crate::state::AppState;
 
 /// Source of the events this service publishes.
 pub const SOURCE: &str = "cart";
-/// Registers the internal routes.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/internal/v1/carts/{id}", web::get().to(show))
-        .route("/internal/v1/carts/{id}/checkout-lock", web::post().to(lock))
-        .route("/internal/v1/carts/{id}/checkout-lock", web::delete().to(unlock));
+/// The internal routes (method and path in each handler's `utoipa::path`).
+pub fn api() -> platform::openapi::Api {
+    platform::openapi::Api::new(crate::SERVICE, "")
+        .op(__path_show, show)
+        .op(__path_lock, lock)
+        .op(__path_unlock, unlock)
 }
 
 fn view(cart: &Cart) -> CartSnapshot {
@@ -56,6 +57,10 @@ fn not_found() -> CartError {
 }
 
 /// `GET /internal/v1/carts/{id}`: lapsed reservations are re-reserved first, best effort.
+#[utoipa::path(get, path = "/internal/v1/carts/{id}", operation_id = "internal_show_cart", tag = "internal",
+    security(("internal" = [])), params(("id" = String, Path, description = "The cart id (UUID)")),
+    responses((status = 200, description = "The cart as order reads it", body = CartSnapshot),
+        (status = 404, description = "No such cart", body = platform::openapi::ErrorBody)))]
 pub async fn show(
     _: InternalCaller,
     state: web::Data<AppState>,
@@ -111,6 +116,12 @@ fn owns(req: &CheckoutLockRequest, cart: &Cart) -> bool {
 
 /// `POST /internal/v1/carts/{id}/checkout-lock` → 200 with the cart (lock held), 409 when
 /// another holder has it, 404 when the cart is unknown or not the caller's customer's.
+#[utoipa::path(post, path = "/internal/v1/carts/{id}/checkout-lock", operation_id = "lock_cart", tag = "internal",
+    security(("internal" = [])), params(("id" = String, Path, description = "The cart id (UUID)")), request_body = CheckoutLockRequest,
+    responses((status = 200, description = "The cart, lock held", body = CartSnapshot),
+        (status = 404, description = "No such cart, or not the caller's customer's", body = platform::openapi::ErrorBody),
+        (status = 409, description = "Another holder has the lock", body = platform::openapi::ErrorBody),
+        (status = 422, description = "A field breaks its rule", body = platform::openapi::ValidationErrorBody)))]
 pub async fn lock(
     _: InternalCaller,
     state: web::Data<AppState>,
@@ -151,6 +162,9 @@ async fn take(state: &AppState, id: CartId, req: &CheckoutLockRequest) -> Result
 }
 
 /// `DELETE /internal/v1/carts/{id}/checkout-lock?holder=...` → 204 (also when not held).
+#[utoipa::path(delete, path = "/internal/v1/carts/{id}/checkout-lock", operation_id = "unlock_cart", tag = "internal",
+    security(("internal" = [])), params(("id" = String, Path, description = "The cart id (UUID)"), ("holder" = String, Query, description = "The holder giving the lock back")),
+    responses((status = 204, description = "Not held any more (also when it was not)")))]
 pub async fn unlock(
     _: InternalCaller,
     state: web::Data<AppState>,

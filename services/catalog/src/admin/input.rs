@@ -12,7 +12,7 @@ pub use domain::product::{NewProduct, ProductChanges, ProductPatch as UpdateBody
 
 /// `POST /api/v1/admin/products` as sent. Every field is optional here so that a missing one
 /// gets the "is required" rule rather than a serde error; unknown fields are refused.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateBody {
     sku: Option<String>,
@@ -21,6 +21,7 @@ pub struct CreateBody {
     slug: Option<String>,
     price_cents: Option<i64>,
     currency: Option<String>,
+    #[schema(value_type = Option<Object>)]
     attributes: Option<serde_json::Value>,
     stock_quantity: Option<i64>,
     status: Option<String>,
@@ -179,4 +180,54 @@ mod tests {
         assert!(s(json!({})).is_err());
         assert!(s(json!({"quantity": 3_000_000_000_i64})).is_err());
     }
+}
+
+/// `PATCH /api/v1/admin/products/{id}` as documented: any of the fields, `null` clears
+/// `description` (a schema only: [`UpdateBody`] reads it).
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct PatchDoc {
+    sku: Option<String>,
+    name: Option<String>,
+    description: Option<String>,
+    slug: Option<String>,
+    price_cents: Option<i64>,
+    currency: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    attributes: Option<serde_json::Value>,
+    status: Option<String>,
+}
+
+/// [`StockBody`] as documented: exactly one of the two (a schema only).
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(untagged)]
+#[allow(dead_code)]
+pub enum StockDoc {
+    /// Set stock to this many units.
+    #[schema(title = "set")]
+    Set(StockSet),
+    /// Add (or, negative, remove) units.
+    #[schema(title = "adjust")]
+    Adjust(StockAdjust),
+}
+
+/// `{"quantity": N}`.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct StockSet {
+    /// New stock, 0 to 2147483647.
+    #[schema(minimum = 0, maximum = 2_147_483_647)]
+    quantity: i64,
+}
+
+/// `{"delta": N}`.
+#[derive(serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[allow(dead_code)]
+pub struct StockAdjust {
+    /// Units to add (negative: remove).
+    #[schema(minimum = -2_147_483_647, maximum = 2_147_483_647)]
+    delta: i64,
 }

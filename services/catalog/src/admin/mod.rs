@@ -93,6 +93,11 @@ async fn committed(state: &AppState, conn: PgConn<'_>) {
 }
 
 /// `POST /api/v1/admin/products` → 201 with the product.
+#[utoipa::path(post, path = "/api/v1/admin/products", operation_id = "admin_create_product", tag = "admin",
+    security(("bearer" = [])), request_body = input::CreateBody,
+    responses((status = 201, description = "The product", body = response::Wrapped),
+        (status = 409, description = "The SKU or slug is taken", body = platform::openapi::ErrorBody),
+        (status = 422, description = "A field breaks its rule", body = platform::openapi::ValidationErrorBody)))]
 pub async fn create(
     _admin: Admin,
     state: web::Data<AppState>,
@@ -108,6 +113,12 @@ pub async fn create(
 }
 
 /// `PATCH /api/v1/admin/products/{id}` → 200 with the product.
+#[utoipa::path(patch, path = "/api/v1/admin/products/{id}", operation_id = "admin_update_product", tag = "admin",
+    security(("bearer" = [])), params(("id" = i64, Path, description = "The product id")), request_body = input::PatchDoc,
+    responses((status = 200, description = "The product", body = response::Wrapped),
+        (status = 404, description = "No product has this id", body = platform::openapi::ErrorBody),
+        (status = 409, description = "The SKU or slug is taken", body = platform::openapi::ErrorBody),
+        (status = 422, description = "A field breaks its rule", body = platform::openapi::ValidationErrorBody)))]
 pub async fn update(
     _admin: Admin,
     state: web::Data<AppState>,
@@ -125,6 +136,10 @@ pub async fn update(
 }
 
 /// `DELETE /api/v1/admin/products/{id}` → 204 (a soft delete).
+#[utoipa::path(delete, path = "/api/v1/admin/products/{id}", operation_id = "admin_delete_product", tag = "admin",
+    security(("bearer" = [])), params(("id" = i64, Path, description = "The product id")),
+    responses((status = 204, description = "Deleted (soft)"),
+        (status = 404, description = "No product has this id", body = platform::openapi::ErrorBody)))]
 pub async fn delete(
     _admin: Admin,
     state: web::Data<AppState>,
@@ -141,6 +156,12 @@ pub async fn delete(
 
 /// `POST /api/v1/admin/products/{id}/stock` with `{"quantity": N}` or `{"delta": N}` → 200.
 /// Stock below what is reserved (so also below 0) is a 409: it depends on the current state.
+#[utoipa::path(post, path = "/api/v1/admin/products/{id}/stock", operation_id = "admin_set_stock", tag = "admin",
+    security(("bearer" = [])), params(("id" = i64, Path, description = "The product id")), request_body = input::StockDoc,
+    responses((status = 200, description = "The product", body = response::Wrapped),
+        (status = 404, description = "No product has this id", body = platform::openapi::ErrorBody),
+        (status = 409, description = "Stock would go below what is reserved", body = platform::openapi::ErrorBody),
+        (status = 422, description = "Not exactly one of quantity and delta", body = platform::openapi::ValidationErrorBody)))]
 pub async fn stock(
     _admin: Admin,
     state: web::Data<AppState>,

@@ -7,14 +7,14 @@ use super::repo::AdminRow;
 use crate::listing::response::Item;
 
 /// `{"data": {...}}` of every admin answer.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Wrapped {
     /// The product.
     pub data: AdminProduct,
 }
 
 /// One product, as admins see it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AdminProduct {
     /// The storefront's fields.
     #[serde(flatten)]

@@ -49,6 +49,12 @@ fn conflict(available: i64, message: &str) -> HttpResponse {
 }
 
 /// `POST /internal/v1/reservations` → 201 with the reservation, 409 when stock is short.
+#[utoipa::path(post, path = "/internal/v1/reservations", operation_id = "reserve", tag = "internal",
+    security(("internal" = [])), request_body = domain::inventory::ReserveRequest,
+    responses((status = 201, description = "The reservation", body = domain::inventory::Reservation),
+        (status = 200, description = "The reservation made earlier with this idempotency key", body = domain::inventory::Reservation),
+        (status = 409, description = "Not enough stock", body = platform::openapi::InsufficientStockBody),
+        (status = 422, description = "A field breaks its rule", body = platform::openapi::ValidationErrorBody)))]
 pub async fn reserve(
     _: InternalCaller,
     state: web::Data<AppState>,
@@ -144,6 +150,10 @@ fn check_key(key: Option<&str>, errors: &mut ValidationErrors) {
 /// `POST /internal/v1/reservations/release-by-key` `{"idempotency_key"}` → 200
 /// `{"released": true|false}`: gives back the active reservation made with the key, if any
 /// (a caller that got no answer to its reserve and gave up).
+#[utoipa::path(post, path = "/internal/v1/reservations/release-by-key", operation_id = "release_by_key", tag = "internal",
+    security(("internal" = [])), request_body = domain::inventory::ReleaseByKeyRequest,
+    responses((status = 200, description = "Whether an active reservation was released", body = Released),
+        (status = 422, description = "A field breaks its rule", body = platform::openapi::ValidationErrorBody)))]
 pub async fn release_by_key(
     _: InternalCaller,
     state: web::Data<AppState>,
@@ -179,6 +189,10 @@ fn reservation_id(raw: &str) -> Result<Uuid, ApiError> {
 }
 
 /// `GET /internal/v1/reservations/{id}`.
+#[utoipa::path(get, path = "/internal/v1/reservations/{id}", operation_id = "show_reservation", tag = "internal",
+    security(("internal" = [])), params(("id" = String, Path, description = "The reservation id (UUID)")),
+    responses((status = 200, description = "The reservation", body = domain::inventory::Reservation),
+        (status = 404, description = "No such reservation", body = platform::openapi::ErrorBody)))]
 pub async fn show(
     _: InternalCaller,
     state: web::Data<AppState>,
@@ -193,6 +207,12 @@ pub async fn show(
 
 /// `POST /internal/v1/reservations/{id}/extend` (body optional) → 200; 409 once it is no longer
 /// active or past its expiry.
+#[utoipa::path(post, path = "/internal/v1/reservations/{id}/extend", operation_id = "extend_reservation", tag = "internal",
+    security(("internal" = [])), params(("id" = String, Path, description = "The reservation id (UUID)")), request_body(content = Option<domain::inventory::ExtendRequest>, description = "Optional: an empty body extends by the default TTL"),
+    responses((status = 200, description = "The reservation", body = domain::inventory::Reservation),
+        (status = 404, description = "No such reservation", body = platform::openapi::ErrorBody),
+        (status = 409, description = "No longer active", body = platform::openapi::ErrorBody),
+        (status = 422, description = "A field breaks its rule", body = platform::openapi::ValidationErrorBody)))]
 pub async fn extend(
     _: InternalCaller,
     state: web::Data<AppState>,
@@ -230,6 +250,12 @@ pub async fn extend(
 /// `POST /internal/v1/reservations/{id}/resize` → 200 with the reservation; 409 `Insufficient
 /// stock` when growing needs more than is available (nothing changes), 409 `Conflict` once it
 /// is no longer active or past its expiry (the caller reserves afresh), 404 when unknown.
+#[utoipa::path(post, path = "/internal/v1/reservations/{id}/resize", operation_id = "resize_reservation", tag = "internal",
+    security(("internal" = [])), params(("id" = String, Path, description = "The reservation id (UUID)")), request_body = domain::inventory::ResizeRequest,
+    responses((status = 200, description = "The reservation", body = domain::inventory::Reservation),
+        (status = 404, description = "No such reservation", body = platform::openapi::ErrorBody),
+        (status = 409, description = "Not enough stock, or no longer active", body = platform::openapi::ErrorBody),
+        (status = 422, description = "A field breaks its rule", body = platform::openapi::ValidationErrorBody)))]
 pub async fn resize(
     _: InternalCaller,
     state: web::Data<AppState>,
@@ -274,6 +300,11 @@ pub async fn resize(
 }
 
 /// `POST /internal/v1/reservations/{id}/release`.
+#[utoipa::path(post, path = "/internal/v1/reservations/{id}/release", operation_id = "release_reservation", tag = "internal",
+    security(("internal" = [])), params(("id" = String, Path, description = "The reservation id (UUID)")),
+    responses((status = 200, description = "The reservation", body = domain::inventory::Reservation),
+        (status = 404, description = "No such reservation", body = platform::openapi::ErrorBody),
+        (status = 409, description = "Already committed", body = platform::openapi::ErrorBody)))]
 pub async fn release(
     caller: InternalCaller,
     state: web::Data<AppState>,
@@ -283,6 +314,11 @@ pub async fn release(
 }
 
 /// `POST /internal/v1/reservations/{id}/commit`.
+#[utoipa::path(post, path = "/internal/v1/reservations/{id}/commit", operation_id = "commit_reservation", tag = "internal",
+    security(("internal" = [])), params(("id" = String, Path, description = "The reservation id (UUID)")),
+    responses((status = 200, description = "The reservation", body = domain::inventory::Reservation),
+        (status = 404, description = "No such reservation", body = platform::openapi::ErrorBody),
+        (status = 409, description = "Already released or expired", body = platform::openapi::ErrorBody)))]
 pub async fn commit(
     caller: InternalCaller,
     state: web::Data<AppState>,
@@ -320,4 +356,12 @@ async fn close(
             other.map_or("closed", ReservationStatus::as_str)
         ))),
     }
+}
+
+/// `{"released": bool}` of release-by-key (a schema only).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct Released {
+    /// Whether an active reservation made with the key was released.
+    released: bool,
 }

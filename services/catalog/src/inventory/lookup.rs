@@ -33,6 +33,10 @@ impl SaleFacts {
 }
 
 /// The handler: reads the primary (prices at checkout must not lag a replica).
+#[utoipa::path(post, path = "/internal/v1/products/lookup", operation_id = "lookup_products", tag = "internal",
+    security(("internal" = [])), request_body = domain::inventory::LookupRequest,
+    responses((status = 200, description = "Prices and availability", body = domain::inventory::LookupResponse),
+        (status = 422, description = "None or more than 100 asked", body = platform::openapi::ValidationErrorBody)))]
 pub async fn lookup(
     _: InternalCaller,
     state: web::Data<AppState>,

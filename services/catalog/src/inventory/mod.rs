@@ -8,16 +8,17 @@ pub mod lookup;
 pub mod repo;
 pub mod sweeper;
 
-use actix_web::web;
+use platform::openapi::Api;
 
-/// Registers the `/internal/v1` inventory routes.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.route("/internal/v1/reservations", web::post().to(api::reserve))
-        .route("/internal/v1/reservations/release-by-key", web::post().to(api::release_by_key))
-        .route("/internal/v1/reservations/{id}", web::get().to(api::show))
-        .route("/internal/v1/reservations/{id}/extend", web::post().to(api::extend))
-        .route("/internal/v1/reservations/{id}/resize", web::post().to(api::resize))
-        .route("/internal/v1/reservations/{id}/release", web::post().to(api::release))
-        .route("/internal/v1/reservations/{id}/commit", web::post().to(api::commit))
-        .route("/internal/v1/products/lookup", web::post().to(lookup::lookup));
+/// The `/internal/v1` inventory routes (method and path in each handler's `utoipa::path`).
+pub fn api() -> Api {
+    Api::new(crate::SERVICE, "")
+        .op(api::__path_reserve, api::reserve)
+        .op(api::__path_release_by_key, api::release_by_key)
+        .op(api::__path_show, api::show)
+        .op(api::__path_extend, api::extend)
+        .op(api::__path_resize, api::resize)
+        .op(api::__path_release, api::release)
+        .op(api::__path_commit, api::commit)
+        .op(lookup::__path_lookup, lookup::lookup)
 }

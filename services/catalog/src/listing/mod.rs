@@ -23,6 +23,10 @@ pub const CACHE_CONTROL: &str = "public, max-age=30";
 /// The handler. The cached part is `data` and `meta` (the same for every client); `links` are
 /// built per request, so they keep this request's parameter order and client-facing origin
 /// (`platform::http::forwarded`: forwarded headers only from trusted proxies).
+#[utoipa::path(get, path = "/api/v1/products", operation_id = "list_products", tag = "products",
+    params(query::ListingParams),
+    responses((status = 200, description = "A page of active products", body = response::ListingBody),
+        (status = 422, description = "A parameter breaks its rule", body = platform::openapi::ValidationErrorBody)))]
 pub async fn list_products(req: HttpRequest, state: web::Data<AppState>) -> Result<HttpResponse, ApiError> {
     let (pairs, parsed) = query::parse_query_string(req.query_string());
     let q = parsed.map_err(ApiError::Validation)?;

@@ -448,3 +448,39 @@ mod tests {
         assert_eq!(l.offset(), None);
     }
 }
+
+/// The query parameters as documented (a schema only: [`parse_query_string`] reads them, with
+/// the seed's messages; anything else is ignored).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ListingParams {
+    /// Page number, from 1.
+    #[param(minimum = 1)]
+    page: Option<i64>,
+    /// Page size, 1 to 100 (24).
+    #[param(minimum = 1, maximum = 100)]
+    per_page: Option<i64>,
+    /// `attributes.category`, at most 50 characters, no control characters.
+    #[param(max_length = 50, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
+    category: Option<String>,
+    /// Lowest price in currency units, at most 2 decimals (19.99).
+    #[param(pattern = "^([0-9]{1,13}(\\.[0-9]{1,2})?)?$")]
+    min_price: Option<String>,
+    /// Highest price in currency units, not below `min_price`.
+    #[param(pattern = "^([0-9]{1,13}(\\.[0-9]{1,2})?)?$")]
+    max_price: Option<String>,
+    /// Only products with unreserved stock.
+    in_stock: Option<bool>,
+    /// Case-insensitive substring of name or description, at most 200 characters.
+    #[param(max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
+    search: Option<String>,
+    /// `created_at` (default, also when empty), `price_cents` or `name`.
+    #[param(pattern = "^(created_at|price_cents|name)?$")]
+    sort_by: Option<String>,
+    /// `asc` or `desc` (default, also when empty).
+    #[param(pattern = "^(asc|desc)?$")]
+    sort_order: Option<String>,
+    /// The keyset cursor of the previous page's `next_cursor`.
+    cursor: Option<String>,
+}

@@ -7,7 +7,7 @@ use serde::Serialize;
 use super::repo::ProductRow;
 
 /// `price`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Price {
     /// Currency units as a JSON number (29.99).
     pub amount: f64,
@@ -20,7 +20,7 @@ pub struct Price {
 }
 
 /// One product in a listing.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Item {
     /// Identity.
     pub id: i64,
@@ -68,7 +68,7 @@ impl From<ProductRow> for Item {
 }
 
 /// `meta`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Meta {
     /// Requested page.
     pub current_page: i64,
@@ -83,7 +83,7 @@ pub struct Meta {
 }
 
 /// `links`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Links {
     /// Page 1.
     pub first: String,
@@ -173,4 +173,15 @@ mod tests {
         );
         assert_eq!(price(1234, "CAD").formatted, "CAD 12.34");
     }
+}
+
+/// The whole listing body as documented (a schema only: the handler splices `links` into the
+/// cached [`Page`]).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct ListingBody {
+    data: Vec<Item>,
+    meta: Meta,
+    links: Links,
+    next_cursor: Option<String>,
 }

@@ -18,7 +18,7 @@ use super::repo::{self, Statement};
 pub const DEFAULT_CAP: i64 = 10_000;
 
 /// Whether `total` is the number of matches or a lower bound of it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Relation {
     /// Exactly `total` products match.

@@ -15,12 +15,12 @@ use crate::listing::{PoolUnavailable, from_build_error};
 use crate::state::AppState;
 
 /// The body: `{"data": {…item…, "description": …}}`.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ProductPage {
     data: PageItem,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct PageItem {
     #[serde(flatten)]
     item: Item,
@@ -44,6 +44,10 @@ fn not_found() -> ApiError {
 }
 
 /// The handler; pages are cached like listings (same tag version, same age bound).
+#[utoipa::path(get, path = "/api/v1/products/{slug}", operation_id = "show_product", tag = "products",
+    params(("slug" = String, Path, description = "The product's slug")),
+    responses((status = 200, description = "One active product", body = ProductPage),
+        (status = 404, description = "No active product has this slug", body = platform::openapi::ErrorBody)))]
 pub async fn show_product(
     path: web::Path<String>,
     state: web::Data<AppState>,

@@ -25,18 +25,31 @@ fn not_found() -> ApiError {
 }
 
 /// Search filters.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SearchQuery {
+    /// Part of an order number, at most 320 characters, no control characters.
+    #[param(max_length = 320, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     number: Option<String>,
+    /// Part of an email address, at most 320 characters, no control characters.
+    #[param(max_length = 320, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     email: Option<String>,
     needs_attention: Option<bool>,
+    /// Orders per page, 1 to 200 (50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<i64>,
+    /// The previous page's `next_cursor`.
+    #[param(pattern = "^(o[1-9][0-9]{0,17})?$")]
     cursor: Option<String>,
 }
 
 /// `GET /api/v1/admin/orders?number=&email=&needs_attention=&limit=&cursor=`: newest first,
 /// keyset pages (`next_cursor`).
+#[utoipa::path(get, path = "/api/v1/admin/orders", operation_id = "admin_search_orders", tag = "admin",
+    security(("bearer" = [])), params(SearchQuery),
+    responses((status = 200, description = "Matching orders, newest first", body = Object),
+        (status = 422, description = "A filter breaks its rule", body = platform::openapi::ValidationErrorBody)))]
 pub async fn search(
     _: Admin,
     state: web::Data<AppState>,
@@ -79,6 +92,10 @@ fn filter<'a>(field: &'static str, value: Option<&'a str>) -> Result<Option<&'a 
 }
 
 /// `GET /api/v1/admin/orders/{order_number}`: the order with its refunds.
+#[utoipa::path(get, path = "/api/v1/admin/orders/{order_number}", operation_id = "admin_show_order", tag = "admin",
+    security(("bearer" = [])), params(("order_number" = String, Path, description = "The order number, ORD-...")),
+    responses((status = 200, description = "The order with its payments and refunds", body = Object),
+        (status = 404, description = "No such order", body = platform::openapi::ErrorBody)))]
 pub async fn show(
     _: Admin,
     state: web::Data<AppState>,
@@ -100,7 +117,7 @@ fn refund_json(r: &repo::RefundRow) -> serde_json::Value {
 }
 
 /// Refund request: all that is left when `amount_cents` is absent.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefundRequest {
     amount_cents: Option<i64>,
@@ -109,6 +126,14 @@ pub struct RefundRequest {
 
 /// `POST /api/v1/admin/orders/{order_number}/refund` (required `Idempotency-Key`: a retry with
 /// the same key never refunds twice; without one, 400 — money never moves under a made-up key).
+#[utoipa::path(post, path = "/api/v1/admin/orders/{order_number}/refund", operation_id = "admin_refund_order", tag = "admin",
+    security(("bearer" = [])), params(("order_number" = String, Path, description = "The order number, ORD-..."), ("Idempotency-Key" = String, Header, description = "Required: the same key and body replay the first answer")),
+    request_body(content = Option<RefundRequest>, description = "Optional: no body refunds all that is left"),
+    responses((status = 201, description = "The refund", body = Object),
+        (status = 400, description = "No Idempotency-Key", body = platform::openapi::ErrorBody),
+        (status = 404, description = "No such order", body = platform::openapi::ErrorBody),
+        (status = 409, description = "Nothing (or not that much) to refund", body = platform::openapi::ErrorBody),
+        (status = 422, description = "A field breaks its rule", body = platform::openapi::ValidationErrorBody)))]
 pub async fn refund(
     admin: Admin,
     IdempotencyKey(key): IdempotencyKey,
@@ -197,7 +222,7 @@ pub async fn refund(
 
 /// Fulfilment update: `{"status": "fulfilled" | "partially_fulfilled" | "shipped" | "delivered",
 /// "carrier", "tracking_number"}` (both required for `shipped`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FulfillmentRequest {
     status: FulfillmentEvent,
@@ -206,6 +231,12 @@ pub struct FulfillmentRequest {
 }
 
 /// `POST /api/v1/admin/orders/{order_number}/fulfillment`: 409 for an illegal step.
+#[utoipa::path(post, path = "/api/v1/admin/orders/{order_number}/fulfillment", operation_id = "admin_fulfill_order", tag = "admin",
+    security(("bearer" = [])), params(("order_number" = String, Path, description = "The order number, ORD-...")), request_body = FulfillmentRequest,
+    responses((status = 200, description = "The order", body = Object),
+        (status = 404, description = "No such order", body = platform::openapi::ErrorBody),
+        (status = 409, description = "An illegal step", body = platform::openapi::ErrorBody),
+        (status = 422, description = "A field breaks its rule", body = platform::openapi::ValidationErrorBody)))]
 pub async fn fulfillment(
     _: Admin,
     state: web::Data<AppState>,

@@ -12,7 +12,7 @@ const ADDRESS_FIELDS: [&str; 4] = ["line1", "city", "postal_code", "country"];
 const MAX_ADDRESS_BYTES: usize = 2048;
 
 /// The checkout request as sent.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckoutRequest {
     /// The cart to buy.
@@ -22,8 +22,10 @@ pub struct CheckoutRequest {
     /// The buyer's name.
     pub customer_name: String,
     /// A JSON object (line1, city, postal_code, country, ...).
+    #[schema(value_type = Object)]
     pub shipping_address: serde_json::Value,
     /// A JSON object.
+    #[schema(value_type = Object)]
     pub billing_address: serde_json::Value,
 }
 

@@ -1,5 +1,6 @@
 //! Customers' order routes: read (owner or access token), list (signed in), cancel before payment.
 
+pub mod doc;
 pub mod repo;
 pub mod view;
 
@@ -46,6 +47,10 @@ async fn readable(
 }
 
 /// `GET /api/v1/orders/{order_number}`: 404 for anyone but the owner.
+#[utoipa::path(get, path = "/api/v1/orders/{order_number}", operation_id = "show_order", tag = "orders",
+    security((), ("bearer" = [])), params(("order_number" = String, Path, description = "The order number, ORD-..."), ("X-Order-Token" = Option<String>, Header, description = "The access_token of the checkout answer (guests)")),
+    responses((status = 200, description = "The order", body = doc::OrderDoc),
+        (status = 404, description = "No such order, or not the requester's", body = platform::openapi::ErrorBody)))]
 pub async fn show(
     req: HttpRequest,
     principal: MaybePrincipal,
@@ -59,14 +64,24 @@ pub async fn show(
 }
 
 /// List query: `limit` (1 to 100, default 20), `cursor` (from `next_cursor`).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct ListQuery {
+    /// Orders per page, 1 to 100 (20).
+    #[param(minimum = 1, maximum = 100)]
     limit: Option<i64>,
+    /// The previous page's `next_cursor`.
+    #[param(pattern = "^(o[1-9][0-9]{0,17})?$")]
     cursor: Option<String>,
 }
 
 /// `GET /api/v1/orders`: the signed-in customer's orders, newest first, cursor-paginated.
+#[utoipa::path(get, path = "/api/v1/orders", operation_id = "list_orders", tag = "orders",
+    security(("bearer" = [])), params(ListQuery),
+    responses((status = 200, description = "The signed-in customer's orders, newest first", body = doc::OrderPageDoc),
+        (status = 401, description = "Not signed in", body = platform::openapi::ErrorBody),
+        (status = 422, description = "A bad limit or cursor", body = platform::openapi::ValidationErrorBody)))]
 pub async fn list(
     principal: Principal,
     state: web::Data<AppState>,
@@ -83,6 +98,11 @@ pub async fn list(
 }
 
 /// `POST /api/v1/orders/{order_number}/cancel`: before payment only (409 after).
+#[utoipa::path(post, path = "/api/v1/orders/{order_number}/cancel", operation_id = "cancel_order", tag = "orders",
+    security((), ("bearer" = [])), params(("order_number" = String, Path, description = "The order number, ORD-..."), ("X-Order-Token" = Option<String>, Header, description = "The access_token of the checkout answer (guests)")),
+    responses((status = 200, description = "The canceled order", body = doc::OrderDoc),
+        (status = 404, description = "No such order, or not the requester's", body = platform::openapi::ErrorBody),
+        (status = 409, description = "Paid already: cancel is before payment only", body = platform::openapi::ErrorBody)))]
 pub async fn cancel(
     req: HttpRequest,
     principal: MaybePrincipal,

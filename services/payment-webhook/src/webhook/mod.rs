@@ -98,6 +98,12 @@ impl Outcome {
 }
 
 /// The handler.
+#[utoipa::path(post, path = "/webhooks/stripe", operation_id = "stripe_webhook", tag = "webhooks",
+    params(("Stripe-Signature" = String, Header, description = "`t=<unix>,v1=<hex>[,v1=<hex>...]`: HMAC-SHA256 over `{t}.{raw body}` with an endpoint secret")),
+    request_body(content = Object, description = "A Stripe event, verified over its raw bytes (1 MiB at most)"),
+    responses((status = 200, description = "Accepted (handled, unhandled or seen before)", body = Received),
+        (status = 400, description = "Bad or missing signature, stale time stamp, or not an event", body = platform::openapi::ErrorBody),
+        (status = 413, description = "Larger than 1 MiB", body = platform::openapi::ErrorBody)))]
 pub async fn receive(
     req: HttpRequest,
     payload: web::Payload,
@@ -283,4 +289,15 @@ async fn record(
         }
         Ok(Err(StoreError::Failed(e))) => Err(ApiError::internal(e)),
     }
+}
+
+/// `{"received": true, "outcome": ...}` (a schema only).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct Received {
+    /// Always `true`.
+    received: bool,
+    /// `published`, `duplicate`, `unhandled_type` or `invalid_object`.
+    #[schema(pattern = "^(published|duplicate|unhandled_type|invalid_object)$")]
+    outcome: String,
 }

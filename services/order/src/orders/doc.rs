@@ -1,0 +1,74 @@
+//! The order answers as documented (schemas only: `view.rs` writes them as JSON values).
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use utoipa::ToSchema;
+
+/// Totals in cents.
+#[derive(ToSchema)]
+pub struct TotalsDoc {
+    subtotal: i64,
+    tax: i64,
+    shipping: i64,
+    discount: i64,
+    total: i64,
+    currency: String,
+}
+
+/// One line of an order (prices in cents).
+#[derive(ToSchema)]
+pub struct ItemDoc {
+    product_id: i64,
+    sku: String,
+    name: String,
+    quantity: i32,
+    unit_price: i64,
+    line_total: i64,
+    selected_attributes: BTreeMap<String, Value>,
+}
+
+/// An order as its owner (or its access token) reads it.
+#[derive(ToSchema)]
+pub struct OrderDoc {
+    order_number: String,
+    status: String,
+    payment_status: String,
+    fulfillment_status: String,
+    disputed: bool,
+    needs_attention: bool,
+    customer_email: String,
+    customer_name: String,
+    #[schema(value_type = Object)]
+    shipping_address: Value,
+    #[schema(value_type = Object)]
+    billing_address: Value,
+    totals: TotalsDoc,
+    amount_paid: i64,
+    amount_refunded: i64,
+    items: Vec<ItemDoc>,
+    expires_at: Option<String>,
+    paid_at: Option<String>,
+    closed_at: Option<String>,
+    created_at: String,
+    updated_at: String,
+}
+
+/// An order in a list.
+#[derive(ToSchema)]
+pub struct SummaryDoc {
+    order_number: String,
+    status: String,
+    payment_status: String,
+    fulfillment_status: String,
+    totals: TotalsDoc,
+    created_at: String,
+}
+
+/// A page of orders, newest first.
+#[derive(ToSchema)]
+pub struct OrderPageDoc {
+    data: Vec<SummaryDoc>,
+    next_cursor: Option<String>,
+}

@@ -8,7 +8,7 @@ use diesel::sql_types::Text;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::query::{ListingQuery, pairs, parse};
-use super::repo;
+use super::{repo, search};
 
 /// `EXPLAIN <query>`, or `EXPLAIN (ANALYZE, BUFFERS) <query>` when the flag is set (runs it);
 /// one text row per plan line.
@@ -42,6 +42,8 @@ pub const SHAPES: &[&str] = &[
     "search=runner",
     "search=runner&category=clothing",
     "search=premium+fleece+shorts+-+grey",
+    "search=shirt&sort_by=relevance",
+    "search=hodie",
     "sort_by=price_cents&sort_order=asc",
     "sort_by=name&sort_order=asc",
     "page=200",
@@ -55,16 +57,46 @@ pub async fn plans(conn: &mut AsyncPgConnection, q: &ListingQuery) -> QueryResul
 }
 
 /// Plans of one shape, executed (`EXPLAIN (ANALYZE, BUFFERS)`) when `analyze`: where the time goes.
+/// A search is planned with its vocabulary look-up's words, as the handler runs it.
 pub async fn plans_of(
     conn: &mut AsyncPgConnection,
     q: &ListingQuery,
     analyze: bool,
 ) -> QueryResult<(String, String)> {
-    let total = Explain(super::total::query(q, super::total::DEFAULT_CAP), analyze);
+    let matcher = match &q.search {
+        Some(term) => Some(search::matcher(conn, term).await?),
+        None => None,
+    };
+    let total = Explain(super::total::query(q, super::total::DEFAULT_CAP, matcher.as_ref()), analyze);
     let count: Vec<String> = RunQueryDsl::load(total, conn).await?;
     let offset = q.offset().unwrap_or(0);
-    let page: Vec<String> = RunQueryDsl::load(Explain(repo::page_query(q, offset), analyze), conn).await?;
+    let page = Explain(repo::page_query(q, offset, matcher.as_ref()), analyze);
+    let page: Vec<String> = RunQueryDsl::load(page, conn).await?;
     Ok((count.join("\n"), page.join("\n")))
+}
+
+/// The search statements of one shape besides count and page, labelled: the one-scan count and
+/// page (`collect`), and the typo fallback's (`fallback`) when a word of the term is long enough.
+pub async fn search_plans(
+    conn: &mut AsyncPgConnection,
+    q: &ListingQuery,
+    analyze: bool,
+) -> QueryResult<Vec<(&'static str, String)>> {
+    let Some(term) = &q.search else { return Ok(Vec::new()) };
+    let cap = super::total::DEFAULT_CAP;
+    let bound = super::total::bound(q, cap);
+    let offset = q.offset().unwrap_or(0);
+    let mut out = Vec::new();
+    let exact = search::matcher(conn, term).await?;
+    out.push(("matcher", format!("{exact:?}")));
+    let collect = Explain(repo::collect_query(q, bound, offset, Some(&exact)), analyze);
+    out.push(("collect", RunQueryDsl::load::<String>(collect, conn).await?.join("\n")));
+    if let Some(similar) = search::fallback(conn, term).await? {
+        out.push(("fallback matcher", format!("{similar:?}")));
+        let fallback = Explain(repo::collect_query(q, bound, offset, Some(&similar)), analyze);
+        out.push(("fallback", RunQueryDsl::load::<String>(fallback, conn).await?.join("\n")));
+    }
+    Ok(out)
 }
 
 /// Whether a plan reads the products table sequentially.

@@ -42,6 +42,18 @@ diesel::table! {
     search_words (word) {
         /// A lower-cased run.
         word -> Text,
+        /// Storefront-visible products with it, without the unfolded deltas.
+        n -> Int8,
+    }
+}
+
+diesel::table! {
+    /// Changes to `search_words.n` not folded yet (appended by triggers, folded by the compactor).
+    search_word_deltas (word) {
+        /// The run.
+        word -> Text,
+        /// Signed change.
+        n -> Int8,
     }
 }
 

@@ -62,7 +62,8 @@ async fn updated_at_follows_every_change() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn schema_rs_declares_exactly_what_the_migrations_create() {
     use catalog::schema::{
-        listing_count_deltas, listing_counts, outbox, processed_events, products, reservations, search_words,
+        listing_count_deltas, listing_counts, outbox, processed_events, products, reservations,
+        search_word_deltas, search_words,
     };
     let db = TestDb::new("catalog", catalog::MIGRATIONS).await;
     testkit::SchemaCheck::new()
@@ -73,6 +74,7 @@ async fn schema_rs_declares_exactly_what_the_migrations_create() {
         .table::<listing_counts::table>("listing_counts")
         .table::<listing_count_deltas::table>("listing_count_deltas")
         .table::<search_words::table>("search_words")
+        .table::<search_word_deltas::table>("search_word_deltas")
         .assert_matches(&db)
         .await;
 }

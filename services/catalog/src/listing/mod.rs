@@ -138,6 +138,11 @@ async fn find(conn: &mut AsyncPgConnection, q: &query::ListingQuery, cap: i64) -
     Ok(Found { total, rows, fallback: false })
 }
 
+/// Whether `search` is the only filter (the word counts are of every storefront product).
+fn only_search(q: &query::ListingQuery) -> bool {
+    q.category.is_none() && q.min_price_cents.is_none() && q.max_price_cents.is_none() && !q.in_stock
+}
+
 /// `meta.total` and the page. A search whose page lies within its bound reads the matches once
 /// (`repo::collect`): when fewer than the bound match, that one scan is the count and the page.
 async fn count_and_page(
@@ -148,6 +153,17 @@ async fn count_and_page(
 ) -> diesel::QueryResult<(total::Total, Vec<repo::ProductRow>)> {
     let bound = total::bound(q, cap);
     let offset = q.offset();
+    // A word that at least `bound` products have: the total is known without reading them.
+    if let Some(search::Matcher::Tokens { known, .. }) = matcher
+        && *known >= bound
+        && only_search(q)
+    {
+        let rows = match offset {
+            Some(offset) => repo::page(conn, q, offset, matcher).await?,
+            None => Vec::new(),
+        };
+        return Ok((total::of_count(q, cap, bound), rows));
+    }
     if q.search.is_some()
         && q.cursor.is_none()
         && let Some(offset) = offset.filter(|o| *o < bound)

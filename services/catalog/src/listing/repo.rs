@@ -142,7 +142,7 @@ pub(crate) fn filtered(head: &str, q: &ListingQuery, matcher: Option<&Matcher>) 
     }
     if let Some(term) = &q.search {
         b = match matcher {
-            Some(Matcher::Tokens { sets, recheck }) => by_tokens(b, term, sets, *recheck),
+            Some(Matcher::Tokens { sets, recheck, .. }) => by_tokens(b, term, sets, *recheck),
             _ => by_substring(b, term),
         };
     }
@@ -354,10 +354,13 @@ struct Folded {
     folded: i64,
 }
 
-/// Folds every committed `listing_count_deltas` row into `listing_counts` (the migration's
-/// `listing_counts_compact()`); returns how many delta rows were folded.
+/// Folds every committed `listing_count_deltas` row into `listing_counts` and every
+/// `search_word_deltas` row into `search_words` (the migrations' `listing_counts_compact()` and
+/// `search_words_compact()`); returns how many delta rows were folded.
 pub async fn fold_count_deltas(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
-    let row: Folded = diesel::sql_query("SELECT listing_counts_compact() AS folded").get_result(conn).await?;
+    let row: Folded = diesel::sql_query("SELECT listing_counts_compact() + search_words_compact() AS folded")
+        .get_result(conn)
+        .await?;
     Ok(row.folded)
 }
 

@@ -12,7 +12,7 @@
 //! When the exact search finds nothing, words of five letters or more may be misspelt: the
 //! fallback matches vocabulary words by trigram similarity instead (`meta.search_fallback`).
 
-use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text};
+use diesel::sql_types::{Array, BigInt, Nullable, Text};
 use diesel::{QueryResult, QueryableByName};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
@@ -40,6 +40,9 @@ pub enum Matcher {
         sets: Vec<Vec<String>>,
         /// Whether the candidates still need the substring test.
         recheck: bool,
+        /// At least this many storefront products match (a word of a one-run term that many
+        /// products have, from `search_words.n`); 0 when unknown.
+        known: i64,
     },
     /// The plain substring test on the trigram indexes (no run of the term narrows).
     Substring,
@@ -111,41 +114,27 @@ pub fn fallback_words(term: &str) -> Vec<(String, bool)> {
 
 #[derive(QueryableByName)]
 struct Words {
-    #[diesel(sql_type = Integer)]
-    i: i32,
     #[diesel(sql_type = Nullable<Array<Text>>)]
     words: Option<Vec<String>>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    most: Option<i64>,
 }
 
-/// One lookup of every pattern in the vocabulary: the words (at most [`MAX_WORDS`] + 1) each
-/// pattern matches, in pattern order.
-async fn lookup(
-    conn: &mut AsyncPgConnection,
-    sql: &str,
-    patterns: Vec<String>,
-) -> QueryResult<Vec<Vec<String>>> {
-    let n = patterns.len();
-    let rows: Vec<Words> = diesel::sql_query(sql).bind::<Array<Text>, _>(patterns).load(conn).await?;
-    let mut sets = vec![Vec::new(); n];
-    for row in rows {
-        if let Some(set) = usize::try_from(row.i).ok().and_then(|i| sets.get_mut(i.wrapping_sub(1))) {
-            *set = row.words.unwrap_or_default();
-        }
-    }
-    Ok(sets)
-}
-
-const RUN_WORDS: &str = "SELECT r.i::int4 AS i, (SELECT array_agg(w.word) FROM (SELECT word FROM search_words \
-     WHERE word LIKE lower(r.p) LIMIT 257) AS w) AS words FROM unnest($1::text[]) WITH ORDINALITY AS r(p, i)";
+/// The words (at most [`MAX_WORDS`] + 1) each pattern matches, in pattern order, and how many
+/// storefront products have the most common of them (counts plus unfolded deltas, one snapshot).
+const RUN_WORDS: &str = "SELECT w.words, w.most FROM unnest($1::text[]) WITH ORDINALITY AS r(p, i), \
+     LATERAL (SELECT array_agg(x.word) AS words, max(x.n + coalesce((SELECT sum(d.n) FROM search_word_deltas AS d \
+     WHERE d.word = x.word), 0))::int8 AS most \
+     FROM (SELECT word, n FROM search_words WHERE word LIKE lower(r.p) LIMIT 257) AS x) AS w ORDER BY r.i";
 
 // `%` is pg_trgm's similarity operator (threshold `pg_trgm.similarity_threshold`, 0.3), served
 // by the vocabulary's trigram index; the best 256 stand in for the word.
-const SIMILAR_WORDS: &str = "SELECT r.i::int4 AS i, CASE WHEN r.fuzzy \
+const SIMILAR_WORDS: &str = "SELECT CASE WHEN r.fuzzy \
      THEN (SELECT array_agg(w.word) FROM (SELECT word FROM search_words WHERE word % lower(r.p) \
            ORDER BY similarity(word, lower(r.p)) DESC, word LIMIT 256) AS w) \
      ELSE (SELECT array_agg(w.word) FROM (SELECT word FROM search_words WHERE word LIKE lower(r.p) \
-           LIMIT 256) AS w) END AS words \
-     FROM unnest($1::text[], $2::bool[]) WITH ORDINALITY AS r(p, fuzzy, i)";
+           LIMIT 256) AS w) END AS words, NULL::int8 AS most \
+     FROM unnest($1::text[], $2::bool[]) WITH ORDINALITY AS r(p, fuzzy, i) ORDER BY r.i";
 
 /// How the exact search of `term` is matched: one vocabulary look-up.
 pub async fn matcher(conn: &mut AsyncPgConnection, term: &str) -> QueryResult<Matcher> {
@@ -153,12 +142,16 @@ pub async fn matcher(conn: &mut AsyncPgConnection, term: &str) -> QueryResult<Ma
     if patterns.is_empty() {
         return Ok(Matcher::Substring);
     }
+    let rows: Vec<Words> = diesel::sql_query(RUN_WORDS).bind::<Array<Text>, _>(patterns).load(conn).await?;
+    let recheck = term.contains(' ');
+    // Every product with a word of a one-run term's set matches it (the word holds the term).
+    let known = if recheck { 0 } else { rows.iter().filter_map(|r| r.most).max().unwrap_or(0) };
     let sets: Vec<Vec<String>> =
-        lookup(conn, RUN_WORDS, patterns).await?.into_iter().filter(|s| s.len() <= MAX_WORDS).collect();
+        rows.into_iter().map(|r| r.words.unwrap_or_default()).filter(|s| s.len() <= MAX_WORDS).collect();
     if sets.is_empty() {
         return Ok(Matcher::Substring);
     }
-    Ok(Matcher::Tokens { sets, recheck: term.contains(' ') })
+    Ok(Matcher::Tokens { sets, recheck, known })
 }
 
 /// The typo fallback's matcher for `term`, or `None` when no word of it may be misspelt.
@@ -178,7 +171,7 @@ pub async fn fallback(conn: &mut AsyncPgConnection, term: &str) -> QueryResult<O
         .load(conn)
         .await?;
     let sets: Vec<Vec<String>> = rows.into_iter().map(|r| r.words.unwrap_or_default()).collect();
-    Ok(Some(Matcher::Tokens { sets, recheck: false }))
+    Ok(Some(Matcher::Tokens { sets, recheck: false, known: 0 }))
 }
 
 /// A listing row with the number of matches the same scan found (see `repo::collect`).

@@ -172,6 +172,14 @@ async fn searches_count_to_their_own_cap_in_one_scan() {
         (body["meta"]["total"].clone(), body["meta"]["total_relation"].clone()),
         (json!(1005), json!("eq"))
     );
+    // A misspelt common word: its one similar word is known to reach the cap too.
+    let (_, body) = app.get(&url(&[("search", "sockk")])).await;
+    let meta = &body["meta"];
+    assert_eq!(
+        (meta["total"].clone(), meta["total_relation"].clone(), meta["search_fallback"].clone()),
+        (json!(1000), json!("gte"), json!("similar"))
+    );
+    assert_eq!(common::skus(&body)[0], "S1");
     // The per-word counts follow every write (deltas until the compactor folds them): below the
     // cap the total is counted again, exactly.
     app.exec("UPDATE products SET status = 'draft' WHERE sku IN ('S1', 'S2', 'S3', 'S4', 'S5', 'S6')").await;

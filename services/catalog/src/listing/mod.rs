@@ -138,11 +138,6 @@ async fn find(conn: &mut AsyncPgConnection, q: &query::ListingQuery, cap: i64) -
     Ok(Found { total, rows, fallback: false })
 }
 
-/// Whether `search` is the only filter (the word counts are of every storefront product).
-fn only_search(q: &query::ListingQuery) -> bool {
-    q.category.is_none() && q.min_price_cents.is_none() && q.max_price_cents.is_none() && !q.in_stock
-}
-
 /// `meta.total` and the page. A search whose page lies within its bound reads the matches once
 /// (`repo::collect`): when fewer than the bound match, that one scan is the count and the page.
 async fn count_and_page(
@@ -154,10 +149,7 @@ async fn count_and_page(
     let bound = total::bound(q, cap);
     let offset = q.offset();
     // A word that at least `bound` products have: the total is known without reading them.
-    if let Some(search::Matcher::Tokens { known, .. }) = matcher
-        && *known >= bound
-        && only_search(q)
-    {
+    if search::known_to_reach(matcher, q, bound) {
         let rows = match offset {
             Some(offset) => repo::page(conn, q, offset, matcher).await?,
             None => Vec::new(),

@@ -129,12 +129,14 @@ const RUN_WORDS: &str = "SELECT w.words, w.most FROM unnest($1::text[]) WITH ORD
 
 // `%` is pg_trgm's similarity operator (threshold `pg_trgm.similarity_threshold`, 0.3), served
 // by the vocabulary's trigram index; the best 256 stand in for the word.
-const SIMILAR_WORDS: &str = "SELECT CASE WHEN r.fuzzy \
-     THEN (SELECT array_agg(w.word) FROM (SELECT word FROM search_words WHERE word % lower(r.p) \
-           ORDER BY similarity(word, lower(r.p)) DESC, word LIMIT 256) AS w) \
-     ELSE (SELECT array_agg(w.word) FROM (SELECT word FROM search_words WHERE word LIKE lower(r.p) \
-           LIMIT 256) AS w) END AS words, NULL::int8 AS most \
-     FROM unnest($1::text[], $2::bool[]) WITH ORDINALITY AS r(p, fuzzy, i) ORDER BY r.i";
+const SIMILAR_WORDS: &str = "SELECT w.words, w.most \
+     FROM unnest($1::text[], $2::bool[]) WITH ORDINALITY AS r(p, fuzzy, i), \
+     LATERAL (SELECT array_agg(x.word) AS words, max(x.n + coalesce((SELECT sum(d.n) FROM search_word_deltas AS d \
+     WHERE d.word = x.word), 0))::int8 AS most FROM ( \
+       (SELECT word, n FROM search_words WHERE r.fuzzy AND word % lower(r.p) \
+        ORDER BY similarity(word, lower(r.p)) DESC, word LIMIT 256) \
+       UNION ALL (SELECT word, n FROM search_words WHERE NOT r.fuzzy AND word LIKE lower(r.p) LIMIT 256)) AS x) AS w \
+     ORDER BY r.i";
 
 /// How the exact search of `term` is matched: one vocabulary look-up.
 pub async fn matcher(conn: &mut AsyncPgConnection, term: &str) -> QueryResult<Matcher> {
@@ -170,8 +172,22 @@ pub async fn fallback(conn: &mut AsyncPgConnection, term: &str) -> QueryResult<O
         .bind::<Array<diesel::sql_types::Bool>, _>(similar)
         .load(conn)
         .await?;
+    // With one set, every product having one of its words matches the fallback.
+    let known = match rows.as_slice() {
+        [one] => one.most.unwrap_or(0),
+        _ => 0,
+    };
     let sets: Vec<Vec<String>> = rows.into_iter().map(|r| r.words.unwrap_or_default()).collect();
-    Ok(Some(Matcher::Tokens { sets, recheck: false, known: 0 }))
+    Ok(Some(Matcher::Tokens { sets, recheck: false, known }))
+}
+
+/// Whether `matcher` already shows at least `bound` products match `q`: a word of a one-run
+/// term (or of a one-word fallback) that many storefront products have, and no other filter
+/// (the word counts are of every storefront product). Then no row needs counting.
+pub fn known_to_reach(matcher: Option<&Matcher>, q: &super::query::ListingQuery, bound: i64) -> bool {
+    let only_search =
+        q.category.is_none() && q.min_price_cents.is_none() && q.max_price_cents.is_none() && !q.in_stock;
+    matches!(matcher, Some(Matcher::Tokens { known, .. }) if *known >= bound) && only_search
 }
 
 /// A listing row with the number of matches the same scan found (see `repo::collect`).

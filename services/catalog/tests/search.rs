@@ -172,6 +172,13 @@ async fn searches_count_to_their_own_cap_in_one_scan() {
         (body["meta"]["total"].clone(), body["meta"]["total_relation"].clone()),
         (json!(1005), json!("eq"))
     );
+    // A term with spaces that reaches the cap: the page walks the sort index.
+    let (_, body) = app.get(&url(&[("search", "striped sock"), ("page", "2")])).await;
+    assert_eq!(
+        (body["meta"]["total"].clone(), body["meta"]["total_relation"].clone()),
+        (json!(1000), json!("gte"))
+    );
+    assert_eq!(common::skus(&body)[0], "S25");
     // A misspelt common word: its one similar word is known to reach the cap too.
     let (_, body) = app.get(&url(&[("search", "sockk")])).await;
     let meta = &body["meta"];

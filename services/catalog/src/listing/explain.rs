@@ -90,6 +90,11 @@ pub async fn search_plans(
     let exact = search::matcher(conn, term).await?;
     out.push(("matcher", format!("{exact:?}")));
     out.push(("collect", collect_plan(conn, q, bound, offset, &exact, analyze).await?));
+    if matches!(exact, search::Matcher::Tokens { recheck: true, .. }) {
+        // The page when the one scan reaches the bound: the sort index walked, `ILIKE` per row.
+        let walk = Explain(repo::page_query(q, offset, Some(&search::Matcher::Walk)), analyze);
+        out.push(("page at the bound", RunQueryDsl::load::<String>(walk, conn).await?.join("\n")));
+    }
     if let Some(similar) = search::fallback(conn, term).await? {
         out.push(("fallback matcher", format!("{similar:?}")));
         out.push(("fallback", collect_plan(conn, q, bound, offset, &similar, analyze).await?));

@@ -165,8 +165,13 @@ async fn count_and_page(
             Some(n) if n < bound => {
                 return Ok((total::of_count(q, cap, n), rows.into_iter().map(|r| r.product).collect()));
             }
-            // At the bound the rows read are any `bound` matches, not the first in the sort.
-            Some(n) => return Ok((total::of_count(q, cap, n), repo::page(conn, q, offset, matcher).await?)),
+            // At the bound the rows read are any `bound` matches, not the first in the sort; a
+            // term with spaces then walks the sort index (its matches are known to be many).
+            Some(n) => {
+                let walk = matches!(matcher, Some(search::Matcher::Tokens { recheck: true, .. }));
+                let page_matcher = if walk { Some(&search::Matcher::Walk) } else { matcher };
+                return Ok((total::of_count(q, cap, n), repo::page(conn, q, offset, page_matcher).await?));
+            }
             None if offset == 0 => return Ok((total::of_count(q, cap, 0), Vec::new())),
             // The page lies beyond the matches: count them below.
             None => {}

@@ -143,6 +143,7 @@ pub(crate) fn filtered(head: &str, q: &ListingQuery, matcher: Option<&Matcher>) 
     if let Some(term) = &q.search {
         b = match matcher {
             Some(Matcher::Tokens { sets, recheck, .. }) => by_tokens(b, term, sets, *recheck),
+            Some(Matcher::Walk) => recheck(b.sql(" AND "), term),
             _ => by_substring(b, term),
         };
     }

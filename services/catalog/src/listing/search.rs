@@ -46,6 +46,10 @@ pub enum Matcher {
     },
     /// The plain substring test on the trigram indexes (no run of the term narrows).
     Substring,
+    /// The substring test alone, on no index: for the page of a term with spaces that at least the
+    /// bound of products match, so the listing's sort index is walked until the page is full
+    /// (the planner, multiplying the words' frequencies, would rather sort every candidate).
+    Walk,
 }
 
 /// Where a run sits in the term, which says what a matching text's run looks like.

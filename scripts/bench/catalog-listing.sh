@@ -100,6 +100,24 @@ COMMON=${COMMON:-shirt}
 RARE=${RARE:-$(q "SELECT name FROM products WHERE status = 'active' AND deleted_at IS NULL ORDER BY id LIMIT 1 OFFSET least(12345, $SIZE / 2)")}
 ABSENT=${ABSENT:-zebra}
 say "category=$CATEGORY common=$COMMON rare=\"$RARE\" absent=$ABSENT slug=$SLUG"
+# The mixed row (issue 20): 1,000 distinct searches a shopper could type, drawn from the generated
+# names (one to three consecutive words, half lower-cased, one in ten missing a letter), so nearly
+# every request is a page nobody asked for yet. wrk walks them in turn (scripts/bench/paths.lua).
+MIXED="$WORK/mixed.txt"
+"${PSQL[@]}" -d "$DB" -Atc "SET search_path TO catalog; SELECT setseed(0.42);
+  WITH picks AS (
+    SELECT string_to_array(replace(name, ' - ', ' '), ' ') AS w, random() AS a, random() AS b, random() AS c
+    FROM products TABLESAMPLE BERNOULLI (2) REPEATABLE (42) WHERE status = 'active' AND deleted_at IS NULL),
+  terms AS (
+    SELECT array_to_string(w[s:s + len - 1], ' ') AS term, c FROM picks,
+      LATERAL (SELECT 1 + floor(a * cardinality(w))::int AS s, 1 + floor(b * 3)::int AS len) AS x),
+  shaped AS (
+    SELECT CASE WHEN c > 0.9 AND length(split_part(term, ' ', 1)) >= 6 THEN overlay(term placing '' from 3 for 1)
+                WHEN c < 0.5 THEN lower(term) ELSE term END AS term FROM terms)
+  SELECT term FROM (SELECT DISTINCT term FROM shaped WHERE term <> '') AS d ORDER BY md5(term) LIMIT 1000" | tail -n +2 |
+  python3 -c 'import sys, urllib.parse
+for t in sys.stdin.read().splitlines(): print("/api/v1/products?search=" + urllib.parse.quote(t))' >"$MIXED"
+say "mixed searches: $(wc -l <"$MIXED") distinct, e.g. $(sed -n '1p;500p;900p' "$MIXED" | tr '\n' ' ')"
 
 start_catalog() {
   local port=$1 ttl=$2
@@ -124,10 +142,15 @@ static_nginx_start "$NGINX" "$WORK" "$NGINX_PORT"
 cmp -s <(curl -sf "http://127.0.0.1:$NGINX_PORT/api/v1/products") "$WORK/root/api/v1/products" \
   || { say "NGINX does not serve the listing's bytes"; cat "$WORK/logs/error.log" >&2; exit 1; }
 
-# wrk prints "Requests/sec: N" and, with --latency, "50% 1.23ms" ... "99% 4.56ms".
+# wrk prints "Requests/sec: N" and, with --latency, "50% 1.23ms" ... "99% 4.56ms". A path of
+# "@mixed" is the mixed searches, walked in turn.
 run() {
-  local url=$1 out
-  out=$(wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "$url")
+  local url=$1 out script=()
+  if [[ $url == *@mixed ]]; then
+    url=${url%@mixed}
+    script=(-s scripts/bench/paths.lua)
+  fi
+  out=$(PATHS="$MIXED" wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" --latency "${script[@]}" "$url")
   if grep -q "Non-2xx" <<<"$out"; then say "WARNING: non-2xx answers from $url (numbers below include them)"; fi
   awk '/Requests\/sec/ {r=$2} $1 == "50%" {p50=$2} $1 == "99%" {p99=$2} END {print r, p50, p99}' <<<"$out"
 }
@@ -144,6 +167,7 @@ cases=(
   "search, common word ($COMMON)|/api/v1/products?search=$(enc "$COMMON")"
   "search, rare words (a product's name)|/api/v1/products?search=$(enc "$RARE")"
   "search, absent word ($ABSENT)|/api/v1/products?search=$(enc "$ABSENT")"
+  "search, mixed (1,000 distinct queries)|@mixed"
   "deep page (page=200)|/api/v1/products?page=200"
   "cursor page (after page 200)|/api/v1/products?cursor=$(enc "$CURSOR")"
   "GET /products/{slug}|/api/v1/products/$SLUG"
@@ -158,8 +182,9 @@ table="$WORK/table"
   row "nginx static (cached default listing bytes)" "$base_rps" "$base_p50" "$base_p99"
   for c in "${cases[@]}"; do
     name=${c%%|*} path=${c#*|}
-    # Warm the page once, so the run measures the cache, not its first fill.
-    curl -sf -o /dev/null "http://127.0.0.1:$CACHED_PORT$path"
+    # Warm the page once, so the run measures the cache, not its first fill (the mixed row
+    # measures mostly first fills: that is its point).
+    [[ $path == @* ]] || curl -sf -o /dev/null "http://127.0.0.1:$CACHED_PORT$path"
     read -r rps p50 p99 < <(run "http://127.0.0.1:$CACHED_PORT$path")
     row "cached: $name" "$rps" "$p50" "$p99"
   done
@@ -184,7 +209,7 @@ echo
 echo "EXPLAIN of every query shape ($SIZE products, the planner's own choices):"
 explain_out="$WORK/explain.txt"
 shapes=("" "category=$CATEGORY&in_stock=true&sort_by=price_cents" "category=$CATEGORY" "in_stock=true"
-  "search=$COMMON" "search=$(enc "$RARE")" "search=$ABSENT" "page=200" "cursor=$CURSOR" "sort_by=price_cents&sort_order=asc"
+  "search=$COMMON" "search=$(enc "$RARE")" "search=$ABSENT" "search=$COMMON&sort_by=relevance" "search=hodie" "page=200" "cursor=$CURSOR" "sort_by=price_cents&sort_order=asc"
   "sort_by=name&sort_order=asc" "min_price=50&max_price=100")
 if "$BIN" explain "${shapes[@]}" >"$explain_out" 2>&1; then verdict="no unbounded Seq Scan on products"; else verdict="SEQ SCAN FOUND"; fi
 # One line per plan: the shape and the scan nodes it uses.

@@ -277,6 +277,13 @@ async fn explain_command(url: &str, queries: Vec<String>, analyze: bool) -> anyh
         let q = explain::shape_query(shape).ok_or_else(|| anyhow::anyhow!("invalid shape {shape:?}"))?;
         let (count, page) = explain::plans_of(&mut conn, &q, analyze).await?;
         println!("== ?{shape}\n-- count\n{count}\n-- page\n{page}\n");
+        let searches = explain::search_plans(&mut conn, &q, analyze).await?;
+        for (label, plan) in &searches {
+            println!("-- {label}\n{plan}\n");
+        }
+        if searches.iter().any(|(_, plan)| explain::scans_products_sequentially(plan)) {
+            sequential.push(shape.clone());
+        }
         // A price range's bounded count may read the table from the start: the planner does so
         // only when many rows match (histograms), so it stops after CATALOG_COUNT_CAP of them.
         let count_ok = q.search.is_none() || !explain::scans_products_sequentially(&count);

@@ -32,6 +32,28 @@ diesel::table! {
         updated_at -> Timestamptz,
         /// Soft-delete marker.
         deleted_at -> Nullable<Timestamptz>,
+        /// Lower-cased space-separated runs of name and description (generated; search).
+        search_tokens -> Nullable<Array<Text>>,
+    }
+}
+
+diesel::table! {
+    /// Every run any product's name or description has had: the search vocabulary.
+    search_words (word) {
+        /// A lower-cased run.
+        word -> Text,
+        /// Storefront-visible products with it, without the unfolded deltas.
+        n -> Int8,
+    }
+}
+
+diesel::table! {
+    /// Changes to `search_words.n` not folded yet (appended by triggers, folded by the compactor).
+    search_word_deltas (word) {
+        /// The run.
+        word -> Text,
+        /// Signed change.
+        n -> Int8,
     }
 }
 
@@ -88,7 +110,13 @@ diesel::table! {
 }
 
 diesel::joinable!(reservations -> products (product_id));
-diesel::allow_tables_to_appear_in_same_query!(products, reservations, listing_counts, listing_count_deltas);
+diesel::allow_tables_to_appear_in_same_query!(
+    products,
+    reservations,
+    listing_counts,
+    listing_count_deltas,
+    search_words
+);
 
 platform::outbox_table!();
 platform::processed_events_table!();

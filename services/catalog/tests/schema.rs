@@ -63,6 +63,7 @@ async fn updated_at_follows_every_change() {
 async fn schema_rs_declares_exactly_what_the_migrations_create() {
     use catalog::schema::{
         listing_count_deltas, listing_counts, outbox, processed_events, products, reservations,
+        search_word_deltas, search_words,
     };
     let db = TestDb::new("catalog", catalog::MIGRATIONS).await;
     testkit::SchemaCheck::new()
@@ -72,6 +73,8 @@ async fn schema_rs_declares_exactly_what_the_migrations_create() {
         .table::<processed_events::table>("processed_events")
         .table::<listing_counts::table>("listing_counts")
         .table::<listing_count_deltas::table>("listing_count_deltas")
+        .table::<search_words::table>("search_words")
+        .table::<search_word_deltas::table>("search_word_deltas")
         .assert_matches(&db)
         .await;
 }

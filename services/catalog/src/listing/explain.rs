@@ -8,7 +8,7 @@ use diesel::sql_types::Text;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::query::{ListingQuery, pairs, parse};
-use super::repo;
+use super::{repo, search};
 
 /// `EXPLAIN <query>`, or `EXPLAIN (ANALYZE, BUFFERS) <query>` when the flag is set (runs it);
 /// one text row per plan line.
@@ -42,6 +42,8 @@ pub const SHAPES: &[&str] = &[
     "search=runner",
     "search=runner&category=clothing",
     "search=premium+fleece+shorts+-+grey",
+    "search=shirt&sort_by=relevance",
+    "search=hodie",
     "sort_by=price_cents&sort_order=asc",
     "sort_by=name&sort_order=asc",
     "page=200",
@@ -55,16 +57,68 @@ pub async fn plans(conn: &mut AsyncPgConnection, q: &ListingQuery) -> QueryResul
 }
 
 /// Plans of one shape, executed (`EXPLAIN (ANALYZE, BUFFERS)`) when `analyze`: where the time goes.
+/// A search is planned with its vocabulary look-up's words, as the handler runs it.
 pub async fn plans_of(
     conn: &mut AsyncPgConnection,
     q: &ListingQuery,
     analyze: bool,
 ) -> QueryResult<(String, String)> {
-    let total = Explain(super::total::query(q, super::total::DEFAULT_CAP), analyze);
+    let matcher = match &q.search {
+        Some(term) => Some(search::matcher(conn, term).await?),
+        None => None,
+    };
+    let total = Explain(super::total::query(q, super::total::DEFAULT_CAP, matcher.as_ref()), analyze);
     let count: Vec<String> = RunQueryDsl::load(total, conn).await?;
     let offset = q.offset().unwrap_or(0);
-    let page: Vec<String> = RunQueryDsl::load(Explain(repo::page_query(q, offset), analyze), conn).await?;
+    let page = Explain(repo::page_query(q, offset, matcher.as_ref()), analyze);
+    let page: Vec<String> = RunQueryDsl::load(page, conn).await?;
     Ok((count.join("\n"), page.join("\n")))
+}
+
+/// The search statements of one shape besides count and page, labelled: the one-scan count and
+/// page (`collect`), and the typo fallback's (`fallback`) when a word of the term is long enough.
+pub async fn search_plans(
+    conn: &mut AsyncPgConnection,
+    q: &ListingQuery,
+    analyze: bool,
+) -> QueryResult<Vec<(&'static str, String)>> {
+    let Some(term) = &q.search else { return Ok(Vec::new()) };
+    let cap = super::total::DEFAULT_CAP;
+    let bound = super::total::bound(q, cap);
+    let offset = q.offset().unwrap_or(0);
+    let mut out = Vec::new();
+    let exact = search::matcher(conn, term).await?;
+    out.push(("matcher", format!("{exact:?}")));
+    out.push(("collect", collect_plan(conn, q, bound, offset, &exact, analyze).await?));
+    if matches!(exact, search::Matcher::Tokens { recheck: true, .. }) {
+        // The page when the one scan reaches the bound: the sort index walked, `ILIKE` per row.
+        let walk = Explain(repo::page_query(q, offset, Some(&search::Matcher::Walk)), analyze);
+        out.push(("page at the bound", RunQueryDsl::load::<String>(walk, conn).await?.join("\n")));
+    }
+    if let Some(similar) = search::fallback(conn, term).await? {
+        out.push(("fallback matcher", format!("{similar:?}")));
+        out.push(("fallback", collect_plan(conn, q, bound, offset, &similar, analyze).await?));
+    }
+    Ok(out)
+}
+
+/// The one-scan statement's plan, or why the handler does not run it (the total is known, and
+/// the page plan above is all that runs).
+async fn collect_plan(
+    conn: &mut AsyncPgConnection,
+    q: &ListingQuery,
+    bound: i64,
+    offset: i64,
+    matcher: &search::Matcher,
+    analyze: bool,
+) -> QueryResult<String> {
+    if search::known_to_reach(Some(matcher), q, bound) {
+        return Ok(format!(
+            "not run: a word of the term is in at least {bound} products (total {bound}, gte)"
+        ));
+    }
+    let collect = Explain(repo::collect_query(q, bound, offset, Some(matcher)), analyze);
+    Ok(RunQueryDsl::load::<String>(collect, conn).await?.join("\n"))
 }
 
 /// Whether a plan reads the products table sequentially.

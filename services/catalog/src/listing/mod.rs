@@ -6,11 +6,13 @@ pub mod explain;
 pub mod query;
 pub mod repo;
 pub mod response;
+pub mod search;
 pub mod total;
 
 use actix_web::http::header::{self, ContentType};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
+use diesel_async::AsyncPgConnection;
 use platform::db::PgPool;
 use platform::http::ApiError;
 
@@ -88,22 +90,20 @@ pub fn from_build_error(e: std::sync::Arc<anyhow::Error>) -> ApiError {
 /// Runs the total and page queries; returns `"{last_page}\n"` + the `"data":…,"meta":…` fragment.
 async fn build_page(pool: PgPool, q: query::ListingQuery, cap: i64) -> anyhow::Result<Bytes> {
     let mut conn = pool.get().await.map_err(PoolUnavailable)?;
-    let total = total::total(&mut conn, &q, cap).await?;
-    let rows = match q.offset() {
-        Some(offset) if offset < total.value => repo::page(&mut conn, &q, offset).await?,
-        _ => Vec::new(),
-    };
+    let found = find(&mut conn, &q, cap).await?;
     drop(conn);
+    let total = found.total;
     let last = response::last_page(total.value, q.per_page);
-    let next_cursor = repo::next_cursor(&q, &rows).map(|c| c.encode());
+    let next_cursor = repo::next_cursor(&q, &found.rows).map(|c| c.encode());
     let body = response::Page {
-        data: rows.into_iter().map(response::Item::from).collect(),
+        data: found.rows.into_iter().map(response::Item::from).collect(),
         meta: response::Meta {
             current_page: q.page,
             last_page: last,
             per_page: q.per_page,
             total: total.value,
             total_relation: total.relation,
+            search_fallback: found.fallback.then_some(response::SIMILAR),
         },
         next_cursor,
     };
@@ -113,6 +113,80 @@ async fn build_page(pool: PgPool, q: query::ListingQuery, cap: i64) -> anyhow::R
     let mut out = format!("{last}\n").into_bytes();
     out.extend_from_slice(inner);
     Ok(Bytes::from(out))
+}
+
+/// A page of a listing, its total, and whether the typo fallback found it.
+struct Found {
+    total: total::Total,
+    rows: Vec<repo::ProductRow>,
+    fallback: bool,
+}
+
+/// The page and total of `q`. A search is matched exactly first (docs/adr/0073-search-at-scale.md);
+/// when nothing matches, its long words may be misspelt and the similar-words fallback runs.
+async fn find(conn: &mut AsyncPgConnection, q: &query::ListingQuery, cap: i64) -> diesel::QueryResult<Found> {
+    let Some(term) = &q.search else {
+        let (total, rows) = count_and_page(conn, q, cap, None).await?;
+        return Ok(Found { total, rows, fallback: false });
+    };
+    let exact = search::matcher(conn, term).await?;
+    let (total, rows) = count_and_page(conn, q, cap, Some(&exact)).await?;
+    if total.value == 0
+        && let Some(similar) = search::fallback(conn, term).await?
+    {
+        let (total, rows) = count_and_page(conn, q, cap, Some(&similar)).await?;
+        if total.value > 0 {
+            return Ok(Found { total, rows, fallback: true });
+        }
+    }
+    Ok(Found { total, rows, fallback: false })
+}
+
+/// `meta.total` and the page. A search whose page lies within its bound reads the matches once
+/// (`repo::collect`): when fewer than the bound match, that one scan is the count and the page.
+async fn count_and_page(
+    conn: &mut AsyncPgConnection,
+    q: &query::ListingQuery,
+    cap: i64,
+    matcher: Option<&search::Matcher>,
+) -> diesel::QueryResult<(total::Total, Vec<repo::ProductRow>)> {
+    let bound = total::bound(q, cap);
+    let offset = q.offset();
+    // A word that at least `bound` products have: the total is known without reading them.
+    if search::known_to_reach(matcher, q, bound) {
+        let rows = match offset {
+            Some(offset) => repo::page(conn, q, offset, matcher).await?,
+            None => Vec::new(),
+        };
+        return Ok((total::of_count(q, cap, bound), rows));
+    }
+    if q.search.is_some()
+        && q.cursor.is_none()
+        && let Some(offset) = offset.filter(|o| *o < bound)
+    {
+        let rows = repo::collect(conn, q, bound, offset, matcher).await?;
+        match rows.first().map(|r| r.total) {
+            Some(n) if n < bound => {
+                return Ok((total::of_count(q, cap, n), rows.into_iter().map(|r| r.product).collect()));
+            }
+            // At the bound the rows read are any `bound` matches, not the first in the sort; a
+            // term with spaces then walks the sort index (its matches are known to be many).
+            Some(n) => {
+                let walk = matches!(matcher, Some(search::Matcher::Tokens { recheck: true, .. }));
+                let page_matcher = if walk { Some(&search::Matcher::Walk) } else { matcher };
+                return Ok((total::of_count(q, cap, n), repo::page(conn, q, offset, page_matcher).await?));
+            }
+            None if offset == 0 => return Ok((total::of_count(q, cap, 0), Vec::new())),
+            // The page lies beyond the matches: count them below.
+            None => {}
+        }
+    }
+    let total = total::total(conn, q, cap, matcher).await?;
+    let rows = match offset {
+        Some(offset) if offset < total.value => repo::page(conn, q, offset, matcher).await?,
+        _ => Vec::new(),
+    };
+    Ok((total, rows))
 }
 
 fn split_page(cached: &[u8]) -> Option<(i64, &[u8])> {

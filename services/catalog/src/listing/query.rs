@@ -19,6 +19,9 @@ pub enum SortBy {
     PriceCents,
     /// Name.
     Name,
+    /// Best match first, only with `search` (docs/adr/0073-search-at-scale.md); `sort_order` is
+    /// ignored.
+    Relevance,
 }
 
 /// Sort direction.
@@ -263,9 +266,17 @@ fn parse_with(
     let sort_by = one_of(
         pairs,
         "sort_by",
-        &[("created_at", SortBy::CreatedAt), ("price_cents", SortBy::PriceCents), ("name", SortBy::Name)],
+        &[
+            ("created_at", SortBy::CreatedAt),
+            ("price_cents", SortBy::PriceCents),
+            ("name", SortBy::Name),
+            ("relevance", SortBy::Relevance),
+        ],
         &mut errors,
     );
+    if sort_by == Some(SortBy::Relevance) && search.is_none() {
+        errors.add("sort_by", "The sort by relevance requires a search.");
+    }
     let sort_order =
         one_of(pairs, "sort_order", &[("asc", SortOrder::Asc), ("desc", SortOrder::Desc)], &mut errors);
     let cursor = lookup(pairs, "cursor").and_then(|raw| match Cursor::decode(raw) {
@@ -305,6 +316,7 @@ impl ListingQuery {
             SortBy::CreatedAt => "created_at",
             SortBy::PriceCents => "price_cents",
             SortBy::Name => "name",
+            SortBy::Relevance => "relevance",
         };
         let sort_order = match self.sort_order {
             SortOrder::Asc => "asc",
@@ -374,6 +386,12 @@ mod tests {
         assert_eq!(messages("page=0"), r#"{"page":["The page field must be at least 1."]}"#);
         assert_eq!(messages("page=abc"), r#"{"page":["The page field must be an integer."]}"#);
         assert_eq!(messages("sort_by=id"), r#"{"sort_by":["The selected sort by is invalid."]}"#);
+        assert_eq!(
+            messages("sort_by=relevance"),
+            r#"{"sort_by":["The sort by relevance requires a search."]}"#
+        );
+        assert_eq!(q("sort_by=relevance&search=wool").unwrap().sort_by, SortBy::Relevance);
+        assert!(messages("sort_by=relevance&search=wool&cursor=c.1.1").contains("does not match sort_by"));
         assert_eq!(messages("sort_order=up"), r#"{"sort_order":["The selected sort order is invalid."]}"#);
         assert_eq!(
             messages("in_stock=maybe"),

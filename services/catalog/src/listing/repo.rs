@@ -11,12 +11,13 @@
 
 use diesel::pg::Pg;
 use diesel::query_builder::BoxedSqlQuery;
-use diesel::sql_types::{BigInt, Bool, Text, Timestamptz};
+use diesel::sql_types::{Array, BigInt, Bool, Text, Timestamptz};
 use diesel::{QueryResult, QueryableByName};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::cursor::{Cursor, CursorKey};
 use super::query::{ListingQuery, SortBy, SortOrder};
+use super::search::{Counted, Matcher, escape_like};
 use crate::schema::products;
 
 /// The columns a listing item needs, typed by `schema.rs`.
@@ -51,16 +52,7 @@ pub const PRODUCT_ROW_COLUMNS: &str =
 
 /// Escapes `%`, `_` and `\` so the search term matches literally (the seed did not).
 pub fn like_pattern(term: &str) -> String {
-    let mut out = String::with_capacity(term.len() + 2);
-    out.push('%');
-    for c in term.chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            out.push('\\');
-        }
-        out.push(c);
-    }
-    out.push('%');
-    out
+    format!("%{}%", escape_like(term))
 }
 
 /// The words of a search term that any match contains as whole words: those with a space on
@@ -111,6 +103,12 @@ impl Builder {
         p
     }
 
+    fn words(mut self, before: &str, value: Vec<String>, after: &str) -> Self {
+        let p = self.placeholder();
+        self.query = self.query.sql(format!("{before}{p}{after}")).bind::<Array<Text>, _>(value);
+        self
+    }
+
     fn text(mut self, before: &str, value: String, after: &str) -> Self {
         let p = self.placeholder();
         self.query = self.query.sql(format!("{before}{p}{after}")).bind::<Text, _>(value);
@@ -126,8 +124,9 @@ impl Builder {
 }
 
 /// `WHERE` of every listing statement: what the storefront may show, then the filters. The
-/// literals match the partial indexes' predicates.
-pub(crate) fn filtered(head: &str, q: &ListingQuery) -> Builder {
+/// literals match the partial indexes' predicates. `search` is matched as `matcher` says
+/// ([`Matcher::Substring`] when none is given).
+pub(crate) fn filtered(head: &str, q: &ListingQuery, matcher: Option<&Matcher>) -> Builder {
     let mut b = Builder::new(head).sql(" FROM products WHERE status = 'active' AND deleted_at IS NULL");
     if let Some(category) = &q.category {
         b = b.text(" AND (attributes ->> 'category') = ", category.clone(), "");
@@ -142,49 +141,128 @@ pub(crate) fn filtered(head: &str, q: &ListingQuery) -> Builder {
         b = b.sql(" AND stock_quantity > reserved_quantity");
     }
     if let Some(term) = &q.search {
-        let substring = if let Some(words) = inner_words(term) {
-            // Only narrows: every match of the substring test below contains these whole words
-            // (and a word starting with the last one).
-            b = b.text(
-                " AND to_tsvector('simple', name || ' ' || coalesce(description, '')) @@ (plainto_tsquery('simple', ",
-                words,
-                ")",
-            );
-            b = match last_word_prefix(term) {
-                Some(prefix) => b.text(" && to_tsquery('simple', ", prefix, "))"),
-                None => b.sql(")"),
-            };
-            // `|| ''` changes nothing but keeps the planner off the trigram indexes, whose
-            // estimate for a long pattern is far too kind (docs/adr/0013-listing-totals.md).
-            " AND ((name || '') ILIKE {p} OR (description || '') ILIKE {p})"
-        } else {
-            " AND (name ILIKE {p} OR description ILIKE {p})"
+        b = match matcher {
+            Some(Matcher::Tokens { sets, recheck, .. }) => by_tokens(b, term, sets, *recheck),
+            Some(Matcher::Walk) => recheck(b.sql(" AND "), term),
+            _ => by_substring(b, term),
         };
-        let p = b.placeholder();
-        b.query = b.query.sql(substring.replace("{p}", &p)).bind::<Text, _>(like_pattern(term));
     }
     b
 }
 
-/// The page query: filters, the sort with the id tie-break, limit and offset.
-pub fn page_query(q: &ListingQuery, offset: i64) -> Statement {
-    let mut b = filtered(&format!("SELECT {PRODUCT_ROW_COLUMNS}"), q);
-    if let Some(cursor) = &q.cursor {
-        b = after_cursor(b, cursor, q.sort_order);
+/// `ILIKE` on name or description, written so the planner cannot pick the trigram indexes (it
+/// only re-tests rows another condition found).
+fn recheck(b: Builder, term: &str) -> Builder {
+    let mut b = b;
+    let p = b.placeholder();
+    b.query = b
+        .query
+        .sql(format!("((name || '') ILIKE {p} OR (description || '') ILIKE {p})"))
+        .bind::<Text, _>(like_pattern(term));
+    b
+}
+
+/// The stored runs narrow (docs/adr/0073-search-at-scale.md): each set of vocabulary words must
+/// meet `search_tokens`. Products with a run too long to store (`chr(1)` in their runs) are
+/// always candidates and always re-tested.
+fn by_tokens(b: Builder, term: &str, sets: &[Vec<String>], needs_recheck: bool) -> Builder {
+    let mut b = b.sql(" AND ((");
+    for (i, set) in sets.iter().enumerate() {
+        b = b.words(if i == 0 { "search_tokens && " } else { " AND search_tokens && " }, set.clone(), "");
+    }
+    if needs_recheck {
+        b = b.sql(") OR search_tokens && ARRAY[chr(1)]) AND ");
+        recheck(b, term)
+    } else {
+        b = b.sql(") OR (search_tokens && ARRAY[chr(1)] AND ");
+        recheck(b, term).sql("))")
+    }
+}
+
+/// The substring test on the trigram indexes, for terms the vocabulary cannot narrow. Terms of
+/// three or more words are narrowed by their inner words on the full-text index first
+/// (docs/adr/0013-listing-totals.md).
+fn by_substring(b: Builder, term: &str) -> Builder {
+    let mut b = b;
+    let substring = if let Some(words) = inner_words(term) {
+        // Only narrows: every match of the substring test below contains these whole words
+        // (and a word starting with the last one).
+        b = b.text(
+            " AND to_tsvector('simple', name || ' ' || coalesce(description, '')) @@ (plainto_tsquery('simple', ",
+            words,
+            ")",
+        );
+        b = match last_word_prefix(term) {
+            Some(prefix) => b.text(" && to_tsquery('simple', ", prefix, "))"),
+            None => b.sql(")"),
+        };
+        // `|| ''` changes nothing but keeps the planner off the trigram indexes, whose
+        // estimate for a long pattern is far too kind (docs/adr/0013-listing-totals.md).
+        " AND ((name || '') ILIKE {p} OR (description || '') ILIKE {p})"
+    } else {
+        " AND (name ILIKE {p} OR description ILIKE {p})"
+    };
+    let p = b.placeholder();
+    b.query = b.query.sql(substring.replace("{p}", &p)).bind::<Text, _>(like_pattern(term));
+    b
+}
+
+/// `ORDER BY` of a listing: the sort with the id tie-break; relevance ranks exact names, then
+/// names starting with the term, then names holding it as whole words, then names holding it,
+/// then the rest (description matches), newest first within a rank.
+fn order_by(b: Builder, q: &ListingQuery) -> Builder {
+    if let (SortBy::Relevance, Some(term)) = (q.sort_by, &q.search) {
+        let escaped = escape_like(term);
+        return b
+            .text(" ORDER BY CASE WHEN lower(name) = lower(", term.clone(), ") THEN 0")
+            .text(" WHEN lower(name) LIKE lower(", format!("{escaped}%"), ") THEN 1")
+            .text(" WHEN lower(' ' || name || ' ') LIKE lower(", format!("% {escaped} %"), ") THEN 2")
+            .text(" WHEN name ILIKE ", like_pattern(term), " THEN 3 ELSE 4 END, created_at DESC, id ASC");
     }
     let column = sort_column(q.sort_by);
     let direction = match q.sort_order {
         SortOrder::Asc => "ASC",
         SortOrder::Desc => "DESC",
     };
-    b = b.sql(&format!(" ORDER BY {column} {direction}, id ASC"));
+    b.sql(&format!(" ORDER BY {column} {direction}, id ASC"))
+}
+
+/// The page query: filters, the sort with the id tie-break, limit and offset.
+pub fn page_query(q: &ListingQuery, offset: i64, matcher: Option<&Matcher>) -> Statement {
+    let mut b = filtered(&format!("SELECT {PRODUCT_ROW_COLUMNS}"), q, matcher);
+    if let Some(cursor) = &q.cursor {
+        b = after_cursor(b, cursor, q.sort_order);
+    }
+    b = order_by(b, q);
     b = b.int8(" LIMIT ", q.per_page, "");
     b.int8(" OFFSET ", offset, "").query
 }
 
+/// Count and page in one scan: at most `bound` matches are read once, counted, and the page is
+/// sorted out of them. Only right when fewer than `bound` match (then they are all there); the
+/// caller checks `total`.
+pub fn collect_query(q: &ListingQuery, bound: i64, offset: i64, matcher: Option<&Matcher>) -> Statement {
+    let head = format!("WITH m AS MATERIALIZED (SELECT {PRODUCT_ROW_COLUMNS}");
+    let b = filtered(&head, q, matcher).int8(" LIMIT ", bound, ")");
+    let b = b.sql(&format!(" SELECT {PRODUCT_ROW_COLUMNS}, (SELECT count(*) FROM m) AS total FROM m"));
+    let b = order_by(b, q).int8(" LIMIT ", q.per_page, "");
+    b.int8(" OFFSET ", offset, "").query
+}
+
+/// Runs [`collect_query`].
+pub async fn collect(
+    conn: &mut AsyncPgConnection,
+    q: &ListingQuery,
+    bound: i64,
+    offset: i64,
+    matcher: Option<&Matcher>,
+) -> QueryResult<Vec<Counted>> {
+    collect_query(q, bound, offset, matcher).load(conn).await
+}
+
 fn sort_column(sort: SortBy) -> &'static str {
     match sort {
-        SortBy::CreatedAt => "created_at",
+        SortBy::CreatedAt | SortBy::Relevance => "created_at",
         SortBy::PriceCents => "price_cents",
         SortBy::Name => "name",
     }
@@ -231,6 +309,8 @@ pub fn next_cursor(q: &ListingQuery, rows: &[ProductRow]) -> Option<Cursor> {
         SortBy::CreatedAt => CursorKey::CreatedAt(last.created_at.timestamp_micros()),
         SortBy::PriceCents => CursorKey::PriceCents(last.price_cents),
         SortBy::Name => CursorKey::Name(last.name.clone()),
+        // A rank is not a column an index can seek to: relevance pages by `page` only.
+        SortBy::Relevance => return None,
     };
     Some(Cursor { key, id: last.id })
 }
@@ -252,8 +332,10 @@ pub fn maintained_count(q: &ListingQuery) -> Statement {
 
 /// The statement counting the matching rows, reading at most `limit` of them. (Ordering by price to steer
 /// price ranges onto an index made the planner sort every match instead: 2.6 s at 1M.)
-pub fn bounded_count(q: &ListingQuery, limit: i64) -> Statement {
-    filtered("SELECT count(*) AS count FROM (SELECT 1", q).int8(" LIMIT ", limit, ") AS matching").query
+pub fn bounded_count(q: &ListingQuery, limit: i64, matcher: Option<&Matcher>) -> Statement {
+    filtered("SELECT count(*) AS count FROM (SELECT 1", q, matcher)
+        .int8(" LIMIT ", limit, ") AS matching")
+        .query
 }
 
 #[derive(QueryableByName)]
@@ -273,10 +355,13 @@ struct Folded {
     folded: i64,
 }
 
-/// Folds every committed `listing_count_deltas` row into `listing_counts` (the migration's
-/// `listing_counts_compact()`); returns how many delta rows were folded.
+/// Folds every committed `listing_count_deltas` row into `listing_counts` and every
+/// `search_word_deltas` row into `search_words` (the migrations' `listing_counts_compact()` and
+/// `search_words_compact()`); returns how many delta rows were folded.
 pub async fn fold_count_deltas(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
-    let row: Folded = diesel::sql_query("SELECT listing_counts_compact() AS folded").get_result(conn).await?;
+    let row: Folded = diesel::sql_query("SELECT listing_counts_compact() + search_words_compact() AS folded")
+        .get_result(conn)
+        .await?;
     Ok(row.folded)
 }
 
@@ -285,8 +370,9 @@ pub async fn page(
     conn: &mut AsyncPgConnection,
     q: &ListingQuery,
     offset: i64,
+    matcher: Option<&Matcher>,
 ) -> QueryResult<Vec<ProductRow>> {
-    page_query(q, offset).load(conn).await
+    page_query(q, offset, matcher).load(conn).await
 }
 
 #[cfg(test)]

@@ -80,7 +80,14 @@ pub struct Meta {
     pub total: i64,
     /// `eq`: `total` is exact; `gte`: at least `total` match (docs/adr/0013-listing-totals.md).
     pub total_relation: super::total::Relation,
+    /// `"similar"` when the exact search found nothing and these are products with words like the
+    /// term's (typo tolerance, docs/adr/0073-search-at-scale.md); absent otherwise.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub search_fallback: Option<&'static str>,
 }
+
+/// `meta.search_fallback` of a page the typo fallback found.
+pub const SIMILAR: &str = "similar";
 
 /// `links`.
 #[derive(Debug, Serialize, utoipa::ToSchema)]

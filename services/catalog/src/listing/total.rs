@@ -13,6 +13,7 @@ use serde::Serialize;
 
 use super::query::ListingQuery;
 use super::repo::{self, Statement};
+use super::search::{Matcher, SEARCH_COUNT_CAP};
 
 /// Default of `CATALOG_COUNT_CAP`: counts up to this many rows stay exact.
 pub const DEFAULT_CAP: i64 = 10_000;
@@ -41,22 +42,39 @@ pub fn is_maintained(q: &ListingQuery) -> bool {
     q.search.is_none() && q.min_price_cents.is_none() && q.max_price_cents.is_none()
 }
 
-/// How many rows a bounded count reads at most for `q`: `cap`, or more when the requested page
-/// lies beyond it, so `last_page` is always after the current page while more rows exist.
+/// The cap that applies to `q`: `cap`, and at most [`SEARCH_COUNT_CAP`] for a search
+/// (docs/adr/0073-search-at-scale.md).
+pub fn cap_for(q: &ListingQuery, cap: i64) -> i64 {
+    if q.search.is_some() { cap.min(SEARCH_COUNT_CAP) } else { cap }
+}
+
+/// How many rows a bounded count reads at most for `q`: its cap ([`cap_for`]), or more when
+/// the requested page lies beyond it, so `last_page` is always after the current page while
+/// more rows exist.
 pub fn bound(q: &ListingQuery, cap: i64) -> i64 {
-    cap.max(q.page.saturating_mul(q.per_page).saturating_add(1))
+    cap_for(q, cap).max(q.page.saturating_mul(q.per_page).saturating_add(1))
 }
 
 /// The query `total` runs for `q` (also explained by `catalog explain`).
-pub fn query(q: &ListingQuery, cap: i64) -> Statement {
-    if is_maintained(q) { repo::maintained_count(q) } else { repo::bounded_count(q, bound(q, cap)) }
+pub fn query(q: &ListingQuery, cap: i64, matcher: Option<&Matcher>) -> Statement {
+    if is_maintained(q) { repo::maintained_count(q) } else { repo::bounded_count(q, bound(q, cap), matcher) }
 }
 
 /// `meta.total` of `q`, counting at most [`bound`] rows.
-pub async fn total(conn: &mut AsyncPgConnection, q: &ListingQuery, cap: i64) -> diesel::QueryResult<Total> {
-    let n = repo::count(conn, query(q, cap)).await?;
+pub async fn total(
+    conn: &mut AsyncPgConnection,
+    q: &ListingQuery,
+    cap: i64,
+    matcher: Option<&Matcher>,
+) -> diesel::QueryResult<Total> {
+    let n = repo::count(conn, query(q, cap, matcher)).await?;
+    Ok(of_count(q, cap, n))
+}
+
+/// The total for `n` matches read with [`bound`].
+pub fn of_count(q: &ListingQuery, cap: i64, n: i64) -> Total {
     let relation = if !is_maintained(q) && n >= bound(q, cap) { Relation::Gte } else { Relation::Eq };
-    Ok(Total { value: n, relation })
+    Total { value: n, relation }
 }
 
 #[cfg(test)]
@@ -82,5 +100,7 @@ mod tests {
         assert_eq!(bound(&q(""), 10_000), 10_000);
         assert_eq!(bound(&q("page=500&per_page=100"), 10_000), 50_001);
         assert_eq!(bound(&q("page=9223372036854775807&per_page=100"), 10), i64::MAX);
+        assert_eq!(bound(&q("search=shirt"), 10_000), 1_000, "searches have their own cap");
+        assert_eq!(bound(&q("search=shirt"), 50), 50, "unless CATALOG_COUNT_CAP is lower");
     }
 }

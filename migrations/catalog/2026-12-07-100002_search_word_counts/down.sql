@@ -1,0 +1,10 @@
+DROP FUNCTION IF EXISTS search_words_compact();
+DROP TRIGGER IF EXISTS products_search_word_counts_truncate ON products;
+DROP TRIGGER IF EXISTS products_search_word_counts_update ON products;
+DROP TRIGGER IF EXISTS products_search_word_counts_delete ON products;
+DROP TRIGGER IF EXISTS products_search_word_counts_insert ON products;
+DROP FUNCTION IF EXISTS search_word_counts_truncate();
+DROP FUNCTION IF EXISTS search_word_counts_move();
+DROP FUNCTION IF EXISTS search_word_counts_rows();
+DROP TABLE IF EXISTS search_word_deltas;
+ALTER TABLE search_words DROP COLUMN IF EXISTS n;

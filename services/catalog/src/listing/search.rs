@@ -1,0 +1,230 @@
+//! How `search` is matched at a million products (docs/adr/0073-search-at-scale.md).
+//!
+//! The meaning stays the seed's: a case-insensitive substring of name or description. The text's
+//! space-separated runs are stored per product (`products.search_tokens`, GIN-indexed) and every
+//! run any product has is in the vocabulary (`search_words`, trigram-indexed). A term is cut at
+//! its spaces; each run of it must be part of a run of the text: anywhere in it (a term without
+//! spaces), at its end (the first run of a longer term), all of it (inner runs) or at its start
+//! (the last run). The vocabulary turns each run of the term into the words that qualify, and
+//! the products with one of those words are the candidates. For a term without spaces that is
+//! the answer itself (no row is re-read); longer terms re-test the candidates with `ILIKE`.
+//!
+//! When the exact search finds nothing, words of five letters or more may be misspelt: the
+//! fallback matches vocabulary words by trigram similarity instead (`meta.search_fallback`).
+
+use diesel::sql_types::{Array, BigInt, Nullable, Text};
+use diesel::{QueryResult, QueryableByName};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+/// The count cap of searches: "1,000+ results" is what shops show, and a bounded count's cost
+/// grows with its bound. `CATALOG_COUNT_CAP` still applies when it is lower.
+pub const SEARCH_COUNT_CAP: i64 = 1_000;
+
+/// Most vocabulary words one run of a term may stand for; a run with more does not narrow (the
+/// products having one of that many words are most of the catalog anyway).
+pub const MAX_WORDS: usize = 256;
+
+/// Shortest run (in characters) used to narrow: shorter ones (`-`, `xl`) are in too many words.
+pub const MIN_RUN: usize = 3;
+
+/// Shortest word (letters and digits) the typo fallback treats as possibly misspelt.
+pub const FALLBACK_MIN_LETTERS: usize = 5;
+
+/// How a search term is matched.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Matcher {
+    /// Candidates have, for each set, one of its words in `search_tokens` (or a run too long to
+    /// store); with `recheck`, they are then tested with `ILIKE`.
+    Tokens {
+        /// One set of vocabulary words per run of the term that narrows.
+        sets: Vec<Vec<String>>,
+        /// Whether the candidates still need the substring test.
+        recheck: bool,
+        /// At least this many storefront products match (a word of a one-run term that many
+        /// products have, from `search_words.n`); 0 when unknown.
+        known: i64,
+    },
+    /// The plain substring test on the trigram indexes (no run of the term narrows).
+    Substring,
+    /// The substring test alone, on no index: for the page of a term with spaces that at least the
+    /// bound of products match, so the listing's sort index is walked until the page is full
+    /// (the planner, multiplying the words' frequencies, would rather sort every candidate).
+    Walk,
+}
+
+/// Where a run sits in the term, which says what a matching text's run looks like.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Place {
+    /// The term has no space: the run is anywhere inside a text run.
+    Inside,
+    /// First of several: a text run ends with it.
+    End,
+    /// Between two spaces: a text run is exactly it.
+    Whole,
+    /// Last of several: a text run starts with it.
+    Start,
+}
+
+/// `\`, `%` and `_` escaped for LIKE.
+pub fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// The runs of `term` that narrow, each with the LIKE pattern a vocabulary word must match
+/// (lower-cased in SQL, as ILIKE does).
+pub fn run_patterns(term: &str) -> Vec<String> {
+    let pieces: Vec<&str> = term.split(' ').collect();
+    let last = pieces.len() - 1;
+    pieces
+        .iter()
+        .enumerate()
+        .filter(|(_, run)| run.chars().count() >= MIN_RUN)
+        .map(|(i, run)| {
+            let place = match (i, last) {
+                (_, 0) => Place::Inside,
+                (0, _) => Place::End,
+                (i, l) if i == l => Place::Start,
+                _ => Place::Whole,
+            };
+            let run = escape_like(run);
+            match place {
+                Place::Inside => format!("%{run}%"),
+                Place::End => format!("%{run}"),
+                Place::Whole => run,
+                Place::Start => format!("{run}%"),
+            }
+        })
+        .collect()
+}
+
+/// The words of `term` the typo fallback looks up: `(word, similar)`, where `similar` says the
+/// word is long enough to be matched by similarity (else it must be part of a word, as usual).
+pub fn fallback_words(term: &str) -> Vec<(String, bool)> {
+    term.split(' ')
+        .filter(|w| w.chars().count() >= MIN_RUN)
+        .map(|w| {
+            let letters = w.chars().filter(|c| c.is_alphanumeric()).count();
+            (w.to_owned(), letters >= FALLBACK_MIN_LETTERS)
+        })
+        .collect()
+}
+
+#[derive(QueryableByName)]
+struct Words {
+    #[diesel(sql_type = Nullable<Array<Text>>)]
+    words: Option<Vec<String>>,
+    #[diesel(sql_type = Nullable<BigInt>)]
+    most: Option<i64>,
+}
+
+/// The words (at most [`MAX_WORDS`] + 1) each pattern matches, in pattern order, and how many
+/// storefront products have the most common of them (counts plus unfolded deltas, one snapshot).
+const RUN_WORDS: &str = "SELECT w.words, w.most FROM unnest($1::text[]) WITH ORDINALITY AS r(p, i), \
+     LATERAL (SELECT array_agg(x.word) AS words, max(x.n + coalesce((SELECT sum(d.n) FROM search_word_deltas AS d \
+     WHERE d.word = x.word), 0))::int8 AS most \
+     FROM (SELECT word, n FROM search_words WHERE word LIKE lower(r.p) LIMIT 257) AS x) AS w ORDER BY r.i";
+
+// `%` is pg_trgm's similarity operator (threshold `pg_trgm.similarity_threshold`, 0.3), served
+// by the vocabulary's trigram index; the best 256 stand in for the word.
+const SIMILAR_WORDS: &str = "SELECT w.words, w.most \
+     FROM unnest($1::text[], $2::bool[]) WITH ORDINALITY AS r(p, fuzzy, i), \
+     LATERAL (SELECT array_agg(x.word) AS words, max(x.n + coalesce((SELECT sum(d.n) FROM search_word_deltas AS d \
+     WHERE d.word = x.word), 0))::int8 AS most FROM ( \
+       (SELECT word, n FROM search_words WHERE r.fuzzy AND word % lower(r.p) \
+        ORDER BY similarity(word, lower(r.p)) DESC, word LIMIT 256) \
+       UNION ALL (SELECT word, n FROM search_words WHERE NOT r.fuzzy AND word LIKE lower(r.p) LIMIT 256)) AS x) AS w \
+     ORDER BY r.i";
+
+/// How the exact search of `term` is matched: one vocabulary look-up.
+pub async fn matcher(conn: &mut AsyncPgConnection, term: &str) -> QueryResult<Matcher> {
+    let patterns = run_patterns(term);
+    if patterns.is_empty() {
+        return Ok(Matcher::Substring);
+    }
+    let rows: Vec<Words> = diesel::sql_query(RUN_WORDS).bind::<Array<Text>, _>(patterns).load(conn).await?;
+    let recheck = term.contains(' ');
+    // Every product with a word of a one-run term's set matches it (the word holds the term).
+    let known = if recheck { 0 } else { rows.iter().filter_map(|r| r.most).max().unwrap_or(0) };
+    let sets: Vec<Vec<String>> =
+        rows.into_iter().map(|r| r.words.unwrap_or_default()).filter(|s| s.len() <= MAX_WORDS).collect();
+    if sets.is_empty() {
+        return Ok(Matcher::Substring);
+    }
+    Ok(Matcher::Tokens { sets, recheck, known })
+}
+
+/// The typo fallback's matcher for `term`, or `None` when no word of it may be misspelt.
+pub async fn fallback(conn: &mut AsyncPgConnection, term: &str) -> QueryResult<Option<Matcher>> {
+    let words = fallback_words(term);
+    if !words.iter().any(|(_, similar)| *similar) {
+        return Ok(None);
+    }
+    let patterns: Vec<String> = words
+        .iter()
+        .map(|(w, similar)| if *similar { w.clone() } else { format!("%{}%", escape_like(w)) })
+        .collect();
+    let similar: Vec<bool> = words.iter().map(|(_, s)| *s).collect();
+    let rows: Vec<Words> = diesel::sql_query(SIMILAR_WORDS)
+        .bind::<Array<Text>, _>(patterns)
+        .bind::<Array<diesel::sql_types::Bool>, _>(similar)
+        .load(conn)
+        .await?;
+    // With one set, every product having one of its words matches the fallback.
+    let known = match rows.as_slice() {
+        [one] => one.most.unwrap_or(0),
+        _ => 0,
+    };
+    let sets: Vec<Vec<String>> = rows.into_iter().map(|r| r.words.unwrap_or_default()).collect();
+    Ok(Some(Matcher::Tokens { sets, recheck: false, known }))
+}
+
+/// Whether `matcher` already shows at least `bound` products match `q`: a word of a one-run
+/// term (or of a one-word fallback) that many storefront products have, and no other filter
+/// (the word counts are of every storefront product). Then no row needs counting.
+pub fn known_to_reach(matcher: Option<&Matcher>, q: &super::query::ListingQuery, bound: i64) -> bool {
+    let only_search =
+        q.category.is_none() && q.min_price_cents.is_none() && q.max_price_cents.is_none() && !q.in_stock;
+    matches!(matcher, Some(Matcher::Tokens { known, .. }) if *known >= bound) && only_search
+}
+
+/// A listing row with the number of matches the same scan found (see `repo::collect`).
+#[derive(Debug, QueryableByName)]
+pub struct Counted {
+    /// The product.
+    #[diesel(embed)]
+    pub product: super::repo::ProductRow,
+    /// Matches read, at most the bound.
+    #[diesel(sql_type = BigInt)]
+    pub total: i64,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_run_says_where_it_sits() {
+        assert_eq!(run_patterns("shirt"), ["%shirt%"]);
+        assert_eq!(
+            run_patterns("Lightweight Canvas Wallet - Olive"),
+            ["%Lightweight", "Canvas", "Wallet", "Olive%"]
+        );
+        assert_eq!(run_patterns("shorts - gr"), ["%shorts"], "short runs do not narrow");
+        assert_eq!(run_patterns("50%_off"), ["%50\\%\\_off%"]);
+        assert_eq!(run_patterns(" wool"), ["wool%"], "a space before it: a run starts with it");
+        assert_eq!(run_patterns("ab"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn fallback_words_are_long_enough_to_be_misspelt() {
+        assert_eq!(fallback_words("navy hodie"), [("navy".to_owned(), false), ("hodie".to_owned(), true)]);
+        assert!(fallback_words("red cap").iter().all(|(_, s)| !s));
+    }
+}

@@ -13,9 +13,10 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/../.."
 
+# shellcheck source=scripts/lib/bench.sh
+source scripts/lib/bench.sh
 # One run at a time on a machine: runs share the database, the ports and, above all, the cores.
-exec 9>/tmp/commerce-bench-catalog.lock
-flock -n 9 || { echo "bench: another catalog benchmark is running; waiting for it" >&2; flock 9; }
+bench_lock
 
 case ${SIZE:-100k} in
   100k) SIZE=100000 ;;
@@ -34,15 +35,12 @@ PREFIX="bench:$$:"
 WORK=$(mktemp -d /tmp/commerce-bench.XXXXXX)
 PSQL=(psql -X -q -w -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1)
 
-say() { printf 'bench: %s\n' "$*" >&2; }
-
 scripts/ensure-services.sh >&2
 # shellcheck source=scripts/lib/static-nginx.sh
 source scripts/lib/static-nginx.sh
 static_nginx_tools
 
-say "building the release catalog"
-cargo build --release --locked -p catalog --bin catalog >&2 9>&-  # the lock is not cargo's to keep
+bench_build release
 BIN=target/release/catalog
 
 pids=()
@@ -50,13 +48,13 @@ nginx_conf="$WORK/nginx.conf"
 cleanup() {
   for p in "${pids[@]}"; do kill "$p" 2>/dev/null && wait "$p" 2>/dev/null; done
   [[ -f $WORK/nginx.pid ]] && "$NGINX" -p "$WORK" -c "$nginx_conf" -s stop 2>/dev/null
-  "${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" 2>/dev/null || true
-  redis-cli --scan --pattern "${PREFIX}*" 2>/dev/null | xargs -r redis-cli del >/dev/null 2>&1 || true
+  scratch_drop_db "$DB"
+  scratch_drop_redis "${PREFIX}*"
   rm -rf "$WORK"
 }
 trap cleanup EXIT
 
-"${PSQL[@]}" -d postgres -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
+scratch_fresh_db "$DB"
 export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB" RUST_LOG=warn REDIS_KEY_PREFIX=$PREFIX
 "$BIN" migrate >&2
 "$BIN" seed --demo >&2

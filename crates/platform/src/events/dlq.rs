@@ -32,11 +32,16 @@ pub struct DeadLetter {
 
 /// How many messages wait in `<queue>.dlq`.
 pub async fn dlq_depth(broker: &Broker, queue: &str) -> Result<u32, EventsError> {
+    queue_depth(broker, &dlq_name(queue)).await
+}
+
+/// How many messages are ready in `queue` (a passive declare: an unknown queue is an error).
+pub async fn queue_depth(broker: &Broker, queue: &str) -> Result<u32, EventsError> {
     let channel = broker.channel().await?;
     let options = QueueDeclareOptions { passive: true, ..QueueDeclareOptions::default() };
-    let declared = channel.queue_declare(short(&dlq_name(queue))?, options, FieldTable::default()).await?;
-    let _ = channel.close(200, "dlq depth".into()).await;
-    Ok(declared.message_count())
+    let declared = channel.queue_declare(short(queue)?, options, FieldTable::default()).await;
+    let _ = channel.close(200, "queue depth".into()).await;
+    Ok(declared?.message_count())
 }
 
 /// Up to `limit` messages of `<queue>.dlq`, left in place (the broker takes them back

@@ -8,6 +8,7 @@
 mod backoff;
 mod broker;
 mod consumer;
+pub mod depth;
 pub mod dlq;
 pub mod listen;
 mod message;
@@ -18,7 +19,7 @@ pub mod topology;
 
 pub use broker::Broker;
 pub use consumer::{Consumer, ConsumerOptions, EventHandler, HandlerError};
-pub use dlq::{DeadLetter, dlq_depth, peek_dlq, redrive};
+pub use dlq::{DeadLetter, dlq_depth, peek_dlq, queue_depth, redrive};
 pub use listen::listen;
 pub use outbox::{OutboxRow, enqueue, enqueue_without_notify, pending_count};
 pub use relay::{Relay, RelayOptions};

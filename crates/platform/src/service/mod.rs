@@ -222,6 +222,12 @@ pub async fn start(
         parts.relay.is_some(),
         relay_signal.clone(),
     )?;
+    crate::events::depth::spawn_queue_gauges(
+        &resources.registry,
+        resources.broker.clone(),
+        parts.queues,
+        relay_signal.clone(),
+    )?;
 
     let relay = parts.relay.map(|options| {
         let relay = Relay::new(

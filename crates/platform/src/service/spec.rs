@@ -18,6 +18,7 @@ type ConsumerFn = Box<dyn FnOnce(&Resources) -> TaskFn + Send>;
 pub struct ServiceSpec {
     routes: Routes,
     consumers: Vec<(&'static str, ConsumerFn)>,
+    queues: Vec<String>,
     tasks: Vec<(&'static str, TaskFn)>,
     checks: Option<Vec<Box<dyn ReadyCheck>>>,
     extra_checks: Vec<Box<dyn ReadyCheck>>,
@@ -29,6 +30,8 @@ pub struct ServiceSpec {
 pub(super) struct Parts {
     pub routes: Routes,
     pub tasks: Vec<(&'static str, TaskFn)>,
+    /// The consumer queues' full names (for their depth gauges).
+    pub queues: Vec<String>,
     pub checks: Vec<Box<dyn ReadyCheck>>,
     pub relay: Option<RelayOptions>,
 }
@@ -41,6 +44,7 @@ impl ServiceSpec {
         Self {
             routes: Arc::new(|_| {}),
             consumers: Vec::new(),
+            queues: Vec::new(),
             tasks: Vec::new(),
             checks: None,
             extra_checks: Vec::new(),
@@ -60,6 +64,7 @@ impl ServiceSpec {
     #[must_use]
     pub fn consumer<H: EventHandler>(mut self, options: ConsumerOptions, handler: H) -> Self {
         let name = "consumer";
+        self.queues.push(options.queue.clone());
         self.consumers.push((
             name,
             Box::new(move |res: &Resources| {
@@ -142,6 +147,7 @@ impl ServiceSpec {
         let mut tasks: Vec<(&'static str, TaskFn)> =
             self.consumers.into_iter().map(|(name, make)| (name, make(res))).collect();
         tasks.extend(self.tasks);
-        Parts { routes: self.routes, tasks, checks, relay: self.relay }
+        let queues = self.queues.iter().map(|q| format!("{}{q}", res.base.amqp_queue_prefix)).collect();
+        Parts { routes: self.routes, tasks, queues, checks, relay: self.relay }
     }
 }

@@ -8,7 +8,7 @@ use diesel::sql_types::Text;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::query::{ListingQuery, pairs, parse};
-use super::{repo, search};
+use super::{repo, search, search_repo};
 
 /// `EXPLAIN <query>`, or `EXPLAIN (ANALYZE, BUFFERS) <query>` when the flag is set (runs it);
 /// one text row per plan line.
@@ -64,7 +64,7 @@ pub async fn plans_of(
     analyze: bool,
 ) -> QueryResult<(String, String)> {
     let matcher = match &q.search {
-        Some(term) => Some(search::matcher(conn, term).await?),
+        Some(term) => Some(search_repo::matcher(conn, term).await?),
         None => None,
     };
     let total = Explain(super::total::query(q, super::total::DEFAULT_CAP, matcher.as_ref()), analyze);
@@ -87,7 +87,7 @@ pub async fn search_plans(
     let bound = super::total::bound(q, cap);
     let offset = q.offset().unwrap_or(0);
     let mut out = Vec::new();
-    let exact = search::matcher(conn, term).await?;
+    let exact = search_repo::matcher(conn, term).await?;
     out.push(("matcher", format!("{exact:?}")));
     out.push(("collect", collect_plan(conn, q, bound, offset, &exact, analyze).await?));
     if matches!(exact, search::Matcher::Tokens { recheck: true, .. }) {
@@ -95,7 +95,7 @@ pub async fn search_plans(
         let walk = Explain(repo::page_query(q, offset, Some(&search::Matcher::Walk)), analyze);
         out.push(("page at the bound", RunQueryDsl::load::<String>(walk, conn).await?.join("\n")));
     }
-    if let Some(similar) = search::fallback(conn, term).await? {
+    if let Some(similar) = search_repo::fallback(conn, term).await? {
         out.push(("fallback matcher", format!("{similar:?}")));
         out.push(("fallback", collect_plan(conn, q, bound, offset, &similar, analyze).await?));
     }

@@ -7,6 +7,7 @@ pub mod query;
 pub mod repo;
 pub mod response;
 pub mod search;
+pub mod search_repo;
 pub mod total;
 
 use actix_web::http::header::{self, ContentType};
@@ -129,10 +130,10 @@ async fn find(conn: &mut AsyncPgConnection, q: &query::ListingQuery, cap: i64) -
         let (total, rows) = count_and_page(conn, q, cap, None).await?;
         return Ok(Found { total, rows, fallback: false });
     };
-    let exact = search::matcher(conn, term).await?;
+    let exact = search_repo::matcher(conn, term).await?;
     let (total, rows) = count_and_page(conn, q, cap, Some(&exact)).await?;
     if total.value == 0
-        && let Some(similar) = search::fallback(conn, term).await?
+        && let Some(similar) = search_repo::fallback(conn, term).await?
     {
         let (total, rows) = count_and_page(conn, q, cap, Some(&similar)).await?;
         if total.value > 0 {

@@ -12,9 +12,8 @@
 //! When the exact search finds nothing, words of five letters or more may be misspelt: the
 //! fallback matches vocabulary words by trigram similarity instead (`meta.search_fallback`).
 
-use diesel::sql_types::{Array, BigInt, Nullable, Text};
-use diesel::{QueryResult, QueryableByName};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel::QueryableByName;
+use diesel::sql_types::BigInt;
 
 /// The count cap of searches: "1,000+ results" is what shops show, and a bounded count's cost
 /// grows with its bound. `CATALOG_COUNT_CAP` still applies when it is lower.
@@ -114,75 +113,6 @@ pub fn fallback_words(term: &str) -> Vec<(String, bool)> {
             (w.to_owned(), letters >= FALLBACK_MIN_LETTERS)
         })
         .collect()
-}
-
-#[derive(QueryableByName)]
-struct Words {
-    #[diesel(sql_type = Nullable<Array<Text>>)]
-    words: Option<Vec<String>>,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    most: Option<i64>,
-}
-
-/// The words (at most [`MAX_WORDS`] + 1) each pattern matches, in pattern order, and how many
-/// storefront products have the most common of them (counts plus unfolded deltas, one snapshot).
-const RUN_WORDS: &str = "SELECT w.words, w.most FROM unnest($1::text[]) WITH ORDINALITY AS r(p, i), \
-     LATERAL (SELECT array_agg(x.word) AS words, max(x.n + coalesce((SELECT sum(d.n) FROM search_word_deltas AS d \
-     WHERE d.word = x.word), 0))::int8 AS most \
-     FROM (SELECT word, n FROM search_words WHERE word LIKE lower(r.p) LIMIT 257) AS x) AS w ORDER BY r.i";
-
-// `%` is pg_trgm's similarity operator (threshold `pg_trgm.similarity_threshold`, 0.3), served
-// by the vocabulary's trigram index; the best 256 stand in for the word.
-const SIMILAR_WORDS: &str = "SELECT w.words, w.most \
-     FROM unnest($1::text[], $2::bool[]) WITH ORDINALITY AS r(p, fuzzy, i), \
-     LATERAL (SELECT array_agg(x.word) AS words, max(x.n + coalesce((SELECT sum(d.n) FROM search_word_deltas AS d \
-     WHERE d.word = x.word), 0))::int8 AS most FROM ( \
-       (SELECT word, n FROM search_words WHERE r.fuzzy AND word % lower(r.p) \
-        ORDER BY similarity(word, lower(r.p)) DESC, word LIMIT 256) \
-       UNION ALL (SELECT word, n FROM search_words WHERE NOT r.fuzzy AND word LIKE lower(r.p) LIMIT 256)) AS x) AS w \
-     ORDER BY r.i";
-
-/// How the exact search of `term` is matched: one vocabulary look-up.
-pub async fn matcher(conn: &mut AsyncPgConnection, term: &str) -> QueryResult<Matcher> {
-    let patterns = run_patterns(term);
-    if patterns.is_empty() {
-        return Ok(Matcher::Substring);
-    }
-    let rows: Vec<Words> = diesel::sql_query(RUN_WORDS).bind::<Array<Text>, _>(patterns).load(conn).await?;
-    let recheck = term.contains(' ');
-    // Every product with a word of a one-run term's set matches it (the word holds the term).
-    let known = if recheck { 0 } else { rows.iter().filter_map(|r| r.most).max().unwrap_or(0) };
-    let sets: Vec<Vec<String>> =
-        rows.into_iter().map(|r| r.words.unwrap_or_default()).filter(|s| s.len() <= MAX_WORDS).collect();
-    if sets.is_empty() {
-        return Ok(Matcher::Substring);
-    }
-    Ok(Matcher::Tokens { sets, recheck, known })
-}
-
-/// The typo fallback's matcher for `term`, or `None` when no word of it may be misspelt.
-pub async fn fallback(conn: &mut AsyncPgConnection, term: &str) -> QueryResult<Option<Matcher>> {
-    let words = fallback_words(term);
-    if !words.iter().any(|(_, similar)| *similar) {
-        return Ok(None);
-    }
-    let patterns: Vec<String> = words
-        .iter()
-        .map(|(w, similar)| if *similar { w.clone() } else { format!("%{}%", escape_like(w)) })
-        .collect();
-    let similar: Vec<bool> = words.iter().map(|(_, s)| *s).collect();
-    let rows: Vec<Words> = diesel::sql_query(SIMILAR_WORDS)
-        .bind::<Array<Text>, _>(patterns)
-        .bind::<Array<diesel::sql_types::Bool>, _>(similar)
-        .load(conn)
-        .await?;
-    // With one set, every product having one of its words matches the fallback.
-    let known = match rows.as_slice() {
-        [one] => one.most.unwrap_or(0),
-        _ => 0,
-    };
-    let sets: Vec<Vec<String>> = rows.into_iter().map(|r| r.words.unwrap_or_default()).collect();
-    Ok(Some(Matcher::Tokens { sets, recheck: false, known }))
 }
 
 /// Whether `matcher` already shows at least `bound` products match `q`: a word of a one-run

@@ -48,7 +48,7 @@ pub struct SearchQuery {
 /// keyset pages (`next_cursor`).
 #[utoipa::path(get, path = "/api/v1/admin/orders", operation_id = "admin_search_orders", tag = "admin",
     security(("bearer" = [])), params(SearchQuery),
-    responses((status = 200, description = "Matching orders, newest first", body = Object),
+    responses((status = 200, description = "Matching orders, newest first", body = crate::orders::doc::AdminPageDoc),
         (status = 422, description = "A filter breaks its rule", body = platform::openapi::ValidationErrorBody)))]
 pub async fn search(
     _: Admin,
@@ -94,7 +94,7 @@ fn filter<'a>(field: &'static str, value: Option<&'a str>) -> Result<Option<&'a 
 /// `GET /api/v1/admin/orders/{order_number}`: the order with its refunds.
 #[utoipa::path(get, path = "/api/v1/admin/orders/{order_number}", operation_id = "admin_show_order", tag = "admin",
     security(("bearer" = [])), params(("order_number" = String, Path, description = "The order number, ORD-...")),
-    responses((status = 200, description = "The order with its payments and refunds", body = Object),
+    responses((status = 200, description = "The order with its payments and refunds", body = crate::orders::doc::AdminOrderWithRefundsDoc),
         (status = 404, description = "No such order", body = platform::openapi::ErrorBody)))]
 pub async fn show(
     _: Admin,
@@ -129,7 +129,7 @@ pub struct RefundRequest {
 #[utoipa::path(post, path = "/api/v1/admin/orders/{order_number}/refund", operation_id = "admin_refund_order", tag = "admin",
     security(("bearer" = [])), params(("order_number" = String, Path, description = "The order number, ORD-..."), ("Idempotency-Key" = String, Header, description = "Required: the same key and body replay the first answer")),
     request_body(content = Option<RefundRequest>, description = "Optional: no body refunds all that is left"),
-    responses((status = 201, description = "The refund", body = Object),
+    responses((status = 201, description = "The refund", body = crate::orders::doc::RefundAnswerDoc),
         (status = 400, description = "No Idempotency-Key", body = platform::openapi::ErrorBody),
         (status = 404, description = "No such order", body = platform::openapi::ErrorBody),
         (status = 409, description = "Nothing (or not that much) to refund", body = platform::openapi::ErrorBody),
@@ -233,7 +233,7 @@ pub struct FulfillmentRequest {
 /// `POST /api/v1/admin/orders/{order_number}/fulfillment`: 409 for an illegal step.
 #[utoipa::path(post, path = "/api/v1/admin/orders/{order_number}/fulfillment", operation_id = "admin_fulfill_order", tag = "admin",
     security(("bearer" = [])), params(("order_number" = String, Path, description = "The order number, ORD-...")), request_body = FulfillmentRequest,
-    responses((status = 200, description = "The order", body = Object),
+    responses((status = 200, description = "The order", body = crate::orders::doc::AdminOrderDoc),
         (status = 404, description = "No such order", body = platform::openapi::ErrorBody),
         (status = 409, description = "An illegal step", body = platform::openapi::ErrorBody),
         (status = 422, description = "A field breaks its rule", body = platform::openapi::ValidationErrorBody)))]

@@ -39,8 +39,8 @@ fn scope(customer_id: Option<&str>, cart_token: Option<&str>) -> String {
 #[utoipa::path(post, path = "/api/v1/checkout", operation_id = "checkout", tag = "checkout",
     security((), ("bearer" = [])), params(("Idempotency-Key" = String, Header, description = "Required: the same key and body replay the first answer"), ("X-Cart-Token" = Option<String>, Header, description = "The guest cart's token")),
     request_body = super::request::CheckoutRequest,
-    responses((status = 201, description = "The order and its PaymentIntent (order_number, status, totals, payment, access_token)", body = Object),
-        (status = 200, description = "A replay of the first answer to this key and body", body = Object),
+    responses((status = 201, description = "The order and its PaymentIntent", body = crate::orders::doc::CheckoutDoc),
+        (status = 200, description = "A replay of the first answer to this key and body", body = crate::orders::doc::CheckoutDoc),
         (status = 400, description = "No Idempotency-Key", body = platform::openapi::ErrorBody),
         (status = 409, description = "Stock gone, or the cart is being checked out", body = platform::openapi::ErrorBody),
         (status = 422, description = "A field breaks its rule, an empty or unknown cart, or the key was used with another body", body = platform::openapi::ValidationErrorBody)))]

@@ -72,3 +72,77 @@ pub struct OrderPageDoc {
     data: Vec<SummaryDoc>,
     next_cursor: Option<String>,
 }
+
+/// An order as an admin reads it: the owner's view and the ids behind it.
+#[derive(ToSchema)]
+pub struct AdminOrderDoc {
+    #[serde(flatten)]
+    order: OrderDoc,
+    id: i64,
+    customer_id: Option<String>,
+    payment_intent_id: Option<String>,
+    attention_reason: Option<String>,
+}
+
+/// A refund (amount in cents; `status`: pending, succeeded or failed).
+#[derive(ToSchema)]
+pub struct RefundDoc {
+    id: i64,
+    amount: i64,
+    status: String,
+    stripe_refund_id: Option<String>,
+    reason: Option<String>,
+}
+
+/// An order with its refunds (admin).
+#[derive(ToSchema)]
+pub struct AdminOrderWithRefundsDoc {
+    #[serde(flatten)]
+    order: AdminOrderDoc,
+    refunds: Vec<RefundDoc>,
+}
+
+/// The answer to a refund: the refund and the order after it.
+#[derive(ToSchema)]
+pub struct RefundAnswerDoc {
+    refund: RefundDoc,
+    order: AdminOrderDoc,
+}
+
+/// An order in an admin search.
+#[derive(ToSchema)]
+pub struct AdminSummaryDoc {
+    #[serde(flatten)]
+    summary: SummaryDoc,
+    customer_email: String,
+    needs_attention: bool,
+    disputed: bool,
+}
+
+/// A page of an admin search, newest first.
+#[derive(ToSchema)]
+pub struct AdminPageDoc {
+    data: Vec<AdminSummaryDoc>,
+    next_cursor: Option<String>,
+}
+
+/// The PaymentIntent a checkout made, for the browser to confirm (Stripe.js).
+#[derive(ToSchema)]
+pub struct PaymentDoc {
+    provider: String,
+    payment_intent_id: String,
+    client_secret: Option<String>,
+    status: String,
+}
+
+/// A checkout's answer: the order, its PaymentIntent and the token that reads the order.
+#[derive(ToSchema)]
+pub struct CheckoutDoc {
+    order_number: String,
+    status: String,
+    payment_status: String,
+    totals: TotalsDoc,
+    payment: PaymentDoc,
+    access_token: String,
+    expires_at: String,
+}

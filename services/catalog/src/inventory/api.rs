@@ -185,7 +185,19 @@ fn refused_answer(refused: ReserveRefused) -> Result<HttpResponse, ApiError> {
 }
 
 fn reservation_id(raw: &str) -> Result<Uuid, ApiError> {
-    Uuid::parse_str(raw).map_err(|_| ApiError::not_found("No reservation with this id"))
+    Uuid::parse_str(raw).map_err(|_| no_reservation())
+}
+
+fn no_reservation() -> ApiError {
+    ApiError::not_found("No reservation with this id")
+}
+
+/// The reservation as it stands now, with the product's availability (404 when unknown).
+async fn current(
+    conn: &mut diesel_async::AsyncPgConnection,
+    id: Uuid,
+) -> Result<(repo::ReservationRow, i64), ApiError> {
+    repo::find(conn, id).await?.ok_or_else(no_reservation)
 }
 
 /// `GET /internal/v1/reservations/{id}`.
@@ -200,8 +212,7 @@ pub async fn show(
 ) -> Result<HttpResponse, ApiError> {
     let id = reservation_id(&id)?;
     let mut conn = state.pool.get().await?;
-    let (row, available) =
-        repo::find(&mut conn, id).await?.ok_or_else(|| ApiError::not_found("No reservation with this id"))?;
+    let (row, available) = current(&mut conn, id).await?;
     Ok(HttpResponse::Ok().json(row.into_reservation(available)))
 }
 
@@ -233,7 +244,7 @@ pub async fn extend(
     let mut conn = state.pool.get().await?;
     if repo::extend(&mut conn, id, ttl_minutes, req.order_id).await?.is_none() {
         return Err(match repo::find(&mut conn, id).await? {
-            None => ApiError::not_found("No reservation with this id"),
+            None => no_reservation(),
             Some((row, _)) => ApiError::conflict(format!(
                 "The reservation is {} and cannot be extended",
                 row.status()
@@ -242,8 +253,7 @@ pub async fn extend(
             )),
         });
     }
-    let (row, available) =
-        repo::find(&mut conn, id).await?.ok_or_else(|| ApiError::not_found("No reservation with this id"))?;
+    let (row, available) = current(&mut conn, id).await?;
     Ok(HttpResponse::Ok().json(row.into_reservation(available)))
 }
 
@@ -289,13 +299,12 @@ pub async fn resize(
         }
         Err(ResizeRefused::NotActive) => {
             return Err(match repo::find(&mut conn, id).await? {
-                None => ApiError::not_found("No reservation with this id"),
+                None => no_reservation(),
                 Some(_) => ApiError::conflict("The reservation is no longer active"),
             });
         }
     }
-    let (row, available) =
-        repo::find(&mut conn, id).await?.ok_or_else(|| ApiError::not_found("No reservation with this id"))?;
+    let (row, available) = current(&mut conn, id).await?;
     Ok(HttpResponse::Ok().json(row.into_reservation(available)))
 }
 
@@ -339,8 +348,7 @@ async fn close(
     let mut conn = state.pool.get().await?;
     conn.transaction::<_, diesel::result::Error, _>(async |c| repo::close(c, &[id], how).await.map(drop))
         .await?;
-    let (row, available) =
-        repo::find(&mut conn, id).await?.ok_or_else(|| ApiError::not_found("No reservation with this id"))?;
+    let (row, available) = current(&mut conn, id).await?;
     let wanted = match how {
         Close::Commit => ReservationStatus::Committed,
         Close::Release | Close::Expire => ReservationStatus::Released,

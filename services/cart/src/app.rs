@@ -50,12 +50,12 @@ pub fn api() -> Api {
     )
     .merge(carts::api())
     .merge(checkout::api())
-    .link(link("create_cart", "201", "show_cart", GUEST))
-    .link(link("create_cart", "201", "add_cart_item", GUEST))
-    .link(link("create_cart", "201", "delete_cart", GUEST))
-    .link(link("add_cart_item", "201", "update_cart_item", LINE))
-    .link(link("add_cart_item", "201", "remove_cart_item", LINE))
-    .link(link("add_cart_item", "201", "show_cart", SAME_CART))
+    .link(Link::to("create_cart", "201", "show_cart", GUEST))
+    .link(Link::to("create_cart", "201", "add_cart_item", GUEST))
+    .link(Link::to("create_cart", "201", "delete_cart", GUEST))
+    .link(Link::to("add_cart_item", "201", "update_cart_item", LINE))
+    .link(Link::to("add_cart_item", "201", "remove_cart_item", LINE))
+    .link(Link::to("add_cart_item", "201", "show_cart", SAME_CART))
 }
 
 /// A new cart, opened with its token.
@@ -70,15 +70,6 @@ const LINE: &[(&str, &str)] = &[
     ("path.item_id", "$response.body#/items/0/id"),
     ("header.X-Cart-Token", "$request.header.X-Cart-Token"),
 ];
-
-fn link(
-    from: &'static str,
-    status: &'static str,
-    to: &'static str,
-    parameters: &'static [(&'static str, &'static str)],
-) -> Link {
-    Link { name: to, from, status, to, parameters, request_body: None }
-}
 
 /// The public and internal routes (and `GET /openapi.json`), with `state` as app data. No cart
 /// route reads more than [`carts::BODY_LIMIT`].

@@ -24,28 +24,19 @@ pub fn api() -> Api {
         .op(admin::__path_delete, admin::delete)
         .op(admin::__path_stock, admin::stock)
         .merge(inventory::api())
-        .link(product(
+        .link(Link::to(
             "list_products",
             "200",
             "show_product",
             &[("path.slug", "$response.body#/data/0/slug")],
         ))
-        .link(product("admin_create_product", "201", "admin_update_product", CREATED))
-        .link(product("admin_create_product", "201", "admin_set_stock", CREATED))
-        .link(product("admin_create_product", "201", "admin_delete_product", CREATED))
+        .link(Link::to("admin_create_product", "201", "admin_update_product", CREATED))
+        .link(Link::to("admin_create_product", "201", "admin_set_stock", CREATED))
+        .link(Link::to("admin_create_product", "201", "admin_delete_product", CREATED))
 }
 
 /// The product just created.
 const CREATED: &[(&str, &str)] = &[("path.id", "$response.body#/data/id")];
-
-fn product(
-    from: &'static str,
-    status: &'static str,
-    to: &'static str,
-    parameters: &'static [(&'static str, &'static str)],
-) -> Link {
-    Link { name: to, from, status, to, parameters, request_body: None }
-}
 
 /// The catalog's routes (and `GET /openapi.json`), with `state` as app data.
 pub fn routes(state: AppState) -> impl Fn(&mut web::ServiceConfig) + Send + Sync + 'static {

@@ -32,7 +32,7 @@ fn placed(to: &'static str) -> Link {
         ("path.order_number", "$response.body#/order_number"),
         ("header.X-Order-Token", "$response.body#/access_token"),
     ];
-    Link { name: to, from: "checkout", status: "201", to, parameters: READ, request_body: None }
+    Link::to("checkout", "201", to, READ)
 }
 
 /// The order routes (and `GET /openapi.json`), with `state` as app data (the runner adds `Auth`).

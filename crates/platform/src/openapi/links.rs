@@ -23,6 +23,19 @@ pub struct Link {
     pub request_body: Option<serde_json::Value>,
 }
 
+impl Link {
+    /// A link named after its target, from `from`'s `status` answer to `to`, with `parameters`
+    /// and no body.
+    pub const fn to(
+        from: &'static str,
+        status: &'static str,
+        to: &'static str,
+        parameters: &'static [(&'static str, &'static str)],
+    ) -> Self {
+        Self { name: to, from, status, to, parameters, request_body: None }
+    }
+}
+
 /// Writes `links` into the responses of their `from` operations (unknown ids are ignored here
 /// and caught by the drift test, which checks every link's ends exist).
 pub(super) fn apply(paths: &mut Paths, links: &[Link]) {

@@ -22,7 +22,19 @@ const page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
 page.setDefaultTimeout(STEP_MS);
 const problems = [];
 page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
+// A failed request is judged by its URL below; the console's copy of it names none.
+page.on('console', (m) => m.type() === 'error' && !m.text().startsWith('Failed to load resource')
+  && problems.push(`console: ${m.text()}`));
+// Any answer >= 400 is a problem, except the one the pages expect and handle: reading a cart
+// the cart service has just deleted because its order was paid (404: start afresh).
+const GONE_CART = /^GET \/api\/v1\/carts\/[^/]+$/;
+page.on('response', (r) => {
+  if (r.status() < 400) return;
+  const req = r.request();
+  const what = `${req.method()} ${new URL(r.url()).pathname}`;
+  if (r.status() === 404 && GONE_CART.test(what)) return;
+  problems.push(`${what} answered ${r.status()}`);
+});
 
 let shot = 0;
 async function snap(name) {

@@ -44,13 +44,20 @@ export async function header() {
   await refreshCartCount();
 }
 
+// The latest refresh wins: a slow read started earlier (the header's, say) must not overwrite
+// what a later one already showed (the confirmation's empty cart once the order is paid).
+let refreshes = 0;
+
 export async function refreshCartCount(cart) {
   const count = document.querySelector('[data-test=cart-count]');
   if (!count) return;
+  const mine = ++refreshes;
+  let text;
   try {
     const c = cart === undefined ? await getCart() : cart;
-    count.textContent = String(c?.totals?.item_count ?? 0);
+    text = String(c?.totals?.item_count ?? 0);
   } catch {
-    count.textContent = '?';
+    text = '?';
   }
+  if (mine === refreshes) count.textContent = text;
 }

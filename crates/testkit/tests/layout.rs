@@ -1,6 +1,7 @@
 //! Every service keeps the layout of docs/adr/0006-service-layout.md: SQL only in `repo.rs`
 //! files, a `testkit::SchemaCheck` test, metrics next to their feature (none at the crate root),
-//! no cycle of `crate::` paths between its modules, and a `main.rs` that only dispatches.
+//! no cycle of `crate::` paths between its modules, a `main.rs` that only dispatches, and no
+//! route registered outside the documented `platform::openapi::Api`.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -50,6 +51,18 @@ fn code(text: &str) -> String {
 fn sql_outside_repo(src: &BTreeMap<String, String>) -> Vec<String> {
     src.iter()
         .filter(|(path, text)| !path.ends_with("repo.rs") && code(text).contains("sql_query("))
+        .map(|(path, _)| path.clone())
+        .collect()
+}
+
+/// What registers an actix route by hand instead of through `platform::openapi::Api::op`.
+const ROUTE_MARKERS: [&str; 4] = [".route(", "web::resource(", "web::scope(", ".service("];
+
+/// Files (relative to `src/`) that register a route outside the documented `Api` (such a route
+/// would be served but missing from the OpenAPI document and from the drift test).
+fn undocumented_routes(src: &BTreeMap<String, String>) -> Vec<String> {
+    src.iter()
+        .filter(|(_, text)| ROUTE_MARKERS.iter().any(|m| code(text).contains(m)))
         .map(|(path, _)| path.clone())
         .collect()
 }
@@ -202,6 +215,11 @@ fn every_service_keeps_the_layout() {
                 "{name}: src/{path} runs SQL (`sql_query(`); it belongs in the feature's repo.rs"
             ));
         }
+        for path in undocumented_routes(&src) {
+            problems.push(format!(
+                "{name}: src/{path} registers a route by hand; declare it with `.op(...)` in app::api() so it is documented"
+            ));
+        }
         if !sources(&service.join("tests")).values().any(|t| code(t).contains("SchemaCheck")) {
             problems.push(format!(
                 "{name}: no test compares schema.rs with the migrations (testkit::SchemaCheck)"
@@ -243,12 +261,14 @@ fn the_checks_catch_what_they_look_for() {
         ),
         ("b/mod.rs", "pub mod x;"),
         ("b/x.rs", "fn h() { crate::a::f(); }"),
+        ("c.rs", "// cfg.route(\"/x\", ...) is only mentioned\nfn r(cfg: &mut C) { cfg.service(web::resource(\"/y\")); }"),
     ]
     .into_iter()
     .map(|(p, t)| (p.to_owned(), t.to_owned()))
     .collect();
     assert_eq!(sql_outside_repo(&src), vec!["a/mod.rs"]);
     assert_eq!(root_metrics(&src), vec!["metrics.rs", "state.rs"]);
+    assert_eq!(undocumented_routes(&src), vec!["c.rs"]);
     assert_eq!(expand("{INFO,b::{self,x::Y}}"), vec!["INFO", "b", "b::x::Y"]);
     let edges = module_edges(&src);
     assert_eq!(edges["a"], BTreeSet::from(["b".to_owned(), "b::x".to_owned()]));

@@ -7,6 +7,7 @@
 
 mod errors;
 mod links;
+pub mod params;
 
 use std::sync::Arc;
 

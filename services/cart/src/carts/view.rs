@@ -51,7 +51,7 @@ pub struct CartView {
     currency: &'static str,
     checkout_in_progress: bool,
     items: Vec<LineView>,
-    #[schema(value_type = TotalsDoc)]
+    #[schema(value_type = CartTotalsDoc)]
     totals: Value,
     updated_at: DateTime<Utc>,
 }
@@ -154,7 +154,7 @@ pub struct MoneyDoc {
 /// when the sum overflows.
 #[derive(utoipa::ToSchema)]
 #[allow(dead_code)]
-pub struct TotalsDoc {
+pub struct CartTotalsDoc {
     /// Sum of the sold lines.
     subtotal: Option<MoneyDoc>,
     /// Units in the sold lines.

@@ -467,6 +467,14 @@ mod tests {
     }
 }
 
+fn page_schema() -> utoipa::openapi::Schema {
+    platform::openapi::params::integer_or_empty(1, None)
+}
+
+fn per_page_schema() -> utoipa::openapi::Schema {
+    platform::openapi::params::integer_or_empty(1, Some(MAX_PER_PAGE))
+}
+
 /// The query parameters as documented (a schema only: [`parse_query_string`] reads them, with
 /// the seed's messages; anything else is ignored).
 #[derive(utoipa::IntoParams)]
@@ -474,10 +482,10 @@ mod tests {
 #[allow(dead_code)]
 pub struct ListingParams {
     /// Page number, from 1.
-    #[param(minimum = 1)]
+    #[param(schema_with = page_schema)]
     page: Option<i64>,
     /// Page size, 1 to 100 (24).
-    #[param(minimum = 1, maximum = 100)]
+    #[param(schema_with = per_page_schema)]
     per_page: Option<i64>,
     /// `attributes.category`, at most 50 characters, no control characters.
     #[param(max_length = 50, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
@@ -489,12 +497,14 @@ pub struct ListingParams {
     #[param(pattern = "^([0-9]{1,13}(\\.[0-9]{1,2})?)?$")]
     max_price: Option<String>,
     /// Only products with unreserved stock.
+    #[param(schema_with = platform::openapi::params::boolean_or_empty)]
     in_stock: Option<bool>,
     /// Case-insensitive substring of name or description, at most 200 characters.
     #[param(max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     search: Option<String>,
-    /// `created_at` (default, also when empty), `price_cents` or `name`.
-    #[param(pattern = "^(created_at|price_cents|name)?$")]
+    /// `created_at` (default, also when empty), `price_cents`, `name`, or `relevance` (with
+    /// `search` only).
+    #[param(pattern = "^(created_at|price_cents|name|relevance)?$")]
     sort_by: Option<String>,
     /// `asc` or `desc` (default, also when empty).
     #[param(pattern = "^(asc|desc)?$")]

@@ -8,7 +8,7 @@ use utoipa::ToSchema;
 
 /// Totals in cents.
 #[derive(ToSchema)]
-pub struct TotalsDoc {
+pub struct OrderTotalsDoc {
     subtotal: i64,
     tax: i64,
     shipping: i64,
@@ -44,7 +44,7 @@ pub struct OrderDoc {
     shipping_address: Value,
     #[schema(value_type = Object)]
     billing_address: Value,
-    totals: TotalsDoc,
+    totals: OrderTotalsDoc,
     amount_paid: i64,
     amount_refunded: i64,
     items: Vec<ItemDoc>,
@@ -62,7 +62,7 @@ pub struct SummaryDoc {
     status: String,
     payment_status: String,
     fulfillment_status: String,
-    totals: TotalsDoc,
+    totals: OrderTotalsDoc,
     created_at: String,
 }
 
@@ -141,7 +141,7 @@ pub struct CheckoutDoc {
     order_number: String,
     status: String,
     payment_status: String,
-    totals: TotalsDoc,
+    totals: OrderTotalsDoc,
     payment: PaymentDoc,
     access_token: String,
     expires_at: String,

@@ -12,5 +12,6 @@ pub mod openapi;
 pub mod redis;
 pub mod service;
 pub mod shutdown;
+pub mod sql;
 pub mod telemetry;
 pub mod token;

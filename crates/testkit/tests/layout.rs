@@ -1,7 +1,9 @@
 //! Every service keeps the layout of docs/adr/0006-service-layout.md: SQL only in `repo.rs`
 //! files, a `testkit::SchemaCheck` test, metrics next to their feature (none at the crate root),
 //! no cycle of `crate::` paths between its modules, a `main.rs` that only dispatches, and no
-//! route registered outside the documented `platform::openapi::Api`.
+//! route registered outside the documented `platform::openapi::Api`. Its SQL follows
+//! docs/adr/0005 (services and `crates/platform` alike): every `sql_query(` says which "cannot
+//! say" case it is, and every `QueryableByName` row is tied to its table.
 #![allow(clippy::unwrap_used, clippy::expect_used, missing_docs)]
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -65,6 +67,88 @@ fn undocumented_routes(src: &BTreeMap<String, String>) -> Vec<String> {
         .filter(|(_, text)| ROUTE_MARKERS.iter().any(|m| code(text).contains(m)))
         .map(|(path, _)| path.clone())
         .collect()
+}
+
+/// What starts the comment above a `sql_query(` that says why the DSL cannot say it.
+const SQL_QUERY_REASON: &str = "// sql_query:";
+/// What the doc of a row that is not tied to one table says (its fields are expressions).
+const EXPRESSION_ROW: &str = "row of expressions";
+
+/// `path:line` of each `sql_query(` call without a `// sql_query: <reason>` comment directly
+/// above it (above the `let ... =` line, when rustfmt put the call on the next one).
+fn sql_query_without_reason(src: &BTreeMap<String, String>) -> Vec<String> {
+    let mut out = Vec::new();
+    for (path, text) in src {
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            if line.trim_start().starts_with("//") || !line.contains("sql_query(") {
+                continue;
+            }
+            let mut above = i;
+            if above > 0 && lines[above - 1].trim_end().ends_with('=') {
+                above -= 1;
+            }
+            let reasoned = lines[..above]
+                .iter()
+                .rev()
+                .take_while(|l| l.trim_start().starts_with("//") && !l.trim_start().starts_with("///"))
+                .any(|l| l.trim_start().starts_with(SQL_QUERY_REASON));
+            if !reasoned {
+                out.push(format!("{path}:{}", i + 1));
+            }
+        }
+    }
+    out
+}
+
+/// `path:line` of each `#[derive(.. QueryableByName ..)]` whose item neither is tied to a table
+/// (`#[diesel(table_name = .., check_for_backend(..))]`) nor says in its doc that it is a row of
+/// expressions.
+fn untied_rows(src: &BTreeMap<String, String>) -> Vec<String> {
+    let mut out = Vec::new();
+    for (path, text) in src {
+        let lines: Vec<&str> = text.lines().collect();
+        for (i, line) in lines.iter().enumerate() {
+            let t = line.trim_start();
+            if !(t.starts_with("#[derive(") && t.contains("QueryableByName")) {
+                continue;
+            }
+            // The item's doc and attributes: the lines above it and the attributes below it.
+            let is_head = |l: &&&str| {
+                let l = l.trim_start();
+                l.starts_with("///") || l.starts_with("#[") || l.starts_with("//")
+            };
+            let mut head: Vec<&str> = lines[..i].iter().rev().take_while(is_head).copied().collect();
+            head.extend(lines[i..].iter().take_while(|l| !l.contains("struct ")).copied());
+            let head = head.join("\n");
+            let tied = head.contains("table_name") && head.contains("check_for_backend");
+            if !tied && !head.to_lowercase().contains(EXPRESSION_ROW) {
+                out.push(format!("{path}:{}", i + 1));
+            }
+        }
+    }
+    out
+}
+
+/// The SQL-rule problems of one crate's `src/` (`name` prefixes each message).
+fn sql_rule_problems(name: &str, src: &BTreeMap<String, String>) -> Vec<String> {
+    let mut problems = Vec::new();
+    for at in sql_query_without_reason(src) {
+        problems.push(format!(
+            "{name}: src/{at} calls `sql_query(` without a `{SQL_QUERY_REASON} <reason>` comment directly \
+             above it: write it in diesel's DSL, or name the case of docs/adr/0005 the DSL cannot say \
+             (e.g. `{SQL_QUERY_REASON} data-modifying CTE (the reservation's guarantee)`)"
+        ));
+    }
+    for at in untied_rows(src) {
+        problems.push(format!(
+            "{name}: src/{at} derives `QueryableByName` for a row tied to no table: add \
+             `#[diesel(table_name = <table>, check_for_backend(diesel::pg::Pg))]` when it reads columns of \
+             one table, or, when its fields are expressions, give each its `sql_type` and say so in its \
+             doc (`/// A row of expressions: ...`)"
+        ));
+    }
+    problems
 }
 
 /// Crate-root files (directly in `src/`) that define metrics, and a crate-root `metrics.rs`.
@@ -225,6 +309,7 @@ fn every_service_keeps_the_layout() {
                 "{name}: no test compares schema.rs with the migrations (testkit::SchemaCheck)"
             ));
         }
+        problems.extend(sql_rule_problems(&name, &src));
         for path in root_metrics(&src) {
             problems.push(format!(
                 "{name}: src/{path} defines metrics at the crate root; they belong in <feature>/metrics.rs"
@@ -245,6 +330,35 @@ fn every_service_keeps_the_layout() {
         "the service layout (docs/adr/0006) is broken:\n  {}",
         problems.join("\n  ")
     );
+}
+
+/// `crates/platform` follows the same SQL rule as the services.
+#[test]
+fn platform_keeps_the_sql_rule() {
+    let src = sources(&PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../platform/src"));
+    assert!(src.len() > 10, "found only {:?}", src.keys());
+    let problems = sql_rule_problems("platform", &src);
+    assert!(problems.is_empty(), "the SQL rule (docs/adr/0005) is broken:\n  {}", problems.join("\n  "));
+}
+
+/// The SQL rule's checks find what they are for.
+#[test]
+fn the_sql_rule_checks_catch_what_they_look_for() {
+    let src: BTreeMap<String, String> = [
+        ("a.rs", "fn f() {\n    diesel::sql_query(\"SELECT 1\");\n}"),
+        ("b.rs", "fn f() {\n    // sql_query: EXPLAIN\n    diesel::sql_query(\"EXPLAIN\");\n}"),
+        ("c.rs", "fn f() {\n    // sql_query: unnest bulk upsert\n    let rows =\n        sql_query(\"x\");\n}"),
+        ("d.rs", "// sql_query: too far away\nfn f() {\n    sql_query(\"x\");\n}"),
+        ("e.rs", "/// A row.\n#[derive(QueryableByName)]\nstruct A {\n    id: i64,\n}"),
+        ("f.rs", "/// A row.\n#[derive(QueryableByName)]\n#[diesel(table_name = t, check_for_backend(Pg))]\nstruct B;"),
+        ("g.rs", "/// A row of expressions: a count.\n#[derive(Debug, QueryableByName)]\nstruct C;"),
+        ("h.rs", "#[derive(QueryableByName)]\n#[diesel(table_name = t)]\nstruct D;"),
+    ]
+    .into_iter()
+    .map(|(p, t)| (p.to_owned(), t.to_owned()))
+    .collect();
+    assert_eq!(sql_query_without_reason(&src), vec!["a.rs:2", "d.rs:3"]);
+    assert_eq!(untied_rows(&src), vec!["e.rs:2", "h.rs:1"]);
 }
 
 /// The checks find what they are for, on a made-up service.

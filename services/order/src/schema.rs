@@ -1,6 +1,6 @@
 //! Diesel table definitions for every table of `migrations/order` (schema `orders`).
-//! Most SQL is written by hand (`sql_query`); these keep the column list checked in one place
-//! (`tests/schema.rs` compares them with the migrated database).
+//! The statements are diesel's DSL over these (docs/adr/0005), so a renamed or retyped column
+//! breaks the build; `tests/schema.rs` compares them with the migrated database.
 #![allow(missing_docs)]
 
 platform::outbox_table!();

@@ -244,3 +244,20 @@ async fn fulfilment_moves_forward_only_once_paid_and_admins_search() {
     let (_, by_email) = w.get("/api/v1/admin/orders?email=BUYER@example.com", Some(&admin), None).await;
     assert_eq!(by_email["data"].as_array().unwrap().len(), 2);
 }
+
+/// A partial fulfilment has no time column of its own: its shipment row is written all the same
+/// (the upsert once assigned `updated_at` twice, which PostgreSQL refuses).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn partial_fulfilment_is_recorded_and_moves_on() {
+    let w = common::spawn().await;
+    let body = place(&w, &Who::Customer("hp".into()), "SKU-P1", "kp1").await;
+    let number = pay(&w, &body).await;
+    let admin = jwt("root", &["admin"]);
+    let f = format!("/api/v1/admin/orders/{number}/fulfillment");
+    let (status, partial) = w.post(&f, Some(&admin), &json!({"status": "partially_fulfilled"}), &[]).await;
+    assert_eq!(status, 200, "{partial}");
+    assert_eq!(partial["fulfillment_status"], "partially_fulfilled");
+    assert_eq!(w.count("SELECT count(*) AS n FROM shipments WHERE fulfilled_at IS NULL").await, 1);
+    assert_eq!(w.post(&f, Some(&admin), &json!({"status": "fulfilled"}), &[]).await.0, 200);
+    assert_eq!(w.count("SELECT count(*) AS n FROM shipments WHERE fulfilled_at IS NOT NULL").await, 1);
+}

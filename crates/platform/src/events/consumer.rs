@@ -14,7 +14,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{SecondsFormat, Utc};
-use diesel::sql_types::{Text, Uuid as SqlUuid};
+use diesel::ExpressionMethods;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use domain::events::Envelope;
 use futures_util::{FutureExt, StreamExt};
@@ -28,6 +28,7 @@ use tracing::Instrument;
 
 use super::backoff::{Backoff, exponential};
 use super::message::{self, publish_confirmed, short};
+use super::tables::schema::processed_events;
 use super::topology::{self, QueueOptions, dlq_name, retry_name};
 use super::{
     ATTEMPTS_HEADER, Broker, ERROR_HEADER, EventsError, FAILED_AT_HEADER, ORIGINAL_ROUTING_KEY_HEADER,
@@ -186,9 +187,9 @@ impl Consumer {
     async fn database_ok(&self) -> bool {
         let probe = async {
             let mut conn = self.pool.get().await.ok()?;
-            diesel::sql_query("SELECT 1").execute(&mut *conn).await.ok()
+            crate::sql::ping(&mut conn).await.ok()
         };
-        matches!(tokio::time::timeout(Duration::from_secs(5), probe).await, Ok(Some(_)))
+        matches!(tokio::time::timeout(Duration::from_secs(5), probe).await, Ok(Some(())))
     }
 
     /// Waits until the database answers; `false` if shutdown came first.
@@ -341,13 +342,14 @@ impl Consumer {
         let mut conn = self.pool.get().await.map_err(|e| ApplyError::Infra(e.into()))?;
         let consumer = self.options.consumer_name.as_str();
         let work = conn.transaction::<_, ApplyError, _>(async |c| {
-            let inserted = diesel::sql_query(
-                "INSERT INTO processed_events (consumer, event_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
-            )
-            .bind::<Text, _>(consumer)
-            .bind::<SqlUuid, _>(envelope.id.0)
-            .execute(c)
-            .await?;
+            let inserted = diesel::insert_into(processed_events::table)
+                .values((
+                    processed_events::consumer.eq(consumer),
+                    processed_events::event_id.eq(envelope.id.0),
+                ))
+                .on_conflict_do_nothing()
+                .execute(c)
+                .await?;
             if inserted == 0 {
                 return Ok(false);
             }

@@ -33,6 +33,7 @@ pub async fn listen(url: String, schema: String, channel: String, wake: Arc<Noti
 
 async fn listen_once(url: &str, schema: &str, channel: &str, wake: &Notify) -> Result<(), EventsError> {
     let mut conn = db::connect(url, schema).await?;
+    // sql_query: LISTEN is a utility statement naming its channel (no binds, nothing to prepare).
     diesel::sql_query(format!("LISTEN {channel}")).execute(&mut conn).await?;
     wake.notify_one();
     loop {
@@ -48,7 +49,7 @@ async fn listen_once(url: &str, schema: &str, channel: &str, wake: &Notify) -> R
             }
             // Quiet for a while: make sure the connection is still there.
             Err(_) => {
-                diesel::sql_query("SELECT 1").execute(&mut conn).await?;
+                crate::sql::ping(&mut conn).await?;
             }
         }
     }

@@ -1,10 +1,10 @@
 //! Writing events to the transactional outbox (the relay publishes them once committed).
 
-use diesel::QueryResult;
-use diesel::sql_types::{BigInt, Jsonb, Text, Uuid as SqlUuid};
+use diesel::{ExpressionMethods, QueryDsl, QueryResult};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::events::Envelope;
 
+use super::tables::schema::outbox;
 use crate::telemetry;
 
 /// The `NOTIFY` channel the relay of `schema` listens on (one per schema: services may share
@@ -21,6 +21,7 @@ pub(crate) fn notify_channel(schema: &str) -> String {
 pub async fn enqueue(conn: &mut AsyncPgConnection, envelope: &Envelope) -> QueryResult<()> {
     enqueue_without_notify(conn, envelope).await?;
     // The connection's search_path starts with the service's schema, so current_schema() is it.
+    // sql_query: pg_notify returns `void`, which no diesel type reads.
     diesel::sql_query("SELECT pg_notify('outbox_' || current_schema(), '')").execute(conn).await?;
     Ok(())
 }
@@ -31,11 +32,13 @@ pub async fn enqueue(conn: &mut AsyncPgConnection, envelope: &Envelope) -> Query
 /// rows on their poll.
 pub async fn enqueue_without_notify(conn: &mut AsyncPgConnection, envelope: &Envelope) -> QueryResult<()> {
     let row = OutboxRow::new(envelope)?;
-    diesel::sql_query("INSERT INTO outbox (id, event_type, payload, headers) VALUES ($1, $2, $3, $4)")
-        .bind::<SqlUuid, _>(row.id)
-        .bind::<Text, _>(&row.event_type)
-        .bind::<Jsonb, _>(&row.payload)
-        .bind::<Jsonb, _>(&row.headers)
+    diesel::insert_into(outbox::table)
+        .values((
+            outbox::id.eq(row.id),
+            outbox::event_type.eq(&row.event_type),
+            outbox::payload.eq(&row.payload),
+            outbox::headers.eq(&row.headers),
+        ))
         .execute(conn)
         .await?;
     Ok(())
@@ -74,16 +77,7 @@ impl OutboxRow {
     }
 }
 
-#[derive(diesel::QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
 /// How many outbox rows wait to be published (for a metrics gauge).
 pub async fn pending_count(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
-    let row: Count = diesel::sql_query("SELECT count(*) AS n FROM outbox WHERE published_at IS NULL")
-        .get_result(conn)
-        .await?;
-    Ok(row.n)
+    outbox::table.filter(outbox::published_at.is_null()).count().get_result(conn).await
 }

@@ -10,7 +10,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use diesel::sql_types::{BigInt, Double, Jsonb, Text, Uuid as SqlUuid};
+use diesel::{
+    ExpressionMethods, NullableExpressionMethods, QueryDsl, Queryable, Selectable, SelectableHelper,
+};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use lapin::options::{BasicPublishOptions, ConfirmSelectOptions};
 use lapin::types::FieldTable;
@@ -21,6 +23,7 @@ use uuid::Uuid;
 
 use super::backoff::Backoff;
 use super::message::{self, CONFIRM_TIMEOUT, short};
+use super::tables::schema::outbox as outbox_table;
 use super::{Broker, EventsError, outbox, topology};
 use crate::db::PgPool;
 use crate::shutdown::Shutdown;
@@ -64,15 +67,12 @@ pub struct Relay {
     wake: Arc<Notify>,
 }
 
-#[derive(diesel::QueryableByName)]
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = outbox_table, check_for_backend(diesel::pg::Pg))]
 struct Row {
-    #[diesel(sql_type = SqlUuid)]
     id: Uuid,
-    #[diesel(sql_type = Text)]
     event_type: String,
-    #[diesel(sql_type = Jsonb)]
     payload: serde_json::Value,
-    #[diesel(sql_type = Jsonb)]
     headers: serde_json::Value,
 }
 
@@ -207,13 +207,17 @@ impl Relay {
 
     async fn delete_published(&self) -> Result<usize, EventsError> {
         let mut conn = self.pool.get().await?;
-        let n = diesel::sql_query(
-            "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox WHERE published_at IS NOT NULL \
-             AND published_at < now() - make_interval(secs => $1) LIMIT 10000)",
-        )
-        .bind::<Double, _>(self.options.retention.as_secs_f64())
-        .execute(&mut conn)
-        .await?;
+        // The sub-select reads the same table under another name (SQL needs none; diesel does).
+        let old = diesel::alias!(outbox_table as published);
+        let cutoff = crate::sql::now_minus(crate::sql::duration(self.options.retention)).nullable();
+        let published = old
+            .filter(old.field(outbox_table::published_at).is_not_null())
+            .filter(old.field(outbox_table::published_at).lt(cutoff))
+            .select(old.field(outbox_table::id))
+            .limit(10_000);
+        let n = diesel::delete(outbox_table::table.filter(outbox_table::id.eq_any(published)))
+            .execute(&mut conn)
+            .await?;
         Ok(n)
     }
 }
@@ -227,13 +231,15 @@ async fn publish_batch(
     limit: i64,
     locked: &mut Vec<Uuid>,
 ) -> Result<usize, EventsError> {
-    let rows: Vec<Row> = diesel::sql_query(
-        "SELECT id, event_type, payload, headers FROM outbox WHERE published_at IS NULL \
-         ORDER BY created_at LIMIT $1 FOR UPDATE SKIP LOCKED",
-    )
-    .bind::<BigInt, _>(limit)
-    .load(conn)
-    .await?;
+    let rows: Vec<Row> = outbox_table::table
+        .filter(outbox_table::published_at.is_null())
+        .order(outbox_table::created_at)
+        .limit(limit)
+        .select(Row::as_select())
+        .for_update()
+        .skip_locked()
+        .load(conn)
+        .await?;
     if rows.is_empty() {
         return Ok(0);
     }
@@ -257,8 +263,11 @@ async fn publish_batch(
             Ok(Ok(_)) => {}
         }
     }
-    diesel::sql_query("UPDATE outbox SET published_at = now(), attempts = attempts + 1 WHERE id = ANY($1)")
-        .bind::<diesel::sql_types::Array<SqlUuid>, _>(&*locked)
+    diesel::update(outbox_table::table.filter(outbox_table::id.eq_any(&*locked)))
+        .set((
+            outbox_table::published_at.eq(diesel::dsl::now),
+            outbox_table::attempts.eq(outbox_table::attempts + 1),
+        ))
         .execute(conn)
         .await?;
     tracing::debug!(count = locked.len(), "outbox rows published");
@@ -322,10 +331,11 @@ async fn record_failure(conn: &mut AsyncPgConnection, ids: &[Uuid], error: &Even
     if ids.is_empty() {
         return;
     }
-    let _ =
-        diesel::sql_query("UPDATE outbox SET attempts = attempts + 1, last_error = $2 WHERE id = ANY($1)")
-            .bind::<diesel::sql_types::Array<SqlUuid>, _>(ids)
-            .bind::<Text, _>(message::truncate(&error.to_string(), 1000))
-            .execute(conn)
-            .await;
+    let _ = diesel::update(outbox_table::table.filter(outbox_table::id.eq_any(ids)))
+        .set((
+            outbox_table::attempts.eq(outbox_table::attempts + 1),
+            outbox_table::last_error.eq(message::truncate(&error.to_string(), 1000)),
+        ))
+        .execute(conn)
+        .await;
 }

@@ -49,3 +49,10 @@ macro_rules! processed_events_table {
         }
     };
 }
+
+/// The same tables for platform's own statements (the connection's `search_path` names the
+/// service's schema, so they are the service's tables).
+pub(crate) mod schema {
+    crate::outbox_table!();
+    crate::processed_events_table!();
+}

@@ -138,9 +138,8 @@ impl ReadyCheck for PostgresCheck {
     }
     fn check(&self) -> Pin<Box<dyn Future<Output = Result<(), String>> + Send + '_>> {
         Box::pin(async move {
-            use diesel_async::RunQueryDsl;
             let mut conn = self.0.get().await.map_err(|e| e.to_string())?;
-            diesel::sql_query("SELECT 1").execute(&mut *conn).await.map(|_| ()).map_err(|e| e.to_string())
+            crate::sql::ping(&mut conn).await.map_err(|e| e.to_string())
         })
     }
 }

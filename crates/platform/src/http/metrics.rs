@@ -3,9 +3,6 @@
 use std::time::Duration;
 
 use actix_web_prom::{PrometheusMetrics, PrometheusMetricsBuilder};
-use diesel::QueryableByName;
-use diesel::sql_types::BigInt;
-use diesel_async::RunQueryDsl;
 use prometheus::{Counter, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
 
 use crate::db::PgPool;
@@ -34,12 +31,6 @@ pub fn labeled_counter(
     let counter = IntCounterVec::new(Opts::new(name, help), &[label])?;
     registry.register(Box::new(counter.clone()))?;
     Ok(counter)
-}
-
-#[derive(QueryableByName)]
-struct Pending {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
 }
 
 /// The pool's waits, from bb8's cumulative statistics: how often a request had to wait for a
@@ -122,12 +113,9 @@ pub fn spawn_db_gauges(
             waits.update(&state.statistics);
             if with_outbox
                 && let Ok(mut conn) = pool.get().await
-                && let Ok(row) =
-                    diesel::sql_query("SELECT count(*) AS n FROM outbox WHERE published_at IS NULL")
-                        .get_result::<Pending>(&mut *conn)
-                        .await
+                && let Ok(n) = crate::events::pending_count(&mut conn).await
             {
-                pending.set(row.n);
+                pending.set(n);
             }
         }
     });

@@ -2,7 +2,7 @@
 //! settings of a load, and dropping and rebuilding the GIN indexes around an initial load.
 
 use diesel::sql_types::{Array, BigInt, Bool, Integer, Jsonb, Nullable, Text};
-use diesel::{QueryResult, QueryableByName, sql_query};
+use diesel::{OptionalExtension, QueryResult, QueryableByName, sql_query};
 use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 
 use super::NewProduct;
@@ -28,6 +28,7 @@ impl UpsertCounts {
     }
 }
 
+/// A row of expressions: whether the upsert inserted the row (`xmax = 0`).
 #[derive(QueryableByName)]
 struct Written {
     #[diesel(sql_type = Bool)]
@@ -61,6 +62,7 @@ pub async fn upsert_batch(conn: &mut AsyncPgConnection, rows: &[NewProduct]) -> 
     if rows.is_empty() {
         return Ok(UpsertCounts::default());
     }
+    // sql_query: unnest bulk upsert (ten arrays, however many rows) returning `xmax = 0`.
     let written: Vec<Written> = sql_query(UPSERT)
         .bind::<Array<Text>, _>(rows.iter().map(|r| r.sku.as_str()).collect::<Vec<_>>())
         .bind::<Array<Text>, _>(rows.iter().map(|r| r.name.as_str()).collect::<Vec<_>>())
@@ -79,19 +81,16 @@ pub async fn upsert_batch(conn: &mut AsyncPgConnection, rows: &[NewProduct]) -> 
     Ok(UpsertCounts { inserted, updated, unchanged: rows.len() as u64 - written.len() as u64 })
 }
 
-#[derive(QueryableByName)]
-#[diesel(table_name = products)]
-struct Inserted {
-    id: i64,
-}
-
 /// Inserts `p` unless its SKU exists; the new product's id, or `None` when it was there.
 pub async fn insert_if_new(conn: &mut AsyncPgConnection, p: &NewProduct) -> QueryResult<Option<i64>> {
-    let rows: Vec<Inserted> =
-        crate::admin::repo::insert_statement(p, "ON CONFLICT (sku) DO NOTHING RETURNING id")
-            .load(conn)
-            .await?;
-    Ok(rows.into_iter().next().map(|r| r.id))
+    diesel::insert_into(products::table)
+        .values(crate::admin::repo::ProductInsert::from(p))
+        .on_conflict(products::sku)
+        .do_nothing()
+        .returning(products::id)
+        .get_result(conn)
+        .await
+        .optional()
 }
 
 /// Session settings for a bulk-load connection.
@@ -111,7 +110,8 @@ pub async fn tune_for_bulk_load(conn: &mut diesel_async::AsyncPgConnection) -> d
 // insert time). While they are gone, searches scan the table: for loads into a catalog nobody
 // is browsing yet.
 
-/// A dropped index: its name and the statement that makes it again.
+/// A dropped index: its name and the statement that makes it again (a row of expressions
+/// over the system catalogs).
 #[derive(Debug, Clone, QueryableByName)]
 pub struct DroppedIndex {
     /// The index name.
@@ -128,6 +128,8 @@ pub async fn drop_gin_indexes(
     conn: &mut AsyncPgConnection,
     report: &mut dyn FnMut(&DroppedIndex),
 ) -> QueryResult<Vec<DroppedIndex>> {
+    // sql_query: reads the system catalogs (pg_index, pg_class, pg_am), which schema.rs does not
+    // declare.
     let indexes: Vec<DroppedIndex> = sql_query(
         "SELECT c.relname::text AS name, pg_get_indexdef(i.indexrelid) AS definition
          FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam

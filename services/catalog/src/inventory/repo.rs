@@ -8,21 +8,26 @@
 //! two reservations can both take the last unit.
 
 use chrono::{DateTime, Utc};
+use diesel::dsl::now;
 use diesel::sql_types::{Array, BigInt, Integer, Nullable, Text, Uuid as SqlUuid};
-use diesel::{OptionalExtension, QueryResult, QueryableByName, sql_query};
+use diesel::{
+    BoolExpressionMethods, ExpressionMethods, OptionalExtension, QueryDsl, QueryResult, Queryable,
+    QueryableByName, Selectable, SelectableHelper, sql_query,
+};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::events::{Envelope, InventoryChanged};
 use domain::ids::{CartId, OrderId, ProductId, Sku};
 use domain::inventory::{Reservation, ReservationStatus};
 use domain::product::{Availability, ProductStatus};
+use platform::sql::{greatest, mins, now_plus};
 use uuid::Uuid;
 
 use crate::events::SOURCE;
 use crate::schema::{products, reservations};
 
 /// A product's counters after a change.
-#[derive(Debug, QueryableByName)]
-#[diesel(table_name = products)]
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = products, check_for_backend(diesel::pg::Pg))]
 pub struct Counters {
     /// The product.
     pub id: i64,
@@ -42,8 +47,8 @@ impl Counters {
 }
 
 /// A reservation row.
-#[derive(Debug, QueryableByName)]
-#[diesel(table_name = reservations)]
+#[derive(Debug, QueryableByName, Queryable, Selectable)]
+#[diesel(table_name = reservations, check_for_backend(diesel::pg::Pg))]
 pub struct ReservationRow {
     id: Uuid,
     product_id: i64,
@@ -91,6 +96,9 @@ impl ReservationRow {
     }
 }
 
+/// `status` of a reservation that holds units.
+const ACTIVE: &str = "active";
+
 const RESERVATION_COLUMNS: &str =
     "r.id, r.product_id, r.quantity, r.status, r.cart_id, r.order_id, r.expires_at, r.created_at";
 
@@ -131,6 +139,8 @@ pub async fn reserve(
     conn: &mut AsyncPgConnection,
     new: NewReservation,
 ) -> QueryResult<Result<(ReservationRow, Counters), ReserveRefused>> {
+    /// A row of expressions: the reservation and its product's counters, joined (each
+    /// embedded row is typed on its own).
     #[derive(QueryableByName)]
     struct Reserved {
         #[diesel(embed)]
@@ -139,6 +149,8 @@ pub async fn reserve(
         counters: ProductCounters,
     }
     let id = Uuid::now_v7();
+    // sql_query: data-modifying CTE (the reservation's guarantee: the conditional update and
+    // the row in one statement).
     let rows: Vec<Reserved> = sql_query(format!(
         "WITH p AS (
              UPDATE products SET reserved_quantity = reserved_quantity + $2
@@ -171,7 +183,7 @@ pub async fn reserve(
     Ok(Err(why_refused(conn, new.product_id).await?))
 }
 
-/// Product counters under the `p_` aliases of a joined query.
+/// A row of expressions: product counters under the `p_` aliases of a joined query.
 #[derive(Debug, QueryableByName)]
 struct ProductCounters {
     #[diesel(sql_type = BigInt, column_name = p_id)]
@@ -204,40 +216,33 @@ pub async fn active_by_key(
     conn: &mut AsyncPgConnection,
     key: &str,
 ) -> QueryResult<Option<(ReservationRow, i64)>> {
-    #[derive(QueryableByName)]
-    #[diesel(table_name = crate::schema::reservations, check_for_backend(diesel::pg::Pg))]
-    struct Id {
-        id: Uuid,
-    }
-    let ids: Vec<Id> =
-        sql_query("SELECT id FROM reservations WHERE idempotency_key = $1 AND status = 'active' FOR UPDATE")
-            .bind::<Text, _>(key)
-            .load(conn)
-            .await?;
-    match ids.into_iter().next() {
-        Some(Id { id }) => find(conn, id).await,
+    let id: Option<Uuid> = reservations::table
+        .filter(reservations::idempotency_key.eq(key))
+        .filter(reservations::status.eq(ACTIVE))
+        .select(reservations::id)
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?;
+    match id {
+        Some(id) => find(conn, id).await,
         None => Ok(None),
     }
 }
 
 /// One reservation, with its product's availability.
 pub async fn find(conn: &mut AsyncPgConnection, id: Uuid) -> QueryResult<Option<(ReservationRow, i64)>> {
-    #[derive(QueryableByName)]
-    struct Found {
-        #[diesel(embed)]
-        reservation: ReservationRow,
-        #[diesel(sql_type = BigInt)]
-        available: i64,
-    }
-    let found: Option<Found> = sql_query(format!(
-        "SELECT {RESERVATION_COLUMNS}, GREATEST(p.stock_quantity - p.reserved_quantity, 0)::int8 AS available
-         FROM reservations r JOIN products p ON p.id = r.product_id WHERE r.id = $1"
-    ))
-    .bind::<SqlUuid, _>(id)
-    .get_result(conn)
-    .await
-    .optional()?;
-    Ok(found.map(|f| (f.reservation, f.available)))
+    let found: Option<(ReservationRow, i32, i32)> = reservations::table
+        .inner_join(products::table)
+        .filter(reservations::id.eq(id))
+        .select((ReservationRow::as_select(), products::stock_quantity, products::reserved_quantity))
+        .first(conn)
+        .await
+        .optional()?;
+    // Availability clamps at 0 as GREATEST(stock - reserved, 0) did.
+    Ok(found.map(|(row, stock, reserved)| {
+        (row, Availability::from_stock(i64::from(stock), i64::from(reserved)).quantity)
+    }))
 }
 
 /// Moves an active reservation to a new expiry (and owner order). `None` when it is not active
@@ -248,18 +253,25 @@ pub async fn extend(
     ttl_minutes: i64,
     order_id: Option<OrderId>,
 ) -> QueryResult<Option<ReservationRow>> {
-    sql_query(format!(
-        "UPDATE reservations r SET expires_at = now() + make_interval(mins => $2),
-                order_id = COALESCE($3, r.order_id)
-         WHERE r.id = $1 AND r.status = 'active' AND r.expires_at > now()
-         RETURNING {RESERVATION_COLUMNS}"
-    ))
-    .bind::<SqlUuid, _>(id)
-    .bind::<Integer, _>(i32::try_from(ttl_minutes).unwrap_or(i32::MAX))
-    .bind::<Nullable<BigInt>, _>(order_id.map(OrderId::get))
-    .get_result(conn)
-    .await
-    .optional()
+    let live = reservations::table
+        .find(id)
+        .filter(reservations::status.eq(ACTIVE))
+        .filter(reservations::expires_at.gt(now));
+    let expires = reservations::expires_at.eq(now_plus(mins(ttl_minutes)));
+    // A new owner order replaces the old one; none keeps it.
+    let updated = match order_id {
+        Some(order) => {
+            diesel::update(live)
+                .set((expires, reservations::order_id.eq(order.get())))
+                .returning(ReservationRow::as_returning())
+                .get_result(conn)
+                .await
+        }
+        None => {
+            diesel::update(live).set(expires).returning(ReservationRow::as_returning()).get_result(conn).await
+        }
+    };
+    updated.optional()
 }
 
 /// Why [`resize`] changed nothing.
@@ -283,38 +295,22 @@ pub async fn resize(
     quantity: i32,
     ttl_minutes: i64,
 ) -> QueryResult<Result<ReservationRow, ResizeRefused>> {
-    #[derive(QueryableByName)]
-    struct Held {
-        #[diesel(sql_type = BigInt)]
-        product_id: i64,
-        #[diesel(sql_type = Integer)]
-        quantity: i32,
-    }
-    let held: Option<Held> = sql_query(
-        "SELECT product_id, quantity FROM reservations
-         WHERE id = $1 AND status = 'active' AND expires_at > now() FOR UPDATE",
-    )
-    .bind::<SqlUuid, _>(id)
-    .get_result(conn)
-    .await
-    .optional()?;
-    let Some(held) = held else { return Ok(Err(ResizeRefused::NotActive)) };
-    let delta = quantity - held.quantity;
-    if delta != 0 {
-        // Shrinking always succeeds; growing only while the product is on sale and has the units.
-        let counters: Option<Counters> = sql_query(
-            "UPDATE products SET reserved_quantity = GREATEST(reserved_quantity + $2, 0)
-             WHERE id = $1 AND ($2 < 0 OR (status = 'active' AND deleted_at IS NULL
-                                           AND stock_quantity - reserved_quantity >= $2))
-             RETURNING id, sku, stock_quantity, reserved_quantity",
-        )
-        .bind::<BigInt, _>(held.product_id)
-        .bind::<Integer, _>(delta)
-        .get_result(conn)
+    let held: Option<(i64, i32)> = reservations::table
+        .find(id)
+        .filter(reservations::status.eq(ACTIVE))
+        .filter(reservations::expires_at.gt(now))
+        .select((reservations::product_id, reservations::quantity))
+        .for_update()
+        .first(conn)
         .await
         .optional()?;
+    let Some((held_product, held_quantity)) = held else { return Ok(Err(ResizeRefused::NotActive)) };
+    let delta = quantity - held_quantity;
+    if delta != 0 {
+        // Shrinking always succeeds; growing only while the product is on sale and has the units.
+        let counters = take_units(conn, held_product, delta).await?;
         let Some(counters) = counters else {
-            let available = match why_refused(conn, ProductId(held.product_id)).await? {
+            let available = match why_refused(conn, ProductId(held_product)).await? {
                 ReserveRefused::Insufficient { available } => available,
                 ReserveRefused::UnknownProduct | ReserveRefused::NotForSale => 0,
             };
@@ -322,16 +318,34 @@ pub async fn resize(
         };
         inventory_changed(conn, &counters).await?;
     }
-    let row = sql_query(format!(
-        "UPDATE reservations r SET quantity = $2, expires_at = now() + make_interval(mins => $3)
-         WHERE r.id = $1 RETURNING {RESERVATION_COLUMNS}"
-    ))
-    .bind::<SqlUuid, _>(id)
-    .bind::<Integer, _>(quantity)
-    .bind::<Integer, _>(i32::try_from(ttl_minutes).unwrap_or(i32::MAX))
-    .get_result(conn)
-    .await?;
+    let row = diesel::update(reservations::table.find(id))
+        .set((reservations::quantity.eq(quantity), reservations::expires_at.eq(now_plus(mins(ttl_minutes)))))
+        .returning(ReservationRow::as_returning())
+        .get_result(conn)
+        .await?;
     Ok(Ok(row))
+}
+
+/// Moves `delta` units of a product into (or, negative, out of) its reservations. Shrinking
+/// always succeeds; growing only while the product is on sale and has the units. `None` when
+/// the condition fails.
+async fn take_units(conn: &mut AsyncPgConnection, product: i64, delta: i32) -> QueryResult<Option<Counters>> {
+    let set = products::reserved_quantity.eq(greatest(products::reserved_quantity + delta, 0));
+    let target = products::table.find(product);
+    let changed = if delta < 0 {
+        diesel::update(target).set(set).returning(Counters::as_returning()).get_result(conn).await
+    } else {
+        let on_sale = products::status
+            .eq(ProductStatus::Active.as_str())
+            .and(products::deleted_at.is_null())
+            .and((products::stock_quantity - products::reserved_quantity).ge(delta));
+        diesel::update(target.filter(on_sale))
+            .set(set)
+            .returning(Counters::as_returning())
+            .get_result(conn)
+            .await
+    };
+    changed.optional()
 }
 
 /// How an active reservation ends.
@@ -381,6 +395,7 @@ pub async fn close(conn: &mut AsyncPgConnection, ids: &[Uuid], how: Close) -> Qu
     if ids.is_empty() {
         return Ok(Vec::new());
     }
+    // sql_query: locking CTE (rows locked in id order, so overlapping closes never deadlock).
     let closed: Vec<Closed> = sql_query(
         "WITH target AS (
              SELECT id FROM reservations WHERE id = ANY($1) AND status = 'active' ORDER BY id FOR UPDATE
@@ -417,6 +432,7 @@ pub async fn commit_order(
     order: OrderId,
     listed: &[Uuid],
 ) -> QueryResult<Committed> {
+    // sql_query: locking CTE (rows locked in id order) that also decides each row's new status.
     let closed: Vec<Closed> = sql_query(
         "WITH target AS (
              SELECT id, (id = ANY($1) OR expires_at > now()) AS keep FROM reservations
@@ -453,17 +469,14 @@ async fn give_back(conn: &mut AsyncPgConnection, closed: &[(i64, i32)], how: Clo
         // A commit takes the units out of stock too. GREATEST: an admin may have set stock
         // below what was reserved; the CHECK (stock ≥ 0) must not turn a payment into an error.
         let stock_delta = if how == Close::Commit { quantity } else { 0 };
-        let counters: Counters = sql_query(
-            "UPDATE products SET reserved_quantity = GREATEST(reserved_quantity - $2, 0),
-                                 stock_quantity = GREATEST(stock_quantity - $3, 0)
-             WHERE id = $1
-             RETURNING id, sku, stock_quantity, reserved_quantity",
-        )
-        .bind::<BigInt, _>(product)
-        .bind::<Integer, _>(quantity)
-        .bind::<Integer, _>(stock_delta)
-        .get_result(conn)
-        .await?;
+        let counters = diesel::update(products::table.find(product))
+            .set((
+                products::reserved_quantity.eq(greatest(products::reserved_quantity - quantity, 0)),
+                products::stock_quantity.eq(greatest(products::stock_quantity - stock_delta, 0)),
+            ))
+            .returning(Counters::as_returning())
+            .get_result(conn)
+            .await?;
         inventory_changed(conn, &counters).await?;
     }
     Ok(())
@@ -471,22 +484,19 @@ async fn give_back(conn: &mut AsyncPgConnection, closed: &[(i64, i32)], how: Clo
 
 /// The active reservations of an order (for events that name the order only).
 pub async fn active_of_order(conn: &mut AsyncPgConnection, order_id: OrderId) -> QueryResult<Vec<Uuid>> {
-    #[derive(QueryableByName)]
-    #[diesel(table_name = crate::schema::reservations, check_for_backend(diesel::pg::Pg))]
-    struct Id {
-        id: Uuid,
-    }
-    let ids: Vec<Id> = sql_query("SELECT id FROM reservations WHERE order_id = $1 AND status = 'active'")
-        .bind::<BigInt, _>(order_id.get())
+    reservations::table
+        .filter(reservations::order_id.eq(order_id.get()))
+        .filter(reservations::status.eq(ACTIVE))
+        .select(reservations::id)
         .load(conn)
-        .await?;
-    Ok(ids.into_iter().map(|i| i.id).collect())
+        .await
 }
 
 /// Expires up to `limit` active reservations past their expiry that no other transaction has
 /// locked (`SKIP LOCKED`: several replicas sweep without waiting for each other); returns how
 /// many it expired.
 pub async fn expire_due(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult<usize> {
+    // sql_query: FOR UPDATE SKIP LOCKED inside a CTE (sweepers never wait for each other).
     let closed: Vec<Closed> = sql_query(
         "WITH due AS (
              SELECT id FROM reservations
@@ -520,8 +530,8 @@ async fn inventory_changed(conn: &mut AsyncPgConnection, c: &Counters) -> QueryR
 }
 
 /// A product's sale facts: what the look-up answers and why a reserve was refused.
-#[derive(QueryableByName)]
-#[diesel(table_name = products)]
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = products, check_for_backend(diesel::pg::Pg))]
 pub struct SaleFacts {
     pub(super) id: i64,
     pub(super) sku: String,
@@ -545,14 +555,12 @@ pub async fn sale_facts_by(
     ids: &[i64],
     skus: &[String],
 ) -> QueryResult<Vec<SaleFacts>> {
-    sql_query(
-        "SELECT id, sku, name, price_cents, currency, status, stock_quantity, reserved_quantity, attributes
-         FROM products WHERE (id = ANY($1) OR sku = ANY($2)) AND deleted_at IS NULL",
-    )
-    .bind::<Array<BigInt>, _>(ids)
-    .bind::<Array<Text>, _>(skus)
-    .load(conn)
-    .await
+    products::table
+        .filter(products::id.eq_any(ids).or(products::sku.eq_any(skus)))
+        .filter(products::deleted_at.is_null())
+        .select(SaleFacts::as_select())
+        .load(conn)
+        .await
 }
 
 impl SaleFacts {

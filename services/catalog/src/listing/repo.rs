@@ -1,8 +1,8 @@
 //! The listing's SQL: one filtered count and one page, both on the partial "active" indexes.
 //!
-//! Written as `sql_query` text with typed rows (docs/adr/0005-one-sql-style.md). The filters
-//! vary per request, so the statement is assembled from fixed fragments and numbered binds;
-//! no request value is ever spliced into the text.
+//! Written as `sql_query` text with typed rows: the filters vary per request (a dynamic listing
+//! statement, one of docs/adr/0005's "cannot say" cases), so the statement is assembled from
+//! fixed fragments and numbered binds; no request value is ever spliced into the text.
 //!
 //! Search keeps the seed's meaning (a case-insensitive substring of name or description). Terms
 //! of three or more words are first narrowed by their inner words on the full-text index
@@ -12,7 +12,7 @@
 use diesel::pg::Pg;
 use diesel::query_builder::BoxedSqlQuery;
 use diesel::sql_types::{Array, BigInt, Bool, Text, Timestamptz};
-use diesel::{QueryResult, QueryableByName};
+use diesel::{QueryResult, Queryable, QueryableByName, Selectable};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::cursor::{Cursor, CursorKey};
@@ -21,7 +21,7 @@ use super::search::{Counted, Matcher, escape_like};
 use crate::schema::products;
 
 /// The columns a listing item needs, typed by `schema.rs`.
-#[derive(Debug, Clone, QueryableByName)]
+#[derive(Debug, Clone, QueryableByName, Queryable, Selectable)]
 #[diesel(table_name = products, check_for_backend(Pg))]
 pub struct ProductRow {
     /// Identity.
@@ -88,6 +88,7 @@ pub(crate) struct Builder {
 
 impl Builder {
     fn new(head: &str) -> Self {
+        // sql_query: dynamic listing statement (fixed fragments, numbered binds).
         Builder { query: diesel::sql_query(head).into_boxed(), next: 1 }
     }
 
@@ -323,6 +324,7 @@ pub fn maintained_count(q: &ListingQuery) -> Statement {
         "SELECT ((SELECT coalesce(sum(n), 0) FROM listing_counts WHERE {filter}) \
          + (SELECT coalesce(sum(n), 0) FROM listing_count_deltas WHERE {filter}))::bigint AS count"
     );
+    // sql_query: dynamic listing statement (the category filter comes and goes).
     let query = diesel::sql_query(sql).into_boxed().bind::<Bool, _>(!q.in_stock);
     match &q.category {
         Some(c) => query.bind::<Text, _>(c.clone()),
@@ -338,6 +340,7 @@ pub fn bounded_count(q: &ListingQuery, limit: i64, matcher: Option<&Matcher>) ->
         .query
 }
 
+/// A row of expressions: a count.
 #[derive(QueryableByName)]
 struct Count {
     #[diesel(sql_type = BigInt)]
@@ -349,20 +352,23 @@ pub async fn count(conn: &mut AsyncPgConnection, statement: Statement) -> QueryR
     Ok(statement.get_result::<Count>(conn).await?.count)
 }
 
-#[derive(QueryableByName)]
-struct Folded {
-    #[diesel(sql_type = BigInt)]
-    folded: i64,
+diesel::define_sql_function! {
+    /// The migrations' `listing_counts_compact()`: folds the count deltas, returns how many.
+    fn listing_counts_compact() -> BigInt;
+}
+
+diesel::define_sql_function! {
+    /// The migrations' `search_words_compact()`: folds the vocabulary deltas, returns how many.
+    fn search_words_compact() -> BigInt;
 }
 
 /// Folds every committed `listing_count_deltas` row into `listing_counts` and every
 /// `search_word_deltas` row into `search_words` (the migrations' `listing_counts_compact()` and
 /// `search_words_compact()`); returns how many delta rows were folded.
 pub async fn fold_count_deltas(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
-    let row: Folded = diesel::sql_query("SELECT listing_counts_compact() + search_words_compact() AS folded")
-        .get_result(conn)
-        .await?;
-    Ok(row.folded)
+    let (counts, words): (i64, i64) =
+        diesel::select((listing_counts_compact(), search_words_compact())).get_result(conn).await?;
+    Ok(counts.saturating_add(words))
 }
 
 /// One page of products; ties are broken by id so pages never overlap.

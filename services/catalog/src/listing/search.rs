@@ -124,7 +124,8 @@ pub fn known_to_reach(matcher: Option<&Matcher>, q: &super::query::ListingQuery,
     matches!(matcher, Some(Matcher::Tokens { known, .. }) if *known >= bound) && only_search
 }
 
-/// A listing row with the number of matches the same scan found (see `repo::collect`).
+/// A row of expressions: a listing row with the number of matches the same scan found (see
+/// `repo::collect`).
 #[derive(Debug, QueryableByName)]
 pub struct Counted {
     /// The product.

@@ -8,6 +8,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::search::{MAX_WORDS, Matcher, escape_like, fallback_words, run_patterns};
 
+/// A row of expressions: a pattern's words and the count of the commonest.
 #[derive(QueryableByName)]
 struct Words {
     #[diesel(sql_type = Nullable<Array<Text>>)]
@@ -40,6 +41,7 @@ pub async fn matcher(conn: &mut AsyncPgConnection, term: &str) -> QueryResult<Ma
     if patterns.is_empty() {
         return Ok(Matcher::Substring);
     }
+    // sql_query: unnest WITH ORDINALITY and a LATERAL sub-select per pattern.
     let rows: Vec<Words> = diesel::sql_query(RUN_WORDS).bind::<Array<Text>, _>(patterns).load(conn).await?;
     let recheck = term.contains(' ');
     // Every product with a word of a one-run term's set matches it (the word holds the term).
@@ -63,6 +65,7 @@ pub async fn fallback(conn: &mut AsyncPgConnection, term: &str) -> QueryResult<O
         .map(|(w, similar)| if *similar { w.clone() } else { format!("%{}%", escape_like(w)) })
         .collect();
     let similar: Vec<bool> = words.iter().map(|(_, s)| *s).collect();
+    // sql_query: unnest WITH ORDINALITY, LATERAL, and pg_trgm's `%` operator.
     let rows: Vec<Words> = diesel::sql_query(SIMILAR_WORDS)
         .bind::<Array<Text>, _>(patterns)
         .bind::<Array<diesel::sql_types::Bool>, _>(similar)

@@ -1,16 +1,18 @@
 //! The product page's SQL: one active product by slug.
 
 use diesel::pg::Pg;
-use diesel::sql_types::Text;
-use diesel::{OptionalExtension, QueryResult, QueryableByName, sql_query};
+use diesel::{
+    ExpressionMethods, OptionalExtension, QueryDsl, QueryResult, Queryable, Selectable, SelectableHelper,
+};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::ids::Slug;
+use domain::product::ProductStatus;
 
-use crate::listing::repo::{PRODUCT_ROW_COLUMNS, ProductRow};
+use crate::listing::repo::ProductRow;
 use crate::schema::products;
 
 /// The listing's columns plus the description.
-#[derive(Debug, Clone, QueryableByName)]
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = products, check_for_backend(Pg))]
 pub struct PageRow {
     /// What the listing shows.
@@ -22,12 +24,12 @@ pub struct PageRow {
 
 /// The active, not deleted product with this slug (the unique slug index finds it).
 pub async fn active_by_slug(conn: &mut AsyncPgConnection, slug: &Slug) -> QueryResult<Option<PageRow>> {
-    sql_query(format!(
-        "SELECT {PRODUCT_ROW_COLUMNS}, description FROM products \
-         WHERE slug = $1 AND status = 'active' AND deleted_at IS NULL LIMIT 1"
-    ))
-    .bind::<Text, _>(slug.as_str())
-    .get_result(conn)
-    .await
-    .optional()
+    products::table
+        .filter(products::slug.eq(slug.as_str()))
+        .filter(products::status.eq(ProductStatus::Active.as_str()))
+        .filter(products::deleted_at.is_null())
+        .select(PageRow::as_select())
+        .first(conn)
+        .await
+        .optional()
 }

@@ -1,12 +1,13 @@
 //! SQL of the admin routes: search, fulfilment, refund rows.
 
-use diesel::QueryableByName;
-use diesel::sql_types::{BigInt, Bool, Nullable, Text};
+use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, Queryable, Selectable, SelectableHelper};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::ids::OrderId;
 use domain::order::FulfillmentStatus;
+use platform::sql::{coalesce, lower};
 
-use crate::orders::repo::{ORDER_COLUMNS, OrderRow};
+use crate::orders::repo::OrderRow;
+use crate::schema::{orders, refunds, shipments};
 
 /// Orders matching an exact number and/or an email (case-insensitive), newest first.
 pub async fn search(
@@ -17,18 +18,18 @@ pub async fn search(
     before: i64,
     limit: i64,
 ) -> diesel::QueryResult<Vec<OrderRow>> {
-    diesel::sql_query(format!(
-        "SELECT {ORDER_COLUMNS} FROM orders WHERE ($1::text IS NULL OR order_number = $1) \
-         AND ($2::text IS NULL OR lower(customer_email) = lower($2)) \
-         AND ($3::bool IS NULL OR needs_attention = $3) AND id < $4 ORDER BY id DESC LIMIT $5"
-    ))
-    .bind::<Nullable<Text>, _>(number)
-    .bind::<Nullable<Text>, _>(email)
-    .bind::<Nullable<Bool>, _>(needs_attention)
-    .bind::<BigInt, _>(before)
-    .bind::<BigInt, _>(limit)
-    .load(conn)
-    .await
+    // One prepared statement per combination of filters (eight at most).
+    let mut query = orders::table.filter(orders::id.lt(before)).into_boxed();
+    if let Some(number) = number {
+        query = query.filter(orders::order_number.eq(number));
+    }
+    if let Some(email) = email {
+        query = query.filter(lower(orders::customer_email).eq(lower(email)));
+    }
+    if let Some(flag) = needs_attention {
+        query = query.filter(orders::needs_attention.eq(flag));
+    }
+    query.order(orders::id.desc()).limit(limit).select(OrderRow::as_select()).load(conn).await
 }
 
 /// Moves fulfilment and records the shipment details that go with the new state.
@@ -39,33 +40,49 @@ pub async fn set_fulfillment(
     carrier: Option<&str>,
     tracking: Option<&str>,
 ) -> diesel::QueryResult<()> {
-    diesel::sql_query("UPDATE orders SET fulfillment_status = $2, updated_at = now() WHERE id = $1")
-        .bind::<BigInt, _>(order.get())
-        .bind::<Text, _>(to.as_str())
+    use diesel::dsl::now;
+    use diesel::upsert::excluded;
+    diesel::update(orders::table.find(order.get()))
+        .set((orders::fulfillment_status.eq(to.as_str()), orders::updated_at.eq(now)))
         .execute(&mut *conn)
         .await?;
-    let column = match to {
-        FulfillmentStatus::Fulfilled => "fulfilled_at",
-        FulfillmentStatus::Shipped => "shipped_at",
-        FulfillmentStatus::Delivered => "delivered_at",
-        FulfillmentStatus::Unfulfilled | FulfillmentStatus::PartiallyFulfilled => "updated_at",
-    };
-    diesel::sql_query(format!(
-        "INSERT INTO shipments (order_id, carrier, tracking_number, {column}) VALUES ($1, $2, $3, now()) \
-         ON CONFLICT (order_id) DO UPDATE SET carrier = coalesce($2, shipments.carrier), \
-         tracking_number = coalesce($3, shipments.tracking_number), {column} = now(), updated_at = now()"
-    ))
-    .bind::<BigInt, _>(order.get())
-    .bind::<Nullable<Text>, _>(carrier)
-    .bind::<Nullable<Text>, _>(tracking)
-    .execute(conn)
-    .await
+    // The shipment row, with the time of the state reached (if it has a column of its own).
+    let details = (
+        shipments::order_id.eq(order.get()),
+        shipments::carrier.eq(carrier),
+        shipments::tracking_number.eq(tracking),
+    );
+    let known = (
+        shipments::carrier.eq(coalesce(excluded(shipments::carrier), shipments::carrier)),
+        shipments::tracking_number
+            .eq(coalesce(excluded(shipments::tracking_number), shipments::tracking_number)),
+        shipments::updated_at.eq(now),
+    );
+    let upsert = diesel::insert_into(shipments::table);
+    let on = shipments::order_id;
+    match to {
+        FulfillmentStatus::Fulfilled => {
+            let at = shipments::fulfilled_at.eq(now);
+            upsert.values((details, at)).on_conflict(on).do_update().set((known, at)).execute(conn).await
+        }
+        FulfillmentStatus::Shipped => {
+            let at = shipments::shipped_at.eq(now);
+            upsert.values((details, at)).on_conflict(on).do_update().set((known, at)).execute(conn).await
+        }
+        FulfillmentStatus::Delivered => {
+            let at = shipments::delivered_at.eq(now);
+            upsert.values((details, at)).on_conflict(on).do_update().set((known, at)).execute(conn).await
+        }
+        FulfillmentStatus::Unfulfilled | FulfillmentStatus::PartiallyFulfilled => {
+            upsert.values(details).on_conflict(on).do_update().set(known).execute(conn).await
+        }
+    }
     .map(drop)
 }
 
 /// A refund row.
-#[derive(Debug, Clone, QueryableByName)]
-#[diesel(table_name = crate::schema::refunds, check_for_backend(diesel::pg::Pg))]
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = refunds, check_for_backend(diesel::pg::Pg))]
 pub struct RefundRow {
     /// Column `id`.
     pub id: i64,
@@ -85,22 +102,21 @@ pub async fn refund_by_key(
     order: OrderId,
     key: &str,
 ) -> diesel::QueryResult<Option<RefundRow>> {
-    let rows: Vec<RefundRow> = diesel::sql_query(
-        "SELECT id, amount_cents, status, stripe_refund_id, reason FROM refunds WHERE order_id = $1 AND idempotency_key = $2",
-    )
-    .bind::<BigInt, _>(order.get())
-    .bind::<Text, _>(key)
-    .load(conn)
-    .await?;
-    Ok(rows.into_iter().next())
+    refunds::table
+        .filter(refunds::order_id.eq(order.get()))
+        .filter(refunds::idempotency_key.eq(key))
+        .select(RefundRow::as_select())
+        .first(conn)
+        .await
+        .optional()
 }
 
 /// Every refund of an order.
 pub async fn refunds(conn: &mut AsyncPgConnection, order: OrderId) -> diesel::QueryResult<Vec<RefundRow>> {
-    diesel::sql_query(
-        "SELECT id, amount_cents, status, stripe_refund_id, reason FROM refunds WHERE order_id = $1 ORDER BY id",
-    )
-    .bind::<BigInt, _>(order.get())
-    .load(conn)
-    .await
+    refunds::table
+        .filter(refunds::order_id.eq(order.get()))
+        .order(refunds::id)
+        .select(RefundRow::as_select())
+        .load(conn)
+        .await
 }

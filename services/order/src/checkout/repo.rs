@@ -2,8 +2,8 @@
 //! transaction, attach the PaymentIntent.
 
 use chrono::{DateTime, Utc};
-use diesel::QueryableByName;
-use diesel::sql_types::{Array, BigInt, Bytea, Integer, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::ExpressionMethods;
+use diesel::sql_types::{Array, BigInt, Integer, Jsonb, Nullable, Text, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use domain::events::{OrderCreated, OrderItemRef};
 use domain::ids::{CartId, OrderId, ProductId, Sku};
@@ -11,17 +11,12 @@ use domain::order::{OrderNumber, OrderTotals};
 use uuid::Uuid;
 
 use crate::orders::repo;
-
-#[derive(QueryableByName)]
-#[diesel(table_name = crate::schema::orders, check_for_backend(diesel::pg::Pg))]
-struct Id {
-    id: i64,
-}
+use crate::payments::repo as payments;
+use crate::schema::orders;
 
 /// Draws the next order id (before the order exists, so reservations can name it).
 pub async fn allocate_id(conn: &mut AsyncPgConnection) -> diesel::QueryResult<OrderId> {
-    let row: Id = diesel::sql_query("SELECT nextval('orders_id_seq') AS id").get_result(conn).await?;
-    Ok(OrderId(row.id))
+    diesel::select(platform::sql::nextval("orders_id_seq")).get_result(conn).await.map(OrderId)
 }
 
 /// A line to write.
@@ -106,36 +101,35 @@ async fn insert_once(
     number: &OrderNumber,
 ) -> diesel::QueryResult<bool> {
     let t = &new.totals;
-    let inserted = diesel::sql_query(
-        "INSERT INTO orders (id, order_number, access_token_hash, customer_id, customer_email, customer_name, \
-         shipping_address, billing_address, cart_id, currency, subtotal_cents, tax_cents, shipping_cents, \
-         discount_cents, total_cents, traceparent, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) \
-         ON CONFLICT (id) DO NOTHING",
-    )
-    .bind::<BigInt, _>(new.id.get())
-    .bind::<Text, _>(number.as_str())
-    .bind::<Bytea, _>(new.access_token_hash)
-    .bind::<Nullable<Text>, _>(new.customer_id)
-    .bind::<Text, _>(new.customer_email)
-    .bind::<Text, _>(new.customer_name)
-    .bind::<Jsonb, _>(new.shipping_address)
-    .bind::<Jsonb, _>(new.billing_address)
-    .bind::<SqlUuid, _>(new.cart_id.as_uuid())
-    .bind::<Text, _>(t.currency().code())
-    .bind::<BigInt, _>(t.subtotal().cents())
-    .bind::<BigInt, _>(t.tax().cents())
-    .bind::<BigInt, _>(t.shipping().cents())
-    .bind::<BigInt, _>(t.discount().cents())
-    .bind::<BigInt, _>(t.total().cents())
-    .bind::<Nullable<Text>, _>(new.traceparent)
-    .bind::<Timestamptz, _>(new.expires_at)
-    .execute(c)
-    .await?;
+    let inserted = diesel::insert_into(orders::table)
+        .values((
+            orders::id.eq(new.id.get()),
+            orders::order_number.eq(number.as_str()),
+            orders::access_token_hash.eq(new.access_token_hash),
+            orders::customer_id.eq(new.customer_id),
+            orders::customer_email.eq(new.customer_email),
+            orders::customer_name.eq(new.customer_name),
+            orders::shipping_address.eq(new.shipping_address),
+            orders::billing_address.eq(new.billing_address),
+            orders::cart_id.eq(new.cart_id.as_uuid()),
+            orders::currency.eq(t.currency().code()),
+            orders::subtotal_cents.eq(t.subtotal().cents()),
+            orders::tax_cents.eq(t.tax().cents()),
+            orders::shipping_cents.eq(t.shipping().cents()),
+            orders::discount_cents.eq(t.discount().cents()),
+            orders::total_cents.eq(t.total().cents()),
+            orders::traceparent.eq(new.traceparent),
+            orders::expires_at.eq(new.expires_at),
+        ))
+        .on_conflict(orders::id)
+        .do_nothing()
+        .execute(c)
+        .await?;
     if inserted == 0 {
         return Ok(false);
     }
     let items = new.items;
+    // sql_query: unnest bulk insert (all lines in one statement whatever their number).
     diesel::sql_query(
         "INSERT INTO order_items (order_id, product_id, sku, name, quantity, unit_price_cents, line_total_cents, \
          selected_attributes, reservation_id) \
@@ -182,23 +176,12 @@ pub async fn attach_intent(
     payment_intent: &str,
     stripe_status: &str,
 ) -> diesel::QueryResult<()> {
-    diesel::sql_query(
-        "UPDATE orders SET payment_intent_id = $2, updated_at = now() WHERE id = $1 AND payment_intent_id IS NULL",
-    )
-    .bind::<BigInt, _>(order.id)
-    .bind::<Text, _>(payment_intent)
-    .execute(conn)
-    .await?;
-    diesel::sql_query(
-        "INSERT INTO payments (order_id, payment_intent_id, amount_cents, currency, status) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (payment_intent_id) DO NOTHING",
-    )
-    .bind::<BigInt, _>(order.id)
-    .bind::<Text, _>(payment_intent)
-    .bind::<BigInt, _>(order.total_cents)
-    .bind::<Text, _>(&order.currency)
-    .bind::<Text, _>(stripe_status)
-    .execute(conn)
-    .await
-    .map(drop)
+    let intent = payments::Intent {
+        order: order.order_id(),
+        payment_intent,
+        amount: order.total_cents,
+        currency: &order.currency,
+        status: stripe_status,
+    };
+    payments::attach(conn, &intent).await
 }

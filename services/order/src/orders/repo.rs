@@ -1,9 +1,9 @@
 //! SQL of orders and their lines (reads, and the state changes the handlers share).
 
 use chrono::{DateTime, Utc};
-use diesel::sql_types::{BigInt, Text};
 use diesel::{
-    ExpressionMethods, OptionalExtension, QueryDsl, Queryable, QueryableByName, Selectable, SelectableHelper,
+    BoolExpressionMethods, ExpressionMethods, NullableExpressionMethods, OptionalExtension, QueryDsl,
+    Queryable, Selectable, SelectableHelper,
 };
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::events::{Envelope, EventPayload};
@@ -12,20 +12,13 @@ use domain::money::{Currency, Money};
 use domain::order::{FulfillmentStatus, OrderNumber, OrderTotals, PaymentStatus};
 use uuid::Uuid;
 
-use crate::schema::{order_items, orders};
+use crate::schema::{order_items, orders, payments};
 
 /// `source` of the envelopes this service writes.
 pub const SOURCE: &str = "order";
 
-/// The columns of an order every reader needs.
-pub const ORDER_COLUMNS: &str = "id, order_number, access_token_hash, customer_id, customer_email, customer_name, \
-     shipping_address, billing_address, cart_id, currency::text AS currency, subtotal_cents, tax_cents, \
-     shipping_cents, discount_cents, total_cents, status, payment_status, fulfillment_status, \
-     payment_intent_id, amount_paid_cents, amount_refunded_cents, disputed, needs_attention, \
-     attention_reason, traceparent, expires_at, paid_at, closed_at, created_at, updated_at";
-
 /// An order row.
-#[derive(Debug, Clone, QueryableByName, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = crate::schema::orders, check_for_backend(diesel::pg::Pg))]
 pub struct OrderRow {
     /// Column `id`.
@@ -154,7 +147,7 @@ impl OrderRow {
 }
 
 /// An order line.
-#[derive(Debug, Clone, QueryableByName, Queryable, Selectable)]
+#[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = crate::schema::order_items, check_for_backend(diesel::pg::Pg))]
 pub struct ItemRow {
     /// Column `product_id`.
@@ -244,15 +237,17 @@ pub async fn by_payment_intent(
     conn: &mut AsyncPgConnection,
     payment_intent: &str,
 ) -> diesel::QueryResult<Option<OrderRow>> {
-    // sql_query: the OR over a sub-select of another table reads better as SQL.
-    let rows: Vec<OrderRow> = diesel::sql_query(format!(
-        "SELECT {ORDER_COLUMNS} FROM orders WHERE payment_intent_id = $1 \
-         OR id = (SELECT order_id FROM payments WHERE payment_intent_id = $1) LIMIT 1"
-    ))
-    .bind::<Text, _>(payment_intent)
-    .load(conn)
-    .await?;
-    Ok(rows.into_iter().next())
+    // `payments.payment_intent_id` is unique: the sub-select's LIMIT 1 changes nothing.
+    let paid_by = payments::table
+        .filter(payments::payment_intent_id.eq(payment_intent))
+        .select(payments::order_id)
+        .single_value();
+    orders::table
+        .filter(orders::payment_intent_id.eq(payment_intent).or(orders::id.nullable().eq(paid_by)))
+        .select(OrderRow::as_select())
+        .first(conn)
+        .await
+        .optional()
 }
 
 /// The lines of an order, in the order they were written.
@@ -279,14 +274,15 @@ pub async fn emit<P: EventPayload>(conn: &mut AsyncPgConnection, payload: &P) ->
 
 /// Moves an unpaid order to `canceled` or `expired` (only from `pending_payment`); `true` if it moved.
 pub async fn close(conn: &mut AsyncPgConnection, order: OrderId, to: &str) -> diesel::QueryResult<bool> {
-    let n = diesel::sql_query(
-        "UPDATE orders SET status = $2, closed_at = now(), updated_at = now() \
-         WHERE id = $1 AND status = 'pending_payment'",
-    )
-    .bind::<BigInt, _>(order.get())
-    .bind::<Text, _>(to)
-    .execute(conn)
-    .await?;
+    let n =
+        diesel::update(orders::table.find(order.get()).filter(orders::status.eq(status::PENDING_PAYMENT)))
+            .set((
+                orders::status.eq(to),
+                orders::closed_at.eq(diesel::dsl::now),
+                orders::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)
+            .await?;
     Ok(n == 1)
 }
 
@@ -296,9 +292,8 @@ pub async fn set_payment_status(
     order: OrderId,
     to: PaymentStatus,
 ) -> diesel::QueryResult<()> {
-    diesel::sql_query("UPDATE orders SET payment_status = $2, updated_at = now() WHERE id = $1")
-        .bind::<BigInt, _>(order.get())
-        .bind::<Text, _>(to.as_str())
+    diesel::update(orders::table.find(order.get()))
+        .set((orders::payment_status.eq(to.as_str()), orders::updated_at.eq(diesel::dsl::now)))
         .execute(conn)
         .await
         .map(drop)
@@ -310,14 +305,15 @@ pub async fn flag_attention(
     order: OrderId,
     reason: &str,
 ) -> diesel::QueryResult<()> {
-    diesel::sql_query(
-        "UPDATE orders SET needs_attention = true, attention_reason = $2, updated_at = now() WHERE id = $1",
-    )
-    .bind::<BigInt, _>(order.get())
-    .bind::<Text, _>(reason)
-    .execute(conn)
-    .await
-    .map(drop)
+    diesel::update(orders::table.find(order.get()))
+        .set((
+            orders::needs_attention.eq(true),
+            orders::attention_reason.eq(reason),
+            orders::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
 }
 
 /// [`emit`] with a `NOTIFY` at commit: for writers (consumers, tasks) that commit after they

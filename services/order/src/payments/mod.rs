@@ -97,7 +97,14 @@ impl EventHandler for PaymentEvents {
         let foreign = match order.payment_intent_id.as_deref() {
             None => {
                 // The checkout crashed before storing its intent; the event names it (metadata).
-                repo::attach(conn, id, pi, facts.amount_cents, facts.currency.code()).await?;
+                let intent = repo::Intent {
+                    order: id,
+                    payment_intent: pi,
+                    amount: facts.amount_cents,
+                    currency: facts.currency.code(),
+                    status: "created",
+                };
+                repo::attach(conn, &intent).await?;
                 None
             }
             Some(known) if known != pi => Some(format!("ignored: the order's PaymentIntent is {known}")),

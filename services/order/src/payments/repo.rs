@@ -1,10 +1,13 @@
 //! SQL of payments: the status history, disputes, refund rows and the paid/refunded columns.
 
-use diesel::QueryableByName;
-use diesel::sql_types::{BigInt, Nullable, Text, Uuid as SqlUuid};
+use diesel::{
+    ExpressionMethods, NullableExpressionMethods, OptionalExtension, PgExpressionMethods, QueryDsl,
+};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::ids::OrderId;
 use uuid::Uuid;
+
+use crate::schema::{order_items, orders, payment_status_history, payments, refunds};
 
 /// One line of the payment history of an order.
 #[derive(Debug, Clone)]
@@ -27,56 +30,66 @@ pub struct History<'a> {
 
 /// Appends to the history and records the latest Stripe-side status on the payment row.
 pub async fn record(conn: &mut AsyncPgConnection, h: &History<'_>) -> diesel::QueryResult<()> {
-    diesel::sql_query(
-        "INSERT INTO payment_status_history (order_id, payment_intent_id, event_type, stripe_event_id, \
-         from_status, to_status, note) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind::<BigInt, _>(h.order.get())
-    .bind::<Text, _>(h.payment_intent_id)
-    .bind::<Text, _>(h.event_type)
-    .bind::<Nullable<Text>, _>(h.stripe_event_id)
-    .bind::<Text, _>(h.from)
-    .bind::<Text, _>(h.to)
-    .bind::<Nullable<Text>, _>(h.note)
-    .execute(&mut *conn)
-    .await?;
-    diesel::sql_query("UPDATE payments SET status = $2, updated_at = now() WHERE payment_intent_id = $1")
-        .bind::<Text, _>(h.payment_intent_id)
-        .bind::<Text, _>(h.event_type.rsplit('.').next().unwrap_or(h.event_type))
+    diesel::insert_into(payment_status_history::table)
+        .values((
+            payment_status_history::order_id.eq(h.order.get()),
+            payment_status_history::payment_intent_id.eq(h.payment_intent_id),
+            payment_status_history::event_type.eq(h.event_type),
+            payment_status_history::stripe_event_id.eq(h.stripe_event_id),
+            payment_status_history::from_status.eq(h.from),
+            payment_status_history::to_status.eq(h.to),
+            payment_status_history::note.eq(h.note),
+        ))
+        .execute(&mut *conn)
+        .await?;
+    diesel::update(payments::table.filter(payments::payment_intent_id.eq(h.payment_intent_id)))
+        .set((
+            payments::status.eq(h.event_type.rsplit('.').next().unwrap_or(h.event_type)),
+            payments::updated_at.eq(diesel::dsl::now),
+        ))
         .execute(conn)
         .await
         .map(drop)
 }
 
-/// Attaches a PaymentIntent first learnt from an event (the checkout crashed before storing it).
-pub async fn attach(
-    conn: &mut AsyncPgConnection,
-    order: OrderId,
-    payment_intent: &str,
-    amount: i64,
-    currency: &str,
-) -> diesel::QueryResult<()> {
-    diesel::sql_query(
-        "UPDATE orders SET payment_intent_id = $2, updated_at = now() WHERE id = $1 AND payment_intent_id IS NULL",
-    )
-    .bind::<BigInt, _>(order.get())
-    .bind::<Text, _>(payment_intent)
-    .execute(&mut *conn)
-    .await?;
-    diesel::sql_query(
-        "INSERT INTO payments (order_id, payment_intent_id, amount_cents, currency, status) \
-         VALUES ($1, $2, $3, $4, 'created') ON CONFLICT (payment_intent_id) DO NOTHING",
-    )
-    .bind::<BigInt, _>(order.get())
-    .bind::<Text, _>(payment_intent)
-    .bind::<BigInt, _>(amount)
-    .bind::<Text, _>(currency)
-    .execute(conn)
-    .await
-    .map(drop)
+/// A PaymentIntent to attach to its order.
+#[derive(Debug, Clone, Copy)]
+pub struct Intent<'a> {
+    /// The order.
+    pub order: OrderId,
+    /// The PaymentIntent.
+    pub payment_intent: &'a str,
+    /// Its amount, minor units.
+    pub amount: i64,
+    /// Its currency code.
+    pub currency: &'a str,
+    /// The payment row's first status.
+    pub status: &'a str,
 }
 
-/// Points an order line at a new reservation.
+/// Attaches a PaymentIntent to its order (the first one wins) and records it in `payments`:
+/// at checkout, or first learnt from an event (the checkout crashed before storing it).
+pub async fn attach(conn: &mut AsyncPgConnection, i: &Intent<'_>) -> diesel::QueryResult<()> {
+    diesel::update(orders::table.find(i.order.get()).filter(orders::payment_intent_id.is_null()))
+        .set((orders::payment_intent_id.eq(i.payment_intent), orders::updated_at.eq(diesel::dsl::now)))
+        .execute(&mut *conn)
+        .await?;
+    diesel::insert_into(payments::table)
+        .values((
+            payments::order_id.eq(i.order.get()),
+            payments::payment_intent_id.eq(i.payment_intent),
+            payments::amount_cents.eq(i.amount),
+            payments::currency.eq(i.currency),
+            payments::status.eq(i.status),
+        ))
+        .on_conflict(payments::payment_intent_id)
+        .do_nothing()
+        .execute(conn)
+        .await
+        .map(drop)
+}
+
+/// Points an order line at a new reservation (the first line of `product` holding `old`).
 pub async fn set_reservation(
     conn: &mut AsyncPgConnection,
     order: OrderId,
@@ -84,17 +97,21 @@ pub async fn set_reservation(
     product: i64,
     new: Uuid,
 ) -> diesel::QueryResult<()> {
-    diesel::sql_query(
-        "UPDATE order_items SET reservation_id = $4 WHERE id = (SELECT id FROM order_items WHERE order_id = $1 \
-         AND product_id = $3 AND reservation_id IS NOT DISTINCT FROM $2 ORDER BY id LIMIT 1)",
-    )
-    .bind::<BigInt, _>(order.get())
-    .bind::<Nullable<SqlUuid>, _>(old)
-    .bind::<BigInt, _>(product)
-    .bind::<SqlUuid, _>(new)
-    .execute(conn)
-    .await
-    .map(drop)
+    // The sub-select reads the same table under another name (SQL needs none; diesel does).
+    let lines = diesel::alias!(order_items as lines);
+    let line = lines
+        .filter(lines.field(order_items::order_id).eq(order.get()))
+        .filter(lines.field(order_items::product_id).eq(product))
+        .filter(lines.field(order_items::reservation_id).is_not_distinct_from(old))
+        .order(lines.field(order_items::id))
+        .select(lines.field(order_items::id))
+        .limit(1)
+        .single_value();
+    diesel::update(order_items::table.filter(order_items::id.nullable().eq(line)))
+        .set(order_items::reservation_id.eq(new))
+        .execute(conn)
+        .await
+        .map(drop)
 }
 
 /// A refund row (admin or automatic), before Stripe is asked; `None` when the key exists.
@@ -106,26 +123,23 @@ pub async fn insert_refund(
     key: &str,
     by: &str,
 ) -> diesel::QueryResult<Option<i64>> {
-    #[derive(QueryableByName)]
-    #[diesel(table_name = crate::schema::refunds, check_for_backend(diesel::pg::Pg))]
-    struct Id {
-        id: i64,
-    }
-    let rows: Vec<Id> = diesel::sql_query(
-        "INSERT INTO refunds (order_id, amount_cents, reason, idempotency_key, requested_by) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (order_id, idempotency_key) DO NOTHING RETURNING id",
-    )
-    .bind::<BigInt, _>(order.get())
-    .bind::<BigInt, _>(amount)
-    .bind::<Nullable<Text>, _>(reason)
-    .bind::<Text, _>(key)
-    .bind::<Text, _>(by)
-    .load(conn)
-    .await?;
-    Ok(rows.into_iter().next().map(|r| r.id))
+    diesel::insert_into(refunds::table)
+        .values((
+            refunds::order_id.eq(order.get()),
+            refunds::amount_cents.eq(amount),
+            refunds::reason.eq(reason),
+            refunds::idempotency_key.eq(key),
+            refunds::requested_by.eq(by),
+        ))
+        .on_conflict((refunds::order_id, refunds::idempotency_key))
+        .do_nothing()
+        .returning(refunds::id)
+        .get_result(conn)
+        .await
+        .optional()
 }
 
-/// Stripe's answer to a refund.
+/// Stripe's answer to a refund (a refund id already known is kept when Stripe gives none).
 pub async fn finish_refund(
     conn: &mut AsyncPgConnection,
     order: OrderId,
@@ -133,32 +147,38 @@ pub async fn finish_refund(
     status: &str,
     stripe_id: Option<&str>,
 ) -> diesel::QueryResult<()> {
-    diesel::sql_query(
-        "UPDATE refunds SET status = $3, stripe_refund_id = coalesce($4, stripe_refund_id), updated_at = now() \
-         WHERE order_id = $1 AND idempotency_key = $2",
-    )
-    .bind::<BigInt, _>(order.get())
-    .bind::<Text, _>(key)
-    .bind::<Text, _>(status)
-    .bind::<Nullable<Text>, _>(stripe_id)
-    .execute(conn)
-    .await
-    .map(drop)
-}
-
-#[derive(QueryableByName)]
-struct Sum {
-    #[diesel(sql_type = BigInt)]
-    total: i64,
+    let target = diesel::update(
+        refunds::table.filter(refunds::order_id.eq(order.get())).filter(refunds::idempotency_key.eq(key)),
+    );
+    let changed = match stripe_id {
+        Some(id) => {
+            target
+                .set((
+                    refunds::status.eq(status),
+                    refunds::stripe_refund_id.eq(id),
+                    refunds::updated_at.eq(diesel::dsl::now),
+                ))
+                .execute(conn)
+                .await
+        }
+        None => {
+            target
+                .set((refunds::status.eq(status), refunds::updated_at.eq(diesel::dsl::now)))
+                .execute(conn)
+                .await
+        }
+    };
+    changed.map(drop)
 }
 
 /// Money refunded or being refunded (pending rows count: never more than paid, even mid-call).
 pub async fn committed_refunds(conn: &mut AsyncPgConnection, order: OrderId) -> diesel::QueryResult<i64> {
-    let s: Sum = diesel::sql_query(
-        "SELECT coalesce(sum(amount_cents), 0)::bigint AS total FROM refunds WHERE order_id = $1 AND status <> 'failed'",
-    )
-    .bind::<BigInt, _>(order.get())
-    .get_result(conn)
-    .await?;
-    Ok(s.total)
+    // An order has a handful of refunds: summed here, as i64 (PostgreSQL's sum of bigint is numeric).
+    let amounts: Vec<i64> = refunds::table
+        .filter(refunds::order_id.eq(order.get()))
+        .filter(refunds::status.ne("failed"))
+        .select(refunds::amount_cents)
+        .load(conn)
+        .await?;
+    Ok(amounts.into_iter().fold(0_i64, i64::saturating_add))
 }

@@ -2,10 +2,13 @@
 
 use std::time::Duration;
 
-use diesel::QueryableByName;
-use diesel::sql_types::{BigInt, Double, Nullable, Text};
+use diesel::dsl::now;
+use diesel::{ExpressionMethods, NullableExpressionMethods, QueryDsl, QueryableByName};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::ids::OrderId;
+use platform::sql::{duration, now_minus, now_plus, secs};
+
+use crate::schema::email_notifications as mail;
 
 use super::email;
 
@@ -16,20 +19,21 @@ pub async fn queue_email(
     order: OrderId,
     kind: &str,
     recipient: &str,
-    mail: &email::Email,
+    email: &email::Email,
 ) -> diesel::QueryResult<bool> {
-    let n = diesel::sql_query(
-        "INSERT INTO email_notifications (dedupe_key, order_id, kind, recipient, subject, body) \
-         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (dedupe_key) DO NOTHING",
-    )
-    .bind::<Text, _>(dedupe_key)
-    .bind::<BigInt, _>(order.get())
-    .bind::<Text, _>(kind)
-    .bind::<Text, _>(recipient)
-    .bind::<Text, _>(&mail.subject)
-    .bind::<Text, _>(&mail.body)
-    .execute(conn)
-    .await?;
+    let n = diesel::insert_into(mail::table)
+        .values((
+            mail::dedupe_key.eq(dedupe_key),
+            mail::order_id.eq(order.get()),
+            mail::kind.eq(kind),
+            mail::recipient.eq(recipient),
+            mail::subject.eq(&email.subject),
+            mail::body.eq(&email.body),
+        ))
+        .on_conflict(mail::dedupe_key)
+        .do_nothing()
+        .execute(conn)
+        .await?;
     Ok(n == 1)
 }
 
@@ -50,12 +54,13 @@ pub struct Due {
     /// Attempts so far, this one included.
     pub attempts: i32,
     /// The status before this claim: `unknown` means an earlier copy may have arrived.
-    #[diesel(sql_type = Text)]
+    #[diesel(sql_type = diesel::sql_types::Text)]
     pub was: String,
 }
 
 /// Claims one due email (`pending` or `unknown` → `sending`).
 pub async fn claim(conn: &mut AsyncPgConnection) -> diesel::QueryResult<Option<Due>> {
+    // sql_query: FOR UPDATE SKIP LOCKED inside a CTE (senders never wait for each other).
     let rows: Vec<Due> = diesel::sql_query(
         "WITH due AS (SELECT id, status AS was FROM email_notifications \
            WHERE status IN ('pending', 'unknown') AND next_attempt_at <= now() \
@@ -77,28 +82,28 @@ pub async fn finish(
     error: Option<&str>,
     backoff_secs: Option<f64>,
 ) -> diesel::QueryResult<()> {
-    diesel::sql_query(
-        "UPDATE email_notifications SET status = $2, last_error = $3, \
-         sent_at = CASE WHEN $2 = 'sent' THEN now() ELSE sent_at END, \
-         next_attempt_at = now() + make_interval(secs => coalesce($4, 0)) WHERE id = $1 AND status = 'sending'",
-    )
-    .bind::<BigInt, _>(id)
-    .bind::<Text, _>(status)
-    .bind::<Nullable<Text>, _>(error)
-    .bind::<Nullable<Double>, _>(backoff_secs)
-    .execute(conn)
-    .await
-    .map(drop)
+    let claimed = diesel::update(mail::table.find(id).filter(mail::status.eq("sending")));
+    let next = mail::next_attempt_at.eq(now_plus(secs(backoff_secs.unwrap_or(0.0))));
+    let outcome = (mail::status.eq(status), mail::last_error.eq(error), next);
+    if status == "sent" {
+        claimed.set((outcome, mail::sent_at.eq(now))).execute(conn).await.map(drop)
+    } else {
+        claimed.set(outcome).execute(conn).await.map(drop)
+    }
 }
 
 /// Rows left `sending` by a sender that died mid-send: their fate is unknown, so they are
 /// resent (a possible duplicate, folded by its Message-ID).
 pub async fn park_abandoned(conn: &mut AsyncPgConnection, lease: Duration) -> diesel::QueryResult<usize> {
-    diesel::sql_query(
-        "UPDATE email_notifications SET status = 'unknown', last_error = 'sender vanished while sending', \
-         next_attempt_at = now() WHERE status = 'sending' AND sending_since < now() - make_interval(secs => $1)",
-    )
-    .bind::<Double, _>(lease.as_secs_f64())
-    .execute(conn)
-    .await
+    let abandoned = mail::table
+        .filter(mail::status.eq("sending"))
+        .filter(mail::sending_since.lt(now_minus(duration(lease)).nullable()));
+    diesel::update(abandoned)
+        .set((
+            mail::status.eq("unknown"),
+            mail::last_error.eq("sender vanished while sending"),
+            mail::next_attempt_at.eq(now),
+        ))
+        .execute(conn)
+        .await
 }

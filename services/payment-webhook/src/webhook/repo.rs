@@ -1,9 +1,9 @@
-//! The webhook's SQL (`sql_query` with typed rows, docs/adr/0005-one-sql-style.md):
+//! The webhook's SQL (diesel's DSL, and `sql_query` for the intake's CTE; docs/adr/0005):
 //! `payments.stripe_events`, the log of verified Stripe events, which is also their dedupe key,
 //! and the outbox row written with it.
 
-use diesel::QueryableByName;
 use diesel::sql_types::{Array, BigInt, Bool, Jsonb, Nullable, Text, Uuid as SqlUuid};
+use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, QueryableByName};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use platform::events::OutboxRow;
 
@@ -46,7 +46,7 @@ pub struct NewEvent {
 
 /// Typed by `schema.rs`.
 #[derive(QueryableByName)]
-#[diesel(table_name = stripe_events)]
+#[diesel(table_name = stripe_events, check_for_backend(diesel::pg::Pg))]
 struct InsertedId {
     id: String,
 }
@@ -91,6 +91,7 @@ pub async fn insert_batch(
     let flags: Vec<String> = events.iter().map(|e| e.flags.join(",")).collect();
     let outbox: Vec<(&str, &OutboxRow)> =
         events.iter().filter_map(|e| Some((e.id.as_str(), e.outbox.as_ref()?))).collect();
+    // sql_query: data-modifying CTE over unnest (the event and its outbox row, stored together).
     let rows: Vec<InsertedId> = diesel::sql_query(SQL)
         .bind::<Array<Text>, _>(ids)
         .bind::<Array<Text>, _>(types)
@@ -112,30 +113,24 @@ pub async fn insert_batch(
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
 
-/// Typed by `schema.rs`: `order_id` is nullable there (the query only returns non-null ones).
-#[derive(QueryableByName)]
-#[diesel(table_name = stripe_events)]
-struct OrderRow {
-    order_id: Option<i64>,
-}
-
 /// The order of the latest stored event of `payment_intent_id` that had one: how a dispute
 /// (whose object Stripe does not give the PaymentIntent's metadata) finds its order.
 pub async fn order_for_payment_intent(
     conn: &mut AsyncPgConnection,
     payment_intent_id: &str,
 ) -> diesel::QueryResult<Option<i64>> {
-    let rows: Vec<OrderRow> = diesel::sql_query(
-        "SELECT order_id FROM stripe_events WHERE payment_intent_id = $1 AND order_id IS NOT NULL \
-         ORDER BY created DESC LIMIT 1",
-    )
-    .bind::<Text, _>(payment_intent_id)
-    .load(conn)
-    .await?;
-    Ok(rows.into_iter().next().and_then(|r| r.order_id))
+    let order: Option<Option<i64>> = stripe_events::table
+        .filter(stripe_events::payment_intent_id.eq(payment_intent_id))
+        .filter(stripe_events::order_id.is_not_null())
+        .order(stripe_events::created.desc())
+        .select(stripe_events::order_id)
+        .first(conn)
+        .await
+        .optional()?;
+    Ok(order.flatten())
 }
 
 /// Whether `conn` still answers (a failed statement leaves it usable; a dropped backend does not).
 pub async fn alive(conn: &mut AsyncPgConnection) -> bool {
-    diesel::sql_query("SELECT 1").execute(conn).await.is_ok()
+    platform::sql::ping(conn).await.is_ok()
 }

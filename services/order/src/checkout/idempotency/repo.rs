@@ -2,12 +2,14 @@
 
 use std::time::Duration;
 
-use diesel::QueryableByName;
-use diesel::sql_types::{BigInt, Bytea, Double, Integer, Jsonb, Text};
+use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, Queryable, Selectable, SelectableHelper};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use platform::sql::{duration, now_minus, now_plus};
+
+use crate::schema::idempotency_keys as keys;
 
 /// A key this request holds.
-#[derive(QueryableByName)]
+#[derive(Queryable, Selectable)]
 #[diesel(table_name = crate::schema::idempotency_keys, check_for_backend(diesel::pg::Pg))]
 pub struct Acquired {
     /// The order id allocated by an earlier holder, if it got that far.
@@ -17,7 +19,7 @@ pub struct Acquired {
 }
 
 /// A key held or finished by another request.
-#[derive(QueryableByName)]
+#[derive(Queryable, Selectable)]
 #[diesel(table_name = crate::schema::idempotency_keys, check_for_backend(diesel::pg::Pg))]
 pub struct Existing {
     /// The fingerprint of the request that made it.
@@ -30,7 +32,14 @@ pub struct Existing {
     pub response_body: Option<serde_json::Value>,
 }
 
-/// Creates the key, held for `lease`; `None` when it exists.
+/// The key of `scope` and `key`.
+macro_rules! the_key {
+    ($scope:expr, $key:expr) => {
+        keys::table.filter(keys::scope.eq($scope)).filter(keys::key.eq($key))
+    };
+}
+
+/// Creates the key, held for `lease` (on the database's clock); `None` when it exists.
 pub async fn insert(
     conn: &mut AsyncPgConnection,
     scope: &str,
@@ -39,20 +48,20 @@ pub async fn insert(
     new_token: &str,
     lease: Duration,
 ) -> diesel::QueryResult<Option<Acquired>> {
-    let lease = lease.as_secs_f64();
-    let fresh: Vec<Acquired> = diesel::sql_query(
-        "INSERT INTO idempotency_keys (scope, key, request_hash, access_token, locked_until) \
-         VALUES ($1, $2, $3, $4, now() + make_interval(secs => $5)) \
-         ON CONFLICT (scope, key) DO NOTHING RETURNING order_id, access_token",
-    )
-    .bind::<Text, _>(scope)
-    .bind::<Text, _>(key)
-    .bind::<Bytea, _>(hash)
-    .bind::<Text, _>(new_token)
-    .bind::<Double, _>(lease)
-    .load(conn)
-    .await?;
-    Ok(fresh.into_iter().next())
+    diesel::insert_into(keys::table)
+        .values((
+            keys::scope.eq(scope),
+            keys::key.eq(key),
+            keys::request_hash.eq(hash),
+            keys::access_token.eq(new_token),
+            keys::locked_until.eq(now_plus(duration(lease))),
+        ))
+        .on_conflict((keys::scope, keys::key))
+        .do_nothing()
+        .returning(Acquired::as_returning())
+        .get_result(conn)
+        .await
+        .optional()
 }
 
 /// Takes over the key of the same request (same `hash`) whose lease lapsed; `None` otherwise.
@@ -63,19 +72,17 @@ pub async fn take_over(
     hash: &[u8],
     lease: Duration,
 ) -> diesel::QueryResult<Option<Acquired>> {
-    let lease = lease.as_secs_f64();
-    let taken: Vec<Acquired> = diesel::sql_query(
-        "UPDATE idempotency_keys SET locked_until = now() + make_interval(secs => $4), updated_at = now() \
-         WHERE scope = $1 AND key = $2 AND request_hash = $3 AND status = 'in_progress' AND locked_until < now() \
-         RETURNING order_id, access_token",
+    diesel::update(
+        the_key!(scope, key)
+            .filter(keys::request_hash.eq(hash))
+            .filter(keys::status.eq("in_progress"))
+            .filter(keys::locked_until.lt(diesel::dsl::now)),
     )
-    .bind::<Text, _>(scope)
-    .bind::<Text, _>(key)
-    .bind::<Bytea, _>(hash)
-    .bind::<Double, _>(lease)
-    .load(conn)
-    .await?;
-    Ok(taken.into_iter().next())
+    .set((keys::locked_until.eq(now_plus(duration(lease))), keys::updated_at.eq(diesel::dsl::now)))
+    .returning(Acquired::as_returning())
+    .get_result(conn)
+    .await
+    .optional()
 }
 
 /// The key as it stands.
@@ -84,15 +91,7 @@ pub async fn find(
     scope: &str,
     key: &str,
 ) -> diesel::QueryResult<Option<Existing>> {
-    let rows: Vec<Existing> = diesel::sql_query(
-        "SELECT request_hash, status, response_status, response_body FROM idempotency_keys \
-         WHERE scope = $1 AND key = $2",
-    )
-    .bind::<Text, _>(scope)
-    .bind::<Text, _>(key)
-    .load(conn)
-    .await?;
-    Ok(rows.into_iter().next())
+    the_key!(scope, key).select(Existing::as_select()).first(conn).await.optional()
 }
 
 /// Records the order id allocated for the key (before anything names it).
@@ -102,15 +101,11 @@ pub async fn set_order(
     key: &str,
     order: i64,
 ) -> diesel::QueryResult<()> {
-    diesel::sql_query(
-        "UPDATE idempotency_keys SET order_id = $3, updated_at = now() WHERE scope = $1 AND key = $2",
-    )
-    .bind::<Text, _>(scope)
-    .bind::<Text, _>(key)
-    .bind::<BigInt, _>(order)
-    .execute(conn)
-    .await
-    .map(drop)
+    diesel::update(the_key!(scope, key))
+        .set((keys::order_id.eq(order), keys::updated_at.eq(diesel::dsl::now)))
+        .execute(conn)
+        .await
+        .map(drop)
 }
 
 /// Stores the final answer; later requests with the key replay it.
@@ -121,45 +116,38 @@ pub async fn complete(
     status: u16,
     body: &serde_json::Value,
 ) -> diesel::QueryResult<()> {
-    diesel::sql_query(
-        "UPDATE idempotency_keys SET status = 'completed', response_status = $3, response_body = $4, \
-         updated_at = now() WHERE scope = $1 AND key = $2",
-    )
-    .bind::<Text, _>(scope)
-    .bind::<Text, _>(key)
-    .bind::<Integer, _>(i32::from(status))
-    .bind::<Jsonb, _>(body)
-    .execute(conn)
-    .await
-    .map(drop)
-}
-
-/// Forgets a key whose checkout failed before it made an order: the client may retry it.
-pub async fn release(conn: &mut AsyncPgConnection, scope: &str, key: &str) -> diesel::QueryResult<()> {
-    diesel::sql_query("DELETE FROM idempotency_keys WHERE scope = $1 AND key = $2 AND status = 'in_progress'")
-        .bind::<Text, _>(scope)
-        .bind::<Text, _>(key)
+    diesel::update(the_key!(scope, key))
+        .set((
+            keys::status.eq("completed"),
+            keys::response_status.eq(i32::from(status)),
+            keys::response_body.eq(body),
+            keys::updated_at.eq(diesel::dsl::now),
+        ))
         .execute(conn)
         .await
         .map(drop)
 }
 
+/// Forgets a key whose checkout failed before it made an order: the client may retry it.
+pub async fn release(conn: &mut AsyncPgConnection, scope: &str, key: &str) -> diesel::QueryResult<()> {
+    diesel::delete(the_key!(scope, key).filter(keys::status.eq("in_progress"))).execute(conn).await.map(drop)
+}
+
 /// Ends the lease of a checkout that failed after making its order, so a retry resumes at once.
 pub async fn abandon(conn: &mut AsyncPgConnection, scope: &str, key: &str) -> diesel::QueryResult<()> {
-    diesel::sql_query(
-        "UPDATE idempotency_keys SET locked_until = now() - interval '1 second', updated_at = now() \
-         WHERE scope = $1 AND key = $2 AND status = 'in_progress'",
-    )
-    .bind::<Text, _>(scope)
-    .bind::<Text, _>(key)
-    .execute(conn)
-    .await
-    .map(drop)
+    diesel::update(the_key!(scope, key).filter(keys::status.eq("in_progress")))
+        .set((
+            keys::locked_until.eq(now_minus(duration(Duration::from_secs(1)))),
+            keys::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
 }
 
 /// Deletes keys older than a day (Stripe keeps its keys 24 h too); returns how many.
 pub async fn purge(conn: &mut AsyncPgConnection) -> diesel::QueryResult<usize> {
-    diesel::sql_query("DELETE FROM idempotency_keys WHERE created_at < now() - interval '24 hours'")
+    diesel::delete(keys::table.filter(keys::created_at.lt(now_minus(duration(Duration::from_secs(86_400))))))
         .execute(conn)
         .await
 }

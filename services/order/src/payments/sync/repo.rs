@@ -1,11 +1,19 @@
 //! SQL of the payment sync: its queue, the ledger, repairs, and the order's money columns.
 
 use chrono::{DateTime, Utc};
-use diesel::QueryableByName;
+use diesel::dsl::{case_when, now};
 use diesel::sql_types::{BigInt, Bool, Double, Nullable, Text, Timestamptz};
+use diesel::upsert::excluded;
+use diesel::{
+    BoolExpressionMethods, ExpressionMethods, IntoSql, NullableExpressionMethods, OptionalExtension,
+    PgExpressionMethods, PgSortExpressionMethods, QueryDsl, QueryableByName,
+};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::ids::OrderId;
 use domain::order::PaymentStatus;
+use platform::sql::{clock_timestamp, coalesce, now_minus, now_plus, secs};
+
+use crate::schema::{orders, payment_ledger, payment_repairs, payment_syncs, refunds};
 
 /// The `NOTIFY` channel that wakes the syncer when a sync is requested (delivered at commit).
 pub const CHANNEL: &str = "orders_payment_sync";
@@ -13,14 +21,22 @@ pub const CHANNEL: &str = "orders_payment_sync";
 /// Asks for the order's payment to be read again from Stripe; a request already queued is kept
 /// (and marked newer, so a sync running now is followed by one more).
 pub async fn request(conn: &mut AsyncPgConnection, order: OrderId, reason: &str) -> diesel::QueryResult<()> {
-    diesel::sql_query(
-        "INSERT INTO payment_syncs (order_id, reason) VALUES ($1, $2) \
-         ON CONFLICT (order_id) DO UPDATE SET requested_at = clock_timestamp(), reason = EXCLUDED.reason",
-    )
-    .bind::<BigInt, _>(order.get())
-    .bind::<Text, _>(reason)
-    .execute(&mut *conn)
-    .await?;
+    diesel::insert_into(payment_syncs::table)
+        .values((payment_syncs::order_id.eq(order.get()), payment_syncs::reason.eq(reason)))
+        .on_conflict(payment_syncs::order_id)
+        .do_update()
+        .set((
+            payment_syncs::requested_at.eq(clock_timestamp()),
+            payment_syncs::reason.eq(excluded(payment_syncs::reason)),
+        ))
+        .execute(&mut *conn)
+        .await?;
+    notify(conn).await
+}
+
+/// Wakes the syncers when the transaction commits.
+async fn notify(conn: &mut AsyncPgConnection) -> diesel::QueryResult<()> {
+    // sql_query: pg_notify returns `void`, which no diesel type reads.
     diesel::sql_query(format!("SELECT pg_notify('{CHANNEL}', '')")).execute(conn).await.map(drop)
 }
 
@@ -44,6 +60,7 @@ pub async fn claim(
     limit: i64,
     lease: f64,
 ) -> diesel::QueryResult<Vec<Claimed>> {
+    // sql_query: FOR UPDATE SKIP LOCKED inside the UPDATE's sub-select (syncers never wait).
     diesel::sql_query(
         "UPDATE payment_syncs s SET due_at = now() + make_interval(secs => $2), attempts = s.attempts + 1 \
          FROM (SELECT order_id FROM payment_syncs WHERE due_at <= now() ORDER BY due_at LIMIT $1 \
@@ -59,14 +76,13 @@ pub async fn claim(
 /// The sync answered its request: the row goes, unless a newer request came meanwhile (then it
 /// is due again at once).
 pub async fn finish(conn: &mut AsyncPgConnection, c: &Claimed) -> diesel::QueryResult<()> {
-    let n = diesel::sql_query("DELETE FROM payment_syncs WHERE order_id = $1 AND requested_at = $2")
-        .bind::<BigInt, _>(c.order_id)
-        .bind::<Timestamptz, _>(c.requested_at)
-        .execute(&mut *conn)
-        .await?;
+    let answered = payment_syncs::table
+        .filter(payment_syncs::order_id.eq(c.order_id))
+        .filter(payment_syncs::requested_at.eq(c.requested_at));
+    let n = diesel::delete(answered).execute(&mut *conn).await?;
     if n == 0 {
-        diesel::sql_query("UPDATE payment_syncs SET due_at = now(), attempts = 0 WHERE order_id = $1")
-            .bind::<BigInt, _>(c.order_id)
+        diesel::update(payment_syncs::table.find(c.order_id))
+            .set((payment_syncs::due_at.eq(now), payment_syncs::attempts.eq(0)))
             .execute(conn)
             .await?;
     }
@@ -80,15 +96,11 @@ pub async fn fail(
     delay: f64,
     error: &str,
 ) -> diesel::QueryResult<()> {
-    diesel::sql_query(
-        "UPDATE payment_syncs SET due_at = now() + make_interval(secs => $2), last_error = $3 WHERE order_id = $1",
-    )
-    .bind::<BigInt, _>(order)
-    .bind::<Double, _>(delay)
-    .bind::<Text, _>(error)
-    .execute(conn)
-    .await
-    .map(drop)
+    diesel::update(payment_syncs::table.find(order))
+        .set((payment_syncs::due_at.eq(now_plus(secs(delay))), payment_syncs::last_error.eq(error)))
+        .execute(conn)
+        .await
+        .map(drop)
 }
 
 /// Requests a sync for up to `limit` orders with a PaymentIntent created in the last `window`
@@ -100,30 +112,24 @@ pub async fn request_stale(
     limit: i64,
     reason: &str,
 ) -> diesel::QueryResult<usize> {
-    let n = diesel::sql_query(
-        "INSERT INTO payment_syncs (order_id, reason) \
-         SELECT id, $4 FROM orders WHERE payment_intent_id IS NOT NULL \
-           AND created_at >= now() - make_interval(secs => $1) \
-           AND (payment_synced_at IS NULL OR payment_synced_at <= now() - make_interval(secs => $2)) \
-         ORDER BY payment_synced_at NULLS FIRST, id LIMIT $3 \
-         ON CONFLICT (order_id) DO NOTHING",
-    )
-    .bind::<Double, _>(window)
-    .bind::<Double, _>(age)
-    .bind::<BigInt, _>(limit)
-    .bind::<Text, _>(reason)
-    .execute(&mut *conn)
-    .await?;
+    let synced_before = now_minus(secs(age)).nullable();
+    let stale = orders::table
+        .filter(orders::payment_intent_id.is_not_null())
+        .filter(orders::created_at.ge(now_minus(secs(window))))
+        .filter(orders::payment_synced_at.is_null().or(orders::payment_synced_at.le(synced_before)))
+        .order((orders::payment_synced_at.asc().nulls_first(), orders::id))
+        .limit(limit)
+        .select((orders::id, reason.into_sql::<Text>()));
+    let n = diesel::insert_into(payment_syncs::table)
+        .values(stale)
+        .into_columns((payment_syncs::order_id, payment_syncs::reason))
+        .on_conflict_do_nothing()
+        .execute(&mut *conn)
+        .await?;
     if n > 0 {
-        diesel::sql_query(format!("SELECT pg_notify('{CHANNEL}', '')")).execute(conn).await?;
+        notify(conn).await?;
     }
     Ok(n)
-}
-
-#[derive(QueryableByName)]
-#[diesel(table_name = crate::schema::orders, check_for_backend(diesel::pg::Pg))]
-struct Id {
-    id: i64,
 }
 
 /// Orders with a PaymentIntent created since `since` (for `order reconcile`), oldest first.
@@ -133,16 +139,15 @@ pub async fn orders_since(
     after: i64,
     limit: i64,
 ) -> diesel::QueryResult<Vec<i64>> {
-    let rows: Vec<Id> = diesel::sql_query(
-        "SELECT id FROM orders WHERE payment_intent_id IS NOT NULL AND created_at >= $1 AND id > $2 \
-         ORDER BY id LIMIT $3",
-    )
-    .bind::<Timestamptz, _>(since)
-    .bind::<BigInt, _>(after)
-    .bind::<BigInt, _>(limit)
-    .load(conn)
-    .await?;
-    Ok(rows.into_iter().map(|r| r.id).collect())
+    orders::table
+        .filter(orders::payment_intent_id.is_not_null())
+        .filter(orders::created_at.ge(since))
+        .filter(orders::id.gt(after))
+        .order(orders::id)
+        .limit(limit)
+        .select(orders::id)
+        .load(conn)
+        .await
 }
 
 /// One ledger line: the amount Stripe shows now for a kind of movement on one of its objects.
@@ -166,23 +171,30 @@ pub async fn upsert_ledger(
     currency: &str,
     line: &LedgerLine<'_>,
 ) -> diesel::QueryResult<()> {
-    diesel::sql_query(
-        "INSERT INTO payment_ledger (order_id, kind, stripe_object_id, payment_intent_id, amount_cents, currency, status) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (order_id, kind, stripe_object_id) DO UPDATE \
-         SET amount_cents = EXCLUDED.amount_cents, status = EXCLUDED.status, updated_at = now() \
-         WHERE payment_ledger.amount_cents IS DISTINCT FROM EXCLUDED.amount_cents \
-            OR payment_ledger.status IS DISTINCT FROM EXCLUDED.status",
-    )
-    .bind::<BigInt, _>(order.get())
-    .bind::<Text, _>(line.kind)
-    .bind::<Text, _>(line.object)
-    .bind::<Text, _>(payment_intent)
-    .bind::<BigInt, _>(line.amount)
-    .bind::<Text, _>(currency)
-    .bind::<Nullable<Text>, _>(line.status)
-    .execute(conn)
-    .await
-    .map(drop)
+    use diesel::query_dsl::methods::FilterDsl;
+    use payment_ledger as l;
+    let upsert = diesel::insert_into(l::table)
+        .values((
+            l::order_id.eq(order.get()),
+            l::kind.eq(line.kind),
+            l::stripe_object_id.eq(line.object),
+            l::payment_intent_id.eq(payment_intent),
+            l::amount_cents.eq(line.amount),
+            l::currency.eq(currency),
+            l::status.eq(line.status),
+        ))
+        .on_conflict((l::order_id, l::kind, l::stripe_object_id))
+        .do_update()
+        .set((
+            l::amount_cents.eq(excluded(l::amount_cents)),
+            l::status.eq(excluded(l::status)),
+            l::updated_at.eq(now),
+        ));
+    // Only a changed figure rewrites the row (`DO UPDATE ... WHERE`).
+    let changed = l::amount_cents
+        .is_distinct_from(excluded(l::amount_cents))
+        .or(l::status.is_distinct_from(excluded(l::status)));
+    FilterDsl::filter(upsert, changed).execute(conn).await.map(drop)
 }
 
 /// An audit line for a field the sync changed.
@@ -194,17 +206,17 @@ pub async fn repair(
     before: &str,
     after: &str,
 ) -> diesel::QueryResult<()> {
-    diesel::sql_query(
-        "INSERT INTO payment_repairs (order_id, origin, field, before_value, after_value) VALUES ($1, $2, $3, $4, $5)",
-    )
-    .bind::<BigInt, _>(order.get())
-    .bind::<Text, _>(origin)
-    .bind::<Text, _>(field)
-    .bind::<Text, _>(before)
-    .bind::<Text, _>(after)
-    .execute(conn)
-    .await
-    .map(drop)
+    diesel::insert_into(payment_repairs::table)
+        .values((
+            payment_repairs::order_id.eq(order.get()),
+            payment_repairs::origin.eq(origin),
+            payment_repairs::field.eq(field),
+            payment_repairs::before_value.eq(before),
+            payment_repairs::after_value.eq(after),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
 }
 
 /// The order's money columns, as the ledger says.
@@ -216,32 +228,38 @@ pub async fn set_money(
     refunded: i64,
     disputed: bool,
 ) -> diesel::QueryResult<()> {
-    diesel::sql_query(
-        "UPDATE orders SET payment_status = $2, amount_paid_cents = $3, amount_refunded_cents = $4, disputed = $5, \
-         payment_synced_at = now(), updated_at = CASE WHEN payment_status = $2 AND amount_paid_cents = $3 \
-           AND amount_refunded_cents = $4 AND disputed = $5 THEN updated_at ELSE now() END \
-         WHERE id = $1",
-    )
-    .bind::<BigInt, _>(order.get())
-    .bind::<Text, _>(status.as_str())
-    .bind::<BigInt, _>(paid)
-    .bind::<BigInt, _>(refunded)
-    .bind::<Bool, _>(disputed)
-    .execute(conn)
-    .await
-    .map(drop)
+    // `updated_at` moves only when a figure changed (the comparisons see the row before the update).
+    let unchanged = orders::payment_status
+        .eq(status.as_str())
+        .and(orders::amount_paid_cents.eq(paid))
+        .and(orders::amount_refunded_cents.eq(refunded))
+        .and(orders::disputed.eq(disputed));
+    diesel::update(orders::table.find(order.get()))
+        .set((
+            orders::payment_status.eq(status.as_str()),
+            orders::amount_paid_cents.eq(paid),
+            orders::amount_refunded_cents.eq(refunded),
+            orders::disputed.eq(disputed),
+            orders::payment_synced_at.eq(now),
+            orders::updated_at.eq(case_when(unchanged, orders::updated_at).otherwise(now)),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
 }
 
 /// Moves a locked order to `paid` (from any unpaid status: a late payment revives it).
 pub async fn set_paid(conn: &mut AsyncPgConnection, order: OrderId) -> diesel::QueryResult<()> {
-    diesel::sql_query(
-        "UPDATE orders SET status = 'paid', paid_at = coalesce(paid_at, now()), closed_at = NULL, \
-         updated_at = now() WHERE id = $1",
-    )
-    .bind::<BigInt, _>(order.get())
-    .execute(conn)
-    .await
-    .map(drop)
+    diesel::update(orders::table.find(order.get()))
+        .set((
+            orders::status.eq(crate::orders::repo::status::PAID),
+            orders::paid_at.eq(coalesce(orders::paid_at, now.into_sql::<Nullable<Timestamptz>>())),
+            orders::closed_at.eq(None::<chrono::DateTime<Utc>>),
+            orders::updated_at.eq(now),
+        ))
+        .execute(conn)
+        .await
+        .map(drop)
 }
 
 /// Records a dispute as Stripe shows it; `true` when it was not known before.
@@ -252,12 +270,14 @@ pub async fn upsert_dispute(
     currency: &str,
     dispute: &domain::order::DisputeView,
 ) -> diesel::QueryResult<bool> {
+    /// A row of expressions: whether the upsert inserted (`xmax = 0`).
     #[derive(QueryableByName)]
     struct Fresh {
         #[diesel(sql_type = Bool)]
         fresh: bool,
     }
     let open = dispute.outcome() == domain::order::DisputeOutcome::Open;
+    // sql_query: RETURNING (xmax = 0), a system column the DSL has no name for (was it new?).
     let rows: Vec<Fresh> = diesel::sql_query(
         "INSERT INTO disputes (order_id, dispute_id, payment_intent_id, amount_cents, currency, status, opened_at, closed_at) \
          VALUES ($1, $2, $3, $4, $5, $6, now(), CASE WHEN $7 THEN NULL ELSE now() END) \
@@ -282,20 +302,13 @@ pub async fn auto_refund(
     conn: &mut AsyncPgConnection,
     order: OrderId,
 ) -> diesel::QueryResult<Option<(i64, String)>> {
-    #[derive(QueryableByName)]
-    #[diesel(table_name = crate::schema::refunds, check_for_backend(diesel::pg::Pg))]
-    struct Row {
-        amount_cents: i64,
-        status: String,
-    }
-    let rows: Vec<Row> = diesel::sql_query(
-        "SELECT amount_cents, status FROM refunds WHERE order_id = $1 AND idempotency_key = $2",
-    )
-    .bind::<BigInt, _>(order.get())
-    .bind::<Text, _>(auto_refund_key(order))
-    .load(conn)
-    .await?;
-    Ok(rows.into_iter().next().map(|r| (r.amount_cents, r.status)))
+    refunds::table
+        .filter(refunds::order_id.eq(order.get()))
+        .filter(refunds::idempotency_key.eq(auto_refund_key(order)))
+        .select((refunds::amount_cents, refunds::status))
+        .first(conn)
+        .await
+        .optional()
 }
 
 /// The idempotency key (ours and Stripe's) of an order's one automatic refund.

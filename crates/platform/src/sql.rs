@@ -1,0 +1,80 @@
+//! What diesel's DSL has no name for, declared once so that statements stay in the DSL
+//! (prepared once per connection, checked against `schema.rs`; docs/adr/0005): the database's
+//! clock as `timestamptz` (`now() ± interval`) and the few SQL functions the services call.
+
+use diesel::IntoSql;
+use diesel::dsl::{AsExprOf, now};
+use diesel::pg::data_types::PgInterval;
+use diesel::sql_types::{Integer, Timestamptz};
+
+/// `now()`: the transaction's start on the database's clock, typed `timestamptz`.
+pub type DbNow = AsExprOf<now, Timestamptz>;
+/// `now() + interval`.
+pub type DbNowPlus = diesel::dsl::Add<DbNow, PgInterval>;
+/// `now() - interval`.
+pub type DbNowMinus = diesel::dsl::Sub<DbNow, PgInterval>;
+
+/// `now()` as a `timestamptz` expression (diesel's `now` is a `timestamp` by default).
+pub fn db_now() -> DbNow {
+    now.into_sql::<Timestamptz>()
+}
+
+/// `now() + interval`, computed by the database (the interval is bound).
+pub fn now_plus(interval: PgInterval) -> DbNowPlus {
+    db_now() + interval
+}
+
+/// `now() - interval`, computed by the database (the interval is bound).
+pub fn now_minus(interval: PgInterval) -> DbNowMinus {
+    db_now() - interval
+}
+
+/// `make_interval(secs => s)`: an interval of `s` seconds, to the microsecond.
+pub fn secs(s: f64) -> PgInterval {
+    // Saturating float→int: a lease or back-off never comes near the bound.
+    #[allow(clippy::cast_possible_truncation)]
+    PgInterval::from_microseconds((s * 1_000_000.0).round() as i64)
+}
+
+/// `make_interval(mins => m)` of a `ttl_minutes`, saturated at `i32::MAX` minutes.
+pub fn mins(m: i64) -> PgInterval {
+    let m = i64::from(i32::try_from(m).unwrap_or(i32::MAX));
+    PgInterval::from_microseconds(m * 60_000_000)
+}
+
+/// `d` as an interval, to the microsecond (saturated).
+pub fn duration(d: std::time::Duration) -> PgInterval {
+    PgInterval::from_microseconds(i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+}
+
+diesel::define_sql_function! {
+    /// `coalesce(a, b)`: `a` unless it is NULL.
+    fn coalesce<T: diesel::sql_types::SqlType + diesel::sql_types::SingleValue>(a: T, b: T) -> T;
+}
+
+diesel::define_sql_function! {
+    /// `greatest(a, b)` of two integers.
+    fn greatest(a: Integer, b: Integer) -> Integer;
+}
+
+diesel::define_sql_function! {
+    /// `lower(s)`.
+    fn lower(s: diesel::sql_types::Text) -> diesel::sql_types::Text;
+}
+
+diesel::define_sql_function! {
+    /// `clock_timestamp()`: the wall clock now (not the transaction's start).
+    fn clock_timestamp() -> Timestamptz;
+}
+
+diesel::define_sql_function! {
+    /// `nextval(sequence)`: draws the sequence's next value (the name is resolved on the
+    /// connection's `search_path`, as a literal would be).
+    fn nextval(sequence: diesel::sql_types::Text) -> diesel::sql_types::BigInt;
+}
+
+/// `SELECT 1`: whether the connection answers.
+pub async fn ping(conn: &mut diesel_async::AsyncPgConnection) -> diesel::QueryResult<()> {
+    use diesel_async::RunQueryDsl;
+    diesel::select(1.into_sql::<Integer>()).execute(conn).await.map(drop)
+}

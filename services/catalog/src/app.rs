@@ -75,6 +75,7 @@ pub fn state(config: &CatalogConfig, res: &Resources) -> anyhow::Result<AppState
         cache: Arc::new(cache),
         reservation_ttl_minutes: config.reservation_ttl_minutes,
         count_cap: config.count_cap,
+        relay_wake: res.relay_wake.clone(),
     })
 }
 

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use tokio::sync::Notify;
+
 use domain::money::Currency;
 use platform::db::PgPool;
 use platform::redis::Redis;
@@ -25,4 +27,13 @@ pub struct AppState {
     pub reservation_ttl_minutes: u64,
     /// `CATALOG_COUNT_CAP`: bounded counts stay exact below it (docs/adr/0013-listing-totals.md).
     pub count_cap: i64,
+    /// Wakes this process's outbox relay (reservations write their events without `NOTIFY`).
+    pub relay_wake: Arc<Notify>,
+}
+
+impl AppState {
+    /// Call after committing a reservation change: its `inventory.changed` row is waiting.
+    pub fn wake_relay(&self) {
+        self.relay_wake.notify_one();
+    }
 }

@@ -151,6 +151,7 @@ async fn spawn_catalog(db: &TestDb, exchange: &str) -> TestService {
             cache: Arc::new(PageCache::new(res.redis.clone(), CacheTiming::from_ttl(Duration::ZERO), false)),
             reservation_ttl_minutes: 15,
             count_cap: catalog::listing::total::DEFAULT_CAP,
+            relay_wake: res.relay_wake.clone(),
         };
         Ok(catalog::app::spec(state))
     })

@@ -21,7 +21,7 @@ pub use broker::Broker;
 pub use consumer::{Consumer, ConsumerOptions, EventHandler, HandlerError};
 pub use dlq::{DeadLetter, dlq_depth, peek_dlq, queue_depth, redrive};
 pub use listen::listen;
-pub use outbox::{OutboxRow, enqueue, enqueue_without_notify, pending_count};
+pub use outbox::{OutboxRow, enqueue, enqueue_without_notify, notify, pending_count};
 pub use relay::{Relay, RelayOptions};
 pub use topology::{QueueOptions, declare_consumer_queue, declare_exchange, dlq_name, retry_name};
 

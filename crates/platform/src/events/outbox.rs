@@ -20,6 +20,13 @@ pub(crate) fn notify_channel(schema: &str) -> String {
 /// such a row could never be published.
 pub async fn enqueue(conn: &mut AsyncPgConnection, envelope: &Envelope) -> QueryResult<()> {
     enqueue_without_notify(conn, envelope).await?;
+    notify(conn).await
+}
+
+/// Wakes the schema's relays when the caller's transaction commits (`NOTIFY`): for a writer that
+/// used [`enqueue_without_notify`] and cannot wake its relay after the commit itself (a
+/// consumer, whose transaction the consumer loop commits).
+pub async fn notify(conn: &mut AsyncPgConnection) -> QueryResult<()> {
     // The connection's search_path starts with the service's schema, so current_schema() is it.
     // sql_query: pg_notify returns `void`, which no diesel type reads.
     diesel::sql_query("SELECT pg_notify('outbox_' || current_schema(), '')").execute(conn).await?;

@@ -105,6 +105,7 @@ pub async fn reserve(
             }
         }
     }
+    state.wake_relay();
     let outcome = outcome.ok_or_else(|| ApiError::Unavailable("Retry the reservation".to_owned()))?;
     match outcome {
         Keyed::Existing(row, _) if !row.answers(&new) => Err(ApiError::Validation(ValidationErrors::single(
@@ -171,6 +172,7 @@ pub async fn release_by_key(
             Ok(!repo::close(c, &[row.id()], Close::Release).await?.is_empty())
         })
         .await?;
+    state.wake_relay();
     Ok(HttpResponse::Ok().json(serde_json::json!({ "released": released })))
 }
 
@@ -292,6 +294,7 @@ pub async fn resize(
             repo::resize(c, id, quantity, ttl_minutes).await
         })
         .await?;
+    state.wake_relay();
     match outcome {
         Ok(_) => {}
         Err(ResizeRefused::Insufficient { available }) => {
@@ -348,6 +351,7 @@ async fn close(
     let mut conn = state.pool.get().await?;
     conn.transaction::<_, diesel::result::Error, _>(async |c| repo::close(c, &[id], how).await.map(drop))
         .await?;
+    state.wake_relay();
     let (row, available) = current(&mut conn, id).await?;
     let wanted = match how {
         Close::Commit => ReservationStatus::Committed,

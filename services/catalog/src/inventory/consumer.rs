@@ -56,35 +56,44 @@ async fn apply(
 
 impl EventHandler for ReservationEvents {
     async fn handle(&self, conn: &mut AsyncPgConnection, event: &Envelope) -> Result<(), HandlerError> {
-        match event.event_type.as_str() {
-            routing::ORDER_PAID => {
-                let paid: OrderPaid = decode(event)?;
-                let done = repo::commit_order(conn, paid.order_id, &paid.reservation_ids).await?;
-                if !done.expired.is_empty() {
-                    tracing::info!(order_id = %paid.order_id, expired = done.expired.len(), "lapsed reservations the payment replaced were expired, not committed");
-                }
-                Ok(())
+        apply_event(conn, event).await?;
+        // The consumer loop commits: the relay learns of the rows from PostgreSQL (one event per
+        // order, so the NOTIFY lock is no bottleneck here).
+        platform::events::notify(conn).await?;
+        Ok(())
+    }
+}
+
+/// What `event` changes in the reservations (nothing for the kinds this consumer ignores).
+async fn apply_event(conn: &mut AsyncPgConnection, event: &Envelope) -> Result<(), HandlerError> {
+    match event.event_type.as_str() {
+        routing::ORDER_PAID => {
+            let paid: OrderPaid = decode(event)?;
+            let done = repo::commit_order(conn, paid.order_id, &paid.reservation_ids).await?;
+            if !done.expired.is_empty() {
+                tracing::info!(order_id = %paid.order_id, expired = done.expired.len(), "lapsed reservations the payment replaced were expired, not committed");
             }
-            routing::ORDER_CANCELED => {
-                let OrderCanceled(closed) = decode(event)?;
-                apply(conn, closed.order_id, &closed.reservation_ids, Close::Release).await
+            Ok(())
+        }
+        routing::ORDER_CANCELED => {
+            let OrderCanceled(closed) = decode(event)?;
+            apply(conn, closed.order_id, &closed.reservation_ids, Close::Release).await
+        }
+        routing::ORDER_EXPIRED => {
+            let OrderExpired(closed) = decode(event)?;
+            apply(conn, closed.order_id, &closed.reservation_ids, Close::Release).await
+        }
+        routing::PAYMENT_FAILED => {
+            let failed: PaymentFailed = decode(event)?;
+            // Without an order id (not seen for PaymentIntent events) there is nothing to find.
+            match failed.payment.order_id {
+                Some(order) => apply(conn, order, &[], Close::Release).await,
+                None => Ok(()),
             }
-            routing::ORDER_EXPIRED => {
-                let OrderExpired(closed) = decode(event)?;
-                apply(conn, closed.order_id, &closed.reservation_ids, Close::Release).await
-            }
-            routing::PAYMENT_FAILED => {
-                let failed: PaymentFailed = decode(event)?;
-                // Without an order id (not seen for PaymentIntent events) there is nothing to find.
-                match failed.payment.order_id {
-                    Some(order) => apply(conn, order, &[], Close::Release).await,
-                    None => Ok(()),
-                }
-            }
-            other => {
-                tracing::debug!(event_type = other, "not an event this consumer acts on");
-                Ok(())
-            }
+        }
+        other => {
+            tracing::debug!(event_type = other, "not an event this consumer acts on");
+            Ok(())
         }
     }
 }

@@ -514,7 +514,9 @@ pub async fn expire_due(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult
     Ok(closed.len())
 }
 
-/// Writes `inventory.changed` with these counters to the outbox.
+/// Writes `inventory.changed` with these counters to the outbox, without `NOTIFY`: notifying
+/// transactions commit one at a time (docs/adr/0021), so the caller wakes the relay after its
+/// commit ([`crate::state::AppState::wake_relay`]) or notifies inside a background transaction.
 async fn inventory_changed(conn: &mut AsyncPgConnection, c: &Counters) -> QueryResult<()> {
     // SKUs in the table passed the domain rules on the way in; a bad one would be a bug.
     let sku = Sku::parse(&c.sku).map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
@@ -526,7 +528,7 @@ async fn inventory_changed(conn: &mut AsyncPgConnection, c: &Counters) -> QueryR
     );
     let envelope = Envelope::new(SOURCE, &body, None)
         .map_err(|e| diesel::result::Error::SerializationError(Box::new(e)))?;
-    platform::events::enqueue(conn, &envelope).await
+    platform::events::enqueue_without_notify(conn, &envelope).await
 }
 
 /// A product's sale facts: what the look-up answers and why a reserve was refused.

@@ -46,7 +46,14 @@ impl Sweeper {
         let mut total = 0;
         loop {
             let n = conn
-                .transaction::<_, diesel::result::Error, _>(async |c| repo::expire_due(c, BATCH).await)
+                .transaction::<_, diesel::result::Error, _>(async |c| {
+                    let n = repo::expire_due(c, BATCH).await?;
+                    // Reservations write their events without NOTIFY; a sweep is rare, so it notifies.
+                    if n > 0 {
+                        platform::events::notify(c).await?;
+                    }
+                    Ok(n)
+                })
                 .await?;
             total += n;
             if i64::try_from(n).unwrap_or(0) < BATCH {

@@ -9,6 +9,7 @@ use catalog::cache::{CacheTiming, PageCache};
 use catalog::state::AppState;
 use domain::money::Currency;
 use platform::config::DsnUrl;
+use platform::events::RelayOptions;
 use platform::http::ReadyCheck;
 use platform::http::health::{PostgresCheck, RedisCheck};
 use platform::service::ServiceSpec;
@@ -19,6 +20,8 @@ pub struct App {
     pub db: TestDb,
     pub server: TestService,
     pub state: AppState,
+    /// The test's own (temporary) exchange, which the relay publishes to when it runs.
+    pub exchange: String,
 }
 
 /// How to build the test app.
@@ -35,6 +38,8 @@ pub struct Options {
     pub read_db: Option<TestDb>,
     /// `CATALOG_COUNT_CAP`.
     pub count_cap: i64,
+    /// Run the outbox relay with these options (none by default).
+    pub relay: Option<RelayOptions>,
 }
 
 impl Default for Options {
@@ -46,6 +51,7 @@ impl Default for Options {
             cache: Some(CacheTiming::from_ttl(Duration::from_secs(3600))),
             read_db: None,
             count_cap: catalog::listing::total::DEFAULT_CAP,
+            relay: None,
         }
     }
 }
@@ -71,6 +77,7 @@ pub async fn spawn_opts(opts: Options) -> (App, Option<TestDb>) {
         None => None,
     };
     let mut base = testkit::base_config(&INFO, &db);
+    let exchange = base.amqp_exchange.clone();
     base.connections.redis_url = DsnUrl::new(opts.redis_url.clone());
     base.redis_key_prefix = opts.redis_prefix.clone();
     // The tests play the ingress from 127.0.0.1: its forwarded headers are believed.
@@ -87,15 +94,20 @@ pub async fn spawn_opts(opts: Options) -> (App, Option<TestDb>) {
             cache: Arc::new(PageCache::new(res.redis.clone(), timing, enabled)),
             reservation_ttl_minutes: 15,
             count_cap: opts.count_cap,
+            relay_wake: res.relay_wake.clone(),
         };
         made = Some(state.clone());
         let checks: Vec<Box<dyn ReadyCheck>> =
             vec![Box::new(PostgresCheck(res.pool.clone())), Box::new(RedisCheck(res.redis.clone()))];
-        Ok(ServiceSpec::new(&INFO).routes(catalog::app::routes(state)).readiness_only(checks).without_relay())
+        let spec = ServiceSpec::new(&INFO).routes(catalog::app::routes(state)).readiness_only(checks);
+        Ok(match opts.relay {
+            Some(options) => spec.relay_options(options),
+            None => spec.without_relay(),
+        })
     })
     .await;
     let state = made.expect("state");
-    (App { db, server, state }, opts.read_db)
+    (App { db, server, state, exchange }, opts.read_db)
 }
 
 /// A JWT signed with `secret`, for `sub`, with `roles`, expiring `exp_offset` seconds from now.

@@ -133,7 +133,7 @@ if command -v pgbench >/dev/null; then
   cpu_sample "$WORK/cpu.pgbench.end"
   tps=$(awk '/^tps/ {printf "%.0f", $3}' "$WORK/pgbench.txt")
   txns=$(awk -F': ' '/number of transactions actually processed/ {print $2 + 0}' "$WORK/pgbench.txt")
-  CPU_COUNTED=() # the client ran its course: not part of the purchase window
+  cpu_forget_counted # the client ran its course: not part of the purchase window
   scratch_drop_db "$PGBENCH_DB"
 else
   say "pgbench not installed: no baseline"

@@ -75,9 +75,10 @@ bench_pg_connections() {
 # Each bench adds its headline figures with bench_target; `make bench` sets BENCH_SUMMARY to one
 # file for every bench it runs and prints it at the end (bench_summary_print). A bench run on its
 # own prints its own rows when it ends.
+# (The file is named after the script's pid, so rows added from subshells land in it too.)
 BENCH_SUMMARY_OWN=""
 if [[ -z ${BENCH_SUMMARY:-} ]]; then
-  BENCH_SUMMARY=$(mktemp /tmp/commerce-bench-summary.XXXXXX)
+  BENCH_SUMMARY=/tmp/commerce-bench-summary.$$
   BENCH_SUMMARY_OWN=$BENCH_SUMMARY
 fi
 
@@ -144,4 +145,5 @@ bench_summary_end() {
   [[ -n $BENCH_SUMMARY_OWN ]] || return 0
   [[ -s $BENCH_SUMMARY_OWN ]] && bench_summary_print "$BENCH_SUMMARY_OWN"
   rm -f "$BENCH_SUMMARY_OWN"
+  cpu_forget_counted
 }

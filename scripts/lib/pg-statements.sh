@@ -57,7 +57,8 @@ pgss_reset() {
 pgss_snapshot() {
   ((PGSS)) || return 0
   bench_psql -d "$1" -c "CREATE TABLE public.bench_statements AS SELECT * FROM pg_stat_statements
-    WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+      AND query NOT LIKE 'SELECT pg_stat_statements_reset(%'"
 }
 
 # pgss_report DB COUNT UNIT: DB's statements between pgss_reset and pgss_snapshot by total time (execution +

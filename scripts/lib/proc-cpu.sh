@@ -51,6 +51,13 @@ cpu_run_counted() {
   )
 }
 
+# cpu_forget_counted: drops the commands cpu_run_counted recorded (and their files).
+cpu_forget_counted() {
+  local entry
+  for entry in "${CPU_COUNTED[@]}"; do rm -f "${entry#*|}"; done
+  CPU_COUNTED=()
+}
+
 # cpu_sample FILE: "name<TAB>ticks" per tracked name, "@busy" (the machine's busy ticks, all
 # cores), "@wall" (seconds since the epoch) and "@cores".
 cpu_sample() {

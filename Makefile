@@ -82,10 +82,15 @@ deploy-check: ## Check Dockerfile, Compose file, Helm charts and the gateway (li
 gateway: ## Run only the local NGINX gateway on :8080 (deploy/nginx/) in front of the local ports
 	@scripts/gateway.sh run
 
-bench: ## Run the benchmark scripts in scripts/bench/
+# Every bench adds its headline rows to one summary file ($$BENCH_SUMMARY); a bench that fails
+# does not stop the others, and the table of every bench that ran is printed at the end.
+bench: ## Run the benchmark scripts in scripts/bench/, then one summary table (figure, baseline, ratio, target, met/missed)
 	@shopt -s nullglob; benches=(scripts/bench/*.sh); \
 	if (( $${#benches[@]} == 0 )); then echo "no benchmarks yet"; exit 0; fi; \
-	for b in "$${benches[@]}"; do echo "== $$b"; bash "$$b"; done
+	export BENCH_SUMMARY=$$(mktemp /tmp/commerce-bench-summary.XXXXXX); failed=(); \
+	for b in "$${benches[@]}"; do echo "== $$b"; bash "$$b" || failed+=("$$b"); done; \
+	source scripts/lib/bench.sh; bench_summary_print "$$BENCH_SUMMARY"; rm -f "$$BENCH_SUMMARY"; \
+	if (( $${#failed[@]} )); then echo "bench: failed: $${failed[*]}" >&2; exit 1; fi
 
 bench-catalog: ## Catalog benchmark vs NGINX (SIZE=100k default, SIZE=1m), then a 3,000-request burst on one page
 	@bash scripts/bench/catalog-listing.sh
@@ -96,7 +101,7 @@ bench-cart: ## Cart benchmark: read cart and add to cart (with catalog) vs NGINX
 bench-webhook: ## Benchmark POST /webhooks/stripe: signed events/s, p50/p99, accepted = published
 	@bash scripts/bench/webhook.sh
 
-bench-checkout: ## End-to-end checkout: paid orders/s, checkout p50/p99, oversells, vs pgbench TPC-B
+bench-checkout: ## End-to-end checkout: paid orders/s, checkout p50/p99, oversells, vs pgbench TPC-B; CPU per paid order by process and by statement
 	@bash scripts/bench/checkout.sh
 
 clean-test-dbs: services ## Drop leftover per-test databases (tk_*) and test templates (tktpl_*)

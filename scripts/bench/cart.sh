@@ -34,6 +34,7 @@ JWT_SECRET=bench-jwt-secret
 
 
 scripts/ensure-services.sh >&2
+bench_pg_connections catalog="$DB_POOL_SIZE" cart="$DB_POOL_SIZE"
 # shellcheck source=scripts/lib/static-nginx.sh
 source scripts/lib/static-nginx.sh
 static_nginx_tools
@@ -52,11 +53,12 @@ cleanup() {
   # The services' consumer queues (and their .retry/.dlq) outlive them: remove this run's.
   scratch_drop_broker "bench.$$."
   rm -rf "$WORK"
+  bench_summary_end
 }
 trap cleanup EXIT
 
 scratch_fresh_db "$DB"
-export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB" RUST_LOG=warn INTERNAL_TOKEN=$TOKEN \
+export DATABASE_URL="postgres://postgres@127.0.0.1:$BENCH_PG_PORT/$DB" RUST_LOG=warn INTERNAL_TOKEN=$TOKEN \
   JWT_SECRET=$JWT_SECRET AMQP_EXCHANGE="bench.$$.commerce.events" AMQP_QUEUE_PREFIX="bench.$$."
 "$CATALOG" migrate >&2
 "$CATALOG" seed --demo >&2
@@ -153,10 +155,14 @@ printf '%-46s %10s %9s %9s %8s\n' "case" "req/s" "p50" "p99" "×nginx"
 row "nginx static (the guest cart's bytes)" "$base_rps" "$base_p50" "$base_p99"
 read -r rps p50 p99 < <(run -H "x-cart-token: ${g[1]}" "$base/${g[0]}")
 row "GET guest cart (3 lines)" "$rps" "$p50" "$p99"
+bench_target "GET guest cart ÷ NGINX" "$rps" req/s ">=" 0.4 "$base_rps req/s"
 read -r rps p50 p99 < <(run -H "authorization: Bearer $JWT" "$base/$customer")
 row "GET customer cart (3 lines)" "$rps" "$p50" "$p99"
+bench_target "GET customer cart ÷ NGINX" "$rps" req/s ">=" 0.4 "$base_rps req/s"
 read -r rps p50 p99 < <(CARTS_FILE="$WORK/carts.txt" run -s "$WORK/add.lua" "http://127.0.0.1:$CART_PORT")
 row "POST add to cart (reserve/resize in catalog)" "$rps" "$p50" "$p99"
+bench_target "add to cart req/s" "$rps" req/s ">=" 2000
+bench_target "add to cart p99" "$(bench_ms "$p99")" ms "<=" 20
 
 # Where an add's time goes: cart's own histogram of its catalog calls (mean per operation).
 echo

@@ -10,7 +10,14 @@
 # It prints orders paid per second counted in the database, p50/p99 of the checkout call,
 # checkout errors, oversells (must be 0, or the script fails), pgbench TPC-B tps measured in
 # the same run and the ratio, and the load generator's per-step timings with confirm-to-paid
-# taken from orders.paid_at. It uses its own databases (commerce_bench_checkout and
+# taken from orders.paid_at. Then where the CPU went in the measured window (the buying and
+# the wait until every confirmed order is paid; the pgbench baseline has a window of its own):
+# CPU time per process from /proc (PostgreSQL with all its processes, RabbitMQ, Redis, each
+# service, the emulator, the load generator) in ms per paid order, and, when PostgreSQL has
+# pg_stat_statements preloaded, the statements of the bench's database by time per paid order
+# (PG_STAT_STATEMENTS=enable to set it up: docs/performance.md). Each service's pool is
+# DB_POOL_SIZE (16); the bench refuses to start when the pools and pgbench's clients do not fit
+# in PostgreSQL's max_connections. It uses its own databases (commerce_bench_checkout and
 # commerce_bench_pgbench), ports 18201-18205, Redis prefixes, exchange and queues, loopback
 # only, and removes what it started when it ends. Everything shares the machine's cores.
 set -euo pipefail
@@ -41,6 +48,9 @@ PSQL=(psql -X -q -w -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1)
 
 
 scripts/ensure-services.sh >&2
+PGBENCH_CLIENTS=8
+bench_pg_connections catalog="$DB_POOL_SIZE" cart="$DB_POOL_SIZE" order="$DB_POOL_SIZE" \
+  payment-webhook="$DB_POOL_SIZE" pgbench="$PGBENCH_CLIENTS"
 
 bench_build "$PROFILE"
 BIN=target/$PROFILE
@@ -56,11 +66,12 @@ cleanup() {
   # The services' consumer queues (and their .retry/.dlq) and the exchange outlive them.
   scratch_drop_broker "bench.$$." "${RUN}commerce.events"
   rm -rf "$WORK"
+  bench_summary_end
 }
 trap cleanup EXIT
 
 scratch_fresh_db "$DB"
-export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB" RUST_LOG=warn AMQP_URL \
+export DATABASE_URL="postgres://postgres@127.0.0.1:$BENCH_PG_PORT/$DB" RUST_LOG=warn AMQP_URL \
   INTERNAL_TOKEN=bench-internal-token JWT_SECRET=bench-jwt-secret \
   AMQP_EXCHANGE="${RUN}commerce.events" AMQP_QUEUE_PREFIX="$RUN"
 for svc in catalog cart order payment-webhook; do "$BIN/$svc" migrate >&2; done
@@ -74,6 +85,8 @@ SQL
 products=$("${PSQL[@]}" -d "$DB" -Atc "SELECT count(*) FROM catalog.products")
 max_id=$("${PSQL[@]}" -d "$DB" -Atc "SELECT max(id) FROM catalog.products")
 [[ $products == "$max_id" ]] || { say "product ids are not 1..$products"; exit 1; }
+# The database by statement: set up before the services connect (planning is tracked per session).
+pgss_setup "$DB"
 
 wait_ready() {
   for _ in $(seq 300); do
@@ -88,6 +101,7 @@ start() { # name port health-path env... -- command...
   shift 3
   env HTTP_ADDR="127.0.0.1:$port" "$@" >"$WORK/$name.log" 2>&1 &
   pids+=($!)
+  cpu_track "$name" "$!"
   wait_ready "$port" "$WORK/$name.log" "$path"
 }
 start catalog "$CATALOG_PORT" health REDIS_KEY_PREFIX="${PREFIX}catalog:" "$BIN/catalog" serve
@@ -100,23 +114,40 @@ start order "$ORDER_PORT" ready REDIS_KEY_PREFIX="${PREFIX}order:" CART_URL="htt
   CATALOG_URL="http://127.0.0.1:$CATALOG_PORT" STRIPE_API_BASE="http://127.0.0.1:$STRIPE_PORT/" \
   STRIPE_SECRET_KEY="$STRIPE_KEY" "$BIN/order" serve
 
-# The PostgreSQL yardstick, in the same run: TPC-B on a scratch database.
+# The shared servers, counted with every process under them (the postmaster's backends, the
+# broker's helpers); the services were counted as they started. `order worker` (customer emails)
+# is not part of the purchase path and is not started here.
+cpu_track "PostgreSQL (all processes)" "$(cpu_listener_pid "$BENCH_PG_PORT")"
+cpu_track "RabbitMQ (beam.smp)" "$(cpu_listener_pid 5672)"
+cpu_track "Redis" "$(cpu_listener_pid 6379)"
+
+# The PostgreSQL yardstick, in the same run: TPC-B on a scratch database, in a CPU window of its own.
 tps=""
 if command -v pgbench >/dev/null; then
-  say "baseline: pgbench TPC-B, 8 clients, 10 s"
+  say "baseline: pgbench TPC-B, $PGBENCH_CLIENTS clients, ${PGBENCH_SECONDS:=10} s"
   scratch_fresh_db "$PGBENCH_DB"
   pgbench -q -i -h 127.0.0.1 -U postgres "$PGBENCH_DB" >/dev/null 2>&1
-  tps=$(pgbench -n -h 127.0.0.1 -U postgres -c 8 -j 2 -T 10 "$PGBENCH_DB" 2>&1 | awk '/^tps/ {printf "%.0f", $3}')
+  cpu_sample "$WORK/cpu.pgbench.start"
+  cpu_run_counted "pgbench (client)" pgbench -n -h 127.0.0.1 -U postgres -c "$PGBENCH_CLIENTS" -j 2 -T "$PGBENCH_SECONDS" \
+    "$PGBENCH_DB" >"$WORK/pgbench.txt" 2>&1 || { cat "$WORK/pgbench.txt" >&2; say "pgbench failed"; exit 1; }
+  cpu_sample "$WORK/cpu.pgbench.end"
+  tps=$(awk '/^tps/ {printf "%.0f", $3}' "$WORK/pgbench.txt")
+  txns=$(awk -F': ' '/number of transactions actually processed/ {print $2 + 0}' "$WORK/pgbench.txt")
+  cpu_forget_counted # the client ran its course: not part of the purchase window
   scratch_drop_db "$PGBENCH_DB"
 else
   say "pgbench not installed: no baseline"
 fi
 
 say "buying for ${DURATION}s with $BUYERS buyers over $products products"
-"$BIN/examples/checkout_load" --cart-url "http://127.0.0.1:$CART_PORT" --order-url "http://127.0.0.1:$ORDER_PORT" \
-  --stripe-url "http://127.0.0.1:$STRIPE_PORT" --stripe-key "$STRIPE_KEY" --products "$products" \
-  --seconds "$DURATION" --buyers "$BUYERS" --max-orders "$MAX_ORDERS" --confirmed-csv "$WORK/confirmed.csv" \
-  | tee "$WORK/load.txt"
+# The measured window: from here until every confirmed order is paid.
+pgss_reset "$DB"
+cpu_sample "$WORK/cpu.start"
+cpu_run_counted "load generator" "$BIN/examples/checkout_load" --cart-url "http://127.0.0.1:$CART_PORT" \
+  --order-url "http://127.0.0.1:$ORDER_PORT" --stripe-url "http://127.0.0.1:$STRIPE_PORT" --stripe-key "$STRIPE_KEY" \
+  --products "$products" --seconds "$DURATION" --buyers "$BUYERS" --max-orders "$MAX_ORDERS" \
+  --confirmed-csv "$WORK/confirmed.csv" >"$WORK/load.txt"
+cat "$WORK/load.txt"
 
 # Wait until every confirmed order is paid (or nothing moves for 10 s).
 confirmed=$(wc -l <"$WORK/confirmed.csv")
@@ -131,6 +162,8 @@ for _ in $(seq 600); do
   last=$paid
   sleep 0.1
 done
+cpu_sample "$WORK/cpu.end"
+pgss_snapshot "$DB"
 "${PSQL[@]}" -d "$DB" -c "CREATE TABLE public.bench_confirmed (order_number text, confirmed_us bigint)" \
   -c "\\copy public.bench_confirmed FROM '$WORK/confirmed.csv' CSV"
 read -r paid paid_rate c2p_p50 c2p_p99 < <("${PSQL[@]}" -d "$DB" -AtF' ' <<'SQL'
@@ -179,16 +212,36 @@ printf '%-44s %12s\n' "webhook events received (per paid order)" \
 printf '%-44s %12s\n' "oversells (negative, over-reserved, over-paid)" "$oversells ($negative, $over_reserved, $over_paid)"
 printf '%-44s %12s\n' "stock taken <> committed units (products)" "$mismatched"
 if [[ -n $tps ]]; then
-  printf '%-44s %12s\n' "pgbench TPC-B tps (8 clients, same run)" "$tps"
+  printf '%-44s %12s\n' "pgbench TPC-B tps ($PGBENCH_CLIENTS clients, same run)" "$tps"
   printf '%-44s %12.4f\n' "paid orders/s ÷ pgbench tps" "$(awk -v a="$paid_rate" -v b="$tps" 'BEGIN {print a / b}')"
 fi
 short=$(awk -v r="$paid_rate" -v p="$co_p99" 'BEGIN {print (r < 500 || p > 50) ? 1 : 0}')
 if ((short)); then
   echo
   echo "short of 500 paid orders/s with checkout p99 <= 50 ms; where a buyer's time goes:"
-  sed -n '/^step/,/^confirm /p' "$WORK/load.txt"
+  sed -n '/^step/,/^add line (each)/p' "$WORK/load.txt"
   printf '%-16s %8s %9s %9s %9s\n' "confirm->paid" "$paid" "" "$c2p_p50" "$c2p_p99"
 fi
+
+# Where the CPU went: the purchase window per paid order, then the baseline's own window.
+cpu_report "$WORK/cpu.start" "$WORK/cpu.end" "$paid" "paid order"
+if [[ -n $tps ]]; then
+  echo
+  echo "the pgbench baseline's window ($txns TPC-B transactions):"
+  cpu_report "$WORK/cpu.pgbench.start" "$WORK/cpu.pgbench.end" "$txns" "transaction" | sed -n '/^process/,$p' |
+    grep -E '^(process|PostgreSQL|pgbench|everything else|machine busy)'
+fi
+pgss_report "$DB" "$paid" "paid order"
+
+# The summary rows (issue 21's targets).
+add_p99=$(awk '/^add line \(each\)/ {print $NF}' "$WORK/load.txt")
+bench_target "paid orders/s ÷ pgbench TPC-B tps" "$paid_rate" "orders/s" ">=" 0.08 "${tps:+$tps tps}"
+bench_target "checkout p99" "$co_p99" ms "<=" 100
+bench_target "add line p99 (one add)" "$add_p99" ms "<=" 30
+bench_target "confirm → paid p99" "$c2p_p99" ms "<=" 1000
+bench_target "checkout errors" "$co_err" "" "<=" 0
+bench_target "oversells" "$oversells" "" "<=" 0
+
 if ((oversells > 0)); then
   say "OVERSELL: $oversells"
   exit 1

@@ -32,6 +32,7 @@ pids=()
 cleanup() {
   ((${#pids[@]})) && kill "${pids[@]}" 2>/dev/null && wait "${pids[@]}" 2>/dev/null
   rm -rf "$WORK"
+  bench_summary_end
 }
 trap cleanup EXIT
 
@@ -97,4 +98,5 @@ for c in "${cases[@]}"; do
   name=${c%%|*} url=${c#*|}
   read -r rps p50 p99 < <(run "$url")
   printf '%-46s %10.0f %9s %9s %9.2f\n' "$name" "$rps" "$p50" "$p99" "$(awk -v a="$rps" -v b="$base_rps" 'BEGIN {print a / b}')"
+  bench_target "$name ÷ direct" "$rps" req/s ">=" - "$base_rps req/s"
 done

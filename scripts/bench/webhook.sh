@@ -38,6 +38,8 @@ PSQL=(psql -X -q -w -h 127.0.0.1 -U postgres -v ON_ERROR_STOP=1)
 
 
 scripts/ensure-services.sh >&2
+# pgbench replays with as many clients as the pool, before the service starts: the larger counts.
+bench_pg_connections payment-webhook="$DB_POOL_SIZE"
 
 bench_build release
 BIN=target/release/payment-webhook
@@ -51,15 +53,16 @@ cleanup() {
   # load generator deletes its counting queue itself.
   { command -v rabbitmqadmin >/dev/null && rabbitmqadmin -q delete exchange name="$EXCHANGE"; } >/dev/null 2>&1 || true
   rm -rf "$WORK"
+  bench_summary_end
 }
 trap cleanup EXIT
 
 scratch_fresh_db "$DB"
-export DATABASE_URL="postgres://postgres@127.0.0.1:5432/$DB" AMQP_URL AMQP_EXCHANGE=$EXCHANGE \
+export DATABASE_URL="postgres://postgres@127.0.0.1:$BENCH_PG_PORT/$DB" AMQP_URL AMQP_EXCHANGE=$EXCHANGE \
   STRIPE_WEBHOOK_SECRET=$SECRET RUST_LOG=warn
 "$BIN" migrate >&2
 
-POOL=${DB_POOL_SIZE:-16}
+POOL=$DB_POOL_SIZE
 baseline=""
 if [[ ${BASELINE:-1} == 0 ]]; then
   say "BASELINE=0: no pgbench baseline"
@@ -104,6 +107,7 @@ if [[ -n $baseline ]]; then
   printf '%-54s %9s %10s %10s %7s\n' "PostgreSQL alone: the per-event statement (pgbench)" "$baseline" "avg $base_lat" "" "1.00"
   printf '%-54s %9s %10s %10s %7.2f\n' "payment-webhook: HTTP, verify, store, outbox, relay" "$rate" "$p50" "$p99" \
     "$(awk -v a="$rate" -v b="$baseline" 'BEGIN {print a / b}')"
+  bench_target "events/s ÷ the statement alone (pgbench)" "$rate" events/s ">=" - "$baseline events/s"
 fi
 # Where a request's time goes, from the service's own metrics: the whole request as the server
 # saw it, and the batches (events per statement, time per statement).

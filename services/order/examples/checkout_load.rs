@@ -62,13 +62,14 @@ struct Args {
 }
 
 /// The steps one buyer times.
-const STEPS: [&str; 4] = ["cart create", "add line (x2)", "checkout", "confirm"];
+/// The last is each add on its own (the "add line p99"); the second is both adds together.
+const STEPS: [&str; 5] = ["cart create", "add line (x2)", "checkout", "confirm", "add line (each)"];
 
 /// What one buyer saw.
 #[derive(Default)]
 struct Tally {
     /// Microseconds per step (index into `STEPS`).
-    steps: [Vec<u32>; 4],
+    steps: [Vec<u32>; 5],
     checkouts_ok: usize,
     checkout_errors: usize,
     other_errors: usize,
@@ -139,6 +140,7 @@ async fn one(ctx: &Ctx, t: &mut Tally, rng: &mut u64, n: usize, i: usize) -> Res
     let second = (first + next(rng) % (a.products - 1).max(1)) % a.products + 1;
     let started = Instant::now();
     for product in [first, second] {
+        let one = Instant::now();
         let res = c
             .post(format!("{}/api/v1/carts/{cart_id}/items", a.cart_url))
             .header("x-cart-token", &token)
@@ -146,6 +148,7 @@ async fn one(ctx: &Ctx, t: &mut Tally, rng: &mut u64, n: usize, i: usize) -> Res
             .send()
             .await;
         ok_json(res, "add line").await.inspect_err(|_| t.other_errors += 1)?;
+        t.steps[4].push(us(one));
     }
     t.steps[1].push(us(started));
     // 3. Checkout.

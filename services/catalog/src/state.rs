@@ -1,12 +1,14 @@
 //! What handlers share.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use domain::money::Currency;
 use platform::db::PgPool;
 use platform::redis::Redis;
+use platform::service::Resources;
 
-use crate::cache::PageCache;
+use crate::cache::{CacheTiming, PageCache};
 
 /// Pools and settings, in app data as `web::Data<AppState>`.
 #[derive(Clone)]
@@ -25,4 +27,20 @@ pub struct AppState {
     pub reservation_ttl_minutes: u64,
     /// `CATALOG_COUNT_CAP`: bounded counts stay exact below it (docs/adr/0013-listing-totals.md).
     pub count_cap: i64,
+}
+
+impl AppState {
+    /// State on the runner's pool with the page cache off, 15-minute reservations and the default
+    /// count cap: the catalog as other services' tests embed it.
+    pub fn uncached(res: &Resources) -> Self {
+        Self {
+            pool: res.pool.clone(),
+            read_pool: res.pool.clone(),
+            redis: res.redis.clone(),
+            currency: res.base.currency,
+            cache: Arc::new(PageCache::new(res.redis.clone(), CacheTiming::from_ttl(Duration::ZERO), false)),
+            reservation_ttl_minutes: 15,
+            count_cap: crate::listing::total::DEFAULT_CAP,
+        }
+    }
 }

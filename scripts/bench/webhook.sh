@@ -49,9 +49,8 @@ service_pid=""
 cleanup() {
   [[ -n $service_pid ]] && kill "$service_pid" 2>/dev/null && wait "$service_pid" 2>/dev/null
   scratch_drop_db "$DB"
-  # The relay declared the exchange durable (deleted here when the management CLI answers); the
-  # load generator deletes its counting queue itself.
-  { command -v rabbitmqadmin >/dev/null && rabbitmqadmin -q delete exchange name="$EXCHANGE"; } >/dev/null 2>&1 || true
+  # The relay declared the exchange durable; the load generator deletes its counting queue itself.
+  scratch_drop_exchange "$EXCHANGE"
   rm -rf "$WORK"
   bench_summary_end
 }

@@ -17,11 +17,15 @@ scratch_drop_broker() {
   for q in "${queues[@]}"; do
     timeout 10 rabbitmqctl -q delete_queue "$q" >/dev/null 2>&1 </dev/null || true
   done
-  if [[ -n $exchange ]]; then
-    # No management plugin needed: delete the exchange through the broker's own shell.
-    timeout 10 rabbitmqctl eval "rabbit_exchange:delete(rabbit_misc:r(<<\"/\">>, exchange, <<\"$exchange\">>), false, <<\"scratch\">>)." \
-      >/dev/null 2>&1 </dev/null || true
-  fi
+  [[ -z $exchange ]] || scratch_drop_exchange "$exchange"
+}
+
+# scratch_drop_exchange NAME: deletes exchange NAME on the local RabbitMQ (nothing when
+# rabbitmqctl is missing). No management plugin needed: it goes through the broker's own shell.
+scratch_drop_exchange() {
+  command -v rabbitmqctl >/dev/null || return 0
+  timeout 10 rabbitmqctl eval "rabbit_exchange:delete(rabbit_misc:r(<<\"/\">>, exchange, <<\"$1\">>), false, <<\"scratch\">>)." \
+    >/dev/null 2>&1 </dev/null || true
 }
 
 # scratch_fresh_db NAME: (re)creates database NAME on the local PostgreSQL.

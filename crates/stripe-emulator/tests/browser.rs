@@ -6,8 +6,8 @@
 
 mod common;
 
-use common::{Answer, Stripe};
-use serde_json::{Value, json};
+use common::{Answer, Stripe, answer};
+use serde_json::json;
 
 const PK: &str = "pk_test_browser";
 
@@ -32,13 +32,6 @@ fn form(params: &[(&str, &str)]) -> String {
 async fn browser_get(s: &Stripe, path: &str, params: &[(&str, &str)]) -> Answer {
     let query = serde_urlencoded::to_string(params).unwrap();
     answer(s.http.get(format!("{}?{query}", s.em.url(path))).send().await.unwrap()).await
-}
-
-async fn answer(r: reqwest::Response) -> Answer {
-    let status = r.status().as_u16();
-    let headers = r.headers().clone();
-    let body = r.json().await.unwrap_or(Value::Null);
-    Answer { status, body, headers }
 }
 
 /// Confirms with the publishable key, the client secret and a card number.

@@ -3,10 +3,16 @@
 
 use std::time::Duration;
 
+use diesel::QueryableByName;
+use diesel::sql_types::BigInt;
+use diesel_async::RunQueryDsl;
 use domain::events::Envelope;
-use lapin::options::{BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions};
+use lapin::options::{
+    BasicAckOptions, BasicGetOptions, BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions,
+};
 use lapin::types::FieldTable;
 use lapin::{BasicProperties, Channel};
+use platform::db::PgPool;
 use platform::events::Broker;
 
 use crate::wait_until;
@@ -57,4 +63,34 @@ pub async fn wait_for_consumer(broker: &Broker, queue: &str) {
         (q.consumer_count() > 0).then_some(())
     }
     wait_until(WAIT, "a consumer to attach to its queue", || attached(broker, queue)).await;
+}
+
+#[derive(QueryableByName)]
+struct Pending {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// Waits until the relay has published every outbox row of the service on `pool` (so every
+/// message is in `queue`), then takes and acks every envelope in `queue`.
+pub async fn published(broker: &Broker, queue: &str, pool: &PgPool) -> Vec<Envelope> {
+    wait_until(WAIT, "the outbox to be published", || async {
+        let mut conn = pool.get().await.ok()?;
+        let pending = diesel::sql_query("SELECT count(*) AS n FROM outbox WHERE published_at IS NULL")
+            .get_result::<Pending>(&mut *conn)
+            .await
+            .ok()?;
+        (pending.n == 0).then_some(())
+    })
+    .await;
+    let channel = broker.channel().await.expect("a channel");
+    let mut out = Vec::new();
+    while let Some(msg) =
+        channel.basic_get(queue.into(), BasicGetOptions::default()).await.expect("basic.get")
+    {
+        out.push(serde_json::from_slice(&msg.delivery.data).expect("an envelope"));
+        msg.delivery.ack(BasicAckOptions::default()).await.expect("ack");
+    }
+    let _ = channel.close(200, "drained".into()).await;
+    out
 }

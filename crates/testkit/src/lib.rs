@@ -12,6 +12,7 @@ mod proxy;
 pub mod schema;
 mod server;
 mod service;
+pub mod stock;
 mod wait;
 
 pub use db::TestDb;

@@ -74,11 +74,10 @@ const LINE: &[(&str, &str)] = &[
 /// The public and internal routes (and `GET /openapi.json`), with `state` as app data. No cart
 /// route reads more than [`carts::BODY_LIMIT`].
 pub fn routes(state: AppState) -> impl Fn(&mut web::ServiceConfig) + Send + Sync + 'static {
-    let state = web::Data::new(state);
-    let api = api();
+    let routes = api().with_state(state);
     move |cfg: &mut web::ServiceConfig| {
-        cfg.app_data(state.clone()).app_data(BodyLimit(carts::BODY_LIMIT));
-        api.configure(cfg);
+        cfg.app_data(BodyLimit(carts::BODY_LIMIT));
+        routes(cfg);
     }
 }
 

@@ -40,12 +40,7 @@ const CREATED: &[(&str, &str)] = &[("path.id", "$response.body#/data/id")];
 
 /// The catalog's routes (and `GET /openapi.json`), with `state` as app data.
 pub fn routes(state: AppState) -> impl Fn(&mut web::ServiceConfig) + Send + Sync + 'static {
-    let state = web::Data::new(state);
-    let api = api();
-    move |cfg: &mut web::ServiceConfig| {
-        cfg.app_data(state.clone());
-        api.configure(cfg);
-    }
+    api().with_state(state)
 }
 
 /// Handler state from configuration and the runner's resources (lazy: nothing connects yet).

@@ -1,14 +1,16 @@
 //! What handlers share.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::Notify;
 
 use domain::money::Currency;
 use platform::db::PgPool;
 use platform::redis::Redis;
+use platform::service::Resources;
 
-use crate::cache::PageCache;
+use crate::cache::{CacheTiming, PageCache};
 
 /// Pools and settings, in app data as `web::Data<AppState>`.
 #[derive(Clone)]
@@ -35,5 +37,20 @@ impl AppState {
     /// Call after committing a reservation change: its `inventory.changed` row is waiting.
     pub fn wake_relay(&self) {
         self.relay_wake.notify_one();
+    }
+
+    /// State on the runner's pool with the page cache off, 15-minute reservations and the default
+    /// count cap: the catalog as other services' tests embed it.
+    pub fn uncached(res: &Resources) -> Self {
+        Self {
+            pool: res.pool.clone(),
+            read_pool: res.pool.clone(),
+            redis: res.redis.clone(),
+            currency: res.base.currency,
+            cache: Arc::new(PageCache::new(res.redis.clone(), CacheTiming::from_ttl(Duration::ZERO), false)),
+            reservation_ttl_minutes: 15,
+            count_cap: crate::listing::total::DEFAULT_CAP,
+            relay_wake: res.relay_wake.clone(),
+        }
     }
 }

@@ -19,17 +19,12 @@ async fn two_hundred_concurrent_reserves_for_fifty_units_never_oversell() {
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..200 {
         let (client, url) = (app.server.client.clone(), app.server.url("/internal/v1/reservations"));
-        tasks.spawn(async move {
-            let res = client
+        tasks.spawn(testkit::http::send(
+            client
                 .post(url)
                 .bearer_auth(common::INTERNAL_TOKEN)
-                .json(&json!({"product_id": 2, "quantity": 1, "cart_id": CART}))
-                .send()
-                .await
-                .unwrap();
-            let status = res.status().as_u16();
-            (status, res.json::<serde_json::Value>().await.unwrap())
-        });
+                .json(&json!({"product_id": 2, "quantity": 1, "cart_id": CART})),
+        ));
     }
     let (mut created, mut refused) = (0, 0);
     while let Some(done) = tasks.join_next().await {
@@ -445,11 +440,7 @@ async fn a_keyed_reserve_retried_finds_its_reservation_and_release_by_key_gives_
     app.exec("UPDATE products SET stock_quantity = 50, reserved_quantity = 0 WHERE id = 2").await;
     let post = |path: &'static str, body: serde_json::Value| {
         let (client, url) = (app.server.client.clone(), app.server.url(path));
-        async move {
-            let res = client.post(url).bearer_auth(common::INTERNAL_TOKEN).json(&body).send().await.unwrap();
-            let status = res.status().as_u16();
-            (status, res.json::<serde_json::Value>().await.unwrap())
-        }
+        testkit::http::send(client.post(url).bearer_auth(common::INTERNAL_TOKEN).json(&body))
     };
     let keyed =
         json!({"product_id": 2, "quantity": 3, "cart_id": CART, "idempotency_key": "cart:x:line:1:q3"});

@@ -37,12 +37,7 @@ fn placed(to: &'static str) -> Link {
 
 /// The order routes (and `GET /openapi.json`), with `state` as app data (the runner adds `Auth`).
 pub fn routes(state: AppState) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + Sync + 'static {
-    let state = web::Data::new(state);
-    let api = std::sync::Arc::new(api());
-    move |cfg: &mut web::ServiceConfig| {
-        cfg.app_data(state.clone());
-        api.configure(cfg);
-    }
+    api().with_state(state)
 }
 
 /// Handler state from the order's settings and the runner's resources (lazy: nothing connects yet).

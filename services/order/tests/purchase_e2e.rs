@@ -12,10 +12,8 @@
 #[path = "common/smtp.rs"]
 mod smtp;
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use catalog::cache::{CacheTiming, PageCache};
 use diesel_async::RunQueryDsl;
 use order::config::{OrderConfig, OrderSettings};
 use payment_webhook::config::{WebhookConfig, WebhookSettings};
@@ -143,16 +141,7 @@ impl Drop for Gateway {
 /// Catalog: routes, the `catalog.orders` consumer and the reservation sweeper (no page cache).
 async fn spawn_catalog(db: &TestDb, exchange: &str) -> TestService {
     testkit::spawn_service(&catalog::INFO, base(&catalog::INFO, db, exchange), |res| {
-        let state = catalog::state::AppState {
-            pool: res.pool.clone(),
-            read_pool: res.pool.clone(),
-            redis: res.redis.clone(),
-            currency: res.base.currency,
-            cache: Arc::new(PageCache::new(res.redis.clone(), CacheTiming::from_ttl(Duration::ZERO), false)),
-            reservation_ttl_minutes: 15,
-            count_cap: catalog::listing::total::DEFAULT_CAP,
-            relay_wake: res.relay_wake.clone(),
-        };
+        let state = catalog::state::AppState::uncached(res);
         Ok(catalog::app::spec(state))
     })
     .await
@@ -352,20 +341,7 @@ impl Shop {
 
     /// `(stock_quantity, reserved_quantity)` of a catalog product.
     async fn counters(&self, id: i64) -> (i32, i32) {
-        #[derive(diesel::QueryableByName)]
-        struct C {
-            #[diesel(sql_type = diesel::sql_types::Integer)]
-            stock_quantity: i32,
-            #[diesel(sql_type = diesel::sql_types::Integer)]
-            reserved_quantity: i32,
-        }
-        let mut conn = self.catalog_db.conn().await;
-        let c: C = diesel::sql_query("SELECT stock_quantity, reserved_quantity FROM products WHERE id = $1")
-            .bind::<diesel::sql_types::BigInt, _>(id)
-            .get_result(&mut conn)
-            .await
-            .unwrap();
-        (c.stock_quantity, c.reserved_quantity)
+        testkit::stock::counters(&self.catalog_db, id).await
     }
 
     /// One number from the order database (`SELECT ... AS n`).

@@ -117,6 +117,19 @@ impl Api {
         self.ops.iter().map(|op| (op.method.clone(), op.path.clone())).collect()
     }
 
+    /// A service's routes for the runner: `state` as `web::Data` app data, then [`Api::configure`].
+    pub fn with_state<S: Send + Sync + 'static>(
+        self,
+        state: S,
+    ) -> impl Fn(&mut web::ServiceConfig) + Clone + Send + Sync + 'static {
+        let state = web::Data::new(state);
+        let api = Arc::new(self);
+        move |cfg: &mut web::ServiceConfig| {
+            cfg.app_data(state.clone());
+            api.configure(cfg);
+        }
+    }
+
     /// Registers every operation, a 405 with `Allow` for the other methods on each path, and
     /// `GET /openapi.json` (the document, no auth).
     pub fn configure(&self, cfg: &mut web::ServiceConfig) {

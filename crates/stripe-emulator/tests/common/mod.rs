@@ -114,7 +114,8 @@ impl Stripe {
     }
 }
 
-async fn answer(r: reqwest::Response) -> Answer {
+/// Status, headers and JSON body (`Null` when not JSON) of `r`.
+pub async fn answer(r: reqwest::Response) -> Answer {
     let status = r.status().as_u16();
     let headers = r.headers().clone();
     let body = r.json().await.unwrap_or(Value::Null);

@@ -3,7 +3,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use catalog::cache::{CacheTiming, PageCache};
 use platform::events::Broker;
 use platform::service::ServiceSpec;
 use testkit::{TcpProxy, TestDb, TestService};
@@ -51,16 +50,7 @@ async fn spawn_catalog() -> (TestDb, TestService) {
     let mut base = testkit::base_config(&catalog::INFO, &db);
     base.http_workers = 2;
     let server = testkit::spawn_service(&catalog::INFO, base, |res| {
-        let state = catalog::state::AppState {
-            pool: res.pool.clone(),
-            read_pool: res.pool.clone(),
-            redis: res.redis.clone(),
-            currency: res.base.currency,
-            cache: Arc::new(PageCache::new(res.redis.clone(), CacheTiming::from_ttl(Duration::ZERO), false)),
-            reservation_ttl_minutes: 15,
-            count_cap: catalog::listing::total::DEFAULT_CAP,
-            relay_wake: res.relay_wake.clone(),
-        };
+        let state = catalog::state::AppState::uncached(res);
         Ok(ServiceSpec::new(&catalog::INFO).routes(catalog::app::routes(state)))
     })
     .await;

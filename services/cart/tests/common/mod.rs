@@ -122,20 +122,7 @@ impl World {
 
     /// `(stock_quantity, reserved_quantity)` of a catalog product.
     pub async fn counters(&self, id: i64) -> (i32, i32) {
-        #[derive(diesel::QueryableByName)]
-        struct C {
-            #[diesel(sql_type = diesel::sql_types::Integer)]
-            stock_quantity: i32,
-            #[diesel(sql_type = diesel::sql_types::Integer)]
-            reserved_quantity: i32,
-        }
-        let mut conn = self.catalog_db.conn().await;
-        let c: C = diesel::sql_query("SELECT stock_quantity, reserved_quantity FROM products WHERE id = $1")
-            .bind::<diesel::sql_types::BigInt, _>(id)
-            .get_result(&mut conn)
-            .await
-            .unwrap();
-        (c.stock_quantity, c.reserved_quantity)
+        testkit::stock::counters(&self.catalog_db, id).await
     }
 
     /// SQL on catalog's database.

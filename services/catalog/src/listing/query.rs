@@ -64,7 +64,7 @@ pub fn pairs(query_string: &str) -> Vec<(String, String)> {
 }
 
 /// The parameters the listing reads.
-const KEYS: [&str; 10] = [
+pub const KEYS: [&str; 10] = [
     "page",
     "per_page",
     "category",

@@ -198,21 +198,7 @@ impl App {
 
     /// `(stock_quantity, reserved_quantity)` of product `id`.
     pub async fn counters(&self, id: i64) -> (i32, i32) {
-        #[derive(diesel::QueryableByName)]
-        struct C {
-            #[diesel(sql_type = diesel::sql_types::Integer)]
-            stock_quantity: i32,
-            #[diesel(sql_type = diesel::sql_types::Integer)]
-            reserved_quantity: i32,
-        }
-        use diesel_async::RunQueryDsl;
-        let mut conn = self.db.conn().await;
-        let c: C = diesel::sql_query("SELECT stock_quantity, reserved_quantity FROM products WHERE id = $1")
-            .bind::<diesel::sql_types::BigInt, _>(id)
-            .get_result(&mut conn)
-            .await
-            .expect("counters");
-        (c.stock_quantity, c.reserved_quantity)
+        testkit::stock::counters(&self.db, id).await
     }
 
     /// One number from a `SELECT ... AS n` query.

@@ -15,7 +15,6 @@ use diesel::sql_types::BigInt;
 use diesel_async::RunQueryDsl;
 use domain::events::Envelope;
 use domain::ids::CartId;
-use lapin::options::{BasicAckOptions, BasicGetOptions};
 use order::app;
 use order::config::OrderSettings;
 use order::state::AppState;
@@ -374,20 +373,7 @@ impl World {
 
     /// Takes every order event published so far (after the outbox is empty).
     pub async fn order_events(&self) -> Vec<Envelope> {
-        wait_until(WAIT, "the outbox to be published", || async {
-            let pending = self.count("SELECT count(*) AS n FROM outbox WHERE published_at IS NULL").await;
-            (pending == 0).then_some(())
-        })
-        .await;
-        let channel = self.broker.channel().await.unwrap();
-        let mut out = Vec::new();
-        while let Some(msg) =
-            channel.basic_get(self.observer.as_str().into(), BasicGetOptions::default()).await.unwrap()
-        {
-            out.push(serde_json::from_slice(&msg.delivery.data).unwrap());
-            msg.delivery.ack(BasicAckOptions::default()).await.unwrap();
-        }
-        out
+        testkit::events::published(&self.broker, &self.observer, &self.state.pool).await
     }
 
     /// Makes a reservation lapse in the fake catalog (as its sweeper would).

@@ -12,7 +12,6 @@ use diesel::sql_types::BigInt;
 use diesel_async::RunQueryDsl;
 use domain::events::Envelope;
 use domain::stripe_signature;
-use lapin::options::{BasicAckOptions, BasicGetOptions};
 use payment_webhook::INFO;
 use payment_webhook::config::{WebhookConfig, WebhookSettings};
 use payment_webhook::state::AppState;
@@ -165,21 +164,7 @@ impl App {
     /// Waits until the relay has published every outbox row (so every message is in the
     /// observer queue), then takes every message from the queue.
     pub async fn published(&self) -> Vec<Envelope> {
-        wait_until(WAIT, "the outbox to be published", || async {
-            let pending = self.count("SELECT count(*) AS n FROM outbox WHERE published_at IS NULL").await;
-            (pending == 0).then_some(())
-        })
-        .await;
-        let channel = self.broker.channel().await.unwrap();
-        let mut out = Vec::new();
-        while let Some(msg) =
-            channel.basic_get(self.queue.as_str().into(), BasicGetOptions::default()).await.unwrap()
-        {
-            out.push(serde_json::from_slice(&msg.delivery.data).expect("an envelope"));
-            msg.delivery.ack(BasicAckOptions::default()).await.unwrap();
-        }
-        let _ = channel.close(200, "drained".into()).await;
-        out
+        testkit::events::published(&self.broker, &self.queue, &self.state.pool).await
     }
 
     /// The value of a counter in `/metrics`, e.g. `("payment_webhook_rejected_total", "signature_mismatch")`.

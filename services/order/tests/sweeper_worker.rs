@@ -203,7 +203,11 @@ async fn a_three_d_secure_payment_abandoned_until_expiry_is_canceled_and_expired
     .await;
     make_due(&w, &number).await;
     assert_eq!(sweep_once(&w.state).await.unwrap().expired, 1);
-    assert_eq!(w.order_state(&number).await, ("pending".into(), "expired".into()));
+    let (payment, status) = w.order_state(&number).await;
+    assert_eq!(status, "expired");
+    // The same pass queues recent orders for a comparison with Stripe, and the app's payment
+    // sync runs beside the test: it may already have read the cancellation.
+    assert!(matches!(payment.as_str(), "pending" | "failed"), "payment {payment}");
     assert_eq!(w.state.stripe.retrieve(&pi).await.unwrap().status, "canceled", "it can no longer be paid");
     // Stripe's payment_intent.canceled then arrives: the payment is marked failed, nothing else.
     w.forward_stripe_events().await;

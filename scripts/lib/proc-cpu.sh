@@ -65,7 +65,8 @@ cpu_sample() {
   for i in "${!CPU_NAMES[@]}"; do spec+="${CPU_ROOTS[i]}|${CPU_NAMES[i]}"$'\n'; done
   # /proc/PID/stat: "pid (comm) state ppid ..." with utime, stime, cutime, cstime the 14th-17th
   # fields; comm may hold spaces and parentheses, so the fields are counted after the last ')'.
-  cat /proc/[0-9]*/stat 2>/dev/null | awk -v spec="$spec" '
+  # A process may end between the glob and the read: cat then fails, and pipefail must not.
+  { cat /proc/[0-9]*/stat 2>/dev/null || true; } | awk -v spec="$spec" '
     BEGIN { n = split(spec, lines, "\n"); for (i = 1; i <= n; i++) if (lines[i] != "") {
       split(lines[i], kv, "|"); root[kv[1]] = kv[2]; order[++k] = kv[2]; ticks[kv[2]] = 0 } }
     { pid = $1; rest = $0; sub(/^.*\) /, "", rest); split(rest, f, " ")

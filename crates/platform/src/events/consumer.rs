@@ -17,6 +17,7 @@ use chrono::{SecondsFormat, Utc};
 use diesel::ExpressionMethods;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use domain::events::Envelope;
+use futures_util::stream::FuturesUnordered;
 use futures_util::{FutureExt, StreamExt};
 use lapin::Channel;
 use lapin::message::Delivery;
@@ -106,6 +107,9 @@ pub struct ConsumerOptions {
     pub routing_keys: Vec<String>,
     /// Most unacknowledged deliveries held at once.
     pub prefetch: u16,
+    /// Deliveries handled at once by this process (each in its own transaction, as replicas
+    /// would; at most `prefetch`). 1 handles them one after the other.
+    pub concurrency: usize,
     /// Handler attempts before a message is dead-lettered.
     pub max_attempts: u32,
     /// Wait before the first retry; doubles with each attempt.
@@ -125,6 +129,7 @@ impl ConsumerOptions {
             queue: queue.into(),
             routing_keys: routing_keys.iter().map(|k| (*k).to_owned()).collect(),
             prefetch: 16,
+            concurrency: 1,
             max_attempts: 10,
             base_backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(300),
@@ -237,25 +242,34 @@ impl Consumer {
             .await?;
         tracing::info!(queue = %o.queue, "consuming");
         let mut health = tokio::time::interval(Duration::from_millis(500));
+        let limit = o.concurrency.clamp(1, usize::from(o.prefetch.max(1)));
+        let mut in_flight = FuturesUnordered::new();
         loop {
             tokio::select! {
                 biased;
                 () = shutdown.wait() => {
                     let _ = channel.basic_cancel(short(&tag)?, BasicCancelOptions::default()).await;
-                    // Prefetched, unacknowledged deliveries return to the queue with the channel.
+                    // What is being handled finishes (and is acked); prefetched, unacknowledged
+                    // deliveries return to the queue with the channel.
+                    while let Some(done) = in_flight.next().await {
+                        if let Err(e) = done {
+                            tracing::warn!(queue = %o.queue, error = %e, "a delivery ended unacked at shutdown");
+                        }
+                    }
                     let _ = channel.close(200, "consumer stopped".into()).await;
                     return Ok(());
+                }
+                Some(done) = in_flight.next(), if !in_flight.is_empty() => {
+                    done?;
+                    backoff.reset();
                 }
                 _ = health.tick() => {
                     if !channel.status().connected() {
                         return Err(EventsError::Disconnected);
                     }
                 }
-                next = deliveries.next() => match next {
-                    Some(Ok(delivery)) => {
-                        self.process(&channel, handler, delivery).await?;
-                        backoff.reset();
-                    }
+                next = deliveries.next(), if in_flight.len() < limit => match next {
+                    Some(Ok(delivery)) => in_flight.push(self.process(&channel, handler, delivery)),
                     Some(Err(e)) => return Err(e.into()),
                     None => return Err(EventsError::Disconnected),
                 },

@@ -600,3 +600,38 @@ async fn rows_written_without_notify_are_published_when_the_waker_is_notified() 
     .await;
     w.stop().await;
 }
+
+/// Handles an event only once another is being handled at the same time (a two-party barrier):
+/// a consumer that takes deliveries one after the other can never get past it.
+struct Meeting(Arc<tokio::sync::Barrier>);
+
+impl EventHandler for Meeting {
+    async fn handle(&self, _: &mut AsyncPgConnection, _: &Envelope) -> Result<(), HandlerError> {
+        match tokio::time::timeout(Duration::from_secs(10), self.0.wait()).await {
+            Ok(_) => Ok(()),
+            Err(_) => Err(HandlerError::permanent("no other event was handled meanwhile".to_owned())),
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_consumer_with_concurrency_handles_deliveries_side_by_side() {
+    let mut w = World::new().await;
+    let mut options = w.consumer_options();
+    options.concurrency = 2;
+    let consumer = Consumer::new(w.pool.clone(), Arc::clone(&w.broker), options);
+    let meeting = Meeting(Arc::new(tokio::sync::Barrier::new(2)));
+    w.tasks.push(tokio::spawn(consumer.run(meeting, w.shutdown.clone())));
+    testkit::events::wait_for_consumer(&w.broker, &w.queue).await;
+
+    let (a, b) = (envelope("product.updated"), envelope("product.updated"));
+    publish_envelope(&w.broker, &a).await;
+    publish_envelope(&w.broker, &b).await;
+    let sql =
+        format!("SELECT count(*) AS n FROM processed_events WHERE event_id IN ('{}', '{}')", a.id.0, b.id.0);
+    wait_until(Duration::from_secs(30), "both events handled together", || async {
+        (w.count(&sql).await == 2).then_some(())
+    })
+    .await;
+    w.stop().await;
+}

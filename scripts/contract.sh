@@ -54,7 +54,7 @@ check() {
   shift 3
   for attempt in 1 2; do
     if "$ST" --no-color --config-file "${CONFIG:-scripts/contract/schemathesis.toml}" run "$doc" --url "$url" \
-      --max-examples "$EXAMPLES" --seed "$SEED" \
+      --seed "$SEED" \
       --report junit --report-junit-path "$reports/$name.xml" "$@" >"$reports/$name.txt" 2>&1; then
       tail -n 12 "$reports/$name.txt" >&2
       return 0
@@ -93,7 +93,7 @@ for s in "${services[@]}"; do
   }
   url="http://127.0.0.1:$port"
   echo "contract: $s ($url/openapi.json, $EXAMPLES examples per operation)" >&2
-  check "$s" "$url/openapi.json" "$url" --workers 2 || failed+=("$s")
+  check "$s" "$url/openapi.json" "$url" --workers 2 --max-examples "$EXAMPLES" || failed+=("$s")
 done
 if ((${#failed[@]})); then
   echo "contract: FAILED for ${failed[*]} (reports in $reports; KEEP_STACK=1 keeps them)" >&2

@@ -64,13 +64,10 @@ def as_guest(op):
 
 def walk_product(gateway):
     """The product the walk buys: a fresh one with a million units (so no run's reservations
-    starve the next), created with the admin token; without one, the cheapest in stock."""
+    starve the next), created with the admin token scripts/contract.sh exports."""
     token = os.environ.get("CONTRACT_ADMIN_TOKEN")
     if not token:
-        page = get_json(f"{gateway}/api/v1/products?in_stock=true&sort_by=price_cents&sort_order=asc&per_page=1")
-        if not page.get("data"):
-            raise SystemExit("public_api: the catalog has no product in stock to buy")
-        return page["data"][0]["sku"]
+        raise SystemExit("public_api: CONTRACT_ADMIN_TOKEN is not set (scripts/contract.sh sets it)")
     sku = f"WALK-{os.getpid()}-{int(time.time())}"
     body = {
         "sku": sku, "name": f"Contract Walk Tee {sku}", "description": "Bought by the contract run.",

@@ -20,8 +20,6 @@ pub struct App {
     pub db: TestDb,
     pub server: TestService,
     pub state: AppState,
-    /// The test's own (temporary) exchange, which the relay publishes to when it runs.
-    pub exchange: String,
 }
 
 /// How to build the test app.
@@ -77,7 +75,6 @@ pub async fn spawn_opts(opts: Options) -> (App, Option<TestDb>) {
         None => None,
     };
     let mut base = testkit::base_config(&INFO, &db);
-    let exchange = base.amqp_exchange.clone();
     base.connections.redis_url = DsnUrl::new(opts.redis_url.clone());
     base.redis_key_prefix = opts.redis_prefix.clone();
     // The tests play the ingress from 127.0.0.1: its forwarded headers are believed.
@@ -107,7 +104,7 @@ pub async fn spawn_opts(opts: Options) -> (App, Option<TestDb>) {
     })
     .await;
     let state = made.expect("state");
-    (App { db, server, state, exchange }, opts.read_db)
+    (App { db, server, state }, opts.read_db)
 }
 
 /// A JWT signed with `secret`, for `sub`, with `roles`, expiring `exp_offset` seconds from now.

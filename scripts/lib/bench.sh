@@ -16,7 +16,10 @@ bench_lock() {
 # bench_build [release|debug]: every binary and example of the workspace in one build, so the
 # features of all packages unify once and no bench rebuilds what another built (`make bench`
 # compiles once, then only measures). The lock's descriptor is not cargo's to keep.
+# BENCH_NO_BUILD=1 measures the binaries already in target/ (built by an earlier bench or by
+# hand), e.g. to measure a baseline while the sources already hold the next change.
 bench_build() {
+  if [[ ${BENCH_NO_BUILD:-} == 1 ]]; then say "BENCH_NO_BUILD=1: measuring the binaries in target/ as they are"; return; fi
   local profile=${1:-release} flags=(--locked --workspace --bins --examples)
   [[ $profile == release ]] && flags+=(--release)
   say "building the workspace's binaries and load generators ($profile)"

@@ -32,7 +32,7 @@ diesel::table! {
         updated_at -> Timestamptz,
         /// Soft-delete marker.
         deleted_at -> Nullable<Timestamptz>,
-        /// Lower-cased space-separated runs of name and description (generated; search).
+        /// Lower-cased space-separated runs of name and description (kept by a trigger; search).
         search_tokens -> Nullable<Array<Text>>,
     }
 }
@@ -40,10 +40,12 @@ diesel::table! {
 diesel::table! {
     /// Every run any product's name or description has had: the search vocabulary.
     search_words (word) {
-        /// A lower-cased run.
+        /// A lower-cased run, or a pair or triple of consecutive runs (space-separated).
         word -> Text,
         /// Storefront-visible products with it, without the unfolded deltas.
         n -> Int8,
+        /// How many runs it spans (generated: 1, 2 or 3).
+        arity -> Nullable<Int2>,
     }
 }
 

@@ -139,6 +139,71 @@ async fn single_words_match_exactly_the_substrings_through_the_stored_runs() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn terms_with_spaces_match_exactly_the_substrings_through_pairs_and_triples() {
+    let app = app().await;
+    app.exec(
+        "INSERT INTO products (sku, name, description, slug, price_cents, status) VALUES
+         ('P1', 'Tote  Bag - Sand', 'two  spaces', 'p1', 100, 'active'),
+         ('D2', 'Wool Scarf - Draft', 'hidden', 'd2', 100, 'draft')",
+    )
+    .await;
+    let terms = [
+        // two runs: whole words, parts at the ends, punctuation, across name and description
+        "wool scarf",
+        "ool sca",
+        "scarf - ",
+        "WOOL SCARF",
+        "tote bag",
+        "tote bag.",
+        "bag plain",
+        "a hat",
+        "hat.",
+        "s made",
+        "t-shirt - black",
+        "like a",
+        "wool, weighs",
+        // three runs, and more (windows of three, re-tested)
+        "scarf - navy",
+        "made of wool",
+        "e of wool.",
+        "trail runners - navy",
+        "classic wool scarf - red",
+        "like wool, weighs less",
+        "feels like wool, weighs less.",
+        "wool scarf - red",
+        // double spaces and spaces at the ends: looked up by runs
+        "tote  bag",
+        "two  spaces",
+        " scarf",
+        "scarf ",
+        "a  hat",
+        // nothing
+        "scarf wool",
+        "navy scarf",
+        "wool scarf - draft",
+    ];
+    for term in terms {
+        let (status, body) = app.get(&url(&[("search", term), ("per_page", "100")])).await;
+        assert_eq!(status, 200, "{term}: {body}");
+        let want = skus_matching(&app, term).await;
+        if body["meta"].get("search_fallback").is_some() {
+            // Nothing matches exactly, and a long word may be misspelt: the marked fallback.
+            assert!(want.is_empty(), "search={term:?} fell back although {want:?} match");
+            continue;
+        }
+        let mut got = common::skus(&body);
+        got.sort();
+        assert_eq!(got, want, "search={term:?}");
+    }
+    // A renamed product's new pairs are found at once; its old ones no longer find it.
+    app.exec("UPDATE products SET name = 'Alpaca Throw Blanket' WHERE sku = 'R02'").await;
+    let (_, body) = app.get(&url(&[("search", "throw blank")])).await;
+    assert_eq!(common::skus(&body), ["R02"]);
+    let (_, body) = app.get(&url(&[("search", "wool scarf")])).await;
+    assert_eq!(common::skus(&body), ["R03"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn searches_count_to_their_own_cap_in_one_scan() {
     let app = uncached().await;
     app.exec(

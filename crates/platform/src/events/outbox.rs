@@ -29,7 +29,9 @@ pub async fn enqueue(conn: &mut AsyncPgConnection, envelope: &Envelope) -> Query
 pub async fn notify(conn: &mut AsyncPgConnection) -> QueryResult<()> {
     // The connection's search_path starts with the service's schema, so current_schema() is it.
     // sql_query: pg_notify returns `void`, which no diesel type reads.
-    diesel::sql_query("SELECT pg_notify('outbox_' || current_schema(), '')").execute(conn).await?;
+    crate::sql::prepared(diesel::sql_query("SELECT pg_notify('outbox_' || current_schema(), '')"))
+        .execute(conn)
+        .await?;
     Ok(())
 }
 

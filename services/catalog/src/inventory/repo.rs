@@ -151,7 +151,7 @@ pub async fn reserve(
     let id = Uuid::now_v7();
     // sql_query: data-modifying CTE (the reservation's guarantee: the conditional update and
     // the row in one statement).
-    let rows: Vec<Reserved> = sql_query(format!(
+    let rows: Vec<Reserved> = platform::sql::prepared(sql_query(format!(
         "WITH p AS (
              UPDATE products SET reserved_quantity = reserved_quantity + $2
              WHERE id = $1 AND status = 'active' AND deleted_at IS NULL
@@ -172,7 +172,7 @@ pub async fn reserve(
     .bind::<Nullable<SqlUuid>, _>(new.cart_id.map(|c| c.0))
     .bind::<Nullable<BigInt>, _>(new.order_id.map(OrderId::get))
     .bind::<Integer, _>(i32::try_from(new.ttl_minutes).unwrap_or(i32::MAX))
-    .bind::<Nullable<Text>, _>(new.idempotency_key.as_deref())
+    .bind::<Nullable<Text>, _>(new.idempotency_key.as_deref()))
     .load(conn)
     .await?;
     if let Some(Reserved { reservation: row, counters }) = rows.into_iter().next() {
@@ -396,16 +396,18 @@ pub async fn close(conn: &mut AsyncPgConnection, ids: &[Uuid], how: Close) -> Qu
         return Ok(Vec::new());
     }
     // sql_query: locking CTE (rows locked in id order, so overlapping closes never deadlock).
-    let closed: Vec<Closed> = sql_query(
-        "WITH target AS (
+    let closed: Vec<Closed> = platform::sql::prepared(
+        sql_query(
+            "WITH target AS (
              SELECT id FROM reservations WHERE id = ANY($1) AND status = 'active' ORDER BY id FOR UPDATE
          )
          UPDATE reservations r SET status = $2, closed_at = now()
          FROM target WHERE r.id = target.id
          RETURNING r.id, r.product_id, r.quantity, r.status",
+        )
+        .bind::<Array<SqlUuid>, _>(ids)
+        .bind::<Text, _>(how.status().as_str()),
     )
-    .bind::<Array<SqlUuid>, _>(ids)
-    .bind::<Text, _>(how.status().as_str())
     .load(conn)
     .await?;
     give_back(conn, &units(&closed), how).await?;
@@ -433,8 +435,9 @@ pub async fn commit_order(
     listed: &[Uuid],
 ) -> QueryResult<Committed> {
     // sql_query: locking CTE (rows locked in id order) that also decides each row's new status.
-    let closed: Vec<Closed> = sql_query(
-        "WITH target AS (
+    let closed: Vec<Closed> = platform::sql::prepared(
+        sql_query(
+            "WITH target AS (
              SELECT id, (id = ANY($1) OR expires_at > now()) AS keep FROM reservations
              WHERE (id = ANY($1) OR order_id = $2) AND status = 'active' ORDER BY id FOR UPDATE
          )
@@ -442,9 +445,10 @@ pub async fn commit_order(
          SET status = CASE WHEN target.keep THEN 'committed' ELSE 'expired' END, closed_at = now()
          FROM target WHERE r.id = target.id
          RETURNING r.id, r.product_id, r.quantity, r.status",
+        )
+        .bind::<Array<SqlUuid>, _>(listed)
+        .bind::<BigInt, _>(order.get()),
     )
-    .bind::<Array<SqlUuid>, _>(listed)
-    .bind::<BigInt, _>(order.get())
     .load(conn)
     .await?;
     let (kept, lapsed): (Vec<Closed>, Vec<Closed>) =
@@ -497,8 +501,9 @@ pub async fn active_of_order(conn: &mut AsyncPgConnection, order_id: OrderId) ->
 /// many it expired.
 pub async fn expire_due(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult<usize> {
     // sql_query: FOR UPDATE SKIP LOCKED inside a CTE (sweepers never wait for each other).
-    let closed: Vec<Closed> = sql_query(
-        "WITH due AS (
+    let closed: Vec<Closed> = platform::sql::prepared(
+        sql_query(
+            "WITH due AS (
              SELECT id FROM reservations
              WHERE status = 'active' AND expires_at <= now()
              ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED
@@ -506,8 +511,9 @@ pub async fn expire_due(conn: &mut AsyncPgConnection, limit: i64) -> QueryResult
          UPDATE reservations r SET status = 'expired', closed_at = now()
          FROM due WHERE r.id = due.id
          RETURNING r.id, r.product_id, r.quantity, r.status",
+        )
+        .bind::<BigInt, _>(limit),
     )
-    .bind::<BigInt, _>(limit)
     .load(conn)
     .await?;
     give_back(conn, &units(&closed), Close::Expire).await?;

@@ -153,6 +153,7 @@ async fn count_and_page(
 ) -> diesel::QueryResult<(total::Total, Vec<repo::ProductRow>)> {
     let bound = total::bound(q, cap);
     let offset = q.offset();
+    let known = search::known(matcher);
     // A word that at least `bound` products have: the total is known without reading them.
     if search::known_to_reach(matcher, q, bound) {
         let rows = match offset {
@@ -165,17 +166,27 @@ async fn count_and_page(
         && q.cursor.is_none()
         && let Some(offset) = offset.filter(|o| *o < bound)
     {
-        let rows = repo::collect(conn, q, bound, offset, matcher).await?;
+        // One scan reads up to `reach` matches: below it they are all there, so it is the count
+        // and the page is sorted out of them. When no word's count is known (the typo fallback's
+        // several sets, terms of four runs or more) it reads past the bound: sorting a few
+        // thousand matches beats walking the sort index and testing every row on the way
+        // (docs/adr/0073-search-at-scale.md, decision 9).
+        let reach = if known > 0 { bound } else { bound.max(search::SEARCH_COLLECT) };
+        let rows = repo::collect(conn, q, reach, offset, matcher).await?;
         match rows.first().map(|r| r.total) {
-            Some(n) if n < bound => {
-                return Ok((total::of_count(q, cap, n), rows.into_iter().map(|r| r.product).collect()));
+            Some(n) if n < reach => {
+                let rows = rows.into_iter().map(|r| r.product).collect();
+                return Ok((total::of_count(q, cap, n.min(bound)), rows));
             }
-            // At the bound the rows read are any `bound` matches, not the first in the sort; a
+            // At `reach` the rows read are any of the matches, not the first in the sort; a
             // term with spaces then walks the sort index (its matches are known to be many).
             Some(n) => {
                 let walk = matches!(matcher, Some(search::Matcher::Tokens { recheck: true, .. }));
                 let page_matcher = if walk { Some(&search::Matcher::Walk) } else { matcher };
-                return Ok((total::of_count(q, cap, n), repo::page(conn, q, offset, page_matcher).await?));
+                return Ok((
+                    total::of_count(q, cap, n.min(bound)),
+                    repo::page(conn, q, offset, page_matcher).await?,
+                ));
             }
             None if offset == 0 => return Ok((total::of_count(q, cap, 0), Vec::new())),
             // The page lies beyond the matches: count them below.

@@ -7,7 +7,9 @@
 //! spaces), at its end (the first run of a longer term), all of it (inner runs) or at its start
 //! (the last run). The vocabulary turns each run of the term into the words that qualify, and
 //! the products with one of those words are the candidates. For a term without spaces that is
-//! the answer itself (no row is re-read); longer terms re-test the candidates with `ILIKE`.
+//! the answer itself (no row is re-read). The stored runs also hold every pair and triple of
+//! consecutive runs, so a term of two or three runs is looked up whole among them and is just as
+//! exact; longer terms are cut into windows of three runs and re-test the candidates with `ILIKE`.
 //!
 //! When the exact search finds nothing, words of five letters or more may be misspelt: the
 //! fallback matches vocabulary words by trigram similarity instead (`meta.search_fallback`).
@@ -19,12 +21,22 @@ use diesel::sql_types::BigInt;
 /// grows with its bound. `CATALOG_COUNT_CAP` still applies when it is lower.
 pub const SEARCH_COUNT_CAP: i64 = 1_000;
 
+/// Most matches a search's one scan reads to sort its page out of them when no count of its
+/// words is known. Beyond it the matches are dense enough (1 % of a million products) for a
+/// walk of the sort index to fill a page of 24 within a few thousand rows; below it, the walk
+/// would test up to 24 rows per match density's inverse, more than sorting the matches.
+pub const SEARCH_COLLECT: i64 = 10_000;
+
 /// Most vocabulary words one run of a term may stand for; a run with more does not narrow (the
 /// products having one of that many words are most of the catalog anyway).
 pub const MAX_WORDS: usize = 256;
 
 /// Shortest run (in characters) used to narrow: shorter ones (`-`, `xl`) are in too many words.
 pub const MIN_RUN: usize = 3;
+
+/// Most runs one vocabulary entry spans: words, pairs and triples of consecutive runs are
+/// stored (the migration's `search_tokens`).
+pub const MAX_ARITY: usize = 3;
 
 /// Shortest word (letters and digits) the typo fallback treats as possibly misspelt.
 pub const FALLBACK_MIN_LETTERS: usize = 5;
@@ -103,6 +115,44 @@ pub fn run_patterns(term: &str) -> Vec<String> {
         .collect()
 }
 
+/// What a term is looked up as in the vocabulary ([`patterns`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Patterns {
+    /// Runs per vocabulary entry looked up: 1 (words), 2 (pairs) or 3 (triples).
+    pub arity: usize,
+    /// One LIKE pattern per run or window that narrows (lower-cased in SQL, as ILIKE does).
+    pub like: Vec<String>,
+    /// Having an entry of the one set *is* the substring test: no re-test, and an entry's count
+    /// of products is a lower bound of the matches.
+    pub exact: bool,
+}
+
+/// How `term` is looked up. A term of up to three runs is one pattern over the entries of its
+/// arity: the text holds the term exactly when one of its entries (a run, or a pair or triple
+/// of consecutive runs) holds it, the term's spaces on the entry's. A longer term is cut into
+/// windows of three runs (each a triple of the text, at the term's ends a part of one), and the
+/// candidates are re-tested. A term with an empty run (two spaces in a row, or one at an end)
+/// is looked up by its runs ([`run_patterns`]).
+pub fn patterns(term: &str) -> Patterns {
+    let runs: Vec<&str> = term.split(' ').collect();
+    if runs.len() == 1 || runs.iter().any(|r| r.is_empty()) {
+        let like = run_patterns(term);
+        return Patterns { arity: 1, exact: runs.len() == 1 && !like.is_empty(), like };
+    }
+    let arity = runs.len().min(MAX_ARITY);
+    let last = runs.len() - arity;
+    let like: Vec<String> = (0..=last)
+        // A window of short runs only (`- xl`) has no trigram to narrow with.
+        .filter(|&i| runs[i..i + arity].iter().any(|r| r.chars().count() >= MIN_RUN))
+        .map(|i| {
+            let head = if i == 0 { "%" } else { "" };
+            let tail = if i == last { "%" } else { "" };
+            format!("{head}{}{tail}", escape_like(&runs[i..i + arity].join(" ")))
+        })
+        .collect();
+    Patterns { arity, exact: last == 0 && like.len() == 1, like }
+}
+
 /// The words of `term` the typo fallback looks up: `(word, similar)`, where `similar` says the
 /// word is long enough to be matched by similarity (else it must be part of a word, as usual).
 pub fn fallback_words(term: &str) -> Vec<(String, bool)> {
@@ -122,6 +172,14 @@ pub fn known_to_reach(matcher: Option<&Matcher>, q: &super::query::ListingQuery,
     let only_search =
         q.category.is_none() && q.min_price_cents.is_none() && q.max_price_cents.is_none() && !q.in_stock;
     matches!(matcher, Some(Matcher::Tokens { known, .. }) if *known >= bound) && only_search
+}
+
+/// How many storefront products are known to match (see [`Matcher::Tokens`]); 0 when unknown.
+pub fn known(matcher: Option<&Matcher>) -> i64 {
+    match matcher {
+        Some(Matcher::Tokens { known, .. }) => *known,
+        _ => 0,
+    }
 }
 
 /// A row of expressions: a listing row with the number of matches the same scan found (see
@@ -151,6 +209,28 @@ mod tests {
         assert_eq!(run_patterns("50%_off"), ["%50\\%\\_off%"]);
         assert_eq!(run_patterns(" wool"), ["wool%"], "a space before it: a run starts with it");
         assert_eq!(run_patterns("ab"), Vec::<String>::new());
+    }
+
+    #[test]
+    fn terms_of_up_to_three_runs_are_looked_up_whole() {
+        let p = patterns("shirt");
+        assert_eq!((p.arity, p.like, p.exact), (1, vec!["%shirt%".to_owned()], true));
+        let p = patterns("Cork Water");
+        assert_eq!((p.arity, p.like, p.exact), (2, vec!["%Cork Water%".to_owned()], true));
+        let p = patterns("bottle - navy");
+        assert_eq!((p.arity, p.like, p.exact), (3, vec!["%bottle - navy%".to_owned()], true));
+        let p = patterns("Vintage Cork Water Bottle - Navy");
+        assert_eq!(p.arity, 3);
+        assert_eq!(
+            p.like,
+            ["%Vintage Cork Water", "Cork Water Bottle", "Water Bottle -", "Bottle - Navy%"],
+            "windows of three; only the term's ends are open"
+        );
+        assert!(!p.exact, "four runs or more are re-tested");
+        assert_eq!(patterns("xl - s").like, Vec::<String>::new(), "no run long enough to narrow");
+        let p = patterns("navy  wool");
+        assert_eq!((p.arity, p.exact), (1, false), "an empty run: looked up by runs and re-tested");
+        assert_eq!(patterns("50% off").like, ["%50\\% off%"]);
     }
 
     #[test]

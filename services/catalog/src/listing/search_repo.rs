@@ -6,7 +6,7 @@ use diesel::sql_types::{Array, BigInt, Nullable, Text};
 use diesel::{QueryResult, QueryableByName};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::search::{MAX_WORDS, Matcher, escape_like, fallback_words, run_patterns};
+use super::search::{MAX_ARITY, MAX_WORDS, Matcher, Patterns, escape_like, fallback_words, patterns};
 
 /// A row of expressions: a pattern's words and the count of the commonest.
 #[derive(QueryableByName)]
@@ -17,12 +17,24 @@ struct Words {
     most: Option<i64>,
 }
 
-/// The words (at most [`MAX_WORDS`] + 1) each pattern matches, in pattern order, and how many
-/// storefront products have the most common of them (counts plus unfolded deltas, one snapshot).
-const RUN_WORDS: &str = "SELECT w.words, w.most FROM unnest($1::text[]) WITH ORDINALITY AS r(p, i), \
-     LATERAL (SELECT array_agg(x.word) AS words, max(x.n + coalesce((SELECT sum(d.n) FROM search_word_deltas AS d \
-     WHERE d.word = x.word), 0))::int8 AS most \
-     FROM (SELECT word, n FROM search_words WHERE word LIKE lower(r.p) LIMIT 257) AS x) AS w ORDER BY r.i";
+/// The words (at most [`MAX_WORDS`] + 1) each pattern matches among the entries of one arity
+/// (its own partial trigram index), in pattern order, and how many storefront products have the
+/// most common of them (counts plus unfolded deltas, one snapshot).
+macro_rules! run_words {
+    ($arity:literal) => {
+        concat!(
+            "SELECT w.words, w.most FROM unnest($1::text[]) WITH ORDINALITY AS r(p, i), \
+             LATERAL (SELECT array_agg(x.word) AS words, max(x.n + coalesce((SELECT sum(d.n) FROM search_word_deltas AS d \
+             WHERE d.word = x.word), 0))::int8 AS most \
+             FROM (SELECT word, n FROM search_words WHERE arity = ",
+            $arity,
+            " AND word LIKE lower(r.p) LIMIT 257) AS x) AS w ORDER BY r.i"
+        )
+    };
+}
+
+/// [`run_words`] for words, pairs and triples.
+const RUN_WORDS: [&str; MAX_ARITY] = [run_words!(1), run_words!(2), run_words!(3)];
 
 // `%` is pg_trgm's similarity operator (threshold `pg_trgm.similarity_threshold`, 0.3), served
 // by the vocabulary's trigram index; the best 256 stand in for the word.
@@ -30,22 +42,22 @@ const SIMILAR_WORDS: &str = "SELECT w.words, w.most \
      FROM unnest($1::text[], $2::bool[]) WITH ORDINALITY AS r(p, fuzzy, i), \
      LATERAL (SELECT array_agg(x.word) AS words, max(x.n + coalesce((SELECT sum(d.n) FROM search_word_deltas AS d \
      WHERE d.word = x.word), 0))::int8 AS most FROM ( \
-       (SELECT word, n FROM search_words WHERE r.fuzzy AND word % lower(r.p) \
+       (SELECT word, n FROM search_words WHERE r.fuzzy AND arity = 1 AND word % lower(r.p) \
         ORDER BY similarity(word, lower(r.p)) DESC, word LIMIT 256) \
-       UNION ALL (SELECT word, n FROM search_words WHERE NOT r.fuzzy AND word LIKE lower(r.p) LIMIT 256)) AS x) AS w \
+       UNION ALL (SELECT word, n FROM search_words WHERE NOT r.fuzzy AND arity = 1 AND word LIKE lower(r.p) LIMIT 256)) AS x) AS w \
      ORDER BY r.i";
 
 /// How the exact search of `term` is matched: one vocabulary look-up.
 pub async fn matcher(conn: &mut AsyncPgConnection, term: &str) -> QueryResult<Matcher> {
-    let patterns = run_patterns(term);
-    if patterns.is_empty() {
+    let Patterns { arity, like, exact } = patterns(term);
+    let Some(sql) = RUN_WORDS.get(arity.wrapping_sub(1)).filter(|_| !like.is_empty()) else {
         return Ok(Matcher::Substring);
-    }
+    };
     // sql_query: unnest WITH ORDINALITY and a LATERAL sub-select per pattern.
-    let rows: Vec<Words> = diesel::sql_query(RUN_WORDS).bind::<Array<Text>, _>(patterns).load(conn).await?;
-    let recheck = term.contains(' ');
-    // Every product with a word of a one-run term's set matches it (the word holds the term).
-    let known = if recheck { 0 } else { rows.iter().filter_map(|r| r.most).max().unwrap_or(0) };
+    let rows: Vec<Words> = diesel::sql_query(*sql).bind::<Array<Text>, _>(like).load(conn).await?;
+    let recheck = !exact;
+    // Every product with an entry of an exact term's set matches it (the entry holds the term).
+    let known = if exact { rows.iter().filter_map(|r| r.most).max().unwrap_or(0) } else { 0 };
     let sets: Vec<Vec<String>> =
         rows.into_iter().map(|r| r.words.unwrap_or_default()).filter(|s| s.len() <= MAX_WORDS).collect();
     if sets.is_empty() {

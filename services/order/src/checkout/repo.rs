@@ -130,7 +130,7 @@ async fn insert_once(
     }
     let items = new.items;
     // sql_query: unnest bulk insert (all lines in one statement whatever their number).
-    diesel::sql_query(
+    platform::sql::prepared(diesel::sql_query(
         "INSERT INTO order_items (order_id, product_id, sku, name, quantity, unit_price_cents, line_total_cents, \
          selected_attributes, reservation_id) \
          SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::int[], $6::bigint[], $7::bigint[], \
@@ -144,7 +144,7 @@ async fn insert_once(
     .bind::<Array<BigInt>, _>(items.iter().map(|i| i.unit_price_cents).collect::<Vec<_>>())
     .bind::<Array<BigInt>, _>(items.iter().map(|i| i.line_total_cents).collect::<Vec<_>>())
     .bind::<Array<Jsonb>, _>(items.iter().map(|i| i.selected_attributes.clone()).collect::<Vec<_>>())
-    .bind::<Array<Nullable<SqlUuid>>, _>(items.iter().map(|i| i.reservation_id).collect::<Vec<_>>())
+    .bind::<Array<Nullable<SqlUuid>>, _>(items.iter().map(|i| i.reservation_id).collect::<Vec<_>>()))
     .execute(c)
     .await?;
     let event = OrderCreated {

@@ -61,14 +61,14 @@ pub struct Due {
 /// Claims one due email (`pending` or `unknown` → `sending`).
 pub async fn claim(conn: &mut AsyncPgConnection) -> diesel::QueryResult<Option<Due>> {
     // sql_query: FOR UPDATE SKIP LOCKED inside a CTE (senders never wait for each other).
-    let rows: Vec<Due> = diesel::sql_query(
+    let rows: Vec<Due> = platform::sql::prepared(diesel::sql_query(
         "WITH due AS (SELECT id, status AS was FROM email_notifications \
            WHERE status IN ('pending', 'unknown') AND next_attempt_at <= now() \
            ORDER BY next_attempt_at LIMIT 1 FOR UPDATE SKIP LOCKED) \
          UPDATE email_notifications e SET status = 'sending', sending_since = now(), attempts = attempts + 1 \
          FROM due WHERE e.id = due.id \
          RETURNING e.id, e.dedupe_key, e.recipient, e.subject, e.body, e.attempts, due.was",
-    )
+    ))
     .load(conn)
     .await?;
     Ok(rows.into_iter().next())

@@ -92,24 +92,26 @@ pub async fn insert_batch(
     let outbox: Vec<(&str, &OutboxRow)> =
         events.iter().filter_map(|e| Some((e.id.as_str(), e.outbox.as_ref()?))).collect();
     // sql_query: data-modifying CTE over unnest (the event and its outbox row, stored together).
-    let rows: Vec<InsertedId> = diesel::sql_query(SQL)
-        .bind::<Array<Text>, _>(ids)
-        .bind::<Array<Text>, _>(types)
-        .bind::<Array<BigInt>, _>(created)
-        .bind::<Array<Nullable<Text>>, _>(api_versions)
-        .bind::<Array<Bool>, _>(livemodes)
-        .bind::<Array<Text>, _>(payloads)
-        .bind::<Array<Nullable<BigInt>>, _>(orders)
-        .bind::<Array<Nullable<Text>>, _>(intents)
-        .bind::<Array<Nullable<Text>>, _>(published)
-        .bind::<Array<Text>, _>(flags)
-        .bind::<Array<Text>, _>(outbox.iter().map(|(id, _)| *id).collect::<Vec<_>>())
-        .bind::<Array<SqlUuid>, _>(outbox.iter().map(|(_, r)| r.id).collect::<Vec<_>>())
-        .bind::<Array<Text>, _>(outbox.iter().map(|(_, r)| r.event_type.as_str()).collect::<Vec<_>>())
-        .bind::<Array<Jsonb>, _>(outbox.iter().map(|(_, r)| &r.payload).collect::<Vec<_>>())
-        .bind::<Array<Jsonb>, _>(outbox.iter().map(|(_, r)| &r.headers).collect::<Vec<_>>())
-        .load(conn)
-        .await?;
+    let rows: Vec<InsertedId> = platform::sql::prepared(
+        diesel::sql_query(SQL)
+            .bind::<Array<Text>, _>(ids)
+            .bind::<Array<Text>, _>(types)
+            .bind::<Array<BigInt>, _>(created)
+            .bind::<Array<Nullable<Text>>, _>(api_versions)
+            .bind::<Array<Bool>, _>(livemodes)
+            .bind::<Array<Text>, _>(payloads)
+            .bind::<Array<Nullable<BigInt>>, _>(orders)
+            .bind::<Array<Nullable<Text>>, _>(intents)
+            .bind::<Array<Nullable<Text>>, _>(published)
+            .bind::<Array<Text>, _>(flags)
+            .bind::<Array<Text>, _>(outbox.iter().map(|(id, _)| *id).collect::<Vec<_>>())
+            .bind::<Array<SqlUuid>, _>(outbox.iter().map(|(_, r)| r.id).collect::<Vec<_>>())
+            .bind::<Array<Text>, _>(outbox.iter().map(|(_, r)| r.event_type.as_str()).collect::<Vec<_>>())
+            .bind::<Array<Jsonb>, _>(outbox.iter().map(|(_, r)| &r.payload).collect::<Vec<_>>())
+            .bind::<Array<Jsonb>, _>(outbox.iter().map(|(_, r)| &r.headers).collect::<Vec<_>>()),
+    )
+    .load(conn)
+    .await?;
     Ok(rows.into_iter().map(|r| r.id).collect())
 }
 

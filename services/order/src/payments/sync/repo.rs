@@ -61,14 +61,14 @@ pub async fn claim(
     lease: f64,
 ) -> diesel::QueryResult<Vec<Claimed>> {
     // sql_query: FOR UPDATE SKIP LOCKED inside the UPDATE's sub-select (syncers never wait).
-    diesel::sql_query(
+    platform::sql::prepared(diesel::sql_query(
         "UPDATE payment_syncs s SET due_at = now() + make_interval(secs => $2), attempts = s.attempts + 1 \
          FROM (SELECT order_id FROM payment_syncs WHERE due_at <= now() ORDER BY due_at LIMIT $1 \
                FOR UPDATE SKIP LOCKED) d \
          WHERE s.order_id = d.order_id RETURNING s.order_id, s.requested_at, s.attempts, s.reason",
     )
     .bind::<BigInt, _>(limit)
-    .bind::<Double, _>(lease)
+    .bind::<Double, _>(lease))
     .load(conn)
     .await
 }

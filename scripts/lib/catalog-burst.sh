@@ -36,8 +36,12 @@ if (($(ulimit -n) < BURST + 64)); then
   say "WARNING: ulimit -n is $(ulimit -n); $BURST clients need more (connections will fail)"
 fi
 
-say "building the burst load generator"
-cargo build --release --locked -p catalog --example burst >&2
+# The same build as scripts/lib/bench.sh's bench_build (one feature set for the workspace), so
+# after a bench it is a no-op instead of a rebuild of every dependency for `-p catalog` alone.
+if [[ ${BENCH_NO_BUILD:-} != 1 ]]; then
+  say "building the burst load generator (with the workspace's release build)"
+  cargo build --release --locked --workspace --bins --examples >&2
+fi
 LOAD=target/release/examples/burst
 
 # `event=count` for each catalog_cache_events_total series of the catalog on port $1.

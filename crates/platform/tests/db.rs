@@ -43,6 +43,26 @@ async fn pooled_connections_live_in_the_service_schema_with_a_statement_timeout(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_pool_with_generic_plans_plans_prepared_statements_once() {
+    let db = TestDb::new("sample", MIGRATIONS).await;
+    for (generic, want) in [(false, "auto"), (true, "force_generic_plan")] {
+        let options = PoolOptions { generic_plans: generic, ..PoolOptions::default() };
+        let pool = db::pool(db.url(), "sample", options).unwrap();
+        let mut conn = pool.get().await.unwrap();
+        let row: One = diesel::sql_query("SELECT current_setting('plan_cache_mode') AS v")
+            .get_result(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(row.v, want, "generic_plans: {generic}");
+        let row: One = diesel::sql_query("SELECT current_setting('statement_timeout') AS v")
+            .get_result(&mut *conn)
+            .await
+            .unwrap();
+        assert_eq!(row.v, "30s", "the other settings stay");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn migrations_keep_their_history_in_the_schema_and_are_idempotent() {
     let db = TestDb::new("sample", MIGRATIONS).await;
     assert_eq!(db::migrate(db.url(), "sample", MIGRATIONS).await.unwrap(), 0, "the template is migrated");

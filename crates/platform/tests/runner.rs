@@ -27,6 +27,7 @@ const INFO: ServiceInfo = ServiceInfo {
     migrations: MIGRATIONS,
     uses_redis: false,
     uses_auth: false,
+    generic_plans: false,
 };
 
 #[derive(QueryableByName)]

@@ -19,7 +19,8 @@ pub const SERVICE: &str = "cart";
 /// The cart's PostgreSQL schema.
 pub const SCHEMA: &str = "cart";
 /// What the runner needs to know before reading the configuration.
-pub const INFO: ServiceInfo = ServiceInfo::new(SERVICE, SCHEMA, "0.0.0.0:8082", MIGRATIONS);
+pub const INFO: ServiceInfo =
+    ServiceInfo::new(SERVICE, SCHEMA, "0.0.0.0:8082", MIGRATIONS).with_generic_plans();
 
 /// The cart's SQL migrations, embedded in the binary.
 pub const MIGRATIONS: diesel_migrations::EmbeddedMigrations =

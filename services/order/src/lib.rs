@@ -26,7 +26,8 @@ pub const SERVICE: &str = "order";
 /// The service's PostgreSQL schema.
 pub const SCHEMA: &str = "orders";
 /// What the runner needs to know before reading the configuration.
-pub const INFO: ServiceInfo = ServiceInfo::new(SERVICE, SCHEMA, "0.0.0.0:8083", MIGRATIONS).without_redis();
+pub const INFO: ServiceInfo =
+    ServiceInfo::new(SERVICE, SCHEMA, "0.0.0.0:8083", MIGRATIONS).without_redis().with_generic_plans();
 
 /// The service's SQL migrations, embedded in the binary.
 pub const MIGRATIONS: diesel_migrations::EmbeddedMigrations =

@@ -17,8 +17,10 @@ pub const SERVICE: &str = "payment-webhook";
 /// The service's PostgreSQL schema.
 pub const SCHEMA: &str = "payments";
 /// What the runner needs to know before reading the configuration.
-pub const INFO: ServiceInfo =
-    ServiceInfo::new(SERVICE, SCHEMA, "0.0.0.0:8084", MIGRATIONS).without_redis().without_auth();
+pub const INFO: ServiceInfo = ServiceInfo::new(SERVICE, SCHEMA, "0.0.0.0:8084", MIGRATIONS)
+    .without_redis()
+    .without_auth()
+    .with_generic_plans();
 
 /// The service's SQL migrations, embedded in the binary.
 pub const MIGRATIONS: diesel_migrations::EmbeddedMigrations =

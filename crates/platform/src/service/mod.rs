@@ -43,6 +43,8 @@ pub struct ServiceInfo {
     pub uses_redis: bool,
     /// Whether it verifies JWTs or the internal token (else they are not required in production).
     pub uses_auth: bool,
+    /// Whether its pool plans prepared statements once ([`PoolOptions::generic_plans`]).
+    pub generic_plans: bool,
 }
 
 impl ServiceInfo {
@@ -53,7 +55,15 @@ impl ServiceInfo {
         default_http_addr: &'static str,
         migrations: EmbeddedMigrations,
     ) -> Self {
-        Self { name, schema, default_http_addr, migrations, uses_redis: true, uses_auth: true }
+        Self {
+            name,
+            schema,
+            default_http_addr,
+            migrations,
+            uses_redis: true,
+            uses_auth: true,
+            generic_plans: false,
+        }
     }
 
     /// A service without Redis.
@@ -67,6 +77,14 @@ impl ServiceInfo {
     #[must_use]
     pub const fn without_auth(mut self) -> Self {
         self.uses_auth = false;
+        self
+    }
+
+    /// A service whose statements all plan well without their values (no statement whose plan
+    /// depends on a bound value's frequency): its pool uses generic plans.
+    #[must_use]
+    pub const fn with_generic_plans(mut self) -> Self {
+        self.generic_plans = true;
         self
     }
 }
@@ -94,6 +112,7 @@ impl Resources {
         let options = PoolOptions {
             max_size: base.db_pool_size,
             statement_timeout: base.db_statement_timeout,
+            generic_plans: info.generic_plans,
             ..PoolOptions::default()
         };
         let pool = db::pool(base.connections.database_url.expose(), info.schema, options)?;

@@ -35,5 +35,6 @@ http {
   }
 }
 NGINX
-  "$nginx" -p "$work" -c "$work/nginx.conf"
+  # Not the bench lock's descriptor: a daemon that outlives a killed bench would hold the lock.
+  "$nginx" -p "$work" -c "$work/nginx.conf" 9>&-
 }

@@ -354,7 +354,7 @@ fn the_sql_rule_checks_catch_what_they_look_for() {
         ("b.rs", "fn f() {\n    // sql_query: EXPLAIN\n    diesel::sql_query(\"EXPLAIN\");\n}"),
         ("c.rs", "fn f() {\n    // sql_query: unnest bulk upsert\n    let rows =\n        sql_query(\"x\");\n}"),
         ("d.rs", "// sql_query: too far away\nfn f() {\n    sql_query(\"x\");\n}"),
-        ("e.rs", "fn f() {\n    // sql_query: CTE\n    let rows =\n        platform::sql::prepared(\n            sql_query(\"x\"));\n}"),
+        ("c2.rs", "fn f() {\n    // sql_query: CTE\n    let rows =\n        platform::sql::prepared(\n            sql_query(\"x\"));\n}"),
         ("e.rs", "/// A row.\n#[derive(QueryableByName)]\nstruct A {\n    id: i64,\n}"),
         ("f.rs", "/// A row.\n#[derive(QueryableByName)]\n#[diesel(table_name = t, check_for_backend(Pg))]\nstruct B;"),
         ("g.rs", "/// A row of expressions: a count.\n#[derive(Debug, QueryableByName)]\nstruct C;"),

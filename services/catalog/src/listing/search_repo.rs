@@ -50,7 +50,11 @@ const SIMILAR_WORDS: &str = "SELECT w.words, w.most \
 /// How the exact search of `term` is matched: one vocabulary look-up.
 pub async fn matcher(conn: &mut AsyncPgConnection, term: &str) -> QueryResult<Matcher> {
     let Patterns { arity, like, exact } = patterns(term);
-    let Some(sql) = RUN_WORDS.get(arity.wrapping_sub(1)).filter(|_| !like.is_empty()) else {
+    if like.is_empty() {
+        return Ok(Matcher::Substring);
+    }
+    // `patterns` gives arities 1 to MAX_ARITY; anything else would be a bug, matched the old way.
+    let Some(sql) = RUN_WORDS.get(arity.saturating_sub(1)) else {
         return Ok(Matcher::Substring);
     };
     // sql_query: unnest WITH ORDINALITY and a LATERAL sub-select per pattern.

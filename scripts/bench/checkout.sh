@@ -3,9 +3,12 @@
 # cart, order (serve), payment-webhook and the stripe-emulator run as release binaries on one
 # database and a fresh exchange; virtual buyers (examples/checkout_load.rs in services/order)
 # each create a cart, add 2 lines, check out, and confirm the PaymentIntent with pm_card_visa
-# at the emulator, which fires the signed webhook that makes the order paid.
+# at the emulator, which fires the signed webhook that makes the order paid; then, like the
+# storefront's confirmation page, the buyer reads the order every POLL_MS (500) until it is paid
+# before buying again. POLL_MS=0 buys again at once: confirms then outrun payments when the
+# machine is saturated, and confirm-to-paid measures that queue (the model before 2026-12-08).
 #
-#   DURATION=20 BUYERS=32 PRODUCTS=200 scripts/bench/checkout.sh
+#   DURATION=20 BUYERS=32 PRODUCTS=200 POLL_MS=500 scripts/bench/checkout.sh
 #
 # It prints orders paid per second counted in the database, p50/p99 of the checkout call,
 # checkout errors, oversells (must be 0, or the script fails), pgbench TPC-B tps measured in
@@ -30,6 +33,7 @@ DURATION=${DURATION:-20}
 BUYERS=${BUYERS:-32}
 PRODUCTS=${PRODUCTS:-200}
 MAX_ORDERS=${MAX_ORDERS:-1000000}
+POLL_MS=${POLL_MS:-500}
 PROFILE=${PROFILE:-release}
 DB=commerce_bench_checkout
 PGBENCH_DB=commerce_bench_pgbench
@@ -146,7 +150,7 @@ cpu_sample "$WORK/cpu.start"
 cpu_run_counted "load generator" "$BIN/examples/checkout_load" --cart-url "http://127.0.0.1:$CART_PORT" \
   --order-url "http://127.0.0.1:$ORDER_PORT" --stripe-url "http://127.0.0.1:$STRIPE_PORT" --stripe-key "$STRIPE_KEY" \
   --products "$products" --seconds "$DURATION" --buyers "$BUYERS" --max-orders "$MAX_ORDERS" \
-  --confirmed-csv "$WORK/confirmed.csv" >"$WORK/load.txt"
+  --confirmed-csv "$WORK/confirmed.csv" --poll-ms "$POLL_MS" >"$WORK/load.txt"
 cat "$WORK/load.txt"
 
 # Wait until every confirmed order is paid (or nothing moves for 10 s).
@@ -201,7 +205,7 @@ events=$("${PSQL[@]}" -d "$DB" -Atc "SELECT count(*) FROM payments.stripe_events
 read -r co_ok co_err co_p50 co_p99 < <(awk '/^checkout:/ {gsub(",", ""); print $2, $4, $8, $11}' "$WORK/load.txt")
 echo
 printf '%-44s %12s\n' "measure" "value"
-printf '%-44s %12s\n' "buyers / seconds of load" "$BUYERS / $DURATION"
+printf '%-44s %12s\n' "buyers / seconds of load / poll (ms)" "$BUYERS / $DURATION / $POLL_MS"
 printf '%-44s %12s\n' "checkouts ok / errors" "$co_ok / $co_err"
 printf '%-44s %12s\n' "checkout p50 / p99 (ms)" "$co_p50 / $co_p99"
 printf '%-44s %12s\n' "orders confirmed / paid in the database" "$confirmed / $paid"

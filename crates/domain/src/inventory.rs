@@ -113,6 +113,29 @@ pub struct ExtendRequest {
     pub order_id: Option<OrderId>,
 }
 
+/// `POST /internal/v1/reservations/extend`: [`ExtendRequest`] for several reservations at once
+/// (a checkout's lines, a paid order's), in one statement.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExtendManyRequest {
+    /// The reservations (1 to 100 ids).
+    pub reservation_ids: Vec<Uuid>,
+    /// New expiry, counted from now (1 to 1440); `INVENTORY_RESERVATION_TTL` when absent.
+    #[serde(default)]
+    pub ttl_minutes: Option<i64>,
+    /// The order the reservations now belong to.
+    #[serde(default)]
+    pub order_id: Option<OrderId>,
+}
+
+/// What `POST /internal/v1/reservations/extend` extended: an id asked for and missing here was
+/// not extended (unknown, no longer active, or past its expiry), as a single extend's 404/409.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct ExtendManyResponse {
+    /// The reservations extended, with their new expiry.
+    pub data: Vec<Reservation>,
+}
+
 /// A reservation, as every reservation endpoint answers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct Reservation {

@@ -63,6 +63,19 @@ pub fn prepared<Q>(query: Q) -> Prepared<Q> {
     Prepared(query)
 }
 
+/// `.prepared()` on a DSL statement diesel would not cache: every `UPDATE` (diesel cannot know
+/// that a changeset's SQL is the same each time, so it parses and plans each call again) and
+/// inserts of optional columns. The text diesel writes for it binds every value, so it is safe
+/// to key by its text ([`prepared`]).
+pub trait PrepareOnce: Sized {
+    /// This statement, prepared once per connection.
+    fn prepared(self) -> Prepared<Self> {
+        Prepared(self)
+    }
+}
+
+impl<Q: QueryFragment<Pg>> PrepareOnce for Q {}
+
 impl<Q: QueryFragment<Pg>> QueryFragment<Pg> for Prepared<Q> {
     fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, Pg>) -> diesel::QueryResult<()> {
         self.0.walk_ast(pass)
@@ -81,6 +94,50 @@ impl<Q> QueryId for Prepared<Q> {
 
 impl<Q: Query> Query for Prepared<Q> {
     type SqlType = Q::SqlType;
+}
+
+/// A text constant of the code written into the statement instead of bound (`'active'`), so a
+/// generic plan still matches a partial index whose predicate names it (`WHERE status =
+/// 'active'`): with `$1` the planner cannot prove the predicate without the value.
+#[derive(Debug, Clone, Copy)]
+pub struct TextConst(&'static str);
+
+/// `'value'` in the statement's text. The value is the code's own constant, never input.
+#[must_use]
+pub const fn text_const(value: &'static str) -> TextConst {
+    TextConst(value)
+}
+
+impl diesel::Expression for TextConst {
+    type SqlType = diesel::sql_types::Text;
+}
+
+impl<QS> diesel::AppearsOnTable<QS> for TextConst {}
+
+impl<QS> diesel::SelectableExpression<QS> for TextConst {}
+
+impl<GB> diesel::expression::ValidGrouping<GB> for TextConst {
+    type IsAggregate = diesel::expression::is_aggregate::Never;
+}
+
+impl QueryId for TextConst {
+    type QueryId = ();
+    // Keyed by the statement's text: two constants must not share a cached statement.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl QueryFragment<Pg> for TextConst {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> diesel::QueryResult<()> {
+        if self.0.contains(['\'', '\\']) {
+            return Err(diesel::result::Error::QueryBuilderError(
+                format!("text constant {:?} needs quoting", self.0).into(),
+            ));
+        }
+        out.push_sql("'");
+        out.push_sql(self.0);
+        out.push_sql("'");
+        Ok(())
+    }
 }
 
 diesel::define_sql_function! {

@@ -23,8 +23,11 @@ pub const ABOUT: &str = "Catalog service: products, inventory and reservations";
 pub const SERVICE: &str = "catalog";
 /// The catalog's PostgreSQL schema.
 pub const SCHEMA: &str = "catalog";
-/// What the runner needs to know before reading the configuration.
-pub const INFO: ServiceInfo = ServiceInfo::new(SERVICE, SCHEMA, "0.0.0.0:8081", MIGRATIONS);
+/// What the runner needs to know before reading the configuration. The pool plans prepared
+/// statements once (reservations, look-ups, commits); a listing page opts back into plans made
+/// for its values ([`listing::CUSTOM_PLANS`], docs/adr/0005).
+pub const INFO: ServiceInfo =
+    ServiceInfo::new(SERVICE, SCHEMA, "0.0.0.0:8081", MIGRATIONS).with_generic_plans();
 
 /// The catalog's SQL migrations, embedded in the binary.
 pub const MIGRATIONS: diesel_migrations::EmbeddedMigrations =

@@ -167,6 +167,68 @@ async fn reserve_extend_commit_and_release() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extending_several_reservations_at_once_takes_only_the_live_ones() {
+    let app = common::spawn().await;
+    let mut ids = Vec::new();
+    for product in [1, 2, 3] {
+        let (status, r) = app
+            .internal_post(
+                "/internal/v1/reservations",
+                &json!({"product_id": product, "quantity": 1, "cart_id": CART}),
+            )
+            .await;
+        assert_eq!(status, 201, "{r}");
+        ids.push(r["id"].as_str().unwrap().to_owned());
+    }
+    // The third is given back: no longer active. An unknown id is named too.
+    let (status, _) =
+        app.internal_post(&format!("/internal/v1/reservations/{}/release", ids[2]), &json!({})).await;
+    assert_eq!(status, 200);
+    let unknown = uuid::Uuid::now_v7().to_string();
+    let asked =
+        json!({"reservation_ids": [ids[0], ids[1], ids[2], unknown], "ttl_minutes": 60, "order_id": 900});
+    let (status, body) = app.internal_post("/internal/v1/reservations/extend", &asked).await;
+    assert_eq!(status, 200, "{body}");
+    let mut got: Vec<(String, i64, i64)> = body["data"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["id"].as_str().unwrap().to_owned(),
+                r["order_id"].as_i64().unwrap(),
+                r["available"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    got.sort();
+    // Demo stock: 1 = 150 with 5 reserved, 2 = 85 with 0; one more unit each now.
+    assert_eq!(got, vec![(ids[0].clone(), 900, 144), (ids[1].clone(), 900, 84)]);
+    for r in body["data"].as_array().unwrap() {
+        let expires = chrono::DateTime::parse_from_rfc3339(r["expires_at"].as_str().unwrap()).unwrap();
+        let created = chrono::DateTime::parse_from_rfc3339(r["created_at"].as_str().unwrap()).unwrap();
+        assert!((expires - created).num_minutes() >= 59, "{r}");
+    }
+    let (_, shown) = app.internal_get(&format!("/internal/v1/reservations/{}", ids[2])).await;
+    assert_eq!((shown["status"].as_str(), shown["order_id"].as_i64()), (Some("released"), None), "{shown}");
+    // Bad input: none, too many, a TTL out of range, an id that is not a UUID.
+    let many: Vec<String> = (0..101).map(|_| uuid::Uuid::now_v7().to_string()).collect();
+    for (bad, field) in [
+        (json!({"reservation_ids": []}), "reservation_ids"),
+        (json!({"reservation_ids": many}), "reservation_ids"),
+        (json!({"reservation_ids": [ids[0]], "ttl_minutes": 5000}), "ttl_minutes"),
+        (json!({"reservation_ids": [ids[0]], "order_id": 0}), "order_id"),
+    ] {
+        let (status, body) = app.internal_post("/internal/v1/reservations/extend", &bad).await;
+        assert_eq!(status, 422, "{bad} → {body}");
+        assert!(body["messages"][field].is_array(), "{bad} → {body}");
+    }
+    let (status, _) =
+        app.internal_post("/internal/v1/reservations/extend", &json!({"reservation_ids": ["nope"]})).await;
+    assert!(status == 400 || status == 422, "{status}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn short_stock_unknown_products_and_bad_input() {
     let app = common::spawn().await;
     let reserve = |body: serde_json::Value| {
@@ -232,6 +294,7 @@ async fn internal_routes_need_the_service_token() {
         ("POST", "/internal/v1/reservations".to_owned()),
         ("GET", format!("/internal/v1/reservations/{id}")),
         ("POST", format!("/internal/v1/reservations/{id}/extend")),
+        ("POST", "/internal/v1/reservations/extend".to_owned()),
         ("POST", format!("/internal/v1/reservations/{id}/resize")),
         ("POST", format!("/internal/v1/reservations/{id}/release")),
         ("POST", format!("/internal/v1/reservations/{id}/commit")),

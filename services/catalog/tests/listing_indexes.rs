@@ -46,7 +46,7 @@ async fn every_query_shape_can_use_an_index() {
     // On a table this small the planner may prefer walking an active-products b-tree for search;
     // without those, the trigram indexes alone must serve it (DDL is transactional: rolled back).
     conn.batch_execute(
-        "BEGIN; DROP INDEX products_active_idx, products_in_stock_idx, products_active_price_idx,
+        "BEGIN; DROP INDEX products_active_idx, products_active_price_idx,
              products_active_name_idx, products_category_idx, products_category_price_idx,
              products_category_name_idx",
     )

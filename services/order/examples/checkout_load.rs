@@ -1,7 +1,10 @@
 //! Load generator for `scripts/bench/checkout.sh`: virtual buyers against running cart, order
 //! and stripe-emulator services. Each buyer, in a loop: creates a guest cart, adds 2 lines,
 //! checks out (with an `Idempotency-Key`), and confirms the PaymentIntent at the emulator with
-//! `pm_card_visa`; the emulator then fires the webhook that makes the order paid.
+//! `pm_card_visa`; the emulator then fires the webhook that makes the order paid. Like the
+//! storefront's confirmation page, the buyer then reads the order every `--poll-ms` (500) until
+//! it is paid (or 120 s pass) before buying again; `--poll-ms 0` starts the next purchase at
+//! once, so confirms can outrun payments and confirm-to-paid measures the queue.
 //!
 //! It prints the step timings it measured itself and writes one line per confirmed order
 //! (`order_number,confirmed_at_epoch_us`) to `--confirmed-csv`, so the script can measure
@@ -59,7 +62,14 @@ struct Args {
     /// Where to write `order_number,confirmed_at_epoch_us` per confirmed order.
     #[arg(long)]
     confirmed_csv: Option<std::path::PathBuf>,
+    /// Read the order this often after confirming until it is paid, as the storefront does;
+    /// 0: do not wait.
+    #[arg(long, default_value_t = 500)]
+    poll_ms: u64,
 }
+
+/// How long a buyer waits for the payment before giving up on it (the storefront's limit).
+const GIVE_UP: Duration = Duration::from_secs(120);
 
 /// The steps one buyer times.
 /// The last is each add on its own (the "add line p99"); the second is both adds together.
@@ -75,6 +85,8 @@ struct Tally {
     other_errors: usize,
     confirmed: Vec<(String, u128)>,
     first_error: Option<String>,
+    /// Orders the buyer gave up waiting for.
+    unpaid: usize,
 }
 
 fn us(since: Instant) -> u32 {
@@ -169,6 +181,7 @@ async fn one(ctx: &Ctx, t: &mut Tally, rng: &mut u64, n: usize, i: usize) -> Res
     t.steps[2].push(us(started));
     t.checkouts_ok += 1;
     let number = order["order_number"].as_str().unwrap_or_default().to_owned();
+    let access = order["access_token"].as_str().unwrap_or_default().to_owned();
     let intent = order["payment"]["payment_intent_id"].as_str().unwrap_or_default().to_owned();
     // 4. The buyer's card, at the emulator: confirming fires the webhook.
     let started = Instant::now();
@@ -182,8 +195,34 @@ async fn one(ctx: &Ctx, t: &mut Tally, rng: &mut u64, n: usize, i: usize) -> Res
     ok_json(res, "confirm").await.inspect_err(|_| t.other_errors += 1)?;
     t.steps[3].push(us(started));
     let at = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_micros());
-    t.confirmed.push((number, at));
+    t.confirmed.push((number.clone(), at));
+    if a.poll_ms > 0 {
+        wait_paid(ctx, t, &number, &access).await?;
+    }
     Ok(())
+}
+
+/// The storefront's confirmation page: the order, every `poll_ms`, until it is no longer
+/// pending payment.
+async fn wait_paid(ctx: &Ctx, t: &mut Tally, number: &str, access: &str) -> Result<(), String> {
+    let started = Instant::now();
+    loop {
+        tokio::time::sleep(Duration::from_millis(ctx.args.poll_ms)).await;
+        let res = ctx
+            .client
+            .get(format!("{}/api/v1/orders/{number}", ctx.args.order_url))
+            .header("x-order-token", access)
+            .send()
+            .await;
+        let (o, _) = ok_json(res, "order read").await.inspect_err(|_| t.other_errors += 1)?;
+        if o["status"] != "pending_payment" {
+            return Ok(());
+        }
+        if started.elapsed() > GIVE_UP {
+            t.unpaid += 1;
+            return Err(format!("order {number} still pending after {GIVE_UP:?}"));
+        }
+    }
 }
 
 fn percentile(sorted: &[u32], p: f64) -> f64 {
@@ -218,6 +257,7 @@ async fn main() -> anyhow::Result<()> {
         all.checkouts_ok += t.checkouts_ok;
         all.checkout_errors += t.checkout_errors;
         all.other_errors += t.other_errors;
+        all.unpaid += t.unpaid;
         all.confirmed.extend(t.confirmed);
         if all.first_error.is_none() {
             all.first_error = t.first_error;
@@ -250,7 +290,12 @@ async fn main() -> anyhow::Result<()> {
         percentile(co, 0.5),
         percentile(co, 0.99)
     );
-    println!("confirmed {}, other errors {}", all.confirmed.len(), all.other_errors);
+    println!(
+        "confirmed {}, other errors {}, given up waiting for payment {}",
+        all.confirmed.len(),
+        all.other_errors,
+        all.unpaid
+    );
     if let Some(e) = &all.first_error {
         println!("first error: {}", e.chars().take(300).collect::<String>());
     }

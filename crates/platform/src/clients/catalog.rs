@@ -8,8 +8,8 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use domain::inventory::{
-    ExtendRequest, InsufficientStock, LookupRequest, LookupResponse, Reservation, ReserveRequest,
-    ResizeRequest,
+    ExtendManyRequest, ExtendManyResponse, ExtendRequest, InsufficientStock, LookupRequest, LookupResponse,
+    Reservation, ReserveRequest, ResizeRequest,
 };
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
@@ -103,6 +103,14 @@ impl CatalogClient {
     /// `POST /internal/v1/reservations/{id}/extend`.
     pub async fn extend(&self, id: Uuid, req: &ExtendRequest) -> Result<Reservation, CatalogError> {
         self.post("extend", &format!("/internal/v1/reservations/{id}/extend"), Some(req)).await
+    }
+
+    /// `POST /internal/v1/reservations/extend`: several at once; the ones not extended
+    /// (unknown, closed, lapsed) are missing from the answer.
+    pub async fn extend_many(&self, req: &ExtendManyRequest) -> Result<Vec<Reservation>, CatalogError> {
+        let r: ExtendManyResponse =
+            self.post("extend_many", "/internal/v1/reservations/extend", Some(req)).await?;
+        Ok(r.data)
     }
 
     /// `POST /internal/v1/reservations/{id}/release` (idempotent; an expired one counts as released).

@@ -27,6 +27,7 @@ use super::tables::schema::outbox as outbox_table;
 use super::{Broker, EventsError, outbox, topology};
 use crate::db::PgPool;
 use crate::shutdown::Shutdown;
+use crate::sql::PrepareOnce;
 use crate::telemetry;
 
 /// Most batches published after the stop signal.
@@ -268,6 +269,7 @@ async fn publish_batch(
             outbox_table::published_at.eq(diesel::dsl::now),
             outbox_table::attempts.eq(outbox_table::attempts + 1),
         ))
+        .prepared()
         .execute(conn)
         .await?;
     tracing::debug!(count = locked.len(), "outbox rows published");
@@ -336,6 +338,7 @@ async fn record_failure(conn: &mut AsyncPgConnection, ids: &[Uuid], error: &Even
             outbox_table::attempts.eq(outbox_table::attempts + 1),
             outbox_table::last_error.eq(message::truncate(&error.to_string(), 1000)),
         ))
+        .prepared()
         .execute(conn)
         .await;
 }

@@ -6,7 +6,8 @@ use diesel_async::AsyncConnection;
 use domain::cart::Quantity;
 use domain::ids::{CartId, OrderId};
 use domain::inventory::{
-    ExtendRequest, ReleaseByKeyRequest, ReservationStatus, ReserveRequest, ResizeRequest,
+    ExtendManyRequest, ExtendManyResponse, ExtendRequest, ReleaseByKeyRequest, ReservationStatus,
+    ReserveRequest, ResizeRequest,
 };
 use platform::auth::InternalCaller;
 use platform::http::{ApiError, Json, ValidationErrors};
@@ -258,6 +259,33 @@ pub async fn extend(
     let (row, available) = current(&mut conn, id).await?;
     Ok(HttpResponse::Ok().json(row.into_reservation(available)))
 }
+
+/// `POST /internal/v1/reservations/extend` → 200 with the reservations extended, in one
+/// statement; the others (unknown, closed, lapsed) are left out of the answer.
+#[utoipa::path(post, path = "/internal/v1/reservations/extend", operation_id = "extend_reservations", tag = "internal",
+    security(("internal" = [])), request_body = domain::inventory::ExtendManyRequest,
+    responses((status = 200, description = "The reservations extended", body = domain::inventory::ExtendManyResponse),
+        (status = 422, description = "A field breaks its rule", body = platform::openapi::ValidationErrorBody)))]
+pub async fn extend_many(
+    _: InternalCaller,
+    state: web::Data<AppState>,
+    Json(req): Json<ExtendManyRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let mut errors = ValidationErrors::new();
+    if req.reservation_ids.is_empty() || req.reservation_ids.len() > MAX_EXTEND {
+        errors.add("reservation_ids", format!("Between 1 and {MAX_EXTEND} reservation ids."));
+    }
+    let ttl_minutes = ttl(req.ttl_minutes, state.reservation_ttl_minutes, &mut errors);
+    check_order_id(req.order_id, &mut errors);
+    errors.into_result()?;
+    let mut conn = state.pool.get().await?;
+    let rows = repo::extend_many(&mut conn, &req.reservation_ids, ttl_minutes, req.order_id).await?;
+    let data = rows.into_iter().map(|(row, available)| row.into_reservation(available)).collect();
+    Ok(HttpResponse::Ok().json(ExtendManyResponse { data }))
+}
+
+/// Most reservations one extend call names (a cart's lines are far fewer).
+pub const MAX_EXTEND: usize = 100;
 
 /// `POST /internal/v1/reservations/{id}/resize` → 200 with the reservation; 409 `Insufficient
 /// stock` when growing needs more than is available (nothing changes), 409 `Conflict` once it

@@ -16,6 +16,7 @@ pub fn api() -> Api {
         .op(api::__path_reserve, api::reserve)
         .op(api::__path_release_by_key, api::release_by_key)
         .op(api::__path_show, api::show)
+        .op(api::__path_extend_many, api::extend_many)
         .op(api::__path_extend, api::extend)
         .op(api::__path_resize, api::resize)
         .op(api::__path_release, api::release)

@@ -19,7 +19,7 @@ use domain::events::{Envelope, InventoryChanged};
 use domain::ids::{CartId, OrderId, ProductId, Sku};
 use domain::inventory::{Reservation, ReservationStatus};
 use domain::product::{Availability, ProductStatus};
-use platform::sql::{greatest, mins, now_plus};
+use platform::sql::{PrepareOnce, greatest, mins, now_plus, text_const};
 use uuid::Uuid;
 
 use crate::events::SOURCE;
@@ -218,7 +218,7 @@ pub async fn active_by_key(
 ) -> QueryResult<Option<(ReservationRow, i64)>> {
     let id: Option<Uuid> = reservations::table
         .filter(reservations::idempotency_key.eq(key))
-        .filter(reservations::status.eq(ACTIVE))
+        .filter(reservations::status.eq(text_const(ACTIVE)))
         .select(reservations::id)
         .for_update()
         .first(conn)
@@ -255,7 +255,7 @@ pub async fn extend(
 ) -> QueryResult<Option<ReservationRow>> {
     let live = reservations::table
         .find(id)
-        .filter(reservations::status.eq(ACTIVE))
+        .filter(reservations::status.eq(text_const(ACTIVE)))
         .filter(reservations::expires_at.gt(now));
     let expires = reservations::expires_at.eq(now_plus(mins(ttl_minutes)));
     // A new owner order replaces the old one; none keeps it.
@@ -264,14 +264,71 @@ pub async fn extend(
             diesel::update(live)
                 .set((expires, reservations::order_id.eq(order.get())))
                 .returning(ReservationRow::as_returning())
+                .prepared()
                 .get_result(conn)
                 .await
         }
         None => {
-            diesel::update(live).set(expires).returning(ReservationRow::as_returning()).get_result(conn).await
+            diesel::update(live)
+                .set(expires)
+                .returning(ReservationRow::as_returning())
+                .prepared()
+                .get_result(conn)
+                .await
         }
     };
     updated.optional()
+}
+
+/// [`extend`] for several reservations at once, in one statement (a checkout's lines): the
+/// active, unexpired ones among `ids` get the new expiry (and owner order), rows locked in id
+/// order; each comes back with its product's availability. An id missing from the answer was
+/// not extended (unknown, closed, or past its expiry).
+pub async fn extend_many(
+    conn: &mut AsyncPgConnection,
+    ids: &[Uuid],
+    ttl_minutes: i64,
+    order_id: Option<OrderId>,
+) -> QueryResult<Vec<(ReservationRow, i64)>> {
+    /// A row of expressions: the reservation and its product's counters.
+    #[derive(QueryableByName)]
+    struct Extended {
+        #[diesel(embed)]
+        reservation: ReservationRow,
+        #[diesel(sql_type = Integer)]
+        p_stock: i32,
+        #[diesel(sql_type = Integer)]
+        p_reserved: i32,
+    }
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    // sql_query: locking CTE (rows locked in id order) joined to the products' counters.
+    let rows: Vec<Extended> = platform::sql::prepared(
+        sql_query(format!(
+            "WITH target AS (
+                 SELECT id FROM reservations
+                 WHERE id = ANY($1) AND status = 'active' AND expires_at > now() ORDER BY id FOR UPDATE
+             )
+             UPDATE reservations r
+             SET expires_at = now() + make_interval(mins => $2), order_id = COALESCE($3, r.order_id)
+             FROM target, products p
+             WHERE r.id = target.id AND p.id = r.product_id
+             RETURNING {RESERVATION_COLUMNS}, p.stock_quantity AS p_stock, p.reserved_quantity AS p_reserved"
+        ))
+        .bind::<Array<SqlUuid>, _>(ids)
+        .bind::<Integer, _>(i32::try_from(ttl_minutes).unwrap_or(i32::MAX))
+        .bind::<Nullable<BigInt>, _>(order_id.map(OrderId::get)),
+    )
+    .load(conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| {
+            let available = Availability::from_stock(i64::from(r.p_stock), i64::from(r.p_reserved)).quantity;
+            (r.reservation, available)
+        })
+        .collect())
 }
 
 /// Why [`resize`] changed nothing.
@@ -297,7 +354,7 @@ pub async fn resize(
 ) -> QueryResult<Result<ReservationRow, ResizeRefused>> {
     let held: Option<(i64, i32)> = reservations::table
         .find(id)
-        .filter(reservations::status.eq(ACTIVE))
+        .filter(reservations::status.eq(text_const(ACTIVE)))
         .filter(reservations::expires_at.gt(now))
         .select((reservations::product_id, reservations::quantity))
         .for_update()
@@ -321,6 +378,7 @@ pub async fn resize(
     let row = diesel::update(reservations::table.find(id))
         .set((reservations::quantity.eq(quantity), reservations::expires_at.eq(now_plus(mins(ttl_minutes)))))
         .returning(ReservationRow::as_returning())
+        .prepared()
         .get_result(conn)
         .await?;
     Ok(Ok(row))
@@ -333,7 +391,7 @@ async fn take_units(conn: &mut AsyncPgConnection, product: i64, delta: i32) -> Q
     let set = products::reserved_quantity.eq(greatest(products::reserved_quantity + delta, 0));
     let target = products::table.find(product);
     let changed = if delta < 0 {
-        diesel::update(target).set(set).returning(Counters::as_returning()).get_result(conn).await
+        diesel::update(target).set(set).returning(Counters::as_returning()).prepared().get_result(conn).await
     } else {
         let on_sale = products::status
             .eq(ProductStatus::Active.as_str())
@@ -342,6 +400,7 @@ async fn take_units(conn: &mut AsyncPgConnection, product: i64, delta: i32) -> Q
         diesel::update(target.filter(on_sale))
             .set(set)
             .returning(Counters::as_returning())
+            .prepared()
             .get_result(conn)
             .await
     };
@@ -479,6 +538,7 @@ async fn give_back(conn: &mut AsyncPgConnection, closed: &[(i64, i32)], how: Clo
                 products::stock_quantity.eq(greatest(products::stock_quantity - stock_delta, 0)),
             ))
             .returning(Counters::as_returning())
+            .prepared()
             .get_result(conn)
             .await?;
         inventory_changed(conn, &counters).await?;
@@ -490,7 +550,7 @@ async fn give_back(conn: &mut AsyncPgConnection, closed: &[(i64, i32)], how: Clo
 pub async fn active_of_order(conn: &mut AsyncPgConnection, order_id: OrderId) -> QueryResult<Vec<Uuid>> {
     reservations::table
         .filter(reservations::order_id.eq(order_id.get()))
-        .filter(reservations::status.eq(ACTIVE))
+        .filter(reservations::status.eq(text_const(ACTIVE)))
         .select(reservations::id)
         .load(conn)
         .await

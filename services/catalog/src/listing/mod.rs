@@ -13,7 +13,7 @@ pub mod total;
 use actix_web::http::header::{self, ContentType};
 use actix_web::web::Bytes;
 use actix_web::{HttpRequest, HttpResponse, web};
-use diesel_async::AsyncPgConnection;
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use platform::db::PgPool;
 use platform::http::ApiError;
 
@@ -88,10 +88,20 @@ pub fn from_build_error(e: std::sync::Arc<anyhow::Error>) -> ApiError {
     ApiError::internal(format!("{e:#}"))
 }
 
+/// Run first in a page's transaction: the catalog's pool plans prepared statements once
+/// (generic plans), but a listing's best plan depends on its values (a rare category, a common
+/// word), so its statements are planned for the values bound, as PostgreSQL does by default.
+pub const CUSTOM_PLANS: &str = "SET LOCAL plan_cache_mode = auto";
+
 /// Runs the total and page queries; returns `"{last_page}\n"` + the `"data":…,"meta":…` fragment.
 async fn build_page(pool: PgPool, q: query::ListingQuery, cap: i64) -> anyhow::Result<Bytes> {
     let mut conn = pool.get().await.map_err(PoolUnavailable)?;
-    let found = find(&mut conn, &q, cap).await?;
+    let found = conn
+        .transaction::<_, diesel::result::Error, _>(async |c| {
+            c.batch_execute(CUSTOM_PLANS).await?;
+            find(c, &q, cap).await
+        })
+        .await?;
     drop(conn);
     let total = found.total;
     let last = response::last_page(total.value, q.per_page);

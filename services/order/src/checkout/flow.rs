@@ -197,24 +197,19 @@ async fn hold_lines(
 ) -> Result<Vec<NewItem>, Failure> {
     let minutes = state.settings.session_minutes();
     let mut items = Vec::with_capacity(lines.len());
+    // Every line's reservation extended and tied to the order in one call.
+    let ids = lines.iter().filter_map(|l| l.reservation_id).collect();
+    let extended = clients::extend_many(&state.catalog, ids, minutes, order).await.map_err(catalog_failed)?;
     for line in lines {
-        let extended = match line.reservation_id {
-            Some(id) => match clients::extend(&state.catalog, id, minutes, order).await {
-                Ok(r) if r.quantity == line.quantity && r.product_id == line.product_id => Some(r.id),
-                Ok(_) => {
-                    // Out of step with its line, and now tagged with the order: give it back, or
-                    // catalog would commit it too on `order.paid`.
-                    clients::release(&state.catalog, id)
-                        .await
-                        .map_err(|u| Failure::Before(unavailable(&u)))?;
-                    None
-                }
-                Err(CatalogError::NotActive | CatalogError::NotFound) => None,
-                Err(CatalogError::Insufficient { available }) => {
-                    return Err(out_of_stock(line.sku.as_ref(), available));
-                }
-                Err(e) => return Err(catalog_failed(e)),
-            },
+        let extended = match line.reservation_id.and_then(|id| extended.get(&id)) {
+            Some(r) if r.quantity == line.quantity && r.product_id == line.product_id => Some(r.id),
+            Some(r) => {
+                // Out of step with its line, and now tagged with the order: give it back, or
+                // catalog would commit it too on `order.paid`.
+                clients::release(&state.catalog, r.id).await.map_err(|u| Failure::Before(unavailable(&u)))?;
+                None
+            }
+            // Lapsed or closed: reserved afresh below.
             None => None,
         };
         let reservation = if let Some(id) = extended {

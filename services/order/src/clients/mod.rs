@@ -3,10 +3,11 @@
 
 pub mod stripe;
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use domain::ids::{OrderId, ProductId};
-use domain::inventory::{ExtendRequest, Reservation, ReserveRequest};
+use domain::inventory::{ExtendManyRequest, ExtendRequest, Reservation, ReserveRequest};
 use platform::clients::catalog::{CatalogClient, CatalogError};
 use platform::clients::internal::Unreachable;
 use uuid::Uuid;
@@ -44,6 +45,21 @@ pub async fn extend(
     order: OrderId,
 ) -> Result<Reservation, CatalogError> {
     catalog.extend(id, &ExtendRequest { ttl_minutes: Some(minutes), order_id: Some(order) }).await
+}
+
+/// Pushes the expiry of several reservations to `minutes` from now and ties them to `order`, in
+/// one call; the answer holds the ones extended, by id (the others lapsed or were closed).
+pub async fn extend_many(
+    catalog: &CatalogClient,
+    ids: Vec<Uuid>,
+    minutes: i64,
+    order: OrderId,
+) -> Result<HashMap<Uuid, Reservation>, CatalogError> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let req = ExtendManyRequest { reservation_ids: ids, ttl_minutes: Some(minutes), order_id: Some(order) };
+    Ok(catalog.extend_many(&req).await?.into_iter().map(|r| (r.id, r)).collect())
 }
 
 /// Reserves `quantity` of `product` for `order` under `key` (a retry finds the same one).

@@ -13,6 +13,7 @@ use domain::order::{FulfillmentStatus, OrderNumber, OrderTotals, PaymentStatus};
 use uuid::Uuid;
 
 use crate::schema::{order_items, orders, payments};
+use platform::sql::PrepareOnce;
 
 /// `source` of the envelopes this service writes.
 pub const SOURCE: &str = "order";
@@ -281,6 +282,7 @@ pub async fn close(conn: &mut AsyncPgConnection, order: OrderId, to: &str) -> di
                 orders::closed_at.eq(diesel::dsl::now),
                 orders::updated_at.eq(diesel::dsl::now),
             ))
+            .prepared()
             .execute(conn)
             .await?;
     Ok(n == 1)
@@ -294,6 +296,7 @@ pub async fn set_payment_status(
 ) -> diesel::QueryResult<()> {
     diesel::update(orders::table.find(order.get()))
         .set((orders::payment_status.eq(to.as_str()), orders::updated_at.eq(diesel::dsl::now)))
+        .prepared()
         .execute(conn)
         .await
         .map(drop)
@@ -311,6 +314,7 @@ pub async fn flag_attention(
             orders::attention_reason.eq(reason),
             orders::updated_at.eq(diesel::dsl::now),
         ))
+        .prepared()
         .execute(conn)
         .await
         .map(drop)

@@ -8,6 +8,7 @@ use domain::ids::OrderId;
 use uuid::Uuid;
 
 use crate::schema::{order_items, orders, payment_status_history, payments, refunds};
+use platform::sql::PrepareOnce;
 
 /// One line of the payment history of an order.
 #[derive(Debug, Clone)]
@@ -47,6 +48,7 @@ pub async fn record(conn: &mut AsyncPgConnection, h: &History<'_>) -> diesel::Qu
             payments::status.eq(h.event_type.rsplit('.').next().unwrap_or(h.event_type)),
             payments::updated_at.eq(diesel::dsl::now),
         ))
+        .prepared()
         .execute(conn)
         .await
         .map(drop)
@@ -72,6 +74,7 @@ pub struct Intent<'a> {
 pub async fn attach(conn: &mut AsyncPgConnection, i: &Intent<'_>) -> diesel::QueryResult<()> {
     diesel::update(orders::table.find(i.order.get()).filter(orders::payment_intent_id.is_null()))
         .set((orders::payment_intent_id.eq(i.payment_intent), orders::updated_at.eq(diesel::dsl::now)))
+        .prepared()
         .execute(&mut *conn)
         .await?;
     diesel::insert_into(payments::table)
@@ -109,6 +112,7 @@ pub async fn set_reservation(
         .single_value();
     diesel::update(order_items::table.filter(order_items::id.nullable().eq(line)))
         .set(order_items::reservation_id.eq(new))
+        .prepared()
         .execute(conn)
         .await
         .map(drop)

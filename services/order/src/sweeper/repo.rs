@@ -3,7 +3,7 @@
 use diesel::{BoolExpressionMethods, ExpressionMethods, NullableExpressionMethods, QueryDsl};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::ids::OrderId;
-use platform::sql::{coalesce, now_minus, now_plus, secs};
+use platform::sql::{coalesce, now_minus, now_plus, secs, text_const};
 
 use crate::orders::repo::status;
 use crate::schema::{orders, payment_syncs};
@@ -11,8 +11,13 @@ use crate::schema::{orders, payment_syncs};
 /// Up to `limit` unpaid orders past their expiry, oldest expiry first.
 pub async fn due(conn: &mut AsyncPgConnection, limit: i64) -> diesel::QueryResult<Vec<i64>> {
     orders::table
-        .filter(orders::status.eq(status::PENDING_PAYMENT))
-        .filter(orders::payment_status.eq("pending").or(orders::payment_status.eq("failed")))
+        // Constants in the text: the generic plan then matches orders_unpaid_expiry_idx.
+        .filter(orders::status.eq(text_const(status::PENDING_PAYMENT)))
+        .filter(
+            orders::payment_status
+                .eq(text_const("pending"))
+                .or(orders::payment_status.eq(text_const("failed"))),
+        )
         .filter(orders::expires_at.le(diesel::dsl::now))
         .order(orders::expires_at)
         .limit(limit)
@@ -29,7 +34,7 @@ pub async fn stuck(
 ) -> diesel::QueryResult<Vec<i64>> {
     let queued = payment_syncs::table.select(payment_syncs::order_id);
     orders::table
-        .filter(orders::payment_status.eq("processing"))
+        .filter(orders::payment_status.eq(text_const("processing")))
         .filter(
             coalesce(orders::payment_synced_at, orders::updated_at.nullable())
                 .le(now_minus(secs(after_secs)).nullable()),

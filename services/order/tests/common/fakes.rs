@@ -10,8 +10,8 @@ use chrono::{DateTime, Duration, Utc};
 use domain::checkout_lock::{CartSnapshot, CartSnapshotItem, CheckoutLockRequest, UnlockQuery};
 use domain::ids::{CartId, OrderId, ProductId, Sku};
 use domain::inventory::{
-    ExtendRequest, InsufficientStock, LookupRequest, LookupResponse, Reservation, ReservationStatus,
-    ReserveRequest,
+    ExtendManyRequest, ExtendRequest, InsufficientStock, LookupRequest, LookupResponse, Reservation,
+    ReservationStatus, ReserveRequest,
 };
 use domain::money::{Currency, Money};
 use domain::product::{ProductStatus, ProductSummary};
@@ -298,6 +298,31 @@ async fn extend(
     HttpResponse::Ok().json(s.reservation_json(*id))
 }
 
+async fn extend_many(
+    req: actix_web::HttpRequest,
+    store: web::Data<Shared>,
+    body: web::Json<ExtendManyRequest>,
+) -> HttpResponse {
+    if !authorized(&req) {
+        return HttpResponse::Unauthorized().finish();
+    }
+    count(&store, "catalog.extend", &req);
+    let mut s = store.lock().unwrap();
+    let mut data = Vec::new();
+    for id in &body.reservation_ids {
+        let Some(r) = s.reservations.get_mut(id) else { continue };
+        if r.status != ReservationStatus::Active || r.expires_at <= Utc::now() {
+            continue;
+        }
+        r.expires_at = Utc::now() + Duration::minutes(body.ttl_minutes.unwrap_or(15));
+        if let Some(order) = body.order_id {
+            r.order_id = Some(order.0);
+        }
+        data.push(s.reservation_json(*id));
+    }
+    HttpResponse::Ok().json(json!({ "data": data }))
+}
+
 async fn release(req: actix_web::HttpRequest, store: web::Data<Shared>, id: web::Path<Uuid>) -> HttpResponse {
     if !authorized(&req) {
         return HttpResponse::Unauthorized().finish();
@@ -323,6 +348,7 @@ pub fn start() -> (Shared, String) {
             .route("/internal/v1/carts/{id}/checkout-lock", web::delete().to(unlock))
             .route("/internal/v1/products/lookup", web::post().to(lookup))
             .route("/internal/v1/reservations", web::post().to(reserve))
+            .route("/internal/v1/reservations/extend", web::post().to(extend_many))
             .route("/internal/v1/reservations/{id}/extend", web::post().to(extend))
             .route("/internal/v1/reservations/{id}/release", web::post().to(release))
     })

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use diesel::{ExpressionMethods, OptionalExtension, QueryDsl, Queryable, Selectable, SelectableHelper};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
-use platform::sql::{duration, now_minus, now_plus};
+use platform::sql::{PrepareOnce, duration, now_minus, now_plus};
 
 use crate::schema::idempotency_keys as keys;
 
@@ -80,6 +80,7 @@ pub async fn take_over(
     )
     .set((keys::locked_until.eq(now_plus(duration(lease))), keys::updated_at.eq(diesel::dsl::now)))
     .returning(Acquired::as_returning())
+    .prepared()
     .get_result(conn)
     .await
     .optional()
@@ -103,6 +104,7 @@ pub async fn set_order(
 ) -> diesel::QueryResult<()> {
     diesel::update(the_key!(scope, key))
         .set((keys::order_id.eq(order), keys::updated_at.eq(diesel::dsl::now)))
+        .prepared()
         .execute(conn)
         .await
         .map(drop)
@@ -123,6 +125,7 @@ pub async fn complete(
             keys::response_body.eq(body),
             keys::updated_at.eq(diesel::dsl::now),
         ))
+        .prepared()
         .execute(conn)
         .await
         .map(drop)
@@ -140,6 +143,7 @@ pub async fn abandon(conn: &mut AsyncPgConnection, scope: &str, key: &str) -> di
             keys::locked_until.eq(now_minus(duration(Duration::from_secs(1)))),
             keys::updated_at.eq(diesel::dsl::now),
         ))
+        .prepared()
         .execute(conn)
         .await
         .map(drop)

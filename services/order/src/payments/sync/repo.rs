@@ -11,7 +11,7 @@ use diesel::{
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use domain::ids::OrderId;
 use domain::order::PaymentStatus;
-use platform::sql::{clock_timestamp, coalesce, now_minus, now_plus, secs};
+use platform::sql::{PrepareOnce, clock_timestamp, coalesce, now_minus, now_plus, secs};
 
 use crate::schema::{orders, payment_ledger, payment_repairs, payment_syncs, refunds};
 
@@ -83,6 +83,7 @@ pub async fn finish(conn: &mut AsyncPgConnection, c: &Claimed) -> diesel::QueryR
     if n == 0 {
         diesel::update(payment_syncs::table.find(c.order_id))
             .set((payment_syncs::due_at.eq(now), payment_syncs::attempts.eq(0)))
+            .prepared()
             .execute(conn)
             .await?;
     }
@@ -98,6 +99,7 @@ pub async fn fail(
 ) -> diesel::QueryResult<()> {
     diesel::update(payment_syncs::table.find(order))
         .set((payment_syncs::due_at.eq(now_plus(secs(delay))), payment_syncs::last_error.eq(error)))
+        .prepared()
         .execute(conn)
         .await
         .map(drop)
@@ -243,6 +245,7 @@ pub async fn set_money(
             orders::payment_synced_at.eq(now),
             orders::updated_at.eq(case_when(unchanged, orders::updated_at).otherwise(now)),
         ))
+        .prepared()
         .execute(conn)
         .await
         .map(drop)
@@ -257,6 +260,7 @@ pub async fn set_paid(conn: &mut AsyncPgConnection, order: OrderId) -> diesel::Q
             orders::closed_at.eq(None::<chrono::DateTime<Utc>>),
             orders::updated_at.eq(now),
         ))
+        .prepared()
         .execute(conn)
         .await
         .map(drop)

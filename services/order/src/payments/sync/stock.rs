@@ -29,16 +29,15 @@ pub struct Held {
 pub async fn hold(state: &AppState, order: OrderId, items: &[ItemRow]) -> Result<Held, Unavailable> {
     let mut held = Vec::with_capacity(items.len());
     let mut replaced = Vec::new();
+    // Every line's reservation extended in one call; a line whose one lapsed is reserved again.
+    let ids = items.iter().filter_map(|i| i.reservation_id).collect();
+    let extended = clients::extend_many(&state.catalog, ids, PAID_HOLD_MINUTES, order)
+        .await
+        .map_err(|e| Unavailable::new("catalog", e))?;
     for item in items {
-        if let Some(r) = item.reservation_id {
-            match clients::extend(&state.catalog, r, PAID_HOLD_MINUTES, order).await {
-                Ok(_) => {
-                    held.push(r);
-                    continue;
-                }
-                Err(CatalogError::NotActive | CatalogError::NotFound) => {}
-                Err(e) => return Err(Unavailable::new("catalog", e)),
-            }
+        if let Some(r) = item.reservation_id.filter(|r| extended.contains_key(r)) {
+            held.push(r);
+            continue;
         }
         let product = ProductId(item.product_id);
         // Keyed by the line it replaces: a sync retried after a crash finds the same reservation.

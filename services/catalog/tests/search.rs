@@ -101,6 +101,20 @@ async fn misspelt_words_fall_back_to_similar_words_only_when_nothing_matches() {
         let (_, body) = app.get(&url(&[("search", term)])).await;
         assert_eq!((body["meta"]["total"].clone(), fallback(&body)), (json!(0), None), "{term}");
     }
+    // Every word of a term, in any order and across a name's " - ", before any typo is assumed.
+    for (term, want) in [
+        ("trail runners navy", vec!["R13".to_owned()]),
+        ("navy runners", vec!["R13".to_owned()]),
+        ("scarf navy", vec!["R02".to_owned()]),
+        ("Socks woolen", vec!["R05".to_owned()]),
+        ("blue - shirt", vec!["R08".to_owned()]),
+    ] {
+        let (_, body) = app.get(&url(&[("search", term)])).await;
+        assert_eq!((common::skus(&body), fallback(&body)), (want, Some(json!("similar"))), "{term}");
+    }
+    // A word no product has leaves it to the typo fallback ("scarff" above), or to nothing.
+    let (_, body) = app.get(&url(&[("search", "navy zebra")])).await;
+    assert_eq!((body["meta"]["total"].clone(), fallback(&body)), (json!(0), None));
     // The fallback ranks like any search.
     let (_, body) = app.get(&url(&[("search", "scarv"), ("sort_by", "relevance")])).await;
     assert_eq!(common::skus(&body), ["R02", "R03"]);

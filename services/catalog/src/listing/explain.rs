@@ -95,7 +95,11 @@ pub async fn search_plans(
         let walk = Explain(repo::page_query(q, offset, Some(&search::Matcher::Walk)), analyze);
         out.push(("page at the bound", RunQueryDsl::load::<String>(walk, conn).await?.join("\n")));
     }
-    if let Some(similar) = search_repo::fallback(conn, term).await? {
+    if let Some(every) = search_repo::fallback(conn, term, search::Fallback::EveryWord).await? {
+        out.push(("every-word fallback matcher", format!("{every:?}")));
+        out.push(("every-word fallback", collect_plan(conn, q, bound, offset, &every, analyze).await?));
+    }
+    if let Some(similar) = search_repo::fallback(conn, term, search::Fallback::Similar).await? {
         out.push(("fallback matcher", format!("{similar:?}")));
         out.push(("fallback", collect_plan(conn, q, bound, offset, &similar, analyze).await?));
     }

@@ -142,12 +142,14 @@ async fn find(conn: &mut AsyncPgConnection, q: &query::ListingQuery, cap: i64) -
     };
     let exact = search_repo::matcher(conn, term).await?;
     let (total, rows) = count_and_page(conn, q, cap, Some(&exact)).await?;
-    if total.value == 0
-        && let Some(similar) = search_repo::fallback(conn, term).await?
-    {
-        let (total, rows) = count_and_page(conn, q, cap, Some(&similar)).await?;
-        if total.value > 0 {
-            return Ok(Found { total, rows, fallback: true });
+    if total.value == 0 {
+        for how in [search::Fallback::EveryWord, search::Fallback::Similar] {
+            if let Some(lenient) = search_repo::fallback(conn, term, how).await? {
+                let (total, rows) = count_and_page(conn, q, cap, Some(&lenient)).await?;
+                if total.value > 0 {
+                    return Ok(Found { total, rows, fallback: true });
+                }
+            }
         }
     }
     Ok(Found { total, rows, fallback: false })

@@ -153,6 +153,32 @@ pub fn patterns(term: &str) -> Patterns {
     Patterns { arity, exact: last == 0 && like.len() == 1, like }
 }
 
+/// The two fallbacks, tried in this order when the exact search finds nothing (ADR 0073,
+/// decision 10); either answer is marked `meta.search_fallback: "similar"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fallback {
+    /// Every word of the term, each part of a word of the product, in any order and place: a
+    /// shopper's "trail runners olive" for "Trail Runners - Olive". Terms of two words or more.
+    EveryWord,
+    /// Words of five letters or more matched by trigram similarity (typos), shorter ones as
+    /// parts of words.
+    Similar,
+}
+
+/// The words of `term` a fallback looks up: `(word, similar)`, where `similar` says the word is
+/// matched by similarity (else it must be part of a word, as usual). `EveryWord` skips words
+/// without a letter or digit (a shopper's ` - `).
+pub fn words_of(term: &str, how: Fallback) -> Vec<(String, bool)> {
+    match how {
+        Fallback::Similar => fallback_words(term),
+        Fallback::EveryWord => term
+            .split(' ')
+            .filter(|w| w.chars().count() >= MIN_RUN && w.chars().any(char::is_alphanumeric))
+            .map(|w| (w.to_owned(), false))
+            .collect(),
+    }
+}
+
 /// The words of `term` the typo fallback looks up: `(word, similar)`, where `similar` says the
 /// word is long enough to be matched by similarity (else it must be part of a word, as usual).
 pub fn fallback_words(term: &str) -> Vec<(String, bool)> {
@@ -231,6 +257,15 @@ mod tests {
         let p = patterns("navy  wool");
         assert_eq!((p.arity, p.exact), (1, false), "an empty run: looked up by runs and re-tested");
         assert_eq!(patterns("50% off").like, ["%50\\% off%"]);
+    }
+
+    #[test]
+    fn every_word_takes_the_words_and_skips_punctuation() {
+        assert_eq!(
+            words_of("trail  runners - olive", Fallback::EveryWord),
+            [("trail".to_owned(), false), ("runners".to_owned(), false), ("olive".to_owned(), false)]
+        );
+        assert_eq!(words_of("navy hodie", Fallback::Similar), fallback_words("navy hodie"));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use diesel::sql_types::{Array, BigInt, Nullable, Text};
 use diesel::{QueryResult, QueryableByName};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::search::{MAX_ARITY, MAX_WORDS, Matcher, Patterns, escape_like, fallback_words, patterns};
+use super::search::{Fallback, MAX_ARITY, MAX_WORDS, Matcher, Patterns, escape_like, patterns, words_of};
 
 /// A row of expressions: a pattern's words and the count of the commonest.
 #[derive(QueryableByName)]
@@ -70,10 +70,20 @@ pub async fn matcher(conn: &mut AsyncPgConnection, term: &str) -> QueryResult<Ma
     Ok(Matcher::Tokens { sets, recheck, known })
 }
 
-/// The typo fallback's matcher for `term`, or `None` when no word of it may be misspelt.
-pub async fn fallback(conn: &mut AsyncPgConnection, term: &str) -> QueryResult<Option<Matcher>> {
-    let words = fallback_words(term);
-    if !words.iter().any(|(_, similar)| *similar) {
+/// A fallback's matcher for `term`, or `None` when it does not apply: `Similar` when no word may
+/// be misspelt, `EveryWord` for a term of one word (the exact search was that) or with a word
+/// no product has.
+pub async fn fallback(
+    conn: &mut AsyncPgConnection,
+    term: &str,
+    how: Fallback,
+) -> QueryResult<Option<Matcher>> {
+    let words = words_of(term, how);
+    let applies = match how {
+        Fallback::Similar => words.iter().any(|(_, similar)| *similar),
+        Fallback::EveryWord => words.len() >= 2,
+    };
+    if !applies {
         return Ok(None);
     }
     let patterns: Vec<String> = words
@@ -93,5 +103,8 @@ pub async fn fallback(conn: &mut AsyncPgConnection, term: &str) -> QueryResult<O
         _ => 0,
     };
     let sets: Vec<Vec<String>> = rows.into_iter().map(|r| r.words.unwrap_or_default()).collect();
+    if how == Fallback::EveryWord && sets.iter().any(Vec::is_empty) {
+        return Ok(None);
+    }
     Ok(Some(Matcher::Tokens { sets, recheck: false, known }))
 }

@@ -186,6 +186,7 @@ async fn seed_command(
             "catalog: seeded {count} generated product(s) with seed {seed}: {} inserted, {} updated, {} unchanged in {secs:.1} s ({rate:.0} products/s)",
             c.inserted, c.updated, c.unchanged
         );
+        crate::bulk::settle_counts_after_bulk_load(config).await;
         crate::bulk::invalidate_listing_cache_after_bulk_load(config).await;
     }
     Ok(())
@@ -260,6 +261,7 @@ async fn import_command(
         summary.lines, c.inserted, c.updated, c.unchanged, summary.rejected
     );
     if c.inserted + c.updated > 0 {
+        crate::bulk::settle_counts_after_bulk_load(config).await;
         crate::bulk::invalidate_listing_cache_after_bulk_load(config).await;
     }
     Ok(if summary.rejected > 0 { Outcome::Rejected } else { Outcome::Done })

@@ -243,6 +243,30 @@ async fn slug_clashes_and_repeated_skus_are_pinned_to_their_line() {
     assert!(!rows.iter().any(|p| p.sku == "B-2" || p.sku == "G-9"));
 }
 
+#[derive(QueryableByName)]
+struct Settled {
+    #[diesel(sql_type = BigInt)]
+    word_deltas: i64,
+    #[diesel(sql_type = BigInt)]
+    count_deltas: i64,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    vacuumed: bool,
+}
+
+/// Delta rows left, and whether the word deltas' table has been vacuumed.
+async fn settled(db: &TestDb) -> (i64, i64, bool) {
+    let s: Settled = sql_query(
+        "SELECT (SELECT count(*) FROM search_word_deltas) AS word_deltas,
+                (SELECT count(*) FROM listing_count_deltas) AS count_deltas,
+                (SELECT last_vacuum IS NOT NULL FROM pg_stat_user_tables
+                 WHERE schemaname = 'catalog' AND relname = 'search_word_deltas') AS vacuumed",
+    )
+    .get_result(&mut db.conn().await)
+    .await
+    .unwrap();
+    (s.word_deltas, s.count_deltas, s.vacuumed)
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn seed_gives_the_same_catalog_for_the_same_seed() {
     let (a, b) = (db().await, db().await);
@@ -251,6 +275,9 @@ async fn seed_gives_the_same_catalog_for_the_same_seed() {
         let (stdout, stderr) = text(&out);
         assert!(out.status.success(), "{stderr}");
         assert!(stdout.contains("seeded 300 generated product(s) with seed 9: 300 inserted"), "{stdout}");
+        // The load's count deltas are folded and the count tables vacuumed before it returns.
+        assert!(stderr.contains("count delta(s) and vacuumed"), "{stderr}");
+        assert_eq!(settled(db).await, (0, 0, true));
     }
     let rows = products(&a).await;
     assert_eq!(rows, products(&b).await, "same seed, same products");

@@ -39,6 +39,25 @@ pub async fn invalidate_listing_cache_after_bulk_load(config: &crate::config::Ca
     PageCache::new(redis, CacheTiming::from_ttl(ttl), config.cache_ttl_secs > 0).bump().await;
 }
 
+/// After a bulk load has committed: its maintained-count deltas folded and the count tables
+/// vacuumed ([`crate::listing::compactor::settle`]). Best effort: the compactor of `catalog
+/// serve` folds them anyway, a little later.
+pub async fn settle_counts_after_bulk_load(config: &crate::config::CatalogConfig) {
+    let started = std::time::Instant::now();
+    let settled = async {
+        let mut conn =
+            platform::db::connect(config.base.connections.database_url.expose(), crate::SCHEMA).await?;
+        crate::listing::compactor::settle(&mut conn).await
+    };
+    match settled.await {
+        Ok(n) => eprintln!(
+            "catalog: folded {n} count delta(s) and vacuumed the count tables in {:.1} s",
+            started.elapsed().as_secs_f64()
+        ),
+        Err(e) => tracing::warn!(error = %e, "count deltas not folded after the load; the compactor will"),
+    }
+}
+
 /// `--defer-gin-indexes` (the statements are in [`repo`]).
 pub mod indexes {
     pub use super::repo::{DroppedIndex, drop_gin_indexes, rebuild};

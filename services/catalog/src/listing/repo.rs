@@ -13,7 +13,7 @@ use diesel::pg::Pg;
 use diesel::query_builder::BoxedSqlQuery;
 use diesel::sql_types::{Array, BigInt, Bool, Text, Timestamptz};
 use diesel::{QueryResult, Queryable, QueryableByName, Selectable};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 
 use super::cursor::{Cursor, CursorKey};
 use super::query::{ListingQuery, SortBy, SortOrder};
@@ -369,6 +369,17 @@ pub async fn fold_count_deltas(conn: &mut AsyncPgConnection) -> QueryResult<i64>
     let (counts, words): (i64, i64) =
         diesel::select((listing_counts_compact(), search_words_compact())).get_result(conn).await?;
     Ok(counts.saturating_add(words))
+}
+
+/// Vacuums the count and vocabulary tables a fold rewrote: folding deletes every delta row it
+/// read, and each search's vocabulary look-up probes `search_word_deltas` by word, so after a
+/// bulk load's millions of deltas it read as many dead index entries until autovacuum came
+/// (7.3 ms per look-up at a million products, 0.1 ms once vacuumed). Not in a transaction.
+pub async fn vacuum_count_tables(conn: &mut AsyncPgConnection) -> QueryResult<()> {
+    conn.batch_execute(
+        "VACUUM (ANALYZE) listing_count_deltas, listing_counts, search_word_deltas, search_words",
+    )
+    .await
 }
 
 /// One page of products; ties are broken by id so pages never overlap.

@@ -9,6 +9,7 @@ pub mod hostile;
 pub mod http;
 pub mod openapi;
 mod proxy;
+mod redis_server;
 pub mod schema;
 mod server;
 mod service;
@@ -17,6 +18,7 @@ mod wait;
 
 pub use db::TestDb;
 pub use proxy::TcpProxy;
+pub use redis_server::PrivateRedis;
 pub use schema::SchemaCheck;
 pub use server::{TestServer, spawn_server};
 pub use service::{INTERNAL_TOKEN, JWT_SECRET, TestService, base_config, jwt, spawn_service};

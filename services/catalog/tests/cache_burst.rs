@@ -6,7 +6,7 @@
 mod common;
 
 use std::future::Future;
-use std::process::{Child, Command, Stdio};
+
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -15,6 +15,7 @@ use actix_web::web::Bytes;
 use catalog::cache::{CacheTiming, PageCache};
 use platform::redis::Redis;
 use serde_json::json;
+use testkit::PrivateRedis;
 
 /// Long age bounds: these tests are about time-outs and flights, not expiry.
 fn timing() -> CacheTiming {
@@ -39,49 +40,11 @@ fn closed_port_url() -> String {
     format!("redis://127.0.0.1:{port}")
 }
 
-/// A Redis server of this test's own on a free port, so it can be paused without touching the
-/// shared one; killed when dropped.
-struct PrivateRedis {
-    child: Child,
-    url: String,
-}
-
-impl PrivateRedis {
-    async fn start() -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server (the redis-server package) must be installed for this test");
-        let url = format!("redis://127.0.0.1:{port}");
-        let client = redis::Client::open(url.as_str()).unwrap();
-        testkit::wait_until(Duration::from_secs(10), "the private redis-server", || {
-            let client = client.clone();
-            async move {
-                let mut conn = client.get_multiplexed_async_connection().await.ok()?;
-                redis::cmd("PING").query_async::<String>(&mut conn).await.ok()
-            }
-        })
-        .await;
-        Self { child, url }
-    }
-
-    /// Redis stops answering every client (new connections included) for `ms`.
-    async fn pause(&self, ms: u64) {
-        let client = redis::Client::open(self.url.as_str()).unwrap();
-        let mut conn = client.get_multiplexed_async_connection().await.unwrap();
-        let _: () =
-            redis::cmd("CLIENT").arg("PAUSE").arg(ms).arg("ALL").query_async(&mut conn).await.unwrap();
-    }
-}
-
-impl Drop for PrivateRedis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Redis at `url` stops answering every client (new connections included) for `ms`.
+async fn pause(url: &str, ms: u64) {
+    let client = redis::Client::open(url).unwrap();
+    let mut conn = client.get_multiplexed_async_connection().await.unwrap();
+    let _: () = redis::cmd("CLIENT").arg("PAUSE").arg(ms).arg("ALL").query_async(&mut conn).await.unwrap();
 }
 
 /// `n` concurrent `get_or_build` calls on `cache`, the i-th for `key(i)` with `build(i)`.
@@ -138,9 +101,9 @@ async fn a_busy_worker_loop_does_not_make_the_cache_step_aside() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_hung_redis_makes_the_cache_step_aside_and_it_comes_back() {
     let redis = PrivateRedis::start().await;
-    let cache = cache_at(&redis.url);
+    let cache = cache_at(&redis.url());
     assert_eq!(cache.get_or_build("k", page("v1")).await.unwrap(), "v1");
-    redis.pause(1500).await;
+    pause(&redis.url(), 1500).await;
     let started = Instant::now();
     assert_eq!(cache.get_or_build("k", page("from postgres")).await.unwrap(), "from postgres");
     let took = started.elapsed();

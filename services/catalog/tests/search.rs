@@ -302,3 +302,24 @@ async fn skus_matching(app: &common::App, term: &str) -> Vec<String> {
     .unwrap();
     rows.into_iter().map(|r| r.sku).collect()
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_term_with_more_matches_than_the_collect_walks_the_sort_index() {
+    let app = uncached().await;
+    app.exec(
+        "INSERT INTO products (sku, name, slug, price_cents, status, created_at)
+         SELECT 'B' || g, 'Big Striped Wool Sock ' || g, 'b' || g, 100, 'active', now() - make_interval(secs => g)
+         FROM generate_series(1, 10005) AS g;
+         ANALYZE products",
+    )
+    .await;
+    // Four runs: windows of three, re-tested with ILIKE; 10,005 matches pass the collect's
+    // 10,000, so the page walks the sort index (ADR 0073, decision 9).
+    let (status, body) = app.get(&url(&[("search", "big striped wool sock"), ("page", "2")])).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (body["meta"]["total"].clone(), body["meta"]["total_relation"].clone()),
+        (json!(1000), json!("gte"))
+    );
+    assert_eq!(common::skus(&body)[..2], ["B25", "B26"], "newest first, page 2");
+}

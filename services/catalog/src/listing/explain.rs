@@ -5,7 +5,7 @@ use diesel::QueryResult;
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::Text;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 
 use super::query::{ListingQuery, pairs, parse};
 use super::{repo, search, search_repo};
@@ -91,9 +91,13 @@ pub async fn search_plans(
     out.push(("matcher", format!("{exact:?}")));
     out.push(("collect", collect_plan(conn, q, bound, offset, &exact, analyze).await?));
     if matches!(exact, search::Matcher::Tokens { recheck: true, .. }) {
-        // The page when the one scan reaches the bound: the sort index walked, `ILIKE` per row.
+        // The page when the one scan reaches the bound: the sort index walked, `ILIKE` per row
+        // (the handler sets `WALK_THE_INDEX` in its transaction; here for this statement only).
         let walk = Explain(repo::page_query(q, offset, Some(&search::Matcher::Walk)), analyze);
-        out.push(("page at the bound", RunQueryDsl::load::<String>(walk, conn).await?.join("\n")));
+        conn.batch_execute("SET enable_seqscan = off").await?;
+        let plan = RunQueryDsl::load::<String>(walk, conn).await;
+        conn.batch_execute("RESET enable_seqscan").await?;
+        out.push(("page at the bound", plan?.join("\n")));
     }
     if let Some(every) = search_repo::fallback(conn, term, search::Fallback::EveryWord).await? {
         out.push(("every-word fallback matcher", format!("{every:?}")));

@@ -93,6 +93,10 @@ pub fn from_build_error(e: std::sync::Arc<anyhow::Error>) -> ApiError {
 /// word), so its statements are planned for the values bound, as PostgreSQL does by default.
 pub const CUSTOM_PLANS: &str = "SET LOCAL plan_cache_mode = auto";
 
+/// Run in a page's transaction before walking the sort index for a term with many matches
+/// (`Matcher::Walk`): the walk is the plan, never a scan of the whole table and a sort.
+pub const WALK_THE_INDEX: &str = "SET LOCAL enable_seqscan = off";
+
 /// Runs the total and page queries; returns `"{last_page}\n"` + the `"data":…,"meta":…` fragment.
 async fn build_page(pool: PgPool, q: query::ListingQuery, cap: i64) -> anyhow::Result<Bytes> {
     let mut conn = pool.get().await.map_err(PoolUnavailable)?;
@@ -194,6 +198,11 @@ async fn count_and_page(
             // term with spaces then walks the sort index (its matches are known to be many).
             Some(n) => {
                 let walk = matches!(matcher, Some(search::Matcher::Tokens { recheck: true, .. }));
+                if walk {
+                    // The planner expects few `ILIKE` matches and may read the whole table to
+                    // sort them; here they are known to be many, so the walk stops early.
+                    conn.batch_execute(WALK_THE_INDEX).await?;
+                }
                 let page_matcher = if walk { Some(&search::Matcher::Walk) } else { matcher };
                 return Ok((
                     total::of_count(q, cap, n.min(bound)),

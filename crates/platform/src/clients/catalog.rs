@@ -8,8 +8,8 @@ use std::pin::Pin;
 use std::time::Duration;
 
 use domain::inventory::{
-    ExtendManyRequest, ExtendManyResponse, ExtendRequest, InsufficientStock, LookupRequest, LookupResponse,
-    Reservation, ReserveRequest, ResizeRequest,
+    ExtendManyRequest, ExtendManyResponse, InsufficientStock, LookupRequest, LookupResponse, Reservation,
+    ReserveRequest, ResizeRequest,
 };
 use reqwest::{Method, StatusCode};
 use serde::Serialize;
@@ -98,11 +98,6 @@ impl CatalogClient {
     /// comes from stock).
     pub async fn resize(&self, id: Uuid, req: &ResizeRequest) -> Result<Reservation, CatalogError> {
         self.post("resize", &format!("/internal/v1/reservations/{id}/resize"), Some(req)).await
-    }
-
-    /// `POST /internal/v1/reservations/{id}/extend`.
-    pub async fn extend(&self, id: Uuid, req: &ExtendRequest) -> Result<Reservation, CatalogError> {
-        self.post("extend", &format!("/internal/v1/reservations/{id}/extend"), Some(req)).await
     }
 
     /// `POST /internal/v1/reservations/extend`: several at once; the ones not extended

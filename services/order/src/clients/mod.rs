@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use domain::ids::{OrderId, ProductId};
-use domain::inventory::{ExtendManyRequest, ExtendRequest, Reservation, ReserveRequest};
+use domain::inventory::{ExtendManyRequest, Reservation, ReserveRequest};
 use platform::clients::catalog::{CatalogClient, CatalogError};
 use platform::clients::internal::Unreachable;
 use uuid::Uuid;
@@ -35,16 +35,6 @@ impl From<Unreachable> for Unavailable {
     fn from(e: Unreachable) -> Self {
         Self { service: e.service, detail: e.detail }
     }
-}
-
-/// Pushes a reservation's expiry to `minutes` from now and ties it to `order`.
-pub async fn extend(
-    catalog: &CatalogClient,
-    id: Uuid,
-    minutes: i64,
-    order: OrderId,
-) -> Result<Reservation, CatalogError> {
-    catalog.extend(id, &ExtendRequest { ttl_minutes: Some(minutes), order_id: Some(order) }).await
 }
 
 /// Pushes the expiry of several reservations to `minutes` from now and ties them to `order`, in

@@ -10,8 +10,8 @@ use chrono::{DateTime, Duration, Utc};
 use domain::checkout_lock::{CartSnapshot, CartSnapshotItem, CheckoutLockRequest, UnlockQuery};
 use domain::ids::{CartId, OrderId, ProductId, Sku};
 use domain::inventory::{
-    ExtendManyRequest, ExtendRequest, InsufficientStock, LookupRequest, LookupResponse, Reservation,
-    ReservationStatus, ReserveRequest,
+    ExtendManyRequest, InsufficientStock, LookupRequest, LookupResponse, Reservation, ReservationStatus,
+    ReserveRequest,
 };
 use domain::money::{Currency, Money};
 use domain::product::{ProductStatus, ProductSummary};
@@ -276,28 +276,6 @@ async fn reserve(
     }
 }
 
-async fn extend(
-    req: actix_web::HttpRequest,
-    store: web::Data<Shared>,
-    id: web::Path<Uuid>,
-    body: web::Json<ExtendRequest>,
-) -> HttpResponse {
-    if !authorized(&req) {
-        return HttpResponse::Unauthorized().finish();
-    }
-    count(&store, "catalog.extend", &req);
-    let mut s = store.lock().unwrap();
-    let Some(r) = s.reservations.get_mut(&id) else { return HttpResponse::NotFound().finish() };
-    if r.status != ReservationStatus::Active || r.expires_at <= Utc::now() {
-        return HttpResponse::Conflict().json(json!({"error": "Conflict"}));
-    }
-    r.expires_at = Utc::now() + Duration::minutes(body.ttl_minutes.unwrap_or(15));
-    if let Some(order) = body.order_id {
-        r.order_id = Some(order.0);
-    }
-    HttpResponse::Ok().json(s.reservation_json(*id))
-}
-
 async fn extend_many(
     req: actix_web::HttpRequest,
     store: web::Data<Shared>,
@@ -349,7 +327,6 @@ pub fn start() -> (Shared, String) {
             .route("/internal/v1/products/lookup", web::post().to(lookup))
             .route("/internal/v1/reservations", web::post().to(reserve))
             .route("/internal/v1/reservations/extend", web::post().to(extend_many))
-            .route("/internal/v1/reservations/{id}/extend", web::post().to(extend))
             .route("/internal/v1/reservations/{id}/release", web::post().to(release))
     })
     .workers(2)
